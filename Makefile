@@ -1,0 +1,99 @@
+# kvmini — a minimal VMM on Linux KVM.
+#
+#   make            build build/$(ARCH)/kvmini
+#   make run        boot the default guest on this terminal (Ctrl-A x quits)
+#   make test       unit suites, command-line checks and guest boots (lab)
+#   make deps       install the Debian packages everything needs
+#
+# ARCH=x86_64 (default) or arm64 (cross-built with aarch64-linux-gnu-gcc).
+
+ARCH ?= x86_64
+ifeq ($(ARCH),arm64)
+CROSS ?= aarch64-linux-gnu-
+SRCARCH := arm64
+else
+SRCARCH := x86
+endif
+CC := $(CROSS)gcc
+PKG_CONFIG ?= pkg-config
+
+BUILD := build/$(ARCH)$(if $(SANITIZE),-san)
+GUEST := build/guest
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread \
+	  -D_GNU_SOURCE -DKVMINI_VERSION='"$(VERSION)"' -I. \
+	  $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null) \
+	  $(EXTRA_CFLAGS)
+# Debian's libfdt ships no .pc file; fall back to plain -lfdt.
+LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
+	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) -pthread
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+LIBS += -fsanitize=address,undefined
+endif
+
+SRCS := $(wildcard vmm/*.c virtio/*.c fdt/*.c arch/$(SRCARCH)/*.c)
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/vmm/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+KVMINI := $(BUILD)/kvmini
+STATIC := $(BUILD)/kvmini-static
+UNIT := $(BUILD)/unit-tests
+
+.PHONY: all static unit test check-sanitize guests run lab cli-tests deps clean
+all: $(KVMINI)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(KVMINI): $(OBJS)
+	$(CC) -o $@ $^ $(LIBS)
+
+# The lab packs kvmini into an initramfs with no shared libraries.
+$(STATIC): $(OBJS)
+	$(CC) -static -o $@ $^ $(LIBS)
+static: $(STATIC)
+
+$(UNIT): $(LIB_OBJS) $(UNIT_OBJS)
+	$(CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs check) $(LIBS)
+
+unit: $(UNIT)
+	$(UNIT)
+
+# Guest kernel and initramfs, built from Debian packages and cached
+# (see guests/README.md); a second run reuses them.
+$(GUEST)/bzImage: guests/build-kernel.sh guests/kernel/x86_64.config
+	guests/build-kernel.sh x86_64 $(GUEST)
+$(GUEST)/initramfs.cpio.gz: guests/build-initramfs.sh $(wildcard guests/initramfs/* tests/guest/*)
+	guests/build-initramfs.sh $(GUEST)
+guests: $(GUEST)/bzImage $(GUEST)/initramfs.cpio.gz
+
+run: $(KVMINI) guests
+	$(KVMINI) run --kernel $(GUEST)/bzImage --initrd $(GUEST)/initramfs.cpio.gz
+
+# Error paths and other checks that need no guest OS: run on the host.
+cli-tests: $(KVMINI) guests
+	tests/cli/run.sh $(KVMINI) $(GUEST)
+
+# Real Linux guests under real KVM: natively when this host's KVM can
+# boot Linux, and always inside the lab (nested KVM under QEMU).
+lab: $(STATIC) guests
+	tests/lab/run.sh --kvmini $(STATIC) --guest $(GUEST) tests/scenarios/*.sh
+
+test: unit cli-tests lab
+
+check-sanitize:
+	$(MAKE) SANITIZE=1 unit
+
+deps:
+	scripts/deps.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

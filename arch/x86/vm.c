@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The x86 machine: in-kernel irqchip and PIT, RAM around the MMIO hole,
+ * and the PC devices every guest expects (COM1, i8042). */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch/x86/x86.h"
+#include "vmm/arch.h"
+#include "vmm/console.h"
+#include "vmm/exitcode.h"
+#include "vmm/exitdev.h"
+#include "vmm/i8042.h"
+#include "vmm/log.h"
+#include "vmm/serial.h"
+#include "vmm/vm.h"
+
+/*
+ * console=ttyS0: the UART is the console. reboot=k: reboot through the
+ * i8042, which ends the VM. panic=-1: a panicked kernel resets at once
+ * so kvmini can report it. pci=off: there is no PCI bus to probe. The
+ * i8042 options keep the keyboard driver from probing what isn't there.
+ */
+const char arch_default_cmdline[] =
+	"console=ttyS0 reboot=k panic=-1 pci=off "
+	"i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
+
+const uint64_t arch_exitdev_base = X86_DEV_BASE;
+
+int arch_vm_type(void)
+{
+	return 0;
+}
+
+static const struct { long cap; const char *name; } x86_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+};
+
+int arch_vm_init(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t idmap = X86_IDENTITY_MAP_ADDR;
+
+	for (size_t i = 0; i < sizeof(x86_caps) / sizeof(x86_caps[0]); i++) {
+		if (!kvm_check_cap(vm, x86_caps[i].cap)) {
+			pr_err("this KVM lacks %s, which kvmini needs", x86_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	vm->arch = calloc(1, sizeof(struct x86_vm));
+	if (!vm->arch)
+		return -ENOMEM;
+	/* VMX needs these pages for real-mode emulation; they sit in the
+	 * MMIO hole, just below the BIOS, where no RAM is. */
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, X86_TSS_ADDR) < 0) {
+		pr_err("KVM refused the TSS/identity map addresses: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP) < 0) {
+		pr_err("KVM could not create the interrupt controllers: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		pr_err("KVM could not create the PIT: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int arch_mem_layout(struct vm *vm)
+{
+	uint64_t low = x86_low_ram_end(vm->mem.map_size);
+	int err;
+
+	err = gmem_add_region(&vm->mem, 0, low, vm->mem.map);
+	if (!err && vm->mem.map_size > low)
+		err = gmem_add_region(&vm->mem, X86_4G, vm->mem.map_size - low,
+				      vm->mem.map + low);
+	return err;
+}
+
+int arch_irq_line(struct vm *vm, uint32_t irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static void x86_serial_irq(void *ctx, int level)
+{
+	arch_irq_line(ctx, X86_COM1_IRQ, level);
+}
+
+static void x86_serial_output(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = ctx;
+
+	console_output(vm->console, buf, len);
+}
+
+static void x86_serial_rx_space(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	console_input_space(vm->console);
+}
+
+static size_t x86_serial_push(void *ctx, const uint8_t *buf, size_t len)
+{
+	return serial_rx_push(ctx, buf, len);
+}
+
+static const struct serial_ops x86_serial_ops = {
+	.set_irq = x86_serial_irq,
+	.output = x86_serial_output,
+	.rx_space = x86_serial_rx_space,
+};
+
+static void x86_reset(void *ctx)
+{
+	vm_request_exit(ctx, EXIT_GUEST_OK, "guest rebooted");
+}
+
+static const struct i8042_ops x86_i8042_ops = { .reset = x86_reset };
+
+int arch_devices_init(struct vm *vm)
+{
+	struct x86_vm *x = vm->arch;
+	int err;
+
+	x->serial = serial_new(&x86_serial_ops, vm);
+	x->i8042 = i8042_new(&x86_i8042_ops, vm);
+	if (!x->serial || !x->i8042)
+		return -ENOMEM;
+	console_attach(vm->console, x86_serial_push, x->serial);
+	err = vm_register_pio(vm, X86_COM1_PORT, 8, serial_access, x->serial, "COM1");
+	if (!err)
+		err = vm_register_pio(vm, X86_I8042_PORT, I8042_NR_PORTS,
+				      i8042_access, x->i8042, "i8042");
+	if (!err)
+		err = vm_register_pio(vm, X86_EXITDEV_PORT, 4, exitdev_access, vm,
+				      "exit device");
+	return err;
+}
+
+int arch_vm_finalize(struct vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+void arch_vm_exit(struct vm *vm)
+{
+	struct x86_vm *x = vm->arch;
+
+	if (!x)
+		return;
+	if (x->serial)
+		serial_free(x->serial);
+	if (x->i8042)
+		i8042_free(x->i8042);
+	free(x);
+	vm->arch = NULL;
+}

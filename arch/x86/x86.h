@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86_64 machine: memory map and state shared by the files of arch/x86.
+ *
+ * Guest physical memory map:
+ *   0x000500  GDT                     0x006000  PVH start info
+ *   0x007000  zero page (boot_params) 0x009000  identity page tables
+ *   0x020000  kernel command line     0x09fc00  reserved (EBDA)
+ *   0x0f0000  MP table (BIOS area)    0x100000  RAM for kernel/initrd
+ *   RAM up to 3 GiB, then the MMIO hole: devices at 0xd0000000, IOAPIC,
+ *   LAPIC, TSS; RAM above 3 GiB continues at 4 GiB.
+ */
+#ifndef KVMINI_ARCH_X86_H
+#define KVMINI_ARCH_X86_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <asm/bootparam.h>
+
+struct guest_mem;
+struct serial;
+struct i8042;
+
+#define X86_GDT_ADDR		0x500ULL
+#define X86_IDT_ADDR		0x520ULL
+#define X86_PVH_INFO_ADDR	0x6000ULL
+#define X86_ZERO_PAGE		0x7000ULL
+#define X86_PML4		0x9000ULL
+#define X86_PDPT		0xa000ULL
+#define X86_PD			0xb000ULL	/* 4 pages: 4 GiB of 2 MiB pages */
+#define X86_CMDLINE		0x20000ULL
+#define X86_CMDLINE_MAX		0x10000ULL
+#define X86_EBDA_START		0x9fc00ULL
+#define X86_BIOS_START		0xf0000ULL
+#define X86_MPTABLE_ADDR	X86_BIOS_START
+#define X86_HIMEM_START		0x100000ULL
+#define X86_MMIO_HOLE		0xc0000000ULL
+#define X86_4G			0x100000000ULL
+#define X86_DEV_BASE		0xd0000000ULL
+#define X86_IOAPIC_ADDR		0xfec00000ULL
+#define X86_LAPIC_ADDR		0xfee00000ULL
+#define X86_IDENTITY_MAP_ADDR	0xfffbc000ULL
+#define X86_TSS_ADDR		0xfffbd000ULL
+
+#define X86_EXITDEV_PORT	0x5f0	/* alias of the MMIO exit device */
+#define X86_COM1_PORT		0x3f8
+#define X86_COM1_IRQ		4
+#define X86_I8042_PORT		0x60
+#define X86_IOAPIC_PINS		24
+
+/* Selectors the 64-bit boot protocol names (__BOOT_CS, __BOOT_DS). */
+#define X86_BOOT_CS		0x10
+#define X86_BOOT_DS		0x18
+#define X86_BOOT_TSS		0x20
+
+/* How the boot vCPU starts. */
+struct x86_boot {
+	bool pvh;		/* 32-bit protected mode, RBX = start info */
+	uint64_t entry;
+	uint64_t boot_info;	/* zero page (RSI) or PVH start info (RBX) */
+};
+
+struct x86_vm {
+	struct x86_boot boot;
+	struct serial *serial;
+	struct i8042 *i8042;
+};
+
+/* e820.c: the RAM map of a guest with ram_size bytes; returns entries. */
+unsigned int e820_build(uint64_t ram_size, struct boot_e820_entry *tab,
+			unsigned int max);
+uint64_t x86_low_ram_end(uint64_t ram_size);
+
+/* mptable.c: an Intel MP table for ncpus at X86_MPTABLE_ADDR. Returns
+ * its size or -errno; buf must hold X86_BIOS area (64 KiB). */
+int mptable_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned int ncpus);
+
+/* bzimage.c: the kernel image formats, parsed without trusting them. */
+struct bzimage {
+	const struct setup_header *hdr;	/* inside the image */
+	size_t hdr_len;			/* header bytes to copy, from 0x1f1 */
+	const uint8_t *kernel;		/* protected-mode part */
+	size_t kernel_size;
+	uint64_t load_addr;
+	uint64_t mem_size;		/* init_size: what the kernel needs */
+};
+int bzimage_parse(const uint8_t *buf, size_t size, struct bzimage *bz,
+		  const char **why);
+
+/* elf.c */
+struct elf_kernel {
+	uint64_t entry;			/* 64-bit entry (startup_64) */
+	uint64_t pvh_entry;		/* 0 when there is no PVH note */
+	uint64_t lo, hi;		/* physical extent of PT_LOADs */
+};
+int elf_parse(const uint8_t *buf, size_t size, struct elf_kernel *k,
+	      const char **why);
+int elf_load(const uint8_t *buf, size_t size, const struct guest_mem *m,
+	     const char **why);
+
+/* boot.c: page tables and GDT for the boot vCPU. */
+int x86_setup_boot_tables(const struct guest_mem *m, bool pvh);
+
+#endif

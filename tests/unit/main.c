@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Runs every suite that registered itself with UNIT_SUITE(). */
+#include <stdlib.h>
+#include "unit.h"
+
+#define UNIT_MAX_SUITES 64
+
+static Suite *(*suites[UNIT_MAX_SUITES])(void);
+static int nr_suites;
+
+void unit_register(Suite *(*fn)(void))
+{
+	if (nr_suites == UNIT_MAX_SUITES)
+		abort();
+	suites[nr_suites++] = fn;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (!nr_suites)
+		return EXIT_FAILURE;
+	sr = srunner_create(suites[0]());
+	for (int i = 1; i < nr_suites; i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

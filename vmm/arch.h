@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The hooks every architecture implements (arch/x86, arch/arm64). This is
+ * the only door between the core and architecture code: nothing outside
+ * arch/ includes an arch/ header.
+ */
+#ifndef KVMINI_ARCH_H
+#define KVMINI_ARCH_H
+
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* Kernel parameters that make a guest fit kvmini's machine. */
+extern const char arch_default_cmdline[];
+
+/* Guest-physical address of the exit device (docs/exit-device.md). */
+extern const uint64_t arch_exitdev_base;
+
+/* KVM_CREATE_VM machine type. */
+int arch_vm_type(void);
+/* After KVM_CREATE_VM: capabilities, interrupt controller, timers. */
+int arch_vm_init(struct vm *vm);
+/* Adds RAM regions for vm->mem.map in the architecture's memory map. */
+int arch_mem_layout(struct vm *vm);
+/* Legacy devices the platform always has (UART, reset controller…). */
+int arch_devices_init(struct vm *vm);
+/* Loads kernel, initrd and command line into guest memory and records
+ * the entry state for arch_vcpu_init. */
+int arch_load_kernel(struct vm *vm, const char *cmdline);
+/* Per-vCPU set-up, after KVM_CREATE_VCPU; the boot CPU gets the entry
+ * state. */
+int arch_vcpu_init(struct vcpu *vcpu);
+/* After all vCPUs exist (arm64 finalises its GIC here). */
+int arch_vm_finalize(struct vm *vm);
+/* Raises or lowers a device interrupt line. */
+int arch_irq_line(struct vm *vm, uint32_t irq, int level);
+void arch_vm_exit(struct vm *vm);
+
+#endif

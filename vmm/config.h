@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the user asked for, parsed and range-checked by cli.c. */
+#ifndef KVMINI_CONFIG_H
+#define KVMINI_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum console_kind {
+	CONSOLE_STDIO,
+	CONSOLE_NONE,
+	CONSOLE_FILE,
+};
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;		/* appended to the default one */
+	uint64_t mem;			/* bytes */
+	unsigned int cpus;
+	enum console_kind console;
+	const char *console_path;
+	unsigned int timeout;		/* seconds; 0 = none */
+	const char *kvm_dev;
+	bool verbose;
+};
+
+#define CONFIG_MEM_DEFAULT	(256ULL << 20)
+#define CONFIG_MEM_MIN		(16ULL << 20)
+#define CONFIG_CPUS_MAX		254	/* xAPIC IDs; 255 is broadcast */
+
+/* Returns 0 and fills cfg, or prints one error line and returns -EINVAL;
+ * 1 when --help or --version was handled. */
+int cli_parse(int argc, char **argv, struct vm_config *cfg);
+
+/* "256M", "1G", "4096K", "128" (MiB): bytes, or -EINVAL. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

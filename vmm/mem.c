@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mem.h"
+
+int gmem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *hva)
+{
+	if (m->nr_regions == GMEM_MAX_REGIONS || !size || gpa + size < gpa)
+		return -EINVAL;
+	m->region[m->nr_regions++] = (struct gmem_region){ gpa, size, hva };
+	m->ram_size += size;
+	return 0;
+}
+
+int gmem_init(struct guest_mem *m, uint64_t ram_size)
+{
+	void *p;
+
+	memset(m, 0, sizeof(*m));
+	/* NORESERVE: a microVM rarely touches all of its RAM; only what the
+	 * guest writes costs host memory. */
+	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, ram_size, MADV_HUGEPAGE);
+	madvise(p, ram_size, MADV_DONTDUMP);
+	m->map = p;
+	m->map_size = ram_size;
+	return 0;
+}
+
+void gmem_exit(struct guest_mem *m)
+{
+	if (m->map)
+		munmap(m->map, m->map_size);
+	memset(m, 0, sizeof(*m));
+}
+
+static const struct gmem_region *gmem_find(const struct guest_mem *m, uint64_t gpa)
+{
+	for (unsigned int i = 0; i < m->nr_regions; i++) {
+		const struct gmem_region *r = &m->region[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	const struct gmem_region *r = gmem_find(m, gpa);
+	uint64_t off;
+
+	if (!r)
+		return NULL;
+	off = gpa - r->gpa;
+	/* Written as a subtraction so that no guest value can overflow it. */
+	if (len > r->size - off)
+		return NULL;
+	return r->hva + off;
+}
+
+int gmem_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst = gmem_ptr(m, gpa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+uint64_t gmem_region_end(const struct guest_mem *m, uint64_t gpa)
+{
+	const struct gmem_region *r = gmem_find(m, gpa);
+
+	return r ? r->gpa + r->size : 0;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* One thread per vCPU: KVM_RUN, and dispatch of the exits KVM hands back. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "vm.h"
+
+/* The signal that kicks a vCPU out of KVM_RUN; its handler does nothing. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
+{
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0) {
+		pr_err("KVM could not create vCPU %u: %s", id, strerror(errno));
+		return -errno;
+	}
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		pr_err("cannot map vCPU %u's run area: %s", id, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->vm->run_size);
+	if (vcpu->fd > 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+static void vcpu_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* String I/O (rep outsb…) arrives as count accesses of size bytes. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		bus_dispatch(&vcpu->vm->pio, run->io.port, data, run->io.size, write);
+}
+
+static void vcpu_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->mmio.len > sizeof(run->mmio.data))
+		return;
+	bus_dispatch(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+		     run->mmio.len, run->mmio.is_write);
+}
+
+static void vcpu_system_event(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_exit(vm, EXIT_GUEST_OK, "guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_exit(vm, EXIT_GUEST_OK, "guest rebooted");
+		break;
+	default:
+		vm_request_exit(vm, EXIT_GUEST_CRASH, "guest crashed (system event)");
+		break;
+	}
+}
+
+/* Returns false when the vCPU must stop. */
+static bool vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	char why[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_system_event(vcpu);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		/* The default command line reboots through the keyboard
+		 * controller, so a triple fault is a crash, not a reboot. */
+		vm_request_exit(vm, EXIT_GUEST_CRASH,
+				"guest crashed: triple fault (KVM_EXIT_SHUTDOWN)");
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(why, sizeof(why),
+			 "guest crashed: KVM internal error %u on vCPU %u%s",
+			 run->internal.suberror, vcpu->id,
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			 " (an instruction KVM cannot emulate)" : "");
+		vm_request_exit(vm, EXIT_GUEST_CRASH, why);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why),
+			 "guest crashed: KVM could not enter vCPU %u (reason %#llx)",
+			 vcpu->id, (unsigned long long)
+			 run->fail_entry.hardware_entry_failure_reason);
+		vm_request_exit(vm, EXIT_GUEST_CRASH, why);
+		return false;
+	default:
+		snprintf(why, sizeof(why), "vCPU %u: unexpected KVM exit %u",
+			 vcpu->id, run->exit_reason);
+		vm_request_exit(vm, EXIT_VMM_ERROR, why);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	char name[16];
+
+	snprintf(name, sizeof(name), "kvmini-vcpu%u", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(name, sizeof(name), "%u", vcpu->id);
+			pr_err("KVM_RUN failed on vCPU %s: %s", name, strerror(errno));
+			vm_request_exit(vm, EXIT_VMM_ERROR, "KVM_RUN failed");
+			break;
+		}
+		if (!vcpu_handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	int err;
+
+	/* No SA_RESTART: the kick must interrupt KVM_RUN with EINTR. */
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (err) {
+		pr_err("cannot start vCPU %u's thread: %s", vcpu->id, strerror(err));
+		return -err;
+	}
+	vcpu->thread_started = true;
+	return 0;
+}
+
+/*
+ * immediate_exit covers the window in which the thread is about to enter
+ * KVM_RUN; the signal covers a thread already inside it.
+ */
+void vcpu_kick(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One virtual machine: its KVM handles, memory, buses, vCPUs and devices.
+ * All mutable state lives here, never in globals.
+ */
+#ifndef KVMINI_VM_H
+#define KVMINI_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "config.h"
+#include "evloop.h"
+#include "mem.h"
+
+struct kvm_run;
+struct console;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd;
+	int vm_fd;
+	size_t run_size;
+	unsigned int max_vcpus;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct vcpu *vcpus;
+	struct console *console;
+	struct evloop loop;	/* the I/O thread: runs in vm_run's caller */
+	void *arch;		/* owned by arch/ */
+
+	/* Kernel and initrd files, mapped read-only. */
+	const uint8_t *kernel;
+	size_t kernel_size;
+	const uint8_t *initrd;
+	size_t initrd_size;
+
+	/* Ending the VM: the first reason wins, then stop_fd wakes the
+	 * main loop, which stops the vCPUs. */
+	struct ev_handler stop;		/* eventfd */
+	struct ev_handler signals;	/* signalfd */
+	struct ev_handler timeout;	/* timerfd: --timeout */
+	struct ev_handler panic_grace;	/* timerfd: a panicked guest that hangs */
+	int exit_status;		/* -1 while running */
+	bool stopping;
+	bool guest_panicked;
+};
+
+/* vm must be zeroed, with kernel and initrd set; vm_destroy cleans up
+ * after a failed vm_create too. */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Runs the VM until something ends it; returns kvmini's exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Any thread: ends the VM with this status unless an earlier reason won. */
+void vm_request_exit(struct vm *vm, int status, const char *why);
+
+/* Registers a device on a bus or fails with one error line. */
+int vm_register_pio(struct vm *vm, uint64_t base, uint64_t len,
+		    bus_access_fn *fn, void *opaque, const char *name);
+int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
+		     bus_access_fn *fn, void *opaque, const char *name);
+
+int kvm_check_cap(struct vm *vm, long cap);
+
+/* The guest printed a kernel panic: its end status is a crash, whether it
+ * then resets or hangs. */
+void vm_guest_panicked(struct vm *vm);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
+int vcpu_start(struct vcpu *vcpu);
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+
+#endif
