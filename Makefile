@@ -2,7 +2,7 @@
 #
 #   make            build build/$(ARCH)/kvmini
 #   make run        boot the default guest on this terminal (Ctrl-A x quits)
-#   make test       unit suites, command-line checks and guest boots (lab)
+#   make test       unit suites, native checks and Linux guest boots (lab)
 #   make deps       install the Debian packages everything needs
 #
 # ARCH=x86_64 (default) or arm64 (cross-built with aarch64-linux-gnu-gcc).
@@ -44,7 +44,7 @@ KVMINI := $(BUILD)/kvmini
 STATIC := $(BUILD)/kvmini-static
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all static unit test check-sanitize guests run lab cli-tests deps clean
+.PHONY: all static unit test check-sanitize guests run lab native deps clean
 all: $(KVMINI)
 
 $(BUILD)/%.o: %.c
@@ -62,8 +62,9 @@ static: $(STATIC)
 $(UNIT): $(LIB_OBJS) $(UNIT_OBJS)
 	$(CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs check) $(LIBS)
 
-unit: $(UNIT)
-	$(UNIT)
+# The parser suites read the real guest kernels.
+unit: $(UNIT) $(GUEST)/bzImage
+	KVMINI_GUEST_DIR=$(GUEST) $(UNIT)
 
 # Guest kernel and initramfs, built from Debian packages and cached
 # (see guests/README.md); a second run reuses them.
@@ -76,16 +77,22 @@ guests: $(GUEST)/bzImage $(GUEST)/initramfs.cpio.gz
 run: $(KVMINI) guests
 	$(KVMINI) run --kernel $(GUEST)/bzImage --initrd $(GUEST)/initramfs.cpio.gz
 
-# Error paths and other checks that need no guest OS: run on the host.
-cli-tests: $(KVMINI) guests
-	tests/cli/run.sh $(KVMINI) $(GUEST)
+# A guest of a few hundred bytes that runs on any KVM (tests/native/tiny.S).
+TINY := $(BUILD)/tiny.elf
+$(TINY): tests/native/tiny.S tests/native/tiny.ld
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,tests/native/tiny.ld -o $@ $<
+
+# Error paths and the tiny guest, directly on this host's KVM.
+native: $(KVMINI) $(TINY) $(GUEST)/bzImage
+	tests/native/run.sh $(KVMINI) $(TINY) $(GUEST)
 
 # Real Linux guests under real KVM: natively when this host's KVM can
 # boot Linux, and always inside the lab (nested KVM under QEMU).
 lab: $(STATIC) guests
 	tests/lab/run.sh --kvmini $(STATIC) --guest $(GUEST) tests/scenarios/*.sh
 
-test: unit cli-tests lab
+test: unit native lab
 
 check-sanitize:
 	$(MAKE) SANITIZE=1 unit

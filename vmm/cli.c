@@ -225,7 +225,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		.kvm_dev = "/dev/kvm",
 	};
 	if (argc < 2) {
-		fputs(main_usage, stderr);
+		pr_err("no command given: try 'kvmini run --kernel FILE' or 'kvmini --help'");
 		return -EINVAL;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {

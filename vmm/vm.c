@@ -50,6 +50,10 @@ static int kvm_open(struct vm *vm)
 		return -err;
 	}
 	v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (v < 0) {
+		pr_err("%s is not a KVM device (%s)", dev, strerror(errno));
+		return -ENODEV;
+	}
 	if (v != KVM_API_VERSION) {
 		pr_err("%s speaks KVM API version %d, kvmini needs %d", dev, v, KVM_API_VERSION);
 		return -ENOTSUP;
