@@ -127,6 +127,33 @@ static int vm_map_memory(struct vm *vm)
 	return 0;
 }
 
+int vm_irqfd(struct vm *vm, uint32_t gsi, int fd)
+{
+	struct kvm_irqfd irqfd = { .fd = fd, .gsi = gsi };
+
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		pr_err("KVM_IRQFD for interrupt %u failed: %s", gsi, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch,
+		 int fd)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch, .addr = addr, .len = len, .fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		pr_err("KVM_IOEVENTFD at %#llx failed: %s",
+		       (unsigned long long)addr, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int vm_register(struct bus *bus, const char *what,
 		       uint64_t base, uint64_t len, bus_access_fn *fn,
 		       void *opaque, const char *name)

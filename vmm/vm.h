@@ -77,6 +77,13 @@ int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
 
 int kvm_check_cap(struct vm *vm, long cap);
 
+/* An eventfd that injects an edge on interrupt line gsi when written. */
+int vm_irqfd(struct vm *vm, uint32_t gsi, int fd);
+/* Guest writes of len bytes of value datamatch to addr (MMIO) signal fd
+ * in the kernel, without an exit to kvmini. */
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch,
+		 int fd);
+
 /* The guest printed a kernel panic: its end status is a crash, whether it
  * then resets or hangs. */
 void vm_guest_panicked(struct vm *vm);

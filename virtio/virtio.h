@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A virtio device, independent of the transport that carries it.
+ *
+ * A device (rng, console, blk, net…) is a struct virtio_dev_ops and its own
+ * state behind vdev->priv. It never touches transport registers; the
+ * transport (virtio-mmio now, PCI later) never knows what device it
+ * carries. Between them sits struct virtio_dev: negotiated features, the
+ * status byte, the interrupt status, the queues and one lock.
+ *
+ * Locking: vdev->lock serialises the transport (register accesses, on
+ * vCPU threads) against the device's work (queue kicks and other events,
+ * on the I/O thread). Every ops callback runs with it held, and a device
+ * that has event sources of its own takes it around their handlers.
+ *
+ * Life cycle, as the driver drives it through the transport:
+ *   status 0 (reset)      -> ops->reset(); queues forgotten, features 0
+ *   FEATURES_OK           -> ops->features_ok(features) may refuse
+ *   queue ready           -> virtq_enable() (by the transport)
+ *   DRIVER_OK             -> ops->activate(); from now on ops->notify()
+ *                            is called for kicks
+ *   device error          -> virtio_needs_reset(): DEVICE_NEEDS_RESET and
+ *                            a config-change interrupt; no more notifies
+ */
+#ifndef KVMINI_VIRTIO_H
+#define KVMINI_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#include "virtio/virtq.h"
+
+struct virtio_dev;
+struct guest_mem;
+
+/* Interrupt status bits (virtio-mmio InterruptStatus, PCI ISR). */
+#define VIRTIO_ISR_USED		0x1
+#define VIRTIO_ISR_CONFIG	0x2
+
+/* Offered by the core for every device: the split-ring features. */
+#define VIRTIO_CORE_FEATURES	((1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
+				 (1ULL << VIRTIO_RING_F_EVENT_IDX))
+
+struct virtio_dev_ops {
+	uint32_t device_id;		/* VIRTIO_ID_* */
+	unsigned int nr_queues;
+	unsigned int queue_max;		/* largest size of each queue */
+	uint64_t features;		/* device-specific features offered */
+	uint32_t config_size;		/* bytes of device config space */
+
+	/* Config space; off + len <= config_size is checked by the caller.
+	 * config_write may be NULL: writes are then ignored. */
+	void (*config_read)(struct virtio_dev *vdev, uint32_t off,
+			    uint8_t *data, uint32_t len);
+	void (*config_write)(struct virtio_dev *vdev, uint32_t off,
+			     const uint8_t *data, uint32_t len);
+	/* May refuse a feature combination; NULL accepts any subset. */
+	bool (*features_ok)(struct virtio_dev *vdev, uint64_t features);
+	/* DRIVER_OK with the queues the driver made ready; 0 or -errno,
+	 * which puts the device in DEVICE_NEEDS_RESET. */
+	int (*activate)(struct virtio_dev *vdev);
+	/* Stop using the queues and forget requests in flight. */
+	void (*reset)(struct virtio_dev *vdev);
+	/* The driver kicked queue q (I/O thread). */
+	void (*notify)(struct virtio_dev *vdev, unsigned int q);
+	/* Free priv and anything else the device owns. */
+	void (*free)(struct virtio_dev *vdev);
+};
+
+/* What the core asks of a transport. */
+struct virtio_transport_ops {
+	/* Raise the device's interrupt; isr bits are already set. */
+	void (*interrupt)(struct virtio_dev *vdev);
+};
+
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	const char *name;		/* "rng", "console", "blk0"… for logs */
+	void *priv;
+	const struct guest_mem *mem;
+	pthread_mutex_t lock;
+
+	struct virtq *vqs;		/* ops->nr_queues of them */
+	uint64_t host_features;		/* ops->features | core | transport */
+	uint64_t features;		/* negotiated (FEATURES_OK) */
+	uint8_t status;
+	uint32_t isr;			/* atomic: set here, cleared by ack */
+	uint32_t config_generation;
+	bool active;			/* DRIVER_OK and not broken */
+	bool broken;			/* DEVICE_NEEDS_RESET */
+	bool legacy;			/* pre-1.0 driver: no FEATURES_OK step */
+	bool warned;			/* one needs-reset message per device */
+
+	const struct virtio_transport_ops *tops;
+	void *transport;
+};
+
+int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
+		    const struct guest_mem *mem, const char *name, void *priv);
+void virtio_dev_exit(struct virtio_dev *vdev);
+
+/* Status transitions; under vdev->lock (the transport calls these). */
+void virtio_dev_reset(struct virtio_dev *vdev);
+/* Validates and applies a status write; false when refused. */
+bool virtio_dev_set_status(struct virtio_dev *vdev, uint8_t status);
+
+/* Device side, under vdev->lock. */
+/* After virtq_flush(): interrupts the driver if the queue wants it. */
+void virtio_notify_used(struct virtio_dev *vdev, unsigned int q);
+/* Config space changed: new generation, config interrupt. */
+void virtio_config_changed(struct virtio_dev *vdev);
+/* The guest broke the device: DEVICE_NEEDS_RESET, config interrupt,
+ * no more work until the driver resets it. Logs once per reset. */
+void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+
+/* Pops the next chain of queue q; on a broken queue puts the device in
+ * DEVICE_NEEDS_RESET. Same returns as virtq_pop(). */
+int virtio_pop(struct virtio_dev *vdev, unsigned int q, struct virtq_chain *c);
+
+static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
+{
+	return vdev->features & (1ULL << bit);
+}
+
+#endif
