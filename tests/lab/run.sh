@@ -1,0 +1,362 @@
+#!/bin/sh
+# Run scenario scripts against real Linux guests under real KVM.
+#
+# usage: run.sh --kvmini STATIC_KVMINI --guest DIR [--native auto|yes|no]
+#               [--timeout SECS] [--scenario-timeout SECS] [--tail LINES]
+#               SCENARIO.sh...
+#
+# DIR holds bzImage, vmlinux and initramfs.cpio.gz. Each scenario is a plain
+# sh script that gets KVMINI, KERNEL, VMLINUX, INITRD, a scratch directory T
+# and KVMINI_MODE (native or lab); status 0 passes, 77 skips, else fails.
+#
+# The scenarios run natively when this host's /dev/kvm can boot Linux (a
+# probe decides under --native auto), and always in "the lab": Debian's cloud
+# kernel under QEMU's emulator, whose emulated CPU has SVM, so that kvm-amd
+# gives kvmini a real KVM to run in. See tests/lab/README.md.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
+logdir=${KVMINI_LAB_LOGDIR:-$top/build/lab}
+
+kvmini=
+guest=
+native=auto
+timeout=1200
+scenario_timeout=300
+tail_lines=60
+
+usage()
+{
+	sed -n 's/^# \{0,1\}//; 4,6p' "$0" >&2
+	exit 2
+}
+
+die()
+{
+	echo "lab: $*" >&2
+	exit 1
+}
+
+abspath()
+{
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$PWD/$1" ;;
+	esac
+}
+
+is_uint()
+{
+	case $1 in
+	'' | *[!0-9]*) return 1 ;;
+	esac
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kvmini) kvmini=$(abspath "${2:?}"); shift 2 ;;
+	--guest) guest=$(abspath "${2:?}"); shift 2 ;;
+	--native) native=${2:?}; shift 2 ;;
+	--timeout) timeout=${2:?}; shift 2 ;;
+	--scenario-timeout) scenario_timeout=${2:?}; shift 2 ;;
+	--tail) tail_lines=${2:?}; shift 2 ;;
+	-h | --help) usage ;;
+	--) shift; break ;;
+	-*) echo "lab: unknown option $1" >&2; usage ;;
+	*) break ;;
+	esac
+done
+
+[ -n "$kvmini" ] && [ -n "$guest" ] && [ $# -gt 0 ] || usage
+case $native in
+auto | yes | no) ;;
+*) die "--native takes auto, yes or no" ;;
+esac
+is_uint "$timeout" && is_uint "$scenario_timeout" && is_uint "$tail_lines" ||
+	die "--timeout, --scenario-timeout and --tail take whole numbers"
+
+[ -f "$kvmini" ] || die "no kvmini at $kvmini (make static)"
+# The outer VM has no shared libraries to offer.
+if command -v readelf >/dev/null 2>&1 &&
+	readelf -l "$kvmini" 2>/dev/null | grep -q 'program interpreter'; then
+	die "$kvmini is dynamically linked; the lab needs the static build (make static)"
+fi
+for f in bzImage vmlinux initramfs.cpio.gz; do
+	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
+done
+
+# Scenario names travel in "@@LAB" lines split on spaces.
+names=
+for s in "$@"; do
+	[ -f "$s" ] || die "no scenario $s"
+	n=$(basename "$s" .sh)
+	case $n in
+	'' | *[!A-Za-z0-9._-]*) die "scenario name '$n' must be [A-Za-z0-9._-]" ;;
+	esac
+	names="$names $n"
+done
+
+mkdir -p "$logdir"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-lab.XXXXXX")
+dl=
+trap 'rm -rf "$work" ${dl:+"$dl"}' EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+skipped=0
+
+# Elapsed seconds since $1 (from now_s), one decimal.
+now_s()
+{
+	date +%s.%N
+}
+since()
+{
+	awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# ---- native ---------------------------------------------------------------
+
+run_native()
+{
+	ndir=$logdir/native
+	rm -rf "$ndir"
+	mkdir -p "$ndir"
+	for s in "$@"; do
+		n=$(basename "$s" .sh)
+		t=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-scenario.XXXXXX")
+		start=$(now_s)
+		rc=0
+		# timeout(1) signals the whole process group it runs in, so a
+		# kvmini left behind by the scenario goes too.
+		env KVMINI="$kvmini" KERNEL="$guest/bzImage" VMLINUX="$guest/vmlinux" \
+			INITRD="$guest/initramfs.cpio.gz" T="$t" KVMINI_MODE=native \
+			timeout -k 5 "$scenario_timeout" sh "$(abspath "$s")" \
+			>"$ndir/$n.log" 2>&1 </dev/null || rc=$?
+		secs=$(since "$start")
+		if [ $rc -eq 0 ]; then
+			echo "PASS native/$n ($secs s)"
+			passed=$((passed + 1))
+			rm -rf "$t"
+		elif [ $rc -eq 77 ]; then
+			echo "SKIP native/$n ($secs s)"
+			skipped=$((skipped + 1))
+			rm -rf "$t"
+		else
+			why="exit status $rc"
+			[ $rc -ne 124 ] || why="timeout after ${scenario_timeout}s"
+			echo "FAIL native/$n ($secs s, $why; log $ndir/$n.log, scratch $t)"
+			tail -n "$tail_lines" "$ndir/$n.log" | sed 's/^/    | /'
+			failed=$((failed + 1))
+		fi
+	done
+}
+
+native_probe()
+{
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	# The vmlinux enters through PVH and skips decompression, so a KVM
+	# that cannot run Linux fails it in seconds rather than timing out.
+	timeout -k 5 60 "$kvmini" run --kernel "$guest/vmlinux" \
+		--initrd "$guest/initramfs.cpio.gz" --console none --timeout 20 \
+		--cmdline kvmini.script=probe >"$logdir/probe.log" 2>&1 </dev/null
+}
+
+case $native in
+yes)
+	echo "native: running scenarios on this host's KVM"
+	run_native "$@"
+	;;
+auto)
+	if native_probe; then
+		echo "native: host KVM boots Linux (probe passed), running scenarios natively"
+		run_native "$@"
+	else
+		echo "native: host KVM cannot boot Linux (probe failed), skipping native run"
+		echo "native: (probe output in $logdir/probe.log)"
+	fi
+	;;
+esac
+
+# ---- the lab --------------------------------------------------------------
+
+# Debian's current cloud kernel (its KVM modules are what we need), fetched
+# once per kernel release into $cache/lab-RELEASE.
+lab_kernel()
+{
+	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		awk '$1 ~ /Depends:$/ && $2 ~ /^linux-image-.*-cloud-amd64$/ { print $2; exit }')
+	if [ -z "$pkg" ]; then
+		# Offline or no package lists: any kernel fetched before will do.
+		dir=$(for v in "$cache"/lab-*/vmlinuz; do
+			[ -f "$v" ] && dirname "$v"
+		done | sort -V | tail -n 1)
+		[ -n "$dir" ] ||
+			die "apt-cache cannot resolve linux-image-cloud-amd64: run 'apt-get update' (or 'make deps')"
+		echo "lab: apt-cache cannot resolve linux-image-cloud-amd64; using cached $dir" >&2
+		kdir=$dir
+		return
+	fi
+	rel=${pkg#linux-image-}
+	kdir=$cache/lab-$rel
+	[ -f "$kdir/vmlinuz" ] && return
+
+	echo "lab: fetching $pkg (once; cached in $kdir)" >&2
+	mkdir -p "$cache"
+	dl=$(mktemp -d "$cache/.download.XXXXXX")
+	# As root, apt drops to _apt for downloads, which cannot write here.
+	sandbox=
+	[ "$(id -u)" -ne 0 ] || sandbox="-o APT::Sandbox::User=root"
+	# shellcheck disable=SC2086
+	if ! (cd "$dl" && apt-get download -q $sandbox "$pkg" >"$dl/apt.log" 2>&1); then
+		cat "$dl/apt.log" >&2
+		rm -rf "$dl"
+		die "cannot download $pkg: run 'apt-get update' (or 'make deps')"
+	fi
+	dpkg -x "$dl"/"$pkg"_*.deb "$dl/x"
+	mkdir -p "$dl/out"
+	cp "$dl/x/boot/vmlinuz-$rel" "$dl/out/vmlinuz"
+	for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
+		base=$dl/x/lib/modules/$rel/kernel/$m.ko
+		out=$dl/out/$(basename "$m").ko
+		# busybox insmod takes plain modules only.
+		if [ -f "$base" ]; then
+			cp "$base" "$out"
+		elif [ -f "$base.xz" ]; then
+			xz -dc "$base.xz" >"$out"
+		elif [ -f "$base.zst" ]; then
+			zstd -qdc "$base.zst" >"$out"
+		elif [ -f "$base.gz" ]; then
+			gzip -dc "$base.gz" >"$out"
+		else
+			rm -rf "$dl"
+			die "$pkg has no $m.ko"
+		fi
+	done
+	dpkg-deb -f "$dl"/"$pkg"_*.deb Version >"$dl/out/version"
+	rm -rf "$kdir"
+	mv "$dl/out" "$kdir"
+	rm -rf "$dl"
+	dl=
+}
+
+# Everything the outer VM needs, as an uncompressed cpio: the emulated CPU
+# would spend longer inflating it than QEMU spends loading it.
+lab_initramfs()
+{
+	r=$work/outer
+	mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/dev" "$r/proc" \
+		"$r/sys" "$r/tmp" "$r/root" "$r/lib/modules" "$r/guest" "$r/scenarios" "$r/lab"
+	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make deps' (busybox-static)"
+	cp /bin/busybox "$r/bin/busybox"
+	/bin/busybox --list-full | while read -r a; do
+		[ "$a" != bin/busybox ] || continue
+		ln -sf /bin/busybox "$r/$a"
+	done
+	cp "$kdir/irqbypass.ko" "$kdir/kvm.ko" "$kdir/kvm-amd.ko" "$r/lib/modules/"
+	cp "$kvmini" "$r/kvmini"
+	chmod 0755 "$r/kvmini"
+	cp "$guest/bzImage" "$guest/vmlinux" "$guest/initramfs.cpio.gz" "$r/guest/"
+	for s in "$@"; do
+		cp "$s" "$r/scenarios/$(basename "$s")"
+	done
+	install -m 0755 "$here/outer-init" "$r/init"
+	cat >"$r/lab/conf" <<-EOF
+	scenario_timeout=$scenario_timeout
+	tail_lines=$tail_lines
+	scenarios='$names'
+	EOF
+	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) >"$work/outer.cpio"
+}
+
+# Relay the serial console: everything into the log, "@@LAB" lines to the
+# user as they come (a run takes minutes).
+relay()
+{
+	cr=$(printf '\r')
+	while IFS= read -r line; do
+		line=${line%"$cr"}
+		case $line in
+		*"@@LAB "*) ;;
+		*) continue ;;
+		esac
+		set -f
+		# shellcheck disable=SC2086
+		set -- ${line#*@@LAB }
+		set +f
+		case ${1:-} in
+		begin) echo "lab: outer VM up (kernel $2), loading kvm-amd" ;;
+		info) shift; echo "lab: $*" ;;
+		error) shift; echo "lab: error: $*" ;;
+		result)
+			n=$2 res=$3 secs=$4
+			shift 4
+			case $res in
+			pass) echo "PASS lab/$n ($secs s)" ;;
+			skip) echo "SKIP lab/$n ($secs s)" ;;
+			*) echo "FAIL lab/$n ($secs s, $*)" ;;
+			esac
+			;;
+		out)
+			# Keep the line's own spacing: cut the prefix, not fields.
+			rest=${line#*@@LAB out }
+			echo "    | ${rest#* }"
+			;;
+		esac
+	done
+}
+
+lab_kernel
+lab_initramfs "$@"
+serial=$logdir/serial.log
+echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
+lab_start=$(now_s)
+{
+	rc=0
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 \
+		-m 3072 -nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
+		-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 || rc=$?
+	echo $rc >"$work/qemu.rc"
+} | tee "$serial" | relay
+qemu_rc=$(cat "$work/qemu.rc")
+
+# Tally from the log, so that a scenario without a result counts as failed.
+tr -d '\r' <"$serial" | sed -n 's/.*@@LAB //p' >"$work/events"
+lab_ok=1
+if ! grep -q '^begin ' "$work/events"; then
+	echo "lab: error: the outer VM never reached its /init; end of its serial log:"
+	tail -n 30 "$serial" | sed 's/^/    | /'
+	lab_ok=0
+elif ! grep -q '^end$' "$work/events"; then
+	if [ "$qemu_rc" -eq 124 ]; then
+		echo "lab: error: timed out after ${timeout}s"
+	else
+		echo "lab: error: the outer VM stopped early (QEMU status $qemu_rc); end of its serial log:"
+		tail -n 30 "$serial" | sed 's/^/    | /'
+	fi
+	lab_ok=0
+elif grep -q '^error ' "$work/events"; then
+	lab_ok=0
+fi
+for n in $names; do
+	res=$(awk -v n="$n" '$1 == "result" && $2 == n { print $3; exit }' "$work/events")
+	case $res in
+	pass) passed=$((passed + 1)) ;;
+	skip) skipped=$((skipped + 1)) ;;
+	fail) failed=$((failed + 1)) ;;
+	*)
+		echo "FAIL lab/$n (no result)"
+		failed=$((failed + 1))
+		;;
+	esac
+done
+echo "lab: whole run $(since "$lab_start") s"
+
+summary="lab: $passed passed, $failed failed"
+[ $skipped -eq 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ $failed -eq 0 ] && [ $lab_ok -eq 1 ]
