@@ -134,6 +134,7 @@ run_native()
 		# kvmini left behind by the scenario goes too.
 		env KVMINI="$kvmini" KERNEL="$guest/bzImage" VMLINUX="$guest/vmlinux" \
 			INITRD="$guest/initramfs.cpio.gz" T="$t" KVMINI_MODE=native \
+			LIB="$here/lib.sh" \
 			timeout -k 5 "$scenario_timeout" sh "$(abspath "$s")" \
 			>"$ndir/$n.log" 2>&1 </dev/null || rc=$?
 		secs=$(since "$start")
@@ -264,6 +265,7 @@ lab_initramfs()
 		cp "$s" "$r/scenarios/$(basename "$s")"
 	done
 	install -m 0755 "$here/outer-init" "$r/init"
+	cp "$here/lib.sh" "$r/lab/lib.sh"
 	cat >"$r/lab/conf" <<-EOF
 	scenario_timeout=$scenario_timeout
 	tail_lines=$tail_lines
@@ -318,7 +320,7 @@ lab_start=$(now_s)
 {
 	rc=0
 	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 \
-		-m 3072 -nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
+		-m 6144 -nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
 		-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 || rc=$?
 	echo $rc >"$work/qemu.rc"
 } | tee "$serial" | relay

@@ -1,0 +1,60 @@
+# Shared by the scenarios (sourced as ". "$LIB""): run the guest, check how
+# it ended and what it printed, count failures. POSIX sh.
+
+fails=0
+
+# guest NAME WANT_STATUS [kvmini run options...]
+# Boots the test guest with its console in $T/NAME.log and checks kvmini's
+# exit status. Defaults (kernel, initrd, console, a timeout) come first so
+# the options given can override them.
+guest()
+{
+	name=$1 want=$2
+	shift 2
+	rc=0
+	"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --timeout 120 \
+		--console "file:$T/$name.log" "$@" 2>"$T/$name.err" || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		echo "$name: exit status $rc ok"
+		return 0
+	fi
+	fail "$name" "exit status $rc, expected $want"
+	return 1
+}
+
+# console NAME REGEX: the guest's console output matched REGEX.
+console()
+{
+	if grep -Eq -- "$2" "$T/$1.log" 2>/dev/null; then
+		echo "$1: console has '$2'"
+		return 0
+	fi
+	fail "$1" "console lacks '$2'"
+}
+
+# stderr NAME REGEX: kvmini's stderr matched REGEX.
+stderr()
+{
+	if grep -Eq -- "$2" "$T/$1.err" 2>/dev/null; then
+		echo "$1: stderr has '$2'"
+		return 0
+	fi
+	fail "$1" "stderr lacks '$2'"
+}
+
+fail()
+{
+	echo "$1: FAILED: $2"
+	for f in "$T/$1.err" "$T/$1.log"; do
+		[ -s "$f" ] || continue
+		echo "--- end of $f"
+		tail -n 30 "$f"
+	done
+	fails=$((fails + 1))
+}
+
+# The scenario's exit status.
+finish()
+{
+	[ "$fails" -eq 0 ]
+}
