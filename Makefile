@@ -30,7 +30,8 @@ CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread \
 LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) -pthread
 ifneq ($(SANITIZE),)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -fno-omit-frame-pointer -O1
 LIBS += -fsanitize=address,undefined
 endif
 

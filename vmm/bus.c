@@ -14,9 +14,10 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		return -EINVAL;
 	for (i = 0; i < bus->nr && bus->ranges[i].base < base; i++)
 		;
-	if (i > 0 && bus->ranges[i - 1].base + bus->ranges[i - 1].len > base)
+	/* Inclusive ends: a range may end at the very top of the space. */
+	if (i > 0 && bus->ranges[i - 1].base + bus->ranges[i - 1].len - 1 >= base)
 		return -EEXIST;
-	if (i < bus->nr && base + len > bus->ranges[i].base)
+	if (i < bus->nr && base + len - 1 >= bus->ranges[i].base)
 		return -EEXIST;
 	if (bus->nr == bus->cap) {
 		size_t cap = bus->cap ? bus->cap * 2 : 8;

@@ -23,7 +23,11 @@ static const char run_usage[] =
 "  --cmdline STR        appended to kvmini's default kernel command line\n"
 "  --mem SIZE           guest RAM, K/M/G/T suffix, plain number = MiB (default 256M)\n"
 "  --cpus N             vCPUs (default 1)\n"
-"  --console KIND       stdio (default), none, or file:PATH\n"
+"  --console KIND       stdio (default, on the UART), virtio (stdio on\n"
+"                       virtio-console, hvc0), none, or file:PATH\n"
+"  --no-rng             no virtio-rng device\n"
+"  --virtio-legacy      virtio-mmio version 1 (legacy) for every device\n"
+"  --dump-dtb FILE      write the VM's device tree to FILE and exit\n"
 "  --timeout SECS       end the VM after SECS seconds (exit status 124)\n"
 "  --verbose            say what kvmini is doing\n"
 "  --help               this text\n"
@@ -110,13 +114,15 @@ static int cli_console(struct vm_config *cfg, const char *arg)
 {
 	if (!strcmp(arg, "stdio")) {
 		cfg->console = CONSOLE_STDIO;
+	} else if (!strcmp(arg, "virtio")) {
+		cfg->console = CONSOLE_VIRTIO;
 	} else if (!strcmp(arg, "none")) {
 		cfg->console = CONSOLE_NONE;
 	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
 		cfg->console = CONSOLE_FILE;
 		cfg->console_path = arg + 5;
 	} else {
-		pr_err("--console '%s': expected stdio, none or file:PATH", arg);
+		pr_err("--console '%s': expected stdio, virtio, none or file:PATH", arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -125,6 +131,7 @@ static int cli_console(struct vm_config *cfg, const char *arg)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_CONSOLE, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP, OPT_KVM_DEV,
+	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB,
 };
 
 static const struct option run_options[] = {
@@ -137,6 +144,9 @@ static const struct option run_options[] = {
 	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose",	no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ "no-rng",	no_argument,	   NULL, OPT_NO_RNG },
+	{ "virtio-legacy", no_argument,	   NULL, OPT_VIRTIO_LEGACY },
+	{ "dump-dtb",	required_argument, NULL, OPT_DUMP_DTB },
 	/* For tests: another KVM device node. */
 	{ "kvm-device",	required_argument, NULL, OPT_KVM_DEV },
 	{ NULL, 0, NULL, 0 },
@@ -177,8 +187,32 @@ static int cli_option(struct vm_config *cfg, int opt, const char *arg)
 	case OPT_KVM_DEV:
 		cfg->kvm_dev = arg;
 		return 0;
+	case OPT_NO_RNG:
+		cfg->no_rng = true;
+		return 0;
+	case OPT_VIRTIO_LEGACY:
+		cfg->virtio_legacy = true;
+		return 0;
+	case OPT_DUMP_DTB:
+		cfg->dump_dtb = arg;
+		return 0;
 	}
 	return -EINVAL;
+}
+
+/* One line naming what getopt_long refused (opt is '?' or ':'). */
+static void cli_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		pr_err("option '%s' needs a value (see kvmini run --help)", arg);
+	else if (optopt > 0 && optopt < 256)
+		pr_err("unknown option '-%c' (see kvmini run --help)", optopt);
+	else if (optopt)
+		pr_err("option '%s' takes no value (see kvmini run --help)", arg);
+	else
+		pr_err("unknown option '%s' (see kvmini run --help)", arg);
 }
 
 static int cli_run(int argc, char **argv, struct vm_config *cfg)
@@ -186,19 +220,15 @@ static int cli_run(int argc, char **argv, struct vm_config *cfg)
 	int opt, err;
 
 	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
+	optind = 0;	/* 0, not 1: also resets getopt's state inside "-xy" */
+	/* A leading ':' makes a missing value ':' rather than '?'. */
+	while ((opt = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
 		if (opt == OPT_HELP) {
 			fputs(run_usage, stdout);
 			return 1;
 		}
 		if (opt == '?' || opt == ':') {
-			if (optopt)
-				pr_err("option '%s' needs a value (see kvmini run --help)",
-				       argv[optind - 1]);
-			else
-				pr_err("unknown option '%s' (see kvmini run --help)",
-				       argv[optind - 1]);
+			cli_bad_option(opt, argv);
 			return -EINVAL;
 		}
 		err = cli_option(cfg, opt, optarg);

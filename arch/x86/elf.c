@@ -51,22 +51,25 @@ static uint64_t elf_pvh_entry(const uint8_t *buf, const Elf64_Phdr *ph)
 	const uint8_t *p = buf + ph->p_offset;
 
 	while (len - off >= sizeof(Elf64_Nhdr)) {
-		const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(p + off);
-		uint64_t name = off + sizeof(*nh);
-		uint64_t desc = name + ((nh->n_namesz + 3ULL) & ~3ULL);
-		uint64_t next = desc + ((nh->n_descsz + 3ULL) & ~3ULL);
+		Elf64_Nhdr nh;
+		uint64_t name, desc, next;
 		uint32_t v32;
 		uint64_t v64;
 
+		/* The file is not trusted to align its notes. */
+		memcpy(&nh, p + off, sizeof(nh));
+		name = off + sizeof(nh);
+		desc = name + ((nh.n_namesz + 3ULL) & ~3ULL);
+		next = desc + ((nh.n_descsz + 3ULL) & ~3ULL);
 		if (next > len)
 			break;
-		if (nh->n_type == XEN_ELFNOTE_PHYS32_ENTRY && nh->n_namesz == 4 &&
+		if (nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY && nh.n_namesz == 4 &&
 		    !memcmp(p + name, "Xen", 4)) {
-			if (nh->n_descsz == 4) {
+			if (nh.n_descsz == 4) {
 				memcpy(&v32, p + desc, 4);
 				return v32;
 			}
-			if (nh->n_descsz == 8) {
+			if (nh.n_descsz == 8) {
 				memcpy(&v64, p + desc, 8);
 				return v64;
 			}

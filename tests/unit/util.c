@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "util.h"
+
+uint8_t *unit_read_guest_file(const char *name, size_t *size)
+{
+	const char *dir = getenv("KVMINI_GUEST_DIR");
+	char path[4096];
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "build/guest";
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A missing kernel must fail loudly: a skipped parser test would
+	 * look like a passing one. */
+	ck_assert_msg(fd >= 0, "cannot open guest file '%s': %s (build it with "
+		      "`make guests`, or point KVMINI_GUEST_DIR at it)",
+		      path, strerror(errno));
+	ck_assert_msg(!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0,
+		      "guest file '%s' is not a non-empty regular file", path);
+	buf = malloc(st.st_size);
+	ck_assert_ptr_nonnull(buf);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		ck_assert_msg(n > 0, "reading '%s' failed", path);
+		done += n;
+	}
+	close(fd);
+	*size = done;
+	return buf;
+}
+
+uint8_t *unit_memdup(const void *buf, size_t len)
+{
+	uint8_t *p = malloc(len ? len : 1);
+
+	ck_assert_ptr_nonnull(p);
+	if (len)
+		memcpy(p, buf, len);
+	return p;
+}
+
+void unit_capture_begin(struct unit_capture *c, int fd)
+{
+	fflush(stdout);
+	fflush(stderr);
+	c->fd = fd;
+	c->tmp = memfd_create("unit-capture", MFD_CLOEXEC);
+	ck_assert_int_ge(c->tmp, 0);
+	c->saved = dup(fd);
+	ck_assert_int_ge(c->saved, 0);
+	ck_assert_int_eq(dup2(c->tmp, fd), fd);
+}
+
+char *unit_capture_end(struct unit_capture *c)
+{
+	off_t len;
+	char *s;
+
+	fflush(stdout);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(c->saved, c->fd), c->fd);
+	close(c->saved);
+	len = lseek(c->tmp, 0, SEEK_END);
+	ck_assert_int_ge(len, 0);
+	s = malloc(len + 1);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(pread(c->tmp, s, len, 0), len);
+	s[len] = '\0';
+	close(c->tmp);
+	return s;
+}
+
+unsigned int unit_count_lines(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+uint64_t unit_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
+
+void unit_fill_random(uint8_t *buf, size_t len, uint64_t seed)
+{
+	uint64_t state = seed ? seed : 1;
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = unit_rand(&state) >> 56;
+}

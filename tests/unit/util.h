@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the unit suites: guest files, copies, captured output. */
+#ifndef KVMINI_UNIT_UTIL_H
+#define KVMINI_UNIT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Reads a file of the guest build ($KVMINI_GUEST_DIR, else build/guest)
+ * into a malloc'd buffer of exactly its size, so that ASan catches any
+ * read past its end. Fails the running test when the file is missing.
+ */
+uint8_t *unit_read_guest_file(const char *name, size_t *size);
+
+/* A malloc'd copy of exactly len bytes (a 1-byte allocation when 0). */
+uint8_t *unit_memdup(const void *buf, size_t len);
+
+/* Everything written to fd between begin and end lands in a temp file. */
+struct unit_capture {
+	int fd;
+	int saved;
+	int tmp;
+};
+
+void unit_capture_begin(struct unit_capture *c, int fd);
+/* Restores fd; returns what was written, malloc'd and NUL-terminated. */
+char *unit_capture_end(struct unit_capture *c);
+
+/* Counts the '\n' in s. */
+unsigned int unit_count_lines(const char *s);
+
+/* xorshift64: reproducible "random" bytes; *state must not be 0. */
+uint64_t unit_rand(uint64_t *state);
+void unit_fill_random(uint8_t *buf, size_t len, uint64_t seed);
+
+#endif
