@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-console with one port and no MULTIPORT: the guest's hvc0. Guest
+ * output arrives on the transmitq and goes to the backend as it is; host
+ * input waits in the backend until the guest has posted receive buffers,
+ * and the device tells the backend when that happens (input_space), the
+ * same flow control the UART gives the VM console.
+ *
+ * Everything here runs under vdev->lock: the ops because the core says
+ * so, virtio_console_push() and virtio_console_resize() because they take
+ * it. Backend output therefore runs with the lock held: while the host's
+ * stdout blocks, vCPUs that access this device's registers wait as well.
+ */
+#include <endian.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/virtio_console.h>
+
+#include "virtio/devices.h"
+
+#define VCON_RXQ	0
+#define VCON_TXQ	1
+#define VCON_QUEUE_MAX	256
+
+#define VCON_EMERG_OFF	offsetof(struct virtio_console_config, emerg_wr)
+
+struct vconsole {
+	struct vconsole_backend be;
+	/*
+	 * A push took less than offered: the backend holds input and waits
+	 * for input_space. Kept across a reset on purpose: the backend still
+	 * waits, and the next driver's buffers are what it waits for.
+	 */
+	bool rx_refused;
+	struct virtq_chain chain;	/* 4 KiB: kept off the stack */
+};
+
+static void vcon_input_space(struct vconsole *vc)
+{
+	if (!vc->rx_refused)
+		return;
+	vc->rx_refused = false;
+	if (vc->be.input_space)
+		vc->be.input_space(vc->be.ctx);
+}
+
+/* The driver must not post writable buffers here; they are ignored. */
+static void vcon_output_chain(struct vconsole *vc, const struct virtq_chain *c)
+{
+	if (!vc->be.output)
+		return;
+	for (unsigned int i = 0; i < c->nr_out; i++)
+		vc->be.output(vc->be.ctx, c->iov[i].iov_base, c->iov[i].iov_len);
+}
+
+static void vcon_tx(struct virtio_dev *vdev)
+{
+	struct vconsole *vc = vdev->priv;
+	struct virtq *vq = &vdev->vqs[VCON_TXQ];
+	struct virtq_chain *c = &vc->chain;
+	unsigned int popped = 0;
+	int r;
+
+	for (;;) {
+		virtq_disable_notify(vq);
+		while ((r = virtio_pop_batch(vdev, VCON_TXQ, c, &popped)) > 0) {
+			vcon_output_chain(vc, c);
+			virtq_add_used(vq, c->head, 0);
+		}
+		if (r < 0 || !virtq_enable_notify(vq))
+			break;
+	}
+	if (!vdev->active)
+		return;
+	virtq_flush(vq);
+	virtio_notify_used(vdev, VCON_TXQ);
+}
+
+/* Copies into the chain's writable segments; returns the bytes copied. */
+static size_t vcon_copy_in(const struct virtq_chain *c, const uint8_t *buf,
+			   size_t len)
+{
+	const struct iovec *iov = c->iov + c->nr_out;
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < c->nr_in && done < len; i++) {
+		size_t n = iov[i].iov_len;
+
+		if (n > len - done)
+			n = len - done;
+		memcpy(iov[i].iov_base, buf + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Fills receive buffers until buf is consumed or the guest has none left.
+ * Kicks on the receiveq stay off while buffers remain: the guest posts one
+ * after each it reads, and only input that waits needs to hear of it.
+ */
+static size_t vcon_rx(struct virtio_dev *vdev, const uint8_t *buf, size_t len)
+{
+	struct vconsole *vc = vdev->priv;
+	struct virtq *vq = &vdev->vqs[VCON_RXQ];
+	struct virtq_chain *c = &vc->chain;
+	unsigned int popped = 0;
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n;
+		int r;
+
+		virtq_disable_notify(vq);
+		r = virtio_pop_batch(vdev, VCON_RXQ, c, &popped);
+		if (r < 0)
+			break;
+		if (!r) {
+			/* Out of buffers: ask for a kick when more come,
+			 * unless some came meanwhile. */
+			if (virtq_enable_notify(vq))
+				continue;
+			break;
+		}
+		n = c->err ? 0 : vcon_copy_in(c, buf + done, len - done);
+		virtq_add_used(vq, c->head, n);
+		done += n;
+	}
+	/* Broken on the way: nothing is published, so nothing was taken. */
+	if (!vdev->active)
+		return 0;
+	virtq_flush(vq);
+	virtio_notify_used(vdev, VCON_RXQ);
+	return done;
+}
+
+size_t virtio_console_push(struct virtio_dev *vdev, const uint8_t *buf,
+			   size_t len)
+{
+	struct vconsole *vc = vdev->priv;
+	size_t done = 0;
+
+	pthread_mutex_lock(&vdev->lock);
+	if (vdev->active)
+		done = vcon_rx(vdev, buf, len);
+	if (done < len)
+		vc->rx_refused = true;
+	pthread_mutex_unlock(&vdev->lock);
+	return done;
+}
+
+static void vcon_notify(struct virtio_dev *vdev, unsigned int q)
+{
+	if (!vdev->active)
+		return;
+	if (q == VCON_TXQ) {
+		vcon_tx(vdev);
+	} else if (q == VCON_RXQ) {
+		/* New receive buffers: nothing to do unless input waits. */
+		virtq_disable_notify(&vdev->vqs[VCON_RXQ]);
+		vcon_input_space(vdev->priv);
+	}
+}
+
+/* Input refused before the driver ran can go into its buffers now. */
+static int vcon_activate(struct virtio_dev *vdev)
+{
+	vcon_input_space(vdev->priv);
+	return 0;
+}
+
+/*
+ * The layout is the Linux header's, cols before rows, which is what
+ * drivers read; the specification's listing has the two the other way
+ * round. emerg_wr reads as 0.
+ */
+static void vcon_config_read(struct virtio_dev *vdev, uint32_t off,
+			     uint8_t *data, uint32_t len)
+{
+	struct vconsole *vc = vdev->priv;
+	struct virtio_console_config cfg = {
+		.cols = htole16(vc->be.cols),
+		.rows = htole16(vc->be.rows),
+		.max_nr_ports = htole32(1),
+	};
+
+	if (off > sizeof(cfg) || len > sizeof(cfg) - off) {
+		memset(data, 0, len);
+		return;
+	}
+	memcpy(data, (const uint8_t *)&cfg + off, len);
+}
+
+/*
+ * Only emerg_wr is writable. Its low byte is the character, and it works
+ * in any state, before features are even read (virtio 1.2, 5.3.5.1).
+ */
+static void vcon_config_write(struct virtio_dev *vdev, uint32_t off,
+			      const uint8_t *data, uint32_t len)
+{
+	struct vconsole *vc = vdev->priv;
+
+	if (off > VCON_EMERG_OFF || VCON_EMERG_OFF - off >= len)
+		return;
+	if (vc->be.output)
+		vc->be.output(vc->be.ctx, data + (VCON_EMERG_OFF - off), 1);
+}
+
+static void vcon_free(struct virtio_dev *vdev)
+{
+	free(vdev->priv);
+	vdev->priv = NULL;
+}
+
+#define VCON_OPS(feat) {						\
+	.device_id	= VIRTIO_ID_CONSOLE,				\
+	.nr_queues	= 2,						\
+	.queue_max	= VCON_QUEUE_MAX,				\
+	.features	= (feat) | (1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE), \
+	.config_size	= sizeof(struct virtio_console_config),		\
+	.config_read	= vcon_config_read,				\
+	.config_write	= vcon_config_write,				\
+	.activate	= vcon_activate,				\
+	.notify		= vcon_notify,					\
+	.free		= vcon_free,					\
+}
+
+/* With a window size and without; the ops are shared and const. */
+static const struct virtio_dev_ops vcon_ops = VCON_OPS(0);
+static const struct virtio_dev_ops vcon_ops_size =
+	VCON_OPS(1ULL << VIRTIO_CONSOLE_F_SIZE);
+
+struct virtio_dev *virtio_console_new(const struct guest_mem *mem,
+				      const struct vconsole_backend *be)
+{
+	struct virtio_dev *vdev = calloc(1, sizeof(*vdev));
+	struct vconsole *vc = calloc(1, sizeof(*vc));
+	const struct virtio_dev_ops *ops = &vcon_ops;
+
+	if (!vdev || !vc)
+		goto fail;
+	if (be)
+		vc->be = *be;
+	if (!vc->be.cols || !vc->be.rows)
+		vc->be.cols = vc->be.rows = 0;
+	else
+		ops = &vcon_ops_size;
+	if (virtio_dev_init(vdev, ops, mem, "console", vc)) {
+		/* virtio_dev_init() fails before its mutex exists. */
+		free(vdev->vqs);
+		goto fail;
+	}
+	return vdev;
+fail:
+	free(vc);
+	free(vdev);
+	return NULL;
+}
+
+void virtio_console_resize(struct virtio_dev *vdev, uint16_t cols,
+			   uint16_t rows)
+{
+	struct vconsole *vc = vdev->priv;
+
+	if (vdev->ops != &vcon_ops_size || !cols || !rows)
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	if (vc->be.cols != cols || vc->be.rows != rows) {
+		vc->be.cols = cols;
+		vc->be.rows = rows;
+		virtio_config_changed(vdev);
+	}
+	pthread_mutex_unlock(&vdev->lock);
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Split virtqueue, device side (virtio 1.2 section 2.7; also the legacy
+ * virtio-mmio v1 layout, whose ring addresses the transport computes).
+ *
+ * Life cycle: the device calls virtq_init() once. While the queue is not
+ * ready the transport writes size, desc_gpa, avail_gpa, used_gpa and
+ * features (the negotiated feature bits), then calls virtq_enable(),
+ * which validates them and translates the rings to host pointers once:
+ * guest RAM does not move while the VM runs. virtq_reset() forgets all
+ * of it again.
+ *
+ * Threads: one thread at a time. The device's I/O thread owns a ready
+ * queue; the transport must quiesce that thread around virtq_enable()
+ * and virtq_reset(). Notifications (eventfds) belong to the transport;
+ * this code only says whether one is due.
+ *
+ * The ring fields are little endian (virtio 1.x) or guest-native (legacy);
+ * kvmini's hosts and guests are all little endian, so both are the same.
+ *
+ * Error policy. The guest is hostile, and every value read from the rings
+ * is checked. Anything the specification forbids the driver to do to the
+ * ring structure is "the queue is broken": virtq_pop() returns -errno,
+ * logs the reason once, and keeps returning that error until
+ * virtq_reset(); the caller sets DEVICE_NEEDS_RESET. That covers:
+ *
+ *   -EINVAL      avail idx more than size ahead of the last chain popped;
+ *                head or next index out of the table; a device-readable
+ *                descriptor after a device-writable one; INDIRECT when
+ *                the feature was not negotiated, together with NEXT, or
+ *                inside an indirect table; an indirect table length that
+ *                is 0, not a multiple of 16 or of more than size entries
+ *   -ELOOP       a chain longer than its table: it must revisit an entry
+ *   -EFAULT      a buffer not entirely in guest RAM, or an indirect table
+ *                not inside one RAM region
+ *   -EOVERFLOW   a chain of more than UINT32_MAX bytes in total
+ *
+ * One thing fails just the request: a well-formed chain with more than
+ * VIRTQ_MAX_SEGS non-empty segments, which the specification allows but
+ * this device does not take ("reasonable limit of descriptors"). Then
+ * virtq_pop() returns 1 with c->err = -E2BIG and no segments; the device
+ * completes c->head with virtq_push(vq, c->head, 0) and goes on.
+ *
+ * Zero-length descriptors are legal: they count towards the chain length
+ * and the readable-before-writable rule but give no segment, and their
+ * address is not looked at.
+ */
+#ifndef KVMINI_VIRTQ_H
+#define KVMINI_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_ring.h>
+
+#include "vmm/mem.h"
+
+#define VIRTQ_MAX_SIZE	32768
+/* Below IOV_MAX (1024), so a chain's iovecs go to readv/writev as they are. */
+#define VIRTQ_MAX_SEGS	256
+
+/*
+ * One popped chain. iov[0, nr_out) are device-readable ("out") segments,
+ * iov[nr_out, nr_out + nr_in) device-writable ("in") ones; they point
+ * straight into guest RAM. A buffer that crosses from one RAM region into
+ * the next takes one segment per region.
+ */
+struct virtq_chain {
+	uint16_t head;		/* give back to virtq_push() */
+	int err;		/* 0, or -E2BIG: complete with length 0 */
+	unsigned int nr_out;
+	unsigned int nr_in;
+	uint32_t out_len;	/* bytes in the readable segments */
+	uint32_t in_len;	/* bytes in the writable segments */
+	struct iovec iov[VIRTQ_MAX_SEGS];
+};
+
+struct virtq {
+	/* Set once by virtq_init(); kept by virtq_reset(). */
+	const struct guest_mem *mem;
+	const char *name;		/* for log messages */
+	unsigned int max_size;
+
+	/* Written by the transport while the queue is not ready. */
+	unsigned int size;
+	uint64_t desc_gpa;
+	uint64_t avail_gpa;		/* driver area */
+	uint64_t used_gpa;		/* device area */
+	uint64_t features;		/* negotiated feature bits */
+
+	/* Everything below belongs to this file. */
+	bool ready;
+	bool broken;
+	bool event_idx;
+	bool indirect;
+	bool warned_long;
+	int err;			/* why broken */
+	const uint8_t *desc;		/* host views of the rings */
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t *used_event;		/* in the avail ring, with EVENT_IDX */
+	uint16_t *avail_event;		/* in the used ring, with EVENT_IDX */
+	uint16_t last_avail;		/* next avail ring entry to pop */
+	uint16_t avail_seen;		/* avail idx as last read */
+	uint16_t used_idx;		/* next used ring entry to fill */
+	uint16_t used_published;	/* used idx as last published */
+	uint16_t used_signalled;	/* used idx at the last notify check */
+};
+
+/* Returns 0, or -EINVAL when max_size is not 1..VIRTQ_MAX_SIZE. */
+int virtq_init(struct virtq *vq, const struct guest_mem *mem,
+	       unsigned int max_size, const char *name);
+
+/*
+ * Validates the transport's settings: size a power of two no larger than
+ * max_size (else -EINVAL); each ring's guest address aligned as the
+ * specification says (descriptors 16, avail 2, used 4; else -EINVAL) and
+ * the whole ring, with its event index when EVENT_IDX was negotiated,
+ * inside one RAM region (else -EFAULT). -EBUSY when already ready.
+ */
+int virtq_enable(struct virtq *vq);
+
+/* Back to the state after virtq_init(): not ready, not broken. */
+void virtq_reset(struct virtq *vq);
+
+static inline bool virtq_is_broken(const struct virtq *vq)
+{
+	return vq->broken;
+}
+
+/*
+ * Takes the next available chain: 1 with *c filled in (check c->err),
+ * 0 when there is none (or the queue is not ready), -errno when the queue
+ * is broken (see the error policy above).
+ */
+int virtq_pop(struct virtq *vq, struct virtq_chain *c);
+
+/*
+ * Returns a chain to the driver, len being the bytes written into its
+ * writable segments. virtq_add_used() only fills the used ring entry;
+ * virtq_flush() makes every entry added so far visible to the driver at
+ * once; virtq_push() is the two together. All three do nothing on a queue
+ * that is not ready or is broken, so completions of requests still in
+ * flight across a reset never touch guest memory.
+ */
+void virtq_add_used(struct virtq *vq, uint16_t head, uint32_t len);
+void virtq_flush(struct virtq *vq);
+void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
+
+/*
+ * After a flush: should the device interrupt the driver now? Honours
+ * used_event with EVENT_IDX, VRING_AVAIL_F_NO_INTERRUPT without. Call it
+ * after every flush, so that fewer than 65536 entries separate two calls.
+ */
+bool virtq_should_notify(struct virtq *vq);
+
+/*
+ * Available buffer notifications ("kicks"). A device drains the queue
+ * with kicks disabled and re-enables them before sleeping:
+ *
+ *	for (;;) {
+ *		virtq_disable_notify(vq);
+ *		while ((r = virtq_pop(vq, &c)) > 0)
+ *			handle(&c);
+ *		if (r < 0 || !virtq_enable_notify(vq))
+ *			break;
+ *	}
+ *
+ * virtq_enable_notify() returns true when buffers arrived while kicks
+ * were off: the driver may not kick for those, so pop them now.
+ */
+void virtq_disable_notify(struct virtq *vq);
+bool virtq_enable_notify(struct virtq *vq);
+
+#endif
