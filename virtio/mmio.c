@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-mmio: the register file of both layouts, the notify eventfds and
+ * the interrupt eventfd. What the device does lives behind vdev->ops; the
+ * status state machine and feature checks live in virtio.c.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "virtio/mmio.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define LOW32		0xffffffffULL
+
+struct virtio_mmio_queue {
+	struct virtio_mmio *m;
+	unsigned int index;
+	struct ev_handler kick;		/* notify eventfd */
+	bool on_loop;
+	uint32_t align;			/* legacy QueueAlign */
+	uint32_t pfn;			/* legacy QueuePFN, while ready */
+};
+
+struct virtio_mmio {
+	struct virtio_dev *vdev;
+	uint64_t base;
+	uint32_t irq;
+	bool legacy;
+	int irq_fd;
+	struct evloop *loop;		/* where the kicks are, once attached */
+	uint32_t device_features_sel;
+	uint32_t driver_features_sel;
+	uint32_t queue_sel;
+	/* Legacy: Linux writes it once at probe time, before the first
+	 * reset, so a reset must keep it. */
+	uint32_t guest_page_size;
+	struct virtio_mmio_queue *queues;
+};
+
+static void virtio_mmio_interrupt(struct virtio_dev *vdev)
+{
+	struct virtio_mmio *m = vdev->transport;
+	uint64_t one = 1;
+
+	if (write(m->irq_fd, &one, sizeof(one)) < 0)
+		pr_warn_once("virtio %s: cannot raise interrupt: %s",
+			     vdev->name, strerror(errno));
+}
+
+static const struct virtio_transport_ops virtio_mmio_tops = {
+	.interrupt = virtio_mmio_interrupt,
+};
+
+static uint32_t virtio_mmio_bad_read(struct virtio_mmio *m, uint64_t off)
+{
+	pr_warn_once("virtio %s: read of write-only or unknown register %#llx",
+		     m->vdev->name, (unsigned long long)off);
+	return 0;
+}
+
+static void virtio_mmio_bad_write(struct virtio_mmio *m, uint64_t off)
+{
+	pr_warn_once("virtio %s: write to read-only or unknown register %#llx",
+		     m->vdev->name, (unsigned long long)off);
+}
+
+/* The queue QueueSel names, or NULL. */
+static struct virtq *virtio_mmio_vq(struct virtio_mmio *m)
+{
+	if (m->queue_sel >= m->vdev->ops->nr_queues) {
+		pr_warn_once("virtio %s: queue %u does not exist",
+			     m->vdev->name, m->queue_sel);
+		return NULL;
+	}
+	return &m->vdev->vqs[m->queue_sel];
+}
+
+/* The selected queue if its settings may change now, or NULL. */
+static struct virtq *virtio_mmio_settable_vq(struct virtio_mmio *m)
+{
+	struct virtq *vq = virtio_mmio_vq(m);
+
+	if (vq && vq->ready) {
+		pr_warn_once("virtio %s: queue %u changed while ready; ignored",
+			     m->vdev->name, m->queue_sel);
+		return NULL;
+	}
+	return vq;
+}
+
+/*
+ * Rings follow the negotiated features (event index, indirect tables), so
+ * a queue may only become ready once those are final.
+ */
+static bool virtio_mmio_enable(struct virtio_mmio *m, struct virtq *vq)
+{
+	struct virtio_dev *vdev = m->vdev;
+	uint8_t need = m->legacy ? VIRTIO_CONFIG_S_DRIVER : VIRTIO_CONFIG_S_FEATURES_OK;
+	int err;
+
+	if (!(vdev->status & need)) {
+		pr_warn_once("virtio %s: queue made ready before feature negotiation; ignored",
+			     vdev->name);
+		return false;
+	}
+	vq->features = vdev->features;
+	err = virtq_enable(vq);
+	if (err == -EFAULT)
+		virtio_needs_reset(vdev, "the driver put a virtqueue outside RAM");
+	else if (err)
+		virtio_needs_reset(vdev, "the driver gave a virtqueue a bad size or alignment");
+	return !err;
+}
+
+/*
+ * The driver stops using a queue (QueueReady or QueuePFN 0). Its settings
+ * stay, so that the driver can make it ready again. A running device
+ * cannot lose a queue under it, though: per-queue reset needs
+ * VIRTIO_F_RING_RESET, which is not offered. So that case also puts the
+ * device in DEVICE_NEEDS_RESET, which stops it first.
+ */
+static void virtio_mmio_disable(struct virtio_mmio *m, struct virtq *vq)
+{
+	struct virtq saved = *vq;
+
+	if (m->vdev->active)
+		virtio_needs_reset(m->vdev, "the driver stopped a queue of a running device");
+	virtq_reset(vq);
+	vq->size = saved.size;
+	vq->desc_gpa = saved.desc_gpa;
+	vq->avail_gpa = saved.avail_gpa;
+	vq->used_gpa = saved.used_gpa;
+}
+
+static void virtio_mmio_queue_ready(struct virtio_mmio *m, uint32_t val)
+{
+	struct virtq *vq = virtio_mmio_vq(m);
+
+	if (!vq)
+		return;
+	if (val && !vq->ready)
+		virtio_mmio_enable(m, vq);
+	else if (!val && vq->ready)
+		virtio_mmio_disable(m, vq);
+}
+
+static void virtio_mmio_set_addr(uint64_t *addr, uint32_t val, bool high)
+{
+	if (high)
+		*addr = (*addr & LOW32) | (uint64_t)val << 32;
+	else
+		*addr = (*addr & ~LOW32) | val;
+}
+
+/* QueueNum and the version 2 ring addresses. */
+static void virtio_mmio_queue_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
+{
+	struct virtq *vq = virtio_mmio_settable_vq(m);
+
+	if (!vq)
+		return;
+	switch (off) {
+	case VIRTIO_MMIO_QUEUE_NUM:
+		/* Checked against QueueNumMax when the queue is enabled. */
+		vq->size = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		virtio_mmio_set_addr(&vq->desc_gpa, val, off == VIRTIO_MMIO_QUEUE_DESC_HIGH);
+		break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+		virtio_mmio_set_addr(&vq->avail_gpa, val, off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH);
+		break;
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
+		virtio_mmio_set_addr(&vq->used_gpa, val, off == VIRTIO_MMIO_QUEUE_USED_HIGH);
+		break;
+	}
+}
+
+static bool is_power_of_2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/*
+ * The legacy ring layout (virtio 1.2 section 2.7.2, legacy note): the
+ * descriptor table at the page, the avail ring (with used_event) right
+ * after it, the used ring at the next QueueAlign boundary. With a 32-bit
+ * PFN, a page size below 2^32 and a size below 2^32 nothing here can
+ * overflow 64 bits; virtq_enable() checks the result.
+ */
+static bool virtio_mmio_legacy_layout(struct virtio_mmio *m, struct virtq *vq,
+				      uint32_t align, uint32_t pfn)
+{
+	uint64_t avail_end;
+
+	if (!is_power_of_2(m->guest_page_size) || !is_power_of_2(align))
+		return false;
+	vq->desc_gpa = (uint64_t)pfn * m->guest_page_size;
+	vq->avail_gpa = vq->desc_gpa + 16ULL * vq->size;
+	avail_end = vq->avail_gpa + 6 + 2ULL * vq->size;
+	vq->used_gpa = (avail_end + align - 1) & ~((uint64_t)align - 1);
+	return true;
+}
+
+static void virtio_mmio_queue_pfn(struct virtio_mmio *m, uint32_t pfn)
+{
+	struct virtq *vq = virtio_mmio_vq(m);
+	struct virtio_mmio_queue *mq;
+
+	if (!vq)
+		return;
+	mq = &m->queues[m->queue_sel];
+	if (!pfn) {
+		if (vq->ready)
+			virtio_mmio_disable(m, vq);
+		mq->pfn = 0;
+		return;
+	}
+	if (!virtio_mmio_settable_vq(m))
+		return;
+	if (!virtio_mmio_legacy_layout(m, vq, mq->align, pfn)) {
+		virtio_needs_reset(m->vdev, "the driver gave no valid GuestPageSize or QueueAlign");
+		return;
+	}
+	if (virtio_mmio_enable(m, vq))
+		mq->pfn = pfn;
+}
+
+static void virtio_mmio_queue_align(struct virtio_mmio *m, uint32_t val)
+{
+	if (virtio_mmio_settable_vq(m))
+		m->queues[m->queue_sel].align = val;
+}
+
+static uint32_t virtio_mmio_device_features(struct virtio_mmio *m)
+{
+	uint64_t f = m->vdev->host_features;
+
+	switch (m->device_features_sel) {
+	case 0:
+		return f & LOW32;
+	case 1:
+		return f >> 32;
+	}
+	return 0;
+}
+
+/*
+ * Features are the driver's to write between DRIVER and FEATURES_OK (or
+ * DRIVER_OK, for a legacy driver, which has only the low 32 bits).
+ */
+static void virtio_mmio_driver_features(struct virtio_mmio *m, uint32_t val)
+{
+	struct virtio_dev *vdev = m->vdev;
+	unsigned int sel = m->driver_features_sel;
+	unsigned int shift = 32 * sel;
+
+	if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER) ||
+	    (vdev->status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK))) {
+		pr_warn_once("virtio %s: driver features written in status %#x; ignored",
+			     vdev->name, vdev->status);
+		return;
+	}
+	if (sel > (m->legacy ? 0 : 1)) {
+		/* Linux writes an empty high word to legacy devices too. */
+		if (val)
+			pr_warn_once("virtio %s: driver features word %u ignored",
+				     vdev->name, sel);
+		return;
+	}
+	vdev->features = (vdev->features & ~(LOW32 << shift)) | (uint64_t)val << shift;
+}
+
+/* Transport state the core does not know about goes with a reset too. */
+static void virtio_mmio_reset(struct virtio_mmio *m)
+{
+	m->device_features_sel = 0;
+	m->driver_features_sel = 0;
+	m->queue_sel = 0;
+	for (unsigned int i = 0; i < m->vdev->ops->nr_queues; i++) {
+		m->queues[i].align = 0;
+		m->queues[i].pfn = 0;
+	}
+}
+
+static void virtio_mmio_set_status(struct virtio_mmio *m, uint32_t val)
+{
+	/* Not truncated: 0x100 must not become a reset. */
+	if (val > 0xff) {
+		pr_warn_once("virtio %s: status %#x ignored", m->vdev->name, val);
+		return;
+	}
+	virtio_dev_set_status(m->vdev, val);
+	if (!val)
+		virtio_mmio_reset(m);
+}
+
+/* Hands the kick to the I/O thread, as an ioeventfd would have. */
+static void virtio_mmio_notify(struct virtio_mmio *m, uint32_t q)
+{
+	uint64_t one = 1;
+
+	if (q >= m->vdev->ops->nr_queues) {
+		pr_warn_once("virtio %s: notify for queue %u ignored", m->vdev->name, q);
+		return;
+	}
+	if (write(m->queues[q].kick.fd, &one, sizeof(one)) < 0)
+		pr_warn_once("virtio %s: cannot queue a kick: %s",
+			     m->vdev->name, strerror(errno));
+}
+
+static uint32_t virtio_mmio_read_v1(struct virtio_mmio *m, uint64_t off)
+{
+	struct virtq *vq;
+
+	if (off != VIRTIO_MMIO_QUEUE_PFN)
+		return virtio_mmio_bad_read(m, off);
+	vq = virtio_mmio_vq(m);
+	return vq && vq->ready ? m->queues[m->queue_sel].pfn : 0;
+}
+
+static uint32_t virtio_mmio_read_v2(struct virtio_mmio *m, uint64_t off)
+{
+	struct virtq *vq;
+
+	switch (off) {
+	case VIRTIO_MMIO_QUEUE_READY:
+		vq = virtio_mmio_vq(m);
+		return vq && vq->ready;
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW:
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
+		/* No shared memory regions: every SHMSel is unused. */
+		return 0xffffffff;
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return m->vdev->config_generation;
+	}
+	return virtio_mmio_bad_read(m, off);
+}
+
+static uint32_t virtio_mmio_read(struct virtio_mmio *m, uint64_t off)
+{
+	struct virtio_dev *vdev = m->vdev;
+	struct virtq *vq;
+
+	switch (off) {
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION:
+		return m->legacy ? 1 : 2;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return vdev->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID:
+		return VIRTIO_MMIO_VENDOR;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		return virtio_mmio_device_features(m);
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		vq = virtio_mmio_vq(m);
+		return vq ? vq->max_size : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return __atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE);
+	case VIRTIO_MMIO_STATUS:
+		return vdev->status | (vdev->broken ? VIRTIO_CONFIG_S_NEEDS_RESET : 0);
+	}
+	return m->legacy ? virtio_mmio_read_v1(m, off) : virtio_mmio_read_v2(m, off);
+}
+
+static void virtio_mmio_write_v1(struct virtio_mmio *m, uint64_t off, uint32_t val)
+{
+	switch (off) {
+	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+		/* Checked when a queue is placed with it. */
+		m->guest_page_size = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_ALIGN:
+		virtio_mmio_queue_align(m, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_PFN:
+		virtio_mmio_queue_pfn(m, val);
+		break;
+	default:
+		virtio_mmio_bad_write(m, off);
+	}
+}
+
+static void virtio_mmio_write_v2(struct virtio_mmio *m, uint64_t off, uint32_t val)
+{
+	switch (off) {
+	case VIRTIO_MMIO_QUEUE_READY:
+		virtio_mmio_queue_ready(m, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
+		virtio_mmio_queue_write(m, off, val);
+		break;
+	case VIRTIO_MMIO_SHM_SEL:
+		break;		/* every region is unused anyway */
+	default:
+		virtio_mmio_bad_write(m, off);
+	}
+}
+
+static void virtio_mmio_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
+{
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		m->device_features_sel = val;
+		return;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		virtio_mmio_driver_features(m, val);
+		return;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		m->driver_features_sel = val;
+		return;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		m->queue_sel = val;
+		return;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		virtio_mmio_queue_write(m, off, val);
+		return;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		virtio_mmio_notify(m, val);
+		return;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		__atomic_fetch_and(&m->vdev->isr, ~val, __ATOMIC_ACQ_REL);
+		return;
+	case VIRTIO_MMIO_STATUS:
+		virtio_mmio_set_status(m, val);
+		return;
+	}
+	if (m->legacy)
+		virtio_mmio_write_v1(m, off, val);
+	else
+		virtio_mmio_write_v2(m, off, val);
+}
+
+/* Any width, any alignment, as long as it lies wholly in config space. */
+static void virtio_mmio_config(struct virtio_mmio *m, uint64_t off, uint8_t *data,
+			       uint32_t len, bool is_write)
+{
+	struct virtio_dev *vdev = m->vdev;
+	const struct virtio_dev_ops *ops = vdev->ops;
+
+	if ((len != 1 && len != 2 && len != 4 && len != 8) ||
+	    off > ops->config_size || len > ops->config_size - off) {
+		pr_warn_once("virtio %s: %u-byte config access at %#llx ignored",
+			     vdev->name, len, (unsigned long long)off);
+		return;
+	}
+	if (!is_write && ops->config_read)
+		ops->config_read(vdev, off, data, len);
+	else if (is_write && ops->config_write)
+		ops->config_write(vdev, off, data, len);
+}
+
+void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+			bool is_write)
+{
+	struct virtio_mmio *m = opaque;
+	uint32_t val;
+
+	if (!is_write)
+		memset(data, 0, len);
+	pthread_mutex_lock(&m->vdev->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		virtio_mmio_config(m, off - VIRTIO_MMIO_CONFIG, data, len, is_write);
+	} else if (len != 4 || (off & 3)) {
+		/* The spec leaves this undefined; reading 0 sets no status
+		 * or feature bit by accident. */
+		pr_warn_once("virtio %s: %u-byte access to register %#llx ignored",
+			     m->vdev->name, len, (unsigned long long)off);
+	} else if (is_write) {
+		memcpy(&val, data, sizeof(val));
+		virtio_mmio_write(m, off, le32toh(val));
+	} else {
+		val = htole32(virtio_mmio_read(m, off));
+		memcpy(data, &val, sizeof(val));
+	}
+	pthread_mutex_unlock(&m->vdev->lock);
+}
+
+void virtio_mmio_kick(struct virtio_mmio *m, unsigned int q)
+{
+	struct virtio_dev *vdev = m->vdev;
+	uint64_t n;
+
+	if (q >= vdev->ops->nr_queues)
+		return;
+	if (read(m->queues[q].kick.fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	/* A kick that raced with a reset or a queue stop is dropped. */
+	if (vdev->active && vdev->vqs[q].ready && vdev->ops->notify)
+		vdev->ops->notify(vdev, q);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void virtio_mmio_on_kick(struct ev_handler *h, uint32_t events)
+{
+	struct virtio_mmio_queue *mq = (struct virtio_mmio_queue *)
+		((char *)h - offsetof(struct virtio_mmio_queue, kick));
+
+	(void)events;
+	virtio_mmio_kick(mq->m, mq->index);
+}
+
+int virtio_mmio_irq_fd(const struct virtio_mmio *m)
+{
+	return m->irq_fd;
+}
+
+static int virtio_mmio_open_fds(struct virtio_mmio *m)
+{
+	m->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->irq_fd < 0)
+		return -errno;
+	for (unsigned int i = 0; i < m->vdev->ops->nr_queues; i++) {
+		m->queues[i].kick.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (m->queues[i].kick.fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static struct virtio_mmio *virtio_mmio_alloc(struct virtio_dev *vdev, uint64_t base,
+					     uint32_t irq, bool legacy)
+{
+	unsigned int nr = vdev->ops->nr_queues;
+	struct virtio_mmio *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->queues = calloc(nr ? nr : 1, sizeof(*m->queues));
+	if (!m->queues) {
+		free(m);
+		return NULL;
+	}
+	m->vdev = vdev;
+	m->base = base;
+	m->irq = irq;
+	m->legacy = legacy;
+	m->irq_fd = -1;
+	for (unsigned int i = 0; i < nr; i++) {
+		m->queues[i].m = m;
+		m->queues[i].index = i;
+		m->queues[i].kick.fd = -1;
+		m->queues[i].kick.fn = virtio_mmio_on_kick;
+	}
+	return m;
+}
+
+struct virtio_mmio *virtio_mmio_new(struct virtio_dev *vdev, uint64_t base,
+				    uint32_t irq, bool legacy)
+{
+	struct virtio_mmio *m;
+	int err;
+
+	if (vdev->ops->config_size > VIRTIO_MMIO_SIZE - VIRTIO_MMIO_CONFIG) {
+		pr_err("virtio %s: %u bytes of config space do not fit virtio-mmio",
+		       vdev->name, vdev->ops->config_size);
+		return NULL;
+	}
+	m = virtio_mmio_alloc(vdev, base, irq, legacy);
+	if (!m) {
+		pr_err("virtio %s: out of memory", vdev->name);
+		return NULL;
+	}
+	err = virtio_mmio_open_fds(m);
+	if (err) {
+		pr_err("virtio %s: cannot create eventfds: %s", vdev->name, strerror(-err));
+		virtio_mmio_free(m);
+		return NULL;
+	}
+	vdev->legacy = legacy;
+	/* A legacy driver sees 32 feature bits; a modern one must see
+	 * VERSION_1 or it would take the device for a legacy one. */
+	if (legacy)
+		vdev->host_features &= LOW32;
+	else
+		vdev->host_features |= 1ULL << VIRTIO_F_VERSION_1;
+	vdev->tops = &virtio_mmio_tops;
+	vdev->transport = m;
+	return m;
+}
+
+static int virtio_mmio_attach_queue(struct virtio_mmio *m, struct vm *vm, unsigned int q)
+{
+	struct virtio_mmio_queue *mq = &m->queues[q];
+	int err;
+
+	err = vm_ioeventfd(vm, m->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, mq->kick.fd);
+	if (err)
+		return err;
+	err = evloop_add(&vm->loop, &mq->kick, EPOLLIN);
+	if (err) {
+		pr_err("virtio %s: cannot watch queue %u: %s", m->vdev->name, q,
+		       strerror(-err));
+		return err;
+	}
+	mq->on_loop = true;
+	return 0;
+}
+
+int virtio_mmio_attach(struct virtio_mmio *m, struct vm *vm)
+{
+	int err;
+
+	m->loop = &vm->loop;
+	err = vm_register_mmio(vm, m->base, VIRTIO_MMIO_SIZE, virtio_mmio_access,
+			       m, m->vdev->name);
+	if (!err)
+		err = vm_irqfd(vm, m->irq, m->irq_fd);
+	for (unsigned int q = 0; !err && q < m->vdev->ops->nr_queues; q++)
+		err = virtio_mmio_attach_queue(m, vm, q);
+	return err;
+}
+
+void virtio_mmio_free(struct virtio_mmio *m)
+{
+	if (!m)
+		return;
+	for (unsigned int i = 0; i < m->vdev->ops->nr_queues; i++) {
+		struct virtio_mmio_queue *mq = &m->queues[i];
+
+		if (mq->on_loop)
+			evloop_del(m->loop, &mq->kick);
+		if (mq->kick.fd >= 0)
+			close(mq->kick.fd);
+	}
+	if (m->irq_fd >= 0)
+		close(m->irq_fd);
+	if (m->vdev->transport == m) {
+		m->vdev->tops = NULL;
+		m->vdev->transport = NULL;
+	}
+	free(m->queues);
+	free(m);
+}
