@@ -7,6 +7,7 @@
 #ifndef KVMINI_ARCH_H
 #define KVMINI_ARCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -17,6 +18,14 @@ extern const char arch_default_cmdline[];
 
 /* Guest-physical address of the exit device (docs/exit-device.md). */
 extern const uint64_t arch_exitdev_base;
+
+/* Where the i-th virtio-mmio device goes: 0, or -ENOSPC past the last. */
+int arch_virtio_slot(unsigned int i, uint64_t *base, uint32_t *irq);
+/* Whether the kernel learns of virtio-mmio devices from its command line
+ * (x86: virtio_mmio.device=) rather than only from the device tree. */
+extern const bool arch_virtio_on_cmdline;
+/* The console= argument for a virtio console. */
+extern const char arch_virtio_console[];
 
 /* KVM_CREATE_VM machine type. */
 int arch_vm_type(void);
@@ -37,5 +46,14 @@ int arch_vm_finalize(struct vm *vm);
 /* Raises or lowers a device interrupt line. */
 int arch_irq_line(struct vm *vm, uint32_t irq, int level);
 void arch_vm_exit(struct vm *vm);
+
+struct fdt_desc;
+struct fdt_mmio_dev;
+/* Fills the architecture's part of the device tree description:
+ * interrupt controller, interrupt specifiers, CPU properties. */
+void arch_fdt_desc(struct vm *vm, struct fdt_desc *d);
+/* Adds the architecture's own MMIO devices (a UART…) to devs; returns
+ * how many, at most max. */
+unsigned int arch_fdt_devs(struct vm *vm, struct fdt_mmio_dev *devs, unsigned int max);
 
 #endif

@@ -10,6 +10,7 @@ enum console_kind {
 	CONSOLE_STDIO,
 	CONSOLE_NONE,
 	CONSOLE_FILE,
+	CONSOLE_VIRTIO,		/* stdio, through virtio-console (hvc0) */
 };
 
 struct vm_config {
@@ -22,6 +23,9 @@ struct vm_config {
 	const char *console_path;
 	unsigned int timeout;		/* seconds; 0 = none */
 	const char *kvm_dev;
+	const char *dump_dtb;		/* write the device tree here and exit */
+	bool no_rng;
+	bool virtio_legacy;		/* virtio-mmio version 1 for every device */
 	bool verbose;
 };
 

@@ -23,7 +23,10 @@ struct console {
 	struct vm *vm;
 	int out_fd;
 	bool own_out;
+	/* How much of the panic marker each stream has matched so far: the
+	 * console's own, and a secondary device's (another thread). */
 	size_t panic_match;
+	size_t panic_match_scan;
 
 	struct ev_handler in;	/* stdin, when the console is stdio */
 	bool in_tty;
@@ -37,25 +40,31 @@ struct console {
 	void *push_ctx;
 };
 
-static void console_scan_panic(struct console *c, const uint8_t *buf, size_t len)
+static void console_find_panic(struct console *c, size_t *match,
+			       const uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		/* The marker's first letter occurs nowhere else in it, so a
 		 * mismatch can only restart the match at that letter. */
-		if (buf[i] == (uint8_t)panic_marker[c->panic_match])
-			c->panic_match++;
+		if (buf[i] == (uint8_t)panic_marker[*match])
+			(*match)++;
 		else
-			c->panic_match = buf[i] == (uint8_t)panic_marker[0];
-		if (c->panic_match == sizeof(panic_marker) - 1) {
-			c->panic_match = 0;
+			*match = buf[i] == (uint8_t)panic_marker[0];
+		if (*match == sizeof(panic_marker) - 1) {
+			*match = 0;
 			vm_guest_panicked(c->vm);
 		}
 	}
 }
 
+void console_scan(struct console *c, const uint8_t *buf, size_t len)
+{
+	console_find_panic(c, &c->panic_match_scan, buf, len);
+}
+
 void console_output(struct console *c, const uint8_t *buf, size_t len)
 {
-	console_scan_panic(c, buf, len);
+	console_find_panic(c, &c->panic_match, buf, len);
 	while (c->out_fd >= 0 && len) {
 		ssize_t n = write(c->out_fd, buf, len);
 
@@ -169,6 +178,7 @@ static int console_open_output(struct console *c, const struct vm_config *cfg)
 {
 	switch (cfg->console) {
 	case CONSOLE_STDIO:
+	case CONSOLE_VIRTIO:
 		c->out_fd = STDOUT_FILENO;
 		return 0;
 	case CONSOLE_NONE:
@@ -194,7 +204,7 @@ static int console_open_input(struct console *c, struct vm *vm)
 
 	c->in.fd = -1;
 	c->in.fn = console_on_input;
-	if (vm->cfg.console != CONSOLE_STDIO)
+	if (vm->cfg.console != CONSOLE_STDIO && vm->cfg.console != CONSOLE_VIRTIO)
 		return 0;
 	c->in.fd = STDIN_FILENO;
 	c->in_tty = isatty(STDIN_FILENO);

@@ -21,6 +21,9 @@ void console_exit(struct vm *vm);
 
 /* Device side, from any thread. */
 void console_output(struct console *c, const uint8_t *buf, size_t len);
+/* Output of a device that is not the user's console: only watched for a
+ * kernel panic. */
+void console_scan(struct console *c, const uint8_t *buf, size_t len);
 void console_attach(struct console *c, console_push_fn *push, void *ctx);
 /* The backend had refused input and now has room for more. */
 void console_input_space(struct console *c);

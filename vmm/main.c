@@ -2,12 +2,14 @@
 /* kvmini: parse the command line, build the VM, run it, report how it ended. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "fdt/fdt.h"
 #include "exitcode.h"
 #include "log.h"
 #include "vm.h"
@@ -48,6 +50,20 @@ static void unmap_file(const uint8_t *data, size_t size)
 		munmap((void *)data, size);
 }
 
+/* --dump-dtb: the tree this VM would get, then exit without booting. */
+static int dump_dtb(struct vm *vm)
+{
+	size_t size;
+	void *blob;
+	int err = vm_fdt_build(vm, &blob, &size);
+
+	if (!err) {
+		err = fdt_write_file(blob, size, vm->cfg.dump_dtb);
+		free(blob);
+	}
+	return err ? EXIT_VMM_ERROR : EXIT_GUEST_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -66,7 +82,7 @@ int main(int argc, char **argv)
 		err = map_file("initrd", cfg.initrd, &vm.initrd, &vm.initrd_size);
 	if (!err) {
 		if (!vm_create(&vm, &cfg))
-			status = vm_run(&vm);
+			status = cfg.dump_dtb ? dump_dtb(&vm) : vm_run(&vm);
 		vm_destroy(&vm);
 	}
 	unmap_file(vm.kernel, vm.kernel_size);

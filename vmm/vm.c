@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "exitcode.h"
 #include "exitdev.h"
 #include "log.h"
+#include "virtio/mmio.h"
 #include "vm.h"
 
 /* How long a panicked guest may take to reset itself before kvmini ends
@@ -179,13 +181,50 @@ int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
 	return vm_register(&vm->mmio, "MMIO", base, len, fn, opaque, name);
 }
 
-static int vm_build_cmdline(struct vm *vm, char **out)
+/* Appends " fmt..." to *s; -ENOMEM on failure (then *s is freed). */
+static int str_append(char **s, const char *fmt, ...)
 {
-	const char *user = vm->cfg.cmdline ? vm->cfg.cmdline : "";
+	char *more, *out;
+	va_list ap;
+	int n;
 
-	if (asprintf(out, "%s%s%s", arch_default_cmdline, *user ? " " : "", user) < 0)
+	va_start(ap, fmt);
+	n = vasprintf(&more, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		free(*s);
+		*s = NULL;
 		return -ENOMEM;
-	return 0;
+	}
+	n = asprintf(&out, "%s %s", *s, more);
+	free(more);
+	free(*s);
+	*s = n < 0 ? NULL : out;
+	return n < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * kvmini's defaults, then the devices (for kernels that find virtio-mmio
+ * on their command line), then the user's words, which win over ours
+ * where the kernel takes the last value.
+ */
+static int vm_build_cmdline(struct vm *vm)
+{
+	int err = 0;
+
+	vm->cmdline = strdup(arch_default_cmdline);
+	if (!vm->cmdline)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < vm->nr_virtio && arch_virtio_on_cmdline && !err; i++)
+		err = str_append(&vm->cmdline, "virtio_mmio.device=%#x@%#llx:%u",
+				 VIRTIO_MMIO_SIZE,
+				 (unsigned long long)vm->virtio[i].base,
+				 vm->virtio[i].irq);
+	if (!err && vm->cfg.console == CONSOLE_VIRTIO)
+		err = str_append(&vm->cmdline, "console=%s", arch_virtio_console);
+	if (!err && vm->cfg.cmdline && *vm->cfg.cmdline)
+		err = str_append(&vm->cmdline, "%s", vm->cfg.cmdline);
+	return err;
 }
 
 static int vm_create_vcpus(struct vm *vm)
@@ -208,15 +247,12 @@ static int vm_create_vcpus(struct vm *vm)
 
 static int vm_load(struct vm *vm)
 {
-	char *cmdline;
-	int err = vm_build_cmdline(vm, &cmdline);
+	int err = vm_build_cmdline(vm);
 
 	if (err)
 		return err;
-	pr_info("kernel command line: %s", cmdline);
-	err = arch_load_kernel(vm, cmdline);
-	free(cmdline);
-	return err;
+	pr_info("kernel command line: %s", vm->cmdline);
+	return arch_load_kernel(vm, vm->cmdline);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -252,6 +288,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (err)
 		return err;
 	err = arch_devices_init(vm);
+	if (err)
+		return err;
+	err = vm_devices_init(vm);
 	if (err)
 		return err;
 	err = vm_load(vm);
@@ -419,8 +458,10 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	vm_devices_exit(vm);
 	arch_vm_exit(vm);
 	console_exit(vm);
+	free(vm->cmdline);
 	bus_exit(&vm->pio);
 	bus_exit(&vm->mmio);
 	gmem_exit(&vm->mem);

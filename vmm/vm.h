@@ -18,6 +18,18 @@
 
 struct kvm_run;
 struct console;
+struct virtio_dev;
+struct virtio_mmio;
+
+#define VM_MAX_VIRTIO	16
+
+/* A virtio device and the transport that carries it. */
+struct vm_virtio {
+	struct virtio_dev *vdev;
+	struct virtio_mmio *mmio;
+	uint64_t base;
+	uint32_t irq;
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -47,6 +59,12 @@ struct vm {
 	size_t kernel_size;
 	const uint8_t *initrd;
 	size_t initrd_size;
+	uint64_t initrd_gpa;	/* where arch_load_kernel put it */
+	char *cmdline;		/* as the guest gets it */
+
+	struct vm_virtio virtio[VM_MAX_VIRTIO];
+	unsigned int nr_virtio;
+	struct virtio_dev *virtio_console;	/* when --console virtio */
 
 	/* Ending the VM: the first reason wins, then stop_fd wakes the
 	 * main loop, which stops the vCPUs. */
@@ -87,6 +105,19 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch,
 /* The guest printed a kernel panic: its end status is a crash, whether it
  * then resets or hangs. */
 void vm_guest_panicked(struct vm *vm);
+
+/* The UART carries the user's console (not virtio-console). */
+static inline bool vm_console_on_uart(const struct vm *vm)
+{
+	return vm->cfg.console != CONSOLE_VIRTIO;
+}
+
+/* devices.c: the virtio devices the configuration asks for. */
+int vm_devices_init(struct vm *vm);
+void vm_devices_exit(struct vm *vm);
+
+/* vm_fdt.c: the device tree this VM's guest gets (or --dump-dtb shows). */
+int vm_fdt_build(struct vm *vm, void **blob, size_t *size);
 
 /* vcpu.c */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);

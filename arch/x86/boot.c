@@ -104,6 +104,7 @@ static int boot_place_initrd(struct vm *vm, uint64_t kernel_end, uint64_t limit,
 		return -ENOMEM;
 	}
 	*addr = (top - size) & ~0xfffULL;
+	vm->initrd_gpa = *addr;
 	return gmem_write(&vm->mem, *addr, vm->initrd, size);
 }
 

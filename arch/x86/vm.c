@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include <libfdt.h>
+
 #include "arch/x86/x86.h"
+#include "fdt/fdt.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
 #include "vmm/exitcode.h"
@@ -28,6 +31,26 @@ const char arch_default_cmdline[] =
 	"i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
 
 const uint64_t arch_exitdev_base = X86_DEV_BASE;
+
+/* Kernels without ACPI find virtio-mmio devices only on the command line. */
+const bool arch_virtio_on_cmdline = true;
+const char arch_virtio_console[] = "hvc0";
+
+/*
+ * Virtio devices follow the exit device, a page each, on IOAPIC pins from
+ * 5 up: below that are the timer, keyboard, cascade and COM2/COM1.
+ */
+#define X86_VIRTIO_BASE		(X86_DEV_BASE + 0x1000)
+#define X86_VIRTIO_IRQ		5
+
+int arch_virtio_slot(unsigned int i, uint64_t *base, uint32_t *irq)
+{
+	if (X86_VIRTIO_IRQ + i >= X86_IOAPIC_PINS)
+		return -ENOSPC;
+	*base = X86_VIRTIO_BASE + 0x1000ULL * i;
+	*irq = X86_VIRTIO_IRQ + i;
+	return 0;
+}
 
 int arch_vm_type(void)
 {
@@ -102,7 +125,10 @@ static void x86_serial_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct vm *vm = ctx;
 
-	console_output(vm->console, buf, len);
+	if (vm_console_on_uart(vm))
+		console_output(vm->console, buf, len);
+	else
+		console_scan(vm->console, buf, len);
 }
 
 static void x86_serial_rx_space(void *ctx)
@@ -139,7 +165,8 @@ int arch_devices_init(struct vm *vm)
 	x->i8042 = i8042_new(&x86_i8042_ops, vm);
 	if (!x->serial || !x->i8042)
 		return -ENOMEM;
-	console_attach(vm->console, x86_serial_push, x->serial);
+	if (vm_console_on_uart(vm))
+		console_attach(vm->console, x86_serial_push, x->serial);
 	err = vm_register_pio(vm, X86_COM1_PORT, 8, serial_access, x->serial, "COM1");
 	if (!err)
 		err = vm_register_pio(vm, X86_I8042_PORT, I8042_NR_PORTS,
@@ -168,4 +195,51 @@ void arch_vm_exit(struct vm *vm)
 		i8042_free(x->i8042);
 	free(x);
 	vm->arch = NULL;
+}
+
+/*
+ * x86 guests do not boot from a device tree; --dump-dtb still shows the
+ * machine, with the IOAPIC as the interrupt controller (the binding Linux
+ * has for it) so that the tree is complete and dtc has nothing to say.
+ */
+#define X86_FDT_IOAPIC_PHANDLE	1
+
+static void x86_fdt_irq(void *ctx, uint32_t irq, uint32_t *cells)
+{
+	(void)ctx;
+	cells[0] = irq;
+	cells[1] = 0;		/* rising edge, as irqfd injects */
+}
+
+static int x86_fdt_nodes(void *ctx, void *fdt)
+{
+	uint64_t reg[2] = { cpu_to_fdt64(X86_IOAPIC_ADDR), cpu_to_fdt64(0x1000) };
+
+	(void)ctx;
+	return fdt_begin_node(fdt, "ioapic@fec00000") ?:
+	       fdt_property_string(fdt, "compatible", "intel,ce4100-ioapic") ?:
+	       fdt_property(fdt, "reg", reg, sizeof(reg)) ?:
+	       fdt_property(fdt, "interrupt-controller", NULL, 0) ?:
+	       fdt_property_u32(fdt, "#interrupt-cells", 2) ?:
+	       fdt_property_u32(fdt, "#address-cells", 0) ?:
+	       fdt_property_u32(fdt, "phandle", X86_FDT_IOAPIC_PHANDLE) ?:
+	       fdt_end_node(fdt);
+}
+
+void arch_fdt_desc(struct vm *vm, struct fdt_desc *d)
+{
+	(void)vm;
+	d->irq_cells = 2;
+	d->irq_spec = x86_fdt_irq;
+	d->interrupt_parent = X86_FDT_IOAPIC_PHANDLE;
+	d->arch_nodes = x86_fdt_nodes;
+}
+
+unsigned int arch_fdt_devs(struct vm *vm, struct fdt_mmio_dev *devs, unsigned int max)
+{
+	/* COM1 and the i8042 are I/O ports, which a tree cannot place. */
+	(void)vm;
+	(void)devs;
+	(void)max;
+	return 0;
 }
