@@ -76,7 +76,7 @@ expect cpus-zero 125 "--cpus '0': expected a number from 1 to 254" "" -- "$kvmin
 expect cpus-too-many 125 "--cpus '300'" "" -- "$kvmini" run --kernel "$tiny" --cpus 300
 expect cpus-not-a-number 125 "--cpus 'two'" "" -- "$kvmini" run --kernel "$tiny" --cpus two
 expect timeout-zero 125 "--timeout '0'" "" -- "$kvmini" run --kernel "$tiny" --timeout 0
-expect console-bad 125 "--console 'tty': expected stdio, none or file:PATH" "" -- "$kvmini" run --kernel "$tiny" --console tty
+expect console-bad 125 "--console .tty.: expected stdio, virtio, none or file:PATH" "" -- "$kvmini" run --kernel "$tiny" --console tty
 
 # --- files --------------------------------------------------------------
 : >"$T/empty"

@@ -30,7 +30,7 @@
 #define TABLE_OFF	0x8000
 #define BUF_OFF		0x10000
 
-#define BIG_LEN		0x80000		/* fits in RAM after BUF_OFF */
+#define BIG_LEN		0x80000	/* fits in RAM after BUF_OFF */
 
 #define MAX_SIZE	512
 #define F_EVENT_IDX	(1ULL << VIRTIO_RING_F_EVENT_IDX)
@@ -198,7 +198,8 @@ static void cycle(unsigned int n)
 START_TEST(test_init_max_size)
 {
 	ck_assert_int_eq(virtq_init(&vq, &mem, 0, "t"), -EINVAL);
-	ck_assert_int_eq(virtq_init(&vq, &mem, VIRTQ_MAX_SIZE + 1, "t"), -EINVAL);
+	ck_assert_int_eq(virtq_init(&vq, &mem, VIRTQ_MAX_SIZE + 1, "t"),
+			 -EINVAL);
 	ck_assert_int_eq(virtq_init(&vq, &mem, VIRTQ_MAX_SIZE, "t"), 0);
 }
 END_TEST
@@ -315,7 +316,10 @@ START_TEST(test_legacy_layout)
 {
 	uint64_t base = gpa(0x20000), align = 4096;
 	uint8_t *h = ram + 0x20000;
-	uint64_t used_gpa = (base + 16 * 8 + 2 * (3 + 8) + align - 1) & ~(align - 1);
+	uint64_t used_gpa = (base + 16 * 8 + 2 * (3 + 8) + align - 1) &
+			    ~(align - 1);
+	struct vring_avail *a = (struct vring_avail *)(h + 16 * 8);
+	struct vring_used *u = (struct vring_used *)(h + (used_gpa - base));
 
 	configure(8, F_EVENT_IDX);
 	vq.desc_gpa = base;
@@ -325,15 +329,15 @@ START_TEST(test_legacy_layout)
 	ck_assert_int_eq(virtq_enable(&vq), 0);
 
 	put_desc(h, 3, gpa(BUF_OFF), 16, VRING_DESC_F_WRITE, 0);
-	((struct vring_avail *)(h + 16 * 8))->ring[0] = htole16(3);
-	__atomic_store_n(&((struct vring_avail *)(h + 16 * 8))->idx, htole16(1),
-			 __ATOMIC_RELEASE);
+	a->ring[0] = htole16(3);
+	__atomic_store_n(&a->idx, htole16(1), __ATOMIC_RELEASE);
 	pop_ok();
 	ck_assert_uint_eq(chain.head, 3);
 	ck_assert_uint_eq(chain.nr_in, 1);
 	virtq_push(&vq, 3, 16);
-	ck_assert_uint_eq(le16toh(((struct vring_used *)(h + (used_gpa - base)))->idx), 1);
-	ck_assert_uint_eq(le32toh(((struct vring_used *)(h + (used_gpa - base)))->ring[0].id), 3);
+	ck_assert_uint_eq(le16toh(u->idx), 1);
+	ck_assert_uint_eq(le32toh(u->ring[0].id), 3);
+	ck_assert_uint_eq(le32toh(u->ring[0].len), 16);
 }
 END_TEST
 
@@ -518,7 +522,8 @@ START_TEST(test_direct_then_indirect)
 	set_desc(0, gpa(BUF_OFF), 10, VRING_DESC_F_NEXT, 3);
 	set_desc(3, gpa(TABLE_OFF), 2 * 16, VRING_DESC_F_INDIRECT, 0);
 	set_idesc(TABLE_OFF, 0, gpa(BUF_OFF + 0x100), 20, VRING_DESC_F_NEXT, 1);
-	set_idesc(TABLE_OFF, 1, gpa(BUF_OFF + 0x200), 30, VRING_DESC_F_WRITE, 0);
+	set_idesc(TABLE_OFF, 1, gpa(BUF_OFF + 0x200), 30,
+		  VRING_DESC_F_WRITE, 0);
 	avail_add(0);
 	pop_ok();
 	ck_assert_uint_eq(chain.nr_out, 2);
@@ -1040,7 +1045,7 @@ static void add(Suite *s, const char *name, const TTest *const t[], size_t n)
 
 #define ADD(s, name, ...)						\
 	do {								\
-		const TTest *const t_[] = { __VA_ARGS__ };			\
+		const TTest *const t_[] = { __VA_ARGS__ };		\
 		add(s, name, t_, sizeof(t_) / sizeof(t_[0]));		\
 	} while (0)
 
