@@ -75,8 +75,15 @@ $(GUEST)/initramfs.cpio.gz: guests/build-initramfs.sh $(wildcard guests/initramf
 	guests/build-initramfs.sh $(GUEST)
 guests: $(GUEST)/bzImage $(GUEST)/initramfs.cpio.gz
 
-run: $(KVMINI) guests
-	$(KVMINI) run --kernel $(GUEST)/bzImage --initrd $(GUEST)/initramfs.cpio.gz
+# Natively when this host's KVM can boot Linux, else inside the lab.
+# RUN_ARGS adds kvmini options, e.g. make run RUN_ARGS="--cpus 2".
+run: $(KVMINI) $(STATIC) guests
+	@if tests/lab/probe.sh $(KVMINI) $(GUEST); then \
+		$(KVMINI) run --kernel $(GUEST)/bzImage --initrd $(GUEST)/initramfs.cpio.gz $(RUN_ARGS); \
+	else \
+		echo "make run: this host's KVM cannot boot Linux; using the lab"; \
+		tests/lab/run.sh --kvmini $(STATIC) --guest $(GUEST) --interactive "--console stdio $(RUN_ARGS)"; \
+	fi
 
 # A guest of a few hundred bytes that runs on any KVM (tests/native/tiny.S).
 TINY := $(BUILD)/tiny.elf

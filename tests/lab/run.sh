@@ -4,6 +4,7 @@
 # usage: run.sh --kvmini STATIC_KVMINI --guest DIR [--native auto|yes|no]
 #               [--timeout SECS] [--scenario-timeout SECS] [--tail LINES]
 #               SCENARIO.sh...
+#        run.sh --kvmini STATIC_KVMINI --guest DIR --interactive "KVMINI ARGS"
 #
 # DIR holds bzImage, vmlinux and initramfs.cpio.gz. Each scenario is a plain
 # sh script that gets KVMINI, KERNEL, VMLINUX, INITRD, a scratch directory T
@@ -26,6 +27,7 @@ native=auto
 timeout=1200
 scenario_timeout=300
 tail_lines=60
+interactive=
 
 usage()
 {
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--scenario-timeout) scenario_timeout=${2:?}; shift 2 ;;
 	--tail) tail_lines=${2:?}; shift 2 ;;
+	--interactive) interactive=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
 	-*) echo "lab: unknown option $1" >&2; usage ;;
@@ -69,7 +72,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-[ -n "$kvmini" ] && [ -n "$guest" ] && [ $# -gt 0 ] || usage
+[ -n "$kvmini" ] && [ -n "$guest" ] && { [ $# -gt 0 ] || [ -n "$interactive" ]; } || usage
 case $native in
 auto | yes | no) ;;
 *) die "--native takes auto, yes or no" ;;
@@ -158,14 +161,10 @@ run_native()
 
 native_probe()
 {
-	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	# The vmlinux enters through PVH and skips decompression, so a KVM
-	# that cannot run Linux fails it in seconds rather than timing out.
-	timeout -k 5 60 "$kvmini" run --kernel "$guest/vmlinux" \
-		--initrd "$guest/initramfs.cpio.gz" --console none --timeout 20 \
-		--cmdline kvmini.script=probe >"$logdir/probe.log" 2>&1 </dev/null
+	"$here/probe.sh" "$kvmini" "$guest" "$logdir/probe.log"
 }
 
+[ -n "$interactive" ] && native=no
 case $native in
 yes)
 	echo "native: running scenarios on this host's KVM"
@@ -270,6 +269,7 @@ lab_initramfs()
 	scenario_timeout=$scenario_timeout
 	tail_lines=$tail_lines
 	scenarios='$names'
+	interactive='$interactive'
 	EOF
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet) >"$work/outer.cpio"
@@ -314,6 +314,18 @@ relay()
 
 lab_kernel
 lab_initramfs "$@"
+
+# --interactive "ARGS": kvmini boots the guest on this terminal, inside the
+# lab; no mux on the serial line, so Ctrl-A reaches kvmini, not QEMU.
+if [ -n "$interactive" ]; then
+	echo "lab: booting the guest in the lab (emulated, slow); Ctrl-A x quits"
+	exec qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144 -nic none \
+		-display none -monitor none -no-reboot \
+		-chardev stdio,id=con,signal=off -serial chardev:con \
+		-kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
+		-append "console=ttyS0 quiet loglevel=0 panic=-1"
+fi
+
 serial=$logdir/serial.log
 echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
 lab_start=$(now_s)
