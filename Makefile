@@ -23,12 +23,13 @@ GUEST := build/guest
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread \
-	  -D_GNU_SOURCE -DKVMINI_VERSION='"$(VERSION)"' -I. \
+	  -D_GNU_SOURCE -I. \
 	  $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null) \
 	  $(EXTRA_CFLAGS)
 # Debian's libfdt ships no .pc file; fall back to plain -lfdt.
 LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
-	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) -pthread
+	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) \
+	$(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp) -pthread
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  -fno-omit-frame-pointer -O1
@@ -45,8 +46,10 @@ KVMINI := $(BUILD)/kvmini
 STATIC := $(BUILD)/kvmini-static
 UNIT := $(BUILD)/unit-tests
 
-.PHONY: all static unit test check-sanitize guests run lab native deps clean
+.PHONY: all static unit test check-sanitize guests run lab native deps clean fuzz
 all: $(KVMINI)
+
+$(BUILD)/vmm/cli.o: CFLAGS += -DKVMINI_VERSION='"$(VERSION)"'
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +107,10 @@ test: unit native lab
 
 check-sanitize:
 	$(MAKE) SANITIZE=1 unit
+
+# Every fuzz target for a bounded time (tests/fuzz/).
+fuzz:
+	tests/fuzz/run.sh
 
 deps:
 	scripts/deps.sh

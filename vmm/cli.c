@@ -26,6 +26,8 @@ static const char run_usage[] =
 "  --console KIND       stdio (default, on the UART), virtio (stdio on\n"
 "                       virtio-console, hvc0), none, or file:PATH\n"
 "  --no-rng             no virtio-rng device\n"
+"  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
+"  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
 "  --virtio-legacy      virtio-mmio version 1 (legacy) for every device\n"
 "  --dump-dtb FILE      write the VM's device tree to FILE and exit\n"
 "  --timeout SECS       end the VM after SECS seconds (exit status 124)\n"
@@ -131,7 +133,7 @@ static int cli_console(struct vm_config *cfg, const char *arg)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_CONSOLE, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP, OPT_KVM_DEV,
-	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB,
+	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI, OPT_NO_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -145,6 +147,8 @@ static const struct option run_options[] = {
 	{ "verbose",	no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ "no-rng",	no_argument,	   NULL, OPT_NO_RNG },
+	{ "no-acpi",	no_argument,	   NULL, OPT_NO_ACPI },
+	{ "no-seccomp",	no_argument,	   NULL, OPT_NO_SECCOMP },
 	{ "virtio-legacy", no_argument,	   NULL, OPT_VIRTIO_LEGACY },
 	{ "dump-dtb",	required_argument, NULL, OPT_DUMP_DTB },
 	/* For tests: another KVM device node. */
@@ -189,6 +193,12 @@ static int cli_option(struct vm_config *cfg, int opt, const char *arg)
 		return 0;
 	case OPT_NO_RNG:
 		cfg->no_rng = true;
+		return 0;
+	case OPT_NO_ACPI:
+		cfg->no_acpi = true;
+		return 0;
+	case OPT_NO_SECCOMP:
+		cfg->no_seccomp = true;
 		return 0;
 	case OPT_VIRTIO_LEGACY:
 		cfg->virtio_legacy = true;

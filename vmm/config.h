@@ -25,6 +25,8 @@ struct vm_config {
 	const char *kvm_dev;
 	const char *dump_dtb;		/* write the device tree here and exit */
 	bool no_rng;
+	bool no_acpi;			/* x86: no ACPI tables */
+	bool no_seccomp;		/* debugging: no system call filter */
 	bool virtio_legacy;		/* virtio-mmio version 1 for every device */
 	bool verbose;
 };
