@@ -87,7 +87,7 @@ static int map_ring(const struct virtq *vq, uint64_t gpa, uint64_t len,
 
 int virtq_enable(struct virtq *vq)
 {
-	uint64_t n = vq->size, evt;
+	uint64_t n = vq->size, evt, avail_len, used_len;
 	void *desc, *avail, *used;
 	int r;
 
@@ -98,17 +98,17 @@ int virtq_enable(struct virtq *vq)
 	vq->event_idx = vq->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = vq->features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
 	evt = vq->event_idx ? sizeof(uint16_t) : 0;
+	avail_len = sizeof(struct vring_avail) + n * sizeof(uint16_t) + evt;
+	used_len = sizeof(struct vring_used) +
+		   n * sizeof(struct vring_used_elem) + evt;
 
 	r = map_ring(vq, vq->desc_gpa, n * sizeof(struct vring_desc),
 		     VRING_DESC_ALIGN_SIZE, &desc);
 	if (!r)
-		r = map_ring(vq, vq->avail_gpa,
-			     sizeof(struct vring_avail) + n * sizeof(uint16_t) + evt,
+		r = map_ring(vq, vq->avail_gpa, avail_len,
 			     VRING_AVAIL_ALIGN_SIZE, &avail);
 	if (!r)
-		r = map_ring(vq, vq->used_gpa,
-			     sizeof(struct vring_used) +
-			     n * sizeof(struct vring_used_elem) + evt,
+		r = map_ring(vq, vq->used_gpa, used_len,
 			     VRING_USED_ALIGN_SIZE, &used);
 	if (r)
 		return r;
@@ -249,8 +249,9 @@ static int walk_indirect(struct virtq *vq, struct chain_walk *w,
 				  ind->len);
 	table = gmem_ptr(vq->mem, ind->addr, ind->len);
 	if (!table)
-		return virtq_fail(vq, -EFAULT, "indirect table 0x%llx not in RAM",
-				  (unsigned long long)ind->addr);
+		return virtq_fail(vq, -EFAULT,
+				  "indirect table 0x%llx+%u not in RAM",
+				  (unsigned long long)ind->addr, ind->len);
 
 	for (;;) {
 		int r;
@@ -287,7 +288,8 @@ static int walk_chain(struct virtq *vq, struct chain_walk *w, uint16_t head)
 		int r;
 
 		if (++count > vq->size)
-			return virtq_fail(vq, -ELOOP, "chain from %u loops", head);
+			return virtq_fail(vq, -ELOOP, "chain from %u loops",
+					  head);
 		read_desc(vq->desc, i, &d);
 		/* The WRITE flag of an indirect descriptor means nothing. */
 		if (d.flags & VRING_DESC_F_INDIRECT)
@@ -382,6 +384,7 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 bool virtq_should_notify(struct virtq *vq)
 {
 	uint16_t old = vq->used_signalled, new = vq->used_published;
+	uint16_t event;
 
 	if (!vq->ready || vq->broken)
 		return false;
@@ -393,9 +396,10 @@ bool virtq_should_notify(struct virtq *vq)
 	 * the driver would sleep on a used buffer.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vq->event_idx)
-		return vring_need_event(load16(vq->used_event, __ATOMIC_RELAXED),
-					new, old);
+	if (vq->event_idx) {
+		event = load16(vq->used_event, __ATOMIC_RELAXED);
+		return vring_need_event(event, new, old);
+	}
 	return new != old &&
 	       !(load16(&vq->avail->flags, __ATOMIC_RELAXED) &
 		 VRING_AVAIL_F_NO_INTERRUPT);

@@ -98,8 +98,8 @@ struct virtq {
 	const uint8_t *desc;		/* host views of the rings */
 	struct vring_avail *avail;
 	struct vring_used *used;
-	uint16_t *used_event;		/* in the avail ring, with EVENT_IDX */
-	uint16_t *avail_event;		/* in the used ring, with EVENT_IDX */
+	uint16_t *used_event;		/* EVENT_IDX: after avail ring */
+	uint16_t *avail_event;		/* EVENT_IDX: after used ring */
 	uint16_t last_avail;		/* next avail ring entry to pop */
 	uint16_t avail_seen;		/* avail idx as last read */
 	uint16_t used_idx;		/* next used ring entry to fill */
