@@ -1,0 +1,162 @@
+#!/bin/sh
+# Debian 12's stock kernels as kvmini guests: they find virtio-mmio devices
+# and (cloud) their CPUs only through ACPI, so they test kvmini's tables.
+# Usage: build-debian.sh OUTDIR   (after build-initramfs.sh OUTDIR)
+#
+# For each flavour (amd64 = "generic", cloud-amd64 = "cloud") writes
+# OUTDIR/debian-FLAVOUR/vmlinuz and OUTDIR/debian-FLAVOUR/initramfs.cpio.gz:
+# the test initramfs of OUTDIR/initramfs.cpio.gz with a second archive
+# appended that holds the virtio modules and /lib/modules/load, their load
+# order, which the common /init reads. The kernel packages are fetched
+# once with apt-get download and their files kept in
+# ${KVMINI_CACHE:-~/.cache/kvmini}/debian-RELEASE/.
+set -eu
+umask 022
+
+out=$1
+cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
+base=$out/initramfs.cpio.gz
+# Modules the guest tests need, by module name; their dependencies come
+# from modules.dep, and those built into a flavour are left out.
+mods="virtio_ring virtio virtio_mmio virtio_rng virtio_blk failover net_failover virtio_net virtio_console"
+
+die()
+{
+	echo "build-debian: $*" >&2
+	exit 1
+}
+
+[ -f "$base" ] || die "$base missing: run guests/build-initramfs.sh $out first"
+
+# A module file, uncompressed: busybox insmod takes plain modules only.
+unpack_module()
+{
+	case $1 in
+	*.ko) cp "$1" "$2" ;;
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) die "unknown module format: $1" ;;
+	esac
+}
+
+# Paths (relative to lib/modules/REL) of the wanted modules and their
+# dependencies, each after what it needs.
+load_order()
+{
+	awk -v want="$mods" -v builtin="$2" '
+	function name(p) {
+		sub(/.*\//, "", p)
+		sub(/\.ko(\.[a-z]+)?$/, "", p)
+		gsub(/-/, "_", p)
+		return p
+	}
+	function visit(p,    n, i, d) {
+		if (p in done)
+			return
+		done[p] = 1
+		n = split(deps[p], d, " ")
+		for (i = 1; i <= n; i++)
+			visit(d[i])
+		print p
+	}
+	BEGIN {
+		while ((getline line < builtin) > 0)
+			inside[name(line)] = 1
+	}
+	{
+		p = $1
+		sub(/:$/, "", p)
+		path[name(p)] = p
+		deps[p] = ""
+		for (i = 2; i <= NF; i++)
+			deps[p] = deps[p] " " $i
+	}
+	END {
+		n = split(want, w, " ")
+		for (i = 1; i <= n; i++) {
+			m = w[i]
+			if (m in path)
+				visit(path[m])
+			else if (!(m in inside)) {
+				print "no module " m > "/dev/stderr"
+				exit 1
+			}
+		}
+	}' "$1"
+}
+
+# Fetches linux-image-*-FLAVOUR once; sets kdir to its cache directory.
+fetch()
+{
+	flavour=$1
+	pkg=$(apt-cache depends "linux-image-$flavour" 2>/dev/null |
+		awk -v f="$flavour" '$1 ~ /Depends:$/ && $2 ~ ("^linux-image-.*-" f "$") { print $2; exit }')
+	if [ -z "$pkg" ]; then
+		# Offline or no package lists: any kernel fetched before will do.
+		kdir=$(for v in "$cache"/debian-*-"$flavour"/vmlinuz; do
+			[ -f "$v" ] && dirname "$v"
+		done | sort -V | tail -n 1)
+		[ -n "$kdir" ] ||
+			die "apt-cache cannot resolve linux-image-$flavour: run 'apt-get update' (or 'make deps')"
+		echo "build-debian: apt-cache cannot resolve linux-image-$flavour; using cached $kdir" >&2
+		return
+	fi
+	rel=${pkg#linux-image-}
+	kdir=$cache/debian-$rel
+	[ -f "$kdir/vmlinuz" ] && return
+
+	echo "build-debian: fetching $pkg (once; cached in $kdir)" >&2
+	mkdir -p "$cache"
+	dl=$(mktemp -d "$cache/.download.XXXXXX")
+	trap 'rm -rf "$dl"' EXIT
+	# As root, apt drops to _apt for downloads, which cannot write here.
+	sandbox=
+	[ "$(id -u)" -ne 0 ] || sandbox="-o APT::Sandbox::User=root"
+	# shellcheck disable=SC2086
+	(cd "$dl" && apt-get download -q $sandbox "$pkg" >"$dl/apt.log" 2>&1) ||
+		{ cat "$dl/apt.log" >&2; die "cannot download $pkg: run 'apt-get update' (or 'make deps')"; }
+	dpkg -x "$dl"/"$pkg"_*.deb "$dl/x"
+	mdir=$dl/x/lib/modules/$rel
+	mkdir -p "$dl/out/modules"
+	cp "$dl/x/boot/vmlinuz-$rel" "$dl/out/vmlinuz"
+	# The package ships no modules.dep: depmod writes it on install.
+	depmod -b "$dl/x" "$rel" || die "depmod failed on $pkg (kmod)"
+	load_order "$mdir/modules.dep" "$mdir/modules.builtin" >"$dl/order" ||
+		die "$pkg lacks a module kvmini's tests need"
+	while read -r m; do
+		k=$(basename "$m")
+		k=${k%.ko*}.ko
+		unpack_module "$mdir/$m" "$dl/out/modules/$k"
+		echo "$k" >>"$dl/out/modules/load"
+	done <"$dl/order"
+	dpkg-deb -f "$dl"/"$pkg"_*.deb Version >"$dl/out/version"
+	rm -rf "$kdir"
+	mv "$dl/out" "$kdir"
+	rm -rf "$dl"
+	trap - EXIT
+}
+
+# OUTDIR/debian-NAME/: the kernel, and the test initramfs plus modules.
+assemble()
+{
+	dest=$out/debian-$1
+	work=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-debian.XXXXXX")
+	mkdir -p "$work/root/lib/modules" "$dest"
+	cp "$kdir"/modules/* "$work/root/lib/modules/"
+	find "$work/root" -exec touch -h -d @0 {} +
+	(cd "$work/root" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$work/modules.cpio.gz"
+	# The kernel unpacks concatenated archives in turn.
+	cat "$base" "$work/modules.cpio.gz" >"$dest/initramfs.cpio.gz.tmp"
+	cp "$kdir/vmlinuz" "$dest/vmlinuz.tmp"
+	mv "$dest/vmlinuz.tmp" "$dest/vmlinuz"
+	mv "$dest/initramfs.cpio.gz.tmp" "$dest/initramfs.cpio.gz"
+	cp "$kdir/version" "$dest/version"
+	rm -rf "$work"
+}
+
+fetch amd64
+assemble generic
+fetch cloud-amd64
+assemble cloud
