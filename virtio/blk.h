@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio-blk internals: what blk_req.c (request parsing and validation)
+ * hands blk.c (the device and its io_uring engine), and what the unit
+ * tests look at. The public side is in virtio/devices.h.
+ *
+ * Layout of a request, whatever its descriptors (a device must not
+ * assume any particular split, virtio 1.2 section 2.7.4): the first 16
+ * device-readable bytes are the header, the last device-writable byte is
+ * the status. Between them is the data: device-readable for writes,
+ * discard and write zeroes (their segment list), device-writable for
+ * reads and GET_ID. Anything else is the driver's mistake and fails that
+ * request alone.
+ */
+#ifndef KVMINI_VIRTIO_BLK_H
+#define KVMINI_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_blk.h>
+
+#include "virtio/virtq.h"
+
+#define VBLK_SECTOR_SHIFT	9
+#define VBLK_SECTOR_SIZE	(1U << VBLK_SECTOR_SHIFT)
+#define VBLK_HDR_SIZE		16	/* struct virtio_blk_outhdr */
+
+/*
+ * Limits the device advertises in its config space, and enforces.
+ * SEG_MAX leaves two descriptors of a queue-sized indirect table for the
+ * header and the status (a table may not be longer than the queue), and
+ * stays within VIRTQ_MAX_SEGS.
+ */
+#define VBLK_QUEUE_MAX		256
+#define VBLK_SEG_MAX		(VBLK_QUEUE_MAX - 2)
+#define VBLK_SIZE_MAX		(1U << 20)	/* bytes in one segment */
+#define VBLK_DWZ_MAX_SEG	16		/* discard, write zeroes */
+#define VBLK_DWZ_MAX_SECTORS	(1U << 22)	/* 2 GiB in one segment */
+
+_Static_assert(VBLK_SEG_MAX + 2 <= VIRTQ_MAX_SEGS, "SEG_MAX too large");
+
+enum vblk_op {
+	VBLK_OP_DONE,		/* nothing to do: complete with ->result */
+	VBLK_OP_READ,
+	VBLK_OP_WRITE,
+	VBLK_OP_FLUSH,
+	VBLK_OP_DISCARD,
+	VBLK_OP_WRITE_ZEROES,
+};
+
+/* A discard or write zeroes segment, validated, in bytes. */
+struct vblk_range {
+	uint64_t off;
+	uint64_t len;
+	bool unmap;		/* write zeroes may deallocate */
+};
+
+/* What the disk and the negotiated features let a request do. */
+struct vblk_limits {
+	uint64_t capacity;	/* sectors */
+	uint32_t off_align;	/* reads, writes: offset and length, bytes */
+	bool ro;
+	bool discard;		/* VIRTIO_BLK_F_DISCARD negotiated */
+	bool write_zeroes;	/* VIRTIO_BLK_F_WRITE_ZEROES negotiated */
+	const char *serial;	/* VIRTIO_BLK_ID_BYTES, NUL-padded */
+};
+
+enum vblk_wz_mode {
+	VBLK_WZ_PUNCH,		/* fallocate punch hole (unmap allowed) */
+	VBLK_WZ_ZERO_RANGE,	/* fallocate zero range */
+	VBLK_WZ_WRITE,		/* plain writes of zeroes */
+};
+
+#define VBLK_ZERO_IOVS		16
+
+struct vblk_req {
+	/* As popped. Parsing trims the iovecs in place to the data, which
+	 * is why each request has its own chain. */
+	struct virtq_chain chain;
+	unsigned int q;
+
+	/* Set by vblk_parse(). */
+	enum vblk_op op;
+	uint8_t result;		/* VIRTIO_BLK_S_*, for VBLK_OP_DONE */
+	uint8_t *status;	/* in guest RAM; NULL: complete with length 0 */
+	uint32_t in_len;	/* data bytes a success writes (reads, GET_ID) */
+	uint64_t sector;	/* for messages */
+	/* Reads and writes: what is left to transfer. */
+	struct iovec *iov;
+	unsigned int iovcnt;
+	uint64_t off;
+	uint64_t left;
+	/* Discard and write zeroes: the segments, copied out of guest RAM
+	 * before they were checked. */
+	struct vblk_range range[VBLK_DWZ_MAX_SEG];
+	unsigned int nr_ranges;
+
+	/* The engine's (blk.c). */
+	unsigned int cur;	/* range in progress */
+	enum vblk_wz_mode wz_mode;
+	bool sync_after;	/* write-through: fdatasync before completing */
+	uint8_t *bounce;	/* O_DIRECT with unaligned guest buffers */
+	bool use_bounce;
+	uint32_t chunk;		/* bytes the operation in flight covers */
+	struct iovec zero_iov[VBLK_ZERO_IOVS];
+	struct vblk_req *next_free;
+};
+
+/*
+ * Parses and validates r->chain against lim: sets op, status, in_len
+ * and the data (iov, off, left) or the ranges; a request that needs no
+ * I/O (GET_ID, errors, empty transfers) comes back as VBLK_OP_DONE with
+ * its result, GET_ID's bytes already written.
+ */
+void vblk_parse(struct vblk_req *r, const struct vblk_limits *lim);
+
+/* Gathers up to len bytes from iov into dst; returns the bytes copied. */
+size_t vblk_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
+		       size_t len);
+/* Scatters up to len bytes of src into iov; returns the bytes copied. */
+size_t vblk_iov_from_buf(const struct iovec *iov, unsigned int cnt,
+			 const void *src, size_t len);
+/* Moves *iov past n bytes, trimming its first segment in place. */
+void vblk_iov_advance(struct iovec **iov, unsigned int *cnt, size_t n);
+
+#endif
