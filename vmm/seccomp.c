@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The allow-lists (see seccomp.h). A filter goes on once set-up is over:
+ * guest RAM is mapped, every file and descriptor kvmini needs is open,
+ * every thread but the vCPUs' exists. A thread may then do what the guest
+ * can make it do, and tear the VM down, and nothing else: no open, no
+ * socket, no exec, no new thread, no executable memory, and ioctl only on
+ * the descriptors and requests listed.
+ *
+ * Calls are matched on the 32-bit values the kernel itself uses for int
+ * arguments (descriptors, ioctl requests, signals), so that garbage in a
+ * register's upper half can neither pass nor fail a check the kernel
+ * would not make.
+ */
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "seccomp.h"
+#include "term.h"
+#include "vm.h"
+
+/* Both kinds of thread, from their work or from libc doing it. */
+static const char *const common_calls[] = {
+	"write",		/* console output, stderr, eventfds: stop,
+				 * kicks, interrupts, console wake-ups */
+	"timerfd_settime",	/* panic grace timer, armed by whichever
+				 * thread sees the panic line */
+	"futex",		/* device locks, pthread_join */
+	"rt_sigreturn",		/* end of a handler: the vCPU kick */
+	"rt_sigprocmask",	/* libc: thread exit, pthread_kill, abort */
+	"restart_syscall",	/* the kernel resumes an interrupted call */
+	"madvise",		/* free(); a thread's stack at its exit */
+	"munmap",		/* free(); tear-down */
+	"brk",			/* malloc() and free() in the main arena */
+	"getpid", "gettid",	/* pthread_kill and raise: see tgkill */
+	"exit",			/* a thread ends */
+	"exit_group",		/* kvmini ends, also from the SIGSYS handler */
+	NULL,
+};
+
+/* The I/O thread: the event loop, the devices' work, then tear-down. */
+static const char *const io_calls[] = {
+	"read",			/* stdin, signalfd, eventfds, timerfds */
+	"epoll_wait",		/* the event loop (x86_64) */
+	"epoll_pwait",		/* the event loop (arm64 has only this) */
+	"epoll_ctl",		/* stdin paused and resumed; tear-down */
+	"getrandom",		/* virtio-rng */
+	"close",		/* tear-down */
+	/* virtio-blk: requests go through io_uring; the rest are the
+	 * synchronous forms of the same operations. */
+	"io_uring_enter", "io_uring_register",
+	"preadv", "pwritev", "preadv2", "pwritev2", "pread64", "pwrite64",
+	"fdatasync", "fsync", "fallocate",
+	NULL,
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * ASan builds only (make check-sanitize), never a kvmini that is shipped:
+ * the sanitizer runtime's own calls. LeakSanitizer's check at exit clones
+ * a helper that lists /proc/PID/task and ptraces every thread; a report
+ * names its frames from the binary and /proc/self/maps, and probes
+ * addresses by writing them into a pipe. Found by running the native
+ * tests and forced reports (a leak, an overflow on each kind of thread)
+ * under the filters.
+ */
+static const char *const sanitizer_calls[] = {
+	"clone", "ptrace", "wait4", "prctl", "sched_yield", "sigaltstack",
+	"rt_sigaction", "getppid", "read", "open", "openat", "readlink", "stat",
+	"lstat", "fstat", "newfstatat", "lseek", "getdents", "getdents64",
+	"clock_gettime", "nanosleep", "prlimit64", "close", "fcntl", "pipe",
+	"pipe2",
+	NULL,
+};
+#endif
+
+/*
+ * Signals any thread may still send to its own process and reset to the
+ * default: what abort() and term.c's fatal-signal handler re-raise (after
+ * restoring the terminal). The I/O thread may also send the vCPU kick.
+ */
+static const int fatal_signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+
+/*
+ * Written once by seccomp_prepare(), before any filter exists, and only
+ * read after that, by the SIGSYS handler, which must not allocate: the
+ * names of the system calls, copied out of libseccomp.
+ */
+#define SC_NAMES	512
+#define SC_NAME_MAX	32
+static char sc_names[SC_NAMES][SC_NAME_MAX];
+
+static size_t msg_str(char *buf, size_t at, size_t size, const char *s)
+{
+	while (*s && at < size)
+		buf[at++] = *s++;
+	return at;
+}
+
+static size_t msg_uint(char *buf, size_t at, size_t size, unsigned int v)
+{
+	char digits[12];
+	int n = 0;
+
+	do
+		digits[n++] = '0' + v % 10;
+	while ((v /= 10));
+	while (n && at < size)
+		buf[at++] = digits[--n];
+	return at;
+}
+
+/* Async-signal-safe only: the thread may have been anywhere, in malloc. */
+static void seccomp_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	unsigned int nr = si->si_syscall;
+	const char *name = nr < SC_NAMES && sc_names[nr][0] ? sc_names[nr] : "unknown";
+	char msg[128];
+	size_t n = 0;
+	ssize_t r;
+
+	(void)sig;
+	(void)uc;
+	n = msg_str(msg, n, sizeof(msg), "kvmini: error: forbidden system call ");
+	n = msg_uint(msg, n, sizeof(msg), nr);
+	n = msg_str(msg, n, sizeof(msg), " (");
+	n = msg_str(msg, n, sizeof(msg), name);
+	n = msg_str(msg, n, sizeof(msg), term_is_raw() ? ")\r\n" : ")\n");
+	/* The message first: should restoring the terminal trap too, the
+	 * kernel kills kvmini with SIGSYS (same status) but it is out. */
+	r = write(STDERR_FILENO, msg, n);
+	(void)r;
+	term_restore();
+	_exit(EXIT_SECCOMP);
+}
+
+int seccomp_prepare(struct vm *vm)
+{
+	struct sigaction sa = {
+		.sa_sigaction = seccomp_sigsys,
+		.sa_flags = SA_SIGINFO,
+	};
+
+	if (vm->cfg.no_seccomp)
+		return 0;
+	/* Said once here, rather than by every thread that fails to load. */
+	if (prctl(PR_GET_SECCOMP) < 0 && errno == EINVAL) {
+		pr_err("this kernel has no seccomp: run with --no-seccomp (and without kvmini's confinement)");
+		return -ENOSYS;
+	}
+	/* libseccomp probes the kernel once, lazily and unlocked: do it
+	 * here, before the vCPU threads build their filters at once. */
+	seccomp_api_get();
+	for (int nr = 0; nr < SC_NAMES; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		if (name)
+			snprintf(sc_names[nr], SC_NAME_MAX, "%s", name);
+		free(name);
+	}
+	if (sigaction(SIGSYS, &sa, NULL) < 0) {
+		pr_err("cannot catch SIGSYS for seccomp: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* A name this architecture lacks (epoll_wait on arm64) allows nothing. */
+static int allow(scmp_filter_ctx ctx, const char *name, unsigned int n,
+		 const struct scmp_arg_cmp *cmp)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr < 0)
+		return 0;
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+}
+
+static int allow_list(scmp_filter_ctx ctx, const char *const *names)
+{
+	int err = 0;
+
+	for (; *names && !err; names++)
+		err = allow(ctx, *names, 0, NULL);
+	return err;
+}
+
+static int allow_ioctl(scmp_filter_ctx ctx, int fd, unsigned int request)
+{
+	const struct scmp_arg_cmp cmp[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, fd),
+		SCMP_A1_32(SCMP_CMP_EQ, request),
+	};
+
+	return allow(ctx, "ioctl", 2, cmp);
+}
+
+/* tgkill(this process, any thread, sig) and sigaction(sig). */
+static int allow_signal(scmp_filter_ctx ctx, int sig, bool reset)
+{
+	const struct scmp_arg_cmp kill[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, getpid()),
+		SCMP_A2_32(SCMP_CMP_EQ, sig),
+	};
+	const struct scmp_arg_cmp action[] = { SCMP_A0_32(SCMP_CMP_EQ, sig) };
+
+	return allow(ctx, "tgkill", 2, kill) ?:
+	       (reset ? allow(ctx, "rt_sigaction", 1, action) : 0);
+}
+
+/* What every thread needs besides common_calls. */
+static int allow_common(scmp_filter_ctx ctx, struct vm *vm)
+{
+	/* malloc() may grow a heap; nothing may become executable. */
+	const struct scmp_arg_cmp no_exec[] = {
+		SCMP_A2_64(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	};
+	/* term_restore(), from tear-down or a fatal signal's handler on any
+	 * thread: tcsetattr(TCSAFLUSH / TCSANOW / TCSADRAIN), which in
+	 * Debian's glibc also reads the modes first (TCGETS). */
+	static const unsigned int tcsets[] = { TCGETS, TCSETSF, TCSETS, TCSETSW };
+	int err = allow_list(ctx, common_calls);
+
+	for (size_t i = 0; !err && i < sizeof(tcsets) / sizeof(tcsets[0]); i++)
+		err = allow_ioctl(ctx, STDIN_FILENO, tcsets[i]);
+	for (size_t i = 0; !err && i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		err = allow_signal(ctx, fatal_signals[i], true);
+	/* Device interrupts: the UART's line, from the vCPU that wrote its
+	 * registers or the I/O thread that fed it input. */
+	if (!err)
+		err = allow_ioctl(ctx, vm->vm_fd, KVM_IRQ_LINE);
+	if (!err)
+		err = allow(ctx, "mmap", 1, no_exec) ?:
+		      allow(ctx, "mprotect", 1, no_exec);
+#if defined(__SANITIZE_ADDRESS__)
+	/* isatty(2): whether a report is in colour. */
+	if (!err)
+		err = allow_list(ctx, sanitizer_calls) ?:
+		      allow_ioctl(ctx, STDERR_FILENO, TCGETS);
+#endif
+	return err;
+}
+
+/* Tests only (seccomp.h): break the filter on purpose, once it is on. */
+static void seccomp_selftest(const char *thread)
+{
+	const char *which = getenv("KVMINI_SECCOMP_SELFTEST");
+
+	if (which && !strcmp(which, thread))
+		syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+}
+
+static int seccomp_install(struct vm *vm, const char *who,
+			   int (*rules)(scmp_filter_ctx ctx, void *arg),
+			   void *arg)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	int err;
+
+	if (!ctx) {
+		pr_err("cannot confine the %s thread: out of memory", who);
+		return -ENOMEM;
+	}
+	/* The kernel's own error, not libseccomp's -ECANCELED. */
+	err = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1) ?:
+	      allow_common(ctx, vm) ?:
+	      rules(ctx, arg) ?:
+	      seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (err)
+		pr_err("cannot confine the %s thread with seccomp: %s (--no-seccomp runs without)",
+		       who, strerror(-err));
+	return err;
+}
+
+static int vcpu_rules(scmp_filter_ctx ctx, void *arg)
+{
+	struct vcpu *vcpu = arg;
+
+	return allow_ioctl(ctx, vcpu->fd, KVM_RUN);
+}
+
+int seccomp_confine_vcpu(struct vcpu *vcpu)
+{
+	char who[32];
+	int err;
+
+	if (vcpu->vm->cfg.no_seccomp)
+		return 0;
+	snprintf(who, sizeof(who), "vCPU %u", vcpu->id);
+	err = seccomp_install(vcpu->vm, who, vcpu_rules, vcpu);
+	if (!err && vcpu->id == 0)
+		seccomp_selftest("vcpu");
+	return err;
+}
+
+static int io_rules(scmp_filter_ctx ctx, void *arg)
+{
+	(void)arg;
+	return allow_list(ctx, io_calls) ?:
+	       allow_signal(ctx, VCPU_KICK_SIGNAL, false);
+}
+
+int seccomp_confine_io(struct vm *vm)
+{
+	int err;
+
+	if (vm->cfg.no_seccomp)
+		return 0;
+	err = seccomp_install(vm, "I/O", io_rules, NULL);
+	if (!err)
+		seccomp_selftest("io");
+	return err;
+}
