@@ -1,0 +1,226 @@
+#!/bin/sh
+# The measuring half of `make bench` (bench/run.sh is the driver): boots the
+# test guest under kvmini and under QEMU's microvm, interleaved, and prints
+# one "@@BENCH" record per measurement on standard output. It runs where a
+# Linux guest can run: natively, or inside the KVM lab as its one scenario
+# (tests/lab/run.sh --stream), which is why it is plain POSIX sh (busybox in
+# the lab) and takes its settings from the environment or /bench/conf.
+#
+# Records (fields separated by single spaces):
+#   @@BENCH env KEY VALUE...
+#   @@BENCH cmd VMM COMMAND...            (the command line, for RESULTS.md)
+#   @@BENCH boot VMM VCPUS MIB RUN status=N init=S idle=S exit=S kvmrun=S
+#   @@BENCH mem  VMM VCPUS MIB RUN status=N init=S ... rss_kib=K guest_kib=K ovh_kib=K ...
+#   @@BENCH rate VMM PARALLEL RUN n=N j=J wall=S ok=K
+#   @@BENCH note TEXT                     (a run that failed, and why)
+#   @@BENCH done
+# (the key=value parts are bench/vmmrun's output line, as is).
+set -u
+
+if [ "${KVMINI_MODE:-}" = lab ] && [ -f /bench/conf ]; then
+	. /bench/conf
+fi
+
+: "${BENCH_KVMINI:?}" "${BENCH_QEMU:?}" "${BENCH_VMMRUN:?}" "${BENCH_SHIM:?}"
+: "${KERNEL:?}" "${INITRD:?}"
+mode=${KVMINI_MODE:-native}
+runs=${BENCH_RUNS:-7}
+mem_runs=${BENCH_MEM_RUNS:-3}
+rate_n=${BENCH_RATE_N:-4}
+rate_rounds=${BENCH_RATE_ROUNDS:-2}
+settle_ms=${BENCH_SETTLE_MS:-1000}
+qemu_cpu=${BENCH_QEMU_CPU:-host}
+# A boot in the lab takes seconds, natively a fraction of one.
+run_timeout=${BENCH_RUN_TIMEOUT:-120}
+scratch=${T:-/tmp}/bench
+mkdir -p "$scratch"
+
+INIT_LINE="kvmini-guest: init"
+IDLE_LINE="sleep.sh: sleeping"
+
+rec()
+{
+	echo "@@BENCH $*"
+}
+
+# The guest command line both VMMs end up with, apart from the devices
+# each adds (kvmini: virtio_mmio.device= for its rng; QEMU microvm: the same
+# through auto-kernel-cmdline) and the reboot method: kvmini ends on the
+# i8042 reset (reboot=k); microvm has no i8042, so reboot=k would spin in
+# the kernel's keyboard-controller wait loop, and QEMU gets reboot=t, a
+# triple fault, which -no-reboot turns into QEMU's exit.
+KVMINI_APPEND="quiet"
+QEMU_APPEND="console=ttyS0 reboot=t panic=-1 pci=off i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd quiet"
+
+# vmm VMM VCPUS MIB SCRIPT PREFIX...: run PREFIX followed by VMM's command
+# line (PREFIX: vmmrun and its options, or show to print it). Both VMMs get
+# the same kernel, initrd, RAM and vCPUs, one UART console on standard
+# output and one virtio-rng over virtio-mmio.
+vmm()
+{
+	v=$1 cpus=$2 mib=$3 script=$4
+	shift 4
+	case $v in
+	kvmini)
+		"$@" "$BENCH_KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" \
+			--mem "${mib}M" --cpus "$cpus" \
+			--cmdline "$KVMINI_APPEND kvmini.script=$script"
+		;;
+	qemu)
+		"$@" "$BENCH_QEMU" -nodefaults -no-user-config -enable-kvm \
+			-cpu "$qemu_cpu" -M microvm,x-option-roms=off,rtc=off,acpi=off \
+			-m "${mib}M" -smp "$cpus" -display none -no-reboot \
+			-serial stdio -device virtio-rng-device \
+			-kernel "$KERNEL" -initrd "$INITRD" \
+			-append "$QEMU_APPEND kvmini.script=$script"
+		;;
+	esac
+}
+
+# show ARGS...: print a command line, quoting the arguments with spaces.
+show()
+{
+	out=
+	for a in "$@"; do
+		case $a in
+		*' '*) a="\"$a\"" ;;
+		esac
+		out="$out${out:+ }$a"
+	done
+	echo "$out"
+}
+
+# The order of the pair alternates run by run (A B, B A, ...), so that a
+# drift in the machine's load affects both alike.
+pair()
+{
+	if [ $(($1 % 2)) -eq 1 ]; then echo "kvmini qemu"; else echo "qemu kvmini"; fi
+}
+
+# check KIND VMM RUN LINE LOG WANT_STATUS: note a run that went wrong.
+check()
+{
+	case $4 in
+	"status=$6 "*init=[0-9]*) return 0 ;;
+	esac
+	rec note "$1 $2 run $3 failed: $4"
+	tail -n 5 "$5" 2>/dev/null | while IFS= read -r l; do rec note "  | $l"; done
+}
+
+# ---- the lab's static-key holder ---------------------------------------------
+# In the lab, an idle VM whose one vCPU never runs stays open throughout
+# (vmmrun -H): it keeps KVM's apic_sw_disabled static key above zero, so
+# that the VMs starting and ending here do not make the lab's kernel
+# live-patch KVM's code at every start and end, which QEMU's emulator gets
+# wrong now and then (an int3 oops in kvm's __apic_accept_irq ended a run).
+# It costs no CPU and is there for both VMMs alike. BENCH_HOLD_KEYS=1/0
+# forces it on or off.
+holder=
+case ${BENCH_HOLD_KEYS:-$([ "$mode" = lab ] && echo 1 || echo 0)} in
+1)
+	"$BENCH_VMMRUN" -H >"$scratch/holder.log" 2>&1 &
+	holder=$!
+	trap 'kill $holder 2>/dev/null' EXIT
+	i=0
+	while ! grep -q holding "$scratch/holder.log" && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q holding "$scratch/holder.log" ||
+		echo "@@BENCH note key holder did not start: $(head -n 1 "$scratch/holder.log")"
+	;;
+esac
+
+# ---- environment ------------------------------------------------------------
+
+rec env mode "$mode"
+rec env kernel "$(uname -r)"
+rec env cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+rec env ncpu "$(grep -c '^processor' /proc/cpuinfo)"
+rec env memtotal_kib "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)"
+rec env qemu_version "$("$BENCH_QEMU" --version | head -n 1)"
+rec env kvmini_version "$("$BENCH_KVMINI" --version 2>&1 | head -n 1)"
+for p in nested npt; do
+	f=/sys/module/kvm_amd/parameters/$p
+	[ -r "$f" ] && rec env "kvm_amd_$p" "$(cat "$f")"
+done
+for p in nested ept; do
+	f=/sys/module/kvm_intel/parameters/$p
+	[ -r "$f" ] && rec env "kvm_intel_$p" "$(cat "$f")"
+done
+rec env runs "$runs"
+rec env mem_runs "$mem_runs"
+rec env rate_n "$rate_n"
+rec env rate_rounds "$rate_rounds"
+rec env settle_ms "$settle_ms"
+rec env kvm_key_holder "$([ -n "$holder" ] && echo 1 || echo 0)"
+rec env kernel_kib "$(($(wc -c <"$KERNEL") / 1024))"
+rec env initrd_kib "$(($(wc -c <"$INITRD") / 1024))"
+
+rec cmd kvmini "$(vmm kvmini 1 128 reboot show)"
+rec cmd qemu "$(vmm qemu 1 128 reboot show)"
+
+# ---- boot to init, boot to exit, exec → first KVM_RUN ----------------------
+# The guest reboots at once (kvmini.script=reboot): one run gives all three.
+
+i=1
+while [ $i -le "$runs" ]; do
+	for v in $(pair $i); do
+		log=$scratch/boot-$v-$i.log
+		line=$(vmm $v 1 128 reboot "$BENCH_VMMRUN" -w "$INIT_LINE" \
+			-p "$BENCH_SHIM" -t "$run_timeout" -l "$log" --)
+		rec boot $v 1 128 $i "$line"
+		check boot $v $i "$line" "$log" 0
+	done
+	i=$((i + 1))
+done
+
+# ---- memory overhead, idle at init -----------------------------------------
+# No shim here: nothing but the VMM's own pages in its RSS.
+
+for conf in "1 128" "2 1024"; do
+	set -- $conf
+	cpus=$1 mib=$2
+	i=1
+	while [ $i -le "$mem_runs" ]; do
+		for v in $(pair $i); do
+			log=$scratch/mem-$v-$cpus-$mib-$i.log
+			line=$(vmm $v "$cpus" "$mib" sleep "$BENCH_VMMRUN" \
+				-w "$INIT_LINE" -i "$IDLE_LINE" -s "$settle_ms" \
+				-m "$mib" -t "$run_timeout" -l "$log" --)
+			rec mem $v "$cpus" "$mib" $i "$line"
+			case $line in
+			*rss_kib=[0-9]*) ;;
+			*) check mem $v $i "$line" "$log" x ;;
+			esac
+		done
+		i=$((i + 1))
+	done
+done
+
+# ---- start rate -------------------------------------------------------------
+# rate_n VMs that boot and reboot (end) at once, back to back, then two at a
+# time; VMs per second = rate_n / wall time.
+
+i=1
+while [ $i -le "$rate_rounds" ]; do
+	for v in $(pair $i); do
+		for j in 1 2; do
+			line=$(vmm $v 1 128 reboot "$BENCH_VMMRUN" \
+				-r "$rate_n" -j $j -t "$run_timeout" --)
+			rec rate $v $j $i "$line"
+			case $line in
+			*" ok=$rate_n") ;;
+			*) rec note "rate $v j=$j run $i: not every VM ended with 0: $line" ;;
+			esac
+		done
+	done
+	i=$((i + 1))
+done
+
+# ---- block and network ------------------------------------------------------
+# Hook: when kvmini has virtio-blk (and later virtio-net), their figures go
+# here, as "@@BENCH blk ..." / "@@BENCH net ..." records, with the same
+# interleaving; bench/report.awk lists what it does not know as "pending".
+
+rec done

@@ -1,0 +1,361 @@
+# Turns make bench's raw "@@BENCH" records (bench/bench.sh, bench/run.sh)
+# into bench/RESULTS.md (-v md=FILE) and bench/results.json (-v json=FILE).
+# POSIX awk (mawk on Debian).
+
+function rest(from,    i, s) {
+	# The line from field `from` on, spacing kept.
+	s = $0
+	for (i = 1; i < from; i++) {
+		sub(/^[ \t]*[^ \t]+[ \t]?/, "", s)
+	}
+	return s
+}
+
+function kvparse(from,    i, eq) {
+	split("", kv)
+	for (i = from; i <= NF; i++) {
+		eq = index($i, "=")
+		if (eq)
+			kv[substr($i, 1, eq - 1)] = substr($i, eq + 1)
+	}
+}
+
+function add(key, vmm, v) {
+	n = ++cnt[key, vmm]
+	val[key, vmm, n] = v + 0
+}
+
+# Sorted samples of (key, vmm) into s[1..n]; returns n.
+function sorted(key, vmm,    n, i, j, x) {
+	n = cnt[key, vmm] + 0
+	for (i = 1; i <= n; i++) {
+		x = val[key, vmm, i]
+		for (j = i - 1; j >= 1 && s[j] > x; j--)
+			s[j + 1] = s[j]
+		s[j + 1] = x
+	}
+	return n
+}
+
+function stats(key, vmm,    n) {
+	n = sorted(key, vmm)
+	st_n = n
+	if (!n)
+		return 0
+	st_min = s[1]
+	st_max = s[n]
+	st_med = (n % 2) ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+	return n
+}
+
+function num(v, unit) {
+	if (unit == "MiB")
+		return sprintf("%.1f", v)
+	if (v >= 100)
+		return sprintf("%.0f", v)
+	if (v >= 10)
+		return sprintf("%.1f", v)
+	return sprintf("%.2f", v)
+}
+
+function cell(key, vmm, unit) {
+	if (!stats(key, vmm))
+		return "—"
+	if (st_n == 1)
+		return num(st_med, unit) " (1 run)"
+	return "**" num(st_med, unit) "** (" num(st_min, unit) "–" num(st_max, unit) ")"
+}
+
+function jstr(x) {
+	gsub(/\\/, "\\\\", x)
+	gsub(/"/, "\\\"", x)
+	gsub(/\t/, "\\t", x)
+	return "\"" x "\""
+}
+
+function jnum(v) {
+	return sprintf("%.6g", v)
+}
+
+function jside(key, vmm,    i, out) {
+	if (!stats(key, vmm))
+		return "null"
+	out = "{ \"n\": " st_n ", \"median\": " jnum(st_med) ", \"min\": " jnum(st_min) \
+	      ", \"max\": " jnum(st_max) ", \"samples\": ["
+	for (i = 1; i <= cnt[key, vmm]; i++)
+		out = out (i > 1 ? ", " : "") jnum(val[key, vmm, i])
+	return out "] }"
+}
+
+function median_of(key, vmm) {
+	return stats(key, vmm) ? st_med : ""
+}
+
+function row(id, key, label, config, unit, better) {
+	nrows++
+	r_id[nrows] = id
+	r_key[nrows] = key
+	r_label[nrows] = label
+	r_config[nrows] = config
+	r_unit[nrows] = unit
+	r_better[nrows] = better
+}
+
+BEGIN {
+	row("boot_to_init", "init|1|128", "Boot to init", "1 vCPU, 128 MiB", "ms", "lower")
+	row("boot_to_exit", "exit|1|128", "Boot to exit (guest `reboot -f`)", "1 vCPU, 128 MiB", "ms", "lower")
+	row("boot_to_init", "init|2|1024", "Boot to init", "2 vCPUs, 1 GiB", "ms", "lower")
+	row("startup_to_kvm_run", "startup|1|128", "VMM start-up: exec → first KVM_RUN", "1 vCPU, 128 MiB", "ms", "lower")
+	row("rss_overhead", "ovh|1|128", "VMM memory overhead: RSS − guest RAM", "1 vCPU, 128 MiB", "MiB", "lower")
+	row("rss_overhead", "ovh|2|1024", "VMM memory overhead: RSS − guest RAM", "2 vCPUs, 1 GiB", "MiB", "lower")
+	row("anon_overhead", "aovh|1|128", "… of which anonymous (heap, stacks; not code)", "1 vCPU, 128 MiB", "MiB", "lower")
+	row("anon_overhead", "aovh|2|1024", "… of which anonymous (heap, stacks; not code)", "2 vCPUs, 1 GiB", "MiB", "lower")
+	row("guest_ram_touched", "guest|1|128", "Guest RAM touched at idle (excluded above)", "1 vCPU, 128 MiB", "MiB", "—")
+	row("guest_ram_touched", "guest|2|1024", "Guest RAM touched at idle (excluded above)", "2 vCPUs, 1 GiB", "MiB", "—")
+	row("start_rate", "rate|1", "Start rate, back to back", "1 vCPU, 128 MiB", "VMs/s", "higher")
+	row("start_rate", "rate|2", "Start rate, 2 in parallel", "1 vCPU, 128 MiB", "VMs/s", "higher")
+	nnotes = 0
+}
+
+$1 != "@@BENCH" { next }
+
+$2 == "host" || $2 == "env" {
+	info[$2 "." $3] = rest(4)
+	next
+}
+
+$2 == "cmd" {
+	cmd[$3] = rest(4)
+	next
+}
+
+$2 == "done" {
+	complete = 1
+	next
+}
+
+$2 == "note" {
+	notes[++nnotes] = rest(3)
+	next
+}
+
+$2 == "boot" {
+	kvparse(7)
+	if (kv["status"] != "0" || kv["init"] == "-" || kv["init"] == "")
+		next
+	add("init|" $4 "|" $5, $3, kv["init"] * 1000)
+	if (kv["exit"] != "-")
+		add("exit|" $4 "|" $5, $3, kv["exit"] * 1000)
+	if (kv["kvmrun"] != "-" && kv["kvmrun"] != "")
+		add("startup|" $4 "|" $5, $3, kv["kvmrun"] * 1000)
+	next
+}
+
+$2 == "mem" {
+	kvparse(7)
+	if (kv["rss_kib"] == "-" || kv["rss_kib"] == "")
+		next
+	c = $4 "|" $5
+	add("ovh|" c, $3, kv["ovh_kib"] / 1024)
+	add("aovh|" c, $3, kv["ovh_anon_kib"] / 1024)
+	add("guest|" c, $3, kv["guest_kib"] / 1024)
+	# The 1-vCPU boot figures come from the boot runs; the 2-vCPU ones
+	# only from here.
+	if (c != "1|128" && kv["init"] != "-")
+		add("init|" c, $3, kv["init"] * 1000)
+	next
+}
+
+$2 == "rate" {
+	kvparse(6)
+	if (kv["ok"] != kv["n"] || kv["wall"] + 0 <= 0)
+		next
+	add("rate|" $4, $3, kv["n"] / kv["wall"])
+	next
+}
+
+END {
+	mode = info["env.mode"]
+	if (mode == "")
+		mode = info["host.where"]
+	lab = mode == "lab"
+	date = info["host.date"]
+
+	# ---- RESULTS.md ----
+	print "# kvmini vs QEMU microvm: benchmark results" > md
+	print "" > md
+	print "Written by `make bench` (bench/run.sh) on " date "; do not edit by hand," > md
+	print "run it again. Method: [README.md](README.md); every sample: [results.json](results.json)." > md
+	print "" > md
+	if (!complete) {
+		print "> **Incomplete run**: the measurements stopped before the end; what is" > md
+		print "> missing shows as —." > md
+		print "" > md
+	}
+	if (lab) {
+		print "> **Measured in the KVM lab: emulated figures.** This host's `/dev/kvm` cannot" > md
+		print "> boot Linux, so both VMMs ran on real KVM (kvm-amd) *nested inside a QEMU TCG" > md
+		print "> virtual machine*: every guest instruction that traps, and every VM exit, is" > md
+		print "> emulated in software. Absolute times are one to two orders of magnitude above" > md
+		print "> what the same VMMs do on hardware, and exits (which a VMM's device models and" > md
+		print "> start-up cause) weigh far more than they would there. Compare the two VMMs with" > md
+		print "> each other, not with figures from real machines; memory figures are the least" > md
+		print "> affected." > md
+		if (info["env.kvm_key_holder"] == "1") {
+			print ">" > md
+			print "> Throughout the run an idle VM (one vCPU that never runs) stayed open beside" > md
+			print "> the measured ones, for both VMMs alike: it stops the lab's kernel from" > md
+			print "> live-patching KVM's code at every VM start and end, which the emulator gets" > md
+			print "> wrong now and then (see README.md)." > md
+		}
+	} else {
+		print "> **Measured natively** on this host's `/dev/kvm`." > md
+	}
+	print "" > md
+	print "The machine was shared with other builds and tests while this ran (load" > md
+	print "average " info["host.loadavg_start"] " at the start, " info["host.loadavg_end"] " at the end). The runs are" > md
+	print "interleaved A/B (kvmini then QEMU, then QEMU then kvmini, …) so that a change in" > md
+	print "load affects both VMMs alike: the ratios are the robust part; the min–max" > md
+	print "spread shows how noisy the absolute figures were." > md
+	print "" > md
+	print "## Environment" > md
+	print "" > md
+	print "| | |" > md
+	print "| --- | --- |" > md
+	print "| where | " (lab ? "KVM lab (nested KVM under QEMU TCG, emulated)" : "native (host /dev/kvm)") " |" > md
+	print "| host CPU | " info["host.cpu"] " (" info["host.ncpu"] " CPUs, shared) |" > md
+	print "| host kernel | " info["host.kernel"] " (" info["host.os"] ") |" > md
+	if (lab) {
+		print "| lab VM | `" info["host.lab_qemu"] "` |" > md
+		print "| lab kernel | " info["env.kernel"] "; " info["host.lab_info"] " |" > md
+		print "| CPU seen in the lab | " info["env.cpu"] " (" info["env.ncpu"] " CPUs) |" > md
+	}
+	kn = info["env.kvm_amd_nested"] != "" ? "kvm_amd nested=" info["env.kvm_amd_nested"] " npt=" info["env.kvm_amd_npt"] : ""
+	if (info["env.kvm_intel_nested"] != "")
+		kn = "kvm_intel nested=" info["env.kvm_intel_nested"] " ept=" info["env.kvm_intel_ept"]
+	if (kn != "")
+		print "| KVM | " kn " |" > md
+	print "| QEMU | " info["env.qemu_version"] " |" > md
+	print "| kvmini | " info["env.kvmini_version"] " (dynamic build; tree " info["host.git"] ") |" > md
+	print "| guest | build/guest/bzImage (" info["env.kernel_kib"] " KiB), initramfs.cpio.gz (" info["env.initrd_kib"] " KiB) |" > md
+	print "| runs | boot " info["env.runs"] " per VMM; memory " info["env.mem_runs"] " per VMM and size; start rate " info["env.rate_rounds"] " rounds of " info["env.rate_n"] " VMs |" > md
+	print "| wall time | " info["host.wall_s"] " s for bench/run.sh" (lab ? ", the lab VM's boot included" : "") " |" > md
+	print "" > md
+	print "## Results" > md
+	print "" > md
+	print "Median **in bold**, (min–max) over the runs; ratio = kvmini median / QEMU median." > md
+	print "" > md
+	print "| metric | config | unit | better | kvmini | QEMU microvm | kvmini/QEMU |" > md
+	print "| --- | --- | --- | --- | --- | --- | --- |" > md
+	for (i = 1; i <= nrows; i++) {
+		k = r_key[i]
+		a = median_of(k, "kvmini")
+		b = median_of(k, "qemu")
+		ratio = (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2f", a / b) : "—"
+		print "| " r_label[i] " | " r_config[i] " | " r_unit[i] " | " r_better[i] " | " \
+			cell(k, "kvmini", r_unit[i]) " | " cell(k, "qemu", r_unit[i]) " | " ratio " |" > md
+	}
+	print "" > md
+	print "| block and network I/O | — | — | — | pending | pending | — |" > md
+	print "" > md
+	print "Block and network figures come when kvmini has virtio-blk and virtio-net" > md
+	print "(see the hook at the end of bench/bench.sh)." > md
+	print "" > md
+	if (nnotes) {
+		print "## Runs that failed (left out of the figures)" > md
+		print "" > md
+		print "```" > md
+		for (i = 1; i <= nnotes; i++)
+			print notes[i] > md
+		print "```" > md
+		print "" > md
+	}
+	print "## What each figure is" > md
+	print "" > md
+	print "Times are taken by `bench/vmmrun`, which starts the VMM (fork + exec, stdin" > md
+	print "`/dev/null`) with its standard output and error on a pipe it reads itself." > md
+	print "" > md
+	print "- **Boot to init**: from the fork that starts the VMM to the moment the guest's" > md
+	print "  first line from `/init`, `kvmini-guest: init`, arrives on that pipe (the" > md
+	print "  serial console, as either VMM writes it to its standard output)." > md
+	print "- **Boot to exit**: from the same fork to the VMM's exit, for a guest whose" > md
+	print "  `/init` runs `reboot -f` at once (`kvmini.script=reboot`). The guest path is" > md
+	print "  the same; the machines differ at the very end: kvmini ends on the i8042 reset" > md
+	print "  (`reboot=k`, its default command line); QEMU's microvm has no i8042, so it" > md
+	print "  gets `reboot=t` (a triple fault), which `-no-reboot` turns into QEMU's exit." > md
+	print "- **VMM start-up**: from just before `execve()` of the VMM to its first" > md
+	print "  `ioctl(KVM_RUN)` on any thread, caught by an `LD_PRELOAD` shim" > md
+	print "  (`bench/kvmrun-shim.c`) that writes one byte on a pipe at that call, which" > md
+	print "  `vmmrun` times as it arrives; both VMMs call KVM through the C library's" > md
+	print "  `ioctl()`. (`strace -f` would stop the VMM at every ioctl before it: QEMU" > md
+	print "  makes about 170, kvmini about 30.)" > md
+	print "- **Memory overhead**: with the guest idle in its `/init` (`kvmini.script=sleep`," > md
+	print "  " info["env.settle_ms"] " ms after it prints `sleep.sh: sleeping`), the sum of `Rss` over" > md
+	print "  `/proc/PID/smaps` minus the `Rss` of the guest-RAM mapping: the anonymous" > md
+	print "  mapping exactly as large as the guest's RAM (kvmini's one guest mapping;" > md
+	print "  QEMU's RAM block). \"Anonymous\" counts only `Anonymous` pages (heap," > md
+	print "  stacks, written data): what each further VM costs, whereas the rest is the" > md
+	print "  binary's and libraries' code, which page cache and other VMs can share." > md
+	print "  KVM's own kernel memory (page tables, vCPU state) is in neither." > md
+	print "- **Start rate**: " info["env.rate_n"] " VMs, each booting and ending at once as in *boot to" > md
+	print "  exit*, started back to back (or two at a time, the next starting as soon as" > md
+	print "  one ends); VMs per second = " info["env.rate_n"] " / wall time of the round." > md
+	print "" > md
+	print "## Command lines" > md
+	print "" > md
+	print "Both: the same kernel and initramfs, same RAM and vCPUs, the 8250 UART as" > md
+	print "console on standard output, one virtio-rng over virtio-mmio, `quiet`." > md
+	print "QEMU: `-nodefaults -no-user-config`, KVM, `-cpu host` (kvmini also gives the" > md
+	print "guest the host's CPUID), the microvm machine with qboot (its default" > md
+	print "firmware), no option ROMs, no RTC (kvmini has none), `acpi=off` (the guest" > md
+	print "kernel has no ACPI, and only without it does microvm put the virtio-mmio" > md
+	print "device on the kernel command line), no display, `-no-reboot`." > md
+	print "" > md
+	print "```sh" > md
+	print cmd["kvmini"] > md
+	print cmd["qemu"] > md
+	print "```" > md
+	close(md)
+
+	# ---- results.json ----
+	print "{" > json
+	print "  \"schema\": 1," > json
+	print "  \"generated\": " jstr(date) "," > json
+	print "  \"where\": " jstr(lab ? "lab" : "native") "," > json
+	print "  \"emulated\": " (lab ? "true" : "false") "," > json
+	print "  \"complete\": " (complete ? "true" : "false") "," > json
+	printf "  \"environment\": {" > json
+	sep = ""
+	for (k in info) {
+		if (info[k] == "")
+			continue
+		printf "%s\n    %s: %s", sep, jstr(k), jstr(info[k]) > json
+		sep = ","
+	}
+	print "\n  }," > json
+	print "  \"commands\": { \"kvmini\": " jstr(cmd["kvmini"]) ", \"qemu\": " jstr(cmd["qemu"]) " }," > json
+	print "  \"metrics\": [" > json
+	for (i = 1; i <= nrows; i++) {
+		k = r_key[i]
+		split(k, p, "|")
+		a = median_of(k, "kvmini")
+		b = median_of(k, "qemu")
+		ratio = (a != "" && b != "" && b + 0 > 0) ? jnum(a / b) : "null"
+		printf "    { \"id\": %s, \"label\": %s, \"config\": %s, \"unit\": %s, \"better\": %s,\n", \
+			jstr(r_id[i]), jstr(r_label[i]), jstr(r_config[i]), jstr(r_unit[i]), jstr(r_better[i]) > json
+		printf "      \"kvmini\": %s,\n      \"qemu\": %s,\n      \"kvmini_over_qemu\": %s }%s\n", \
+			jside(k, "kvmini"), jside(k, "qemu"), ratio, (i < nrows ? "," : "") > json
+	}
+	print "  ]," > json
+	print "  \"pending\": [\"block\", \"network\"]," > json
+	printf "  \"failed_runs\": [" > json
+	for (i = 1; i <= nnotes; i++)
+		printf "%s\n    %s", (i > 1 ? "," : ""), jstr(notes[i]) > json
+	print (nnotes ? "\n  ]" : "]") > json
+	print "}" > json
+	close(json)
+	for (i = 1; i <= nrows; i++)
+		if (cnt[r_key[i], "kvmini"] + cnt[r_key[i], "qemu"] > 0)
+			exit 0
+	exit 3
+}

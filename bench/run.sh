@@ -1,0 +1,239 @@
+#!/bin/sh
+# make bench: kvmini and QEMU (microvm) side by side, on the same guest.
+#
+# usage: bench/run.sh --kvmini KVMINI --static KVMINI_STATIC --guest DIR
+#                     [--where auto|native|lab] [--out DIR]
+#
+# Measures boot to init, boot to exit, VMM start-up (exec → first KVM_RUN),
+# VMM memory overhead and start rate for both VMMs, interleaved, where a
+# Linux guest can run: natively when tests/lab/probe.sh says this host's KVM
+# boots Linux (--where auto, the default), otherwise inside the KVM lab,
+# QEMU packed into it. Writes RESULTS.md and results.json into --out
+# (default bench/); the raw records and logs stay in build/bench/. See
+# bench/README.md for the method. Benchmarks are not tests: the exit status
+# says whether figures were produced, never whether they are good.
+#
+# Settings (environment): BENCH_RUNS (boot runs per VMM, 7), BENCH_MEM_RUNS
+# (3 per configuration), BENCH_RATE_N (VMs per start-rate round: 4 in the
+# lab, 20 natively), BENCH_RATE_ROUNDS (2 in the lab, 3 natively),
+# BENCH_SETTLE_MS (1000), BENCH_QEMU_CPU (host), BENCH_HOLD_KEYS (1 in the
+# lab, 0 natively: see bench/README.md).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+build=$top/build/bench
+
+kvmini=
+static=
+guest=
+where=auto
+out=$here
+
+usage()
+{
+	sed -n 's/^# \{0,1\}//; 4,5p' "$0" >&2
+	exit 2
+}
+
+die()
+{
+	echo "bench: $*" >&2
+	exit 1
+}
+
+abspath()
+{
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$PWD/$1" ;;
+	esac
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kvmini) kvmini=$(abspath "${2:?}"); shift 2 ;;
+	--static) static=$(abspath "${2:?}"); shift 2 ;;
+	--guest) guest=$(abspath "${2:?}"); shift 2 ;;
+	--where) where=${2:?}; shift 2 ;;
+	--out) out=$(abspath "${2:?}"); shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "bench: unknown argument $1" >&2; usage ;;
+	esac
+done
+[ -n "$kvmini" ] && [ -n "$guest" ] || usage
+case $where in
+auto | native | lab) ;;
+*) die "--where takes auto, native or lab" ;;
+esac
+[ -x "$kvmini" ] || die "no kvmini at $kvmini (make)"
+for f in bzImage initramfs.cpio.gz; do
+	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
+done
+qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
+# microvm's firmware, qboot, under both the names QEMU builds know it by.
+for f in bios-microvm.bin qboot.rom; do
+	[ -f "/usr/share/qemu/$f" ] ||
+		die "no /usr/share/qemu/$f (qemu-system-data): run 'make deps'"
+done
+
+mkdir -p "$build" "$out"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+now_s()
+{
+	date +%s.%N
+}
+since()
+{
+	awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }'
+}
+t_start=$(now_s)
+
+# ---- the helpers: a static timer and the KVM_RUN shim ---------------------
+cc=${CC:-gcc}
+$cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
+	-o "$build/vmmrun" "$here/vmmrun.c"
+$cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -shared -fPIC \
+	-o "$build/kvmrun-shim.so" "$here/kvmrun-shim.c"
+
+# ---- where --------------------------------------------------------------------
+if [ "$where" = auto ]; then
+	if "$top/tests/lab/probe.sh" "$kvmini" "$guest" "$build/probe.log"; then
+		where=native
+		echo "bench: this host's KVM boots Linux (probe passed): measuring natively"
+	else
+		where=lab
+		echo "bench: this host's KVM cannot boot Linux (probe failed; $build/probe.log):" \
+			"measuring inside the KVM lab (nested KVM under QEMU TCG: emulated, slow)"
+	fi
+fi
+
+# Every setting goes to bench.sh, natively through the environment and in
+# the lab through /bench/conf. A boot takes seconds in the lab, a fraction
+# of one natively: the start-rate rounds are sized for each, to keep the
+# whole run within about 15 minutes in the lab.
+if [ "$where" = lab ]; then
+	rate_n=${BENCH_RATE_N:-4} rate_rounds=${BENCH_RATE_ROUNDS:-2}
+else
+	rate_n=${BENCH_RATE_N:-20} rate_rounds=${BENCH_RATE_ROUNDS:-3}
+fi
+runs=${BENCH_RUNS:-7}
+mem_runs=${BENCH_MEM_RUNS:-3}
+settle_ms=${BENCH_SETTLE_MS:-1000}
+qemu_cpu=${BENCH_QEMU_CPU:-host}
+for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms"; do
+	case $v in '' | *[!0-9]*) die "BENCH_* counts take whole numbers" ;; esac
+done
+
+raw=$build/raw.txt
+{
+	echo "@@BENCH host date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "@@BENCH host cpu $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "@@BENCH host ncpu $(nproc)"
+	echo "@@BENCH host kernel $(uname -r)"
+	echo "@@BENCH host os $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")"
+	echo "@@BENCH host loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "@@BENCH host qemu_package $(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || echo unknown)"
+	echo "@@BENCH host git $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)"
+	echo "@@BENCH host where $where"
+} >"$work/host"
+
+# ---- natively ---------------------------------------------------------------
+if [ "$where" = native ]; then
+	mkdir -p "$work/t"
+	env BENCH_KVMINI="$kvmini" BENCH_QEMU="$qemu" BENCH_VMMRUN="$build/vmmrun" \
+		BENCH_SHIM="$build/kvmrun-shim.so" KERNEL="$guest/bzImage" \
+		INITRD="$guest/initramfs.cpio.gz" T="$work/t" KVMINI_MODE=native \
+		BENCH_RUNS="$runs" BENCH_MEM_RUNS="$mem_runs" BENCH_RATE_N="$rate_n" \
+		BENCH_RATE_ROUNDS="$rate_rounds" BENCH_SETTLE_MS="$settle_ms" \
+		BENCH_QEMU_CPU="$qemu_cpu" BENCH_RUN_TIMEOUT="${BENCH_RUN_TIMEOUT:-60}" \
+		BENCH_HOLD_KEYS="${BENCH_HOLD_KEYS:-}" \
+		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|note\) /bench: \1 /p'
+	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
+fi
+
+# ---- in the lab ---------------------------------------------------------------
+# QEMU, the dynamic kvmini (the default build, like QEMU: the shim needs a
+# dynamic loader), their libraries, qboot and the helpers go into the outer
+# VM through an overlay; bench.sh is the lab's one scenario, streamed.
+if [ "$where" = lab ]; then
+	[ -n "$static" ] && [ -f "$static" ] || die "no static kvmini (make static)"
+	ov=$work/overlay
+	mkdir -p "$ov/bench" "$ov/usr/bin" "$ov/usr/share/qemu"
+	cp "$build/vmmrun" "$build/kvmrun-shim.so" "$ov/bench/"
+	cp "$kvmini" "$ov/bench/kvmini"
+	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
+	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
+	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so"; do
+		ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
+	done | sort -u | while read -r lib; do
+		mkdir -p "$ov$(dirname "$lib")"
+		cp -L "$lib" "$ov$lib"
+	done
+	cat >"$ov/bench/conf" <<-EOF
+	BENCH_KVMINI=/bench/kvmini
+	BENCH_QEMU=/usr/bin/qemu-system-x86_64
+	BENCH_VMMRUN=/bench/vmmrun
+	BENCH_SHIM=/bench/kvmrun-shim.so
+	BENCH_RUNS=$runs
+	BENCH_MEM_RUNS=$mem_runs
+	BENCH_RATE_N=$rate_n
+	BENCH_RATE_ROUNDS=$rate_rounds
+	BENCH_SETTLE_MS=$settle_ms
+	BENCH_QEMU_CPU=$qemu_cpu
+	BENCH_RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-180}
+	BENCH_HOLD_KEYS=${BENCH_HOLD_KEYS:-}
+	EOF
+	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, its libraries, qboot, kvmini)"
+	# A private copy of the lab's scripts, the rest of the tree linked: sh
+	# reads a script while it runs it, and tests/lab/ may be edited during
+	# the quarter of an hour this takes.
+	tree=$work/tree
+	mkdir -p "$tree/tests"
+	for e in "$top"/* "$top"/tests/*; do
+		case ${e#"$top"/} in
+		tests | tests/lab) ;;
+		*) ln -s "$e" "$tree/${e#"$top"/}" ;;
+		esac
+	done
+	cp -R "$top/tests/lab" "$tree/tests/lab"
+	rc=0
+	KVMINI_LAB_LOGDIR=$build/lab "$tree/tests/lab/run.sh" --kvmini "$static" \
+		--guest "$guest" --native no --overlay "$ov" --stream \
+		--scenario-timeout 2400 --timeout 2700 "$here/bench.sh" || rc=$?
+	tr -d '\r' <"$build/lab/serial.log" |
+		sed -n 's/.*@@LAB out bench @@BENCH /@@BENCH /p' >"$work/records"
+	[ $rc -eq 0 ] || echo "bench: the lab run ended with status $rc; using what it measured"
+	echo "@@BENCH host lab_qemu qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144" >>"$work/host"
+	lab_info=$(tr -d '\r' <"$build/lab/serial.log" | sed -n 's/.*@@LAB info //p' | head -n 1)
+	echo "@@BENCH host lab_info $lab_info" >>"$work/host"
+fi
+
+echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
+echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
+cat "$work/host" "$work/records" >"$raw"
+
+grep -Eq '^@@BENCH (boot|mem|rate) ' "$raw" || die "no measurements at all (raw records: $raw)"
+
+# Into place only when the run is complete and has figures: a broken run
+# leaves the last results as they were, and its own in build/bench/.
+rc=0
+awk -v md="$work/RESULTS.md" -v json="$work/results.json" -f "$here/report.awk" "$raw" || rc=$?
+[ $rc -ne 3 ] || die "no run succeeded, no figures (raw records: $raw); $out/RESULTS.md left as it was"
+[ $rc -eq 0 ] || die "report.awk failed (status $rc)"
+complete=1
+grep -q '^@@BENCH done' "$raw" || complete=0
+dest=$out
+[ $complete -eq 1 ] || dest=$build
+cp "$work/RESULTS.md" "$work/results.json" "$dest/"
+sed -n '/^## Results/,/^## /p' "$dest/RESULTS.md" | sed '$d'
+if [ $complete -eq 0 ]; then
+	echo "bench: the measurements stopped early: partial figures in $dest/RESULTS.md;" \
+		"$out/RESULTS.md left as it was (raw records: $raw)"
+	exit 1
+fi
+echo "bench: wrote $out/RESULTS.md and $out/results.json (raw records: $raw)"
