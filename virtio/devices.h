@@ -87,4 +87,23 @@ size_t virtio_console_push(struct virtio_dev *vdev, const uint8_t *buf,
  * Takes vdev->lock. */
 void virtio_console_resize(struct virtio_dev *vdev, uint16_t cols, uint16_t rows);
 
+/*
+ * virtio-blk (virtio 1.2 section 5.2) on a disk that disk_open() opened,
+ * with nr_queues request queues (at most 16) and I/O through io_uring;
+ * see virtio/blk.c. On success the device owns the disk (disk->fd
+ * becomes -1) and closes it when freed; on failure (one error line) the
+ * caller still does. index names it ("blk0"…). Completions arrive on an
+ * eventfd that the device puts on loop; with loop NULL (unit tests) the
+ * caller polls virtio_blk_completion_fd() and calls virtio_blk_complete(),
+ * which takes vdev->lock.
+ */
+struct disk;
+struct evloop;
+
+struct virtio_dev *virtio_blk_new(const struct guest_mem *mem, struct disk *disk,
+				  unsigned int nr_queues, struct evloop *loop,
+				  unsigned int index);
+int virtio_blk_completion_fd(const struct virtio_dev *vdev);
+void virtio_blk_complete(struct virtio_dev *vdev);
+
 #endif

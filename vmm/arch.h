@@ -35,14 +35,16 @@ int arch_vm_init(struct vm *vm);
 int arch_mem_layout(struct vm *vm);
 /* Legacy devices the platform always has (UART, reset controller…). */
 int arch_devices_init(struct vm *vm);
-/* Loads kernel, initrd and command line into guest memory and records
- * the entry state for arch_vcpu_init. */
-int arch_load_kernel(struct vm *vm, const char *cmdline);
-/* Per-vCPU set-up, after KVM_CREATE_VCPU; the boot CPU gets the entry
- * state. */
-int arch_vcpu_init(struct vcpu *vcpu);
-/* After all vCPUs exist (arm64 finalises its GIC here). */
+/* After every KVM_CREATE_VCPU, before the devices connect their
+ * interrupts (irqfd) and before arch_load_kernel: arm64 initialises its
+ * vCPUs and then its GIC here. */
 int arch_vm_finalize(struct vm *vm);
+/* Loads kernel, initrd and command line into guest memory (after the
+ * devices exist: arm64 builds the device tree here) and records the entry
+ * state for arch_vcpu_init. */
+int arch_load_kernel(struct vm *vm, const char *cmdline);
+/* Per-vCPU set-up, last of all; the boot CPU gets the entry state. */
+int arch_vcpu_init(struct vcpu *vcpu);
 /* Raises or lowers a device interrupt line. */
 int arch_irq_line(struct vm *vm, uint32_t irq, int level);
 void arch_vm_exit(struct vm *vm);

@@ -25,6 +25,11 @@ static const char run_usage[] =
 "  --cpus N             vCPUs (default 1)\n"
 "  --console KIND       stdio (default, on the UART), virtio (stdio on\n"
 "                       virtio-console, hvc0), none, or file:PATH\n"
+"  --disk FILE[,ro][,direct][,serial=ID]\n"
+"                       a raw disk image (or block device) as virtio-blk;\n"
+"                       repeat for vdb, vdc… (at most 8); ro: the guest\n"
+"                       cannot write, direct: O_DIRECT, serial: its ID\n"
+"                       (up to 20 characters)\n"
 "  --no-rng             no virtio-rng device\n"
 "  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
 "  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
@@ -130,10 +135,81 @@ static int cli_console(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+/* serial=ID: printable ASCII, as the guest shows it in /sys/block/vdX/serial. */
+static int cli_disk_serial(struct disk_config *d, const char *id, size_t len)
+{
+	if (!len || len > CONFIG_SERIAL_MAX) {
+		pr_err("--disk '%s': serial must be 1 to %d characters",
+		       d->arg, CONFIG_SERIAL_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (id[i] < 0x20 || id[i] > 0x7e) {
+			pr_err("--disk '%s': serial must be printable ASCII", d->arg);
+			return -EINVAL;
+		}
+	}
+	memcpy(d->serial, id, len);
+	d->serial[len] = '\0';
+	return 0;
+}
+
+/* One ",word" after the file name. */
+static int cli_disk_flag(struct disk_config *d, const char *w, size_t len)
+{
+	if (len == 2 && !strncmp(w, "ro", 2)) {
+		d->ro = true;
+		return 0;
+	}
+	if (len == 6 && !strncmp(w, "direct", 6)) {
+		d->direct = true;
+		return 0;
+	}
+	if (len >= 7 && !strncmp(w, "serial=", 7))
+		return cli_disk_serial(d, w + 7, len - 7);
+	pr_err("--disk '%s': unknown flag '%.*s' (expected ro, direct or serial=ID)",
+	       d->arg, (int)len, w);
+	return -EINVAL;
+}
+
+/*
+ * FILE[,ro][,direct][,serial=ID]. The file name ends at the first comma,
+ * so it cannot contain one; it stays in argv, not copied.
+ */
+static int cli_disk(struct vm_config *cfg, const char *arg)
+{
+	struct disk_config *d = &cfg->disks[cfg->nr_disks];
+	const char *p = strchr(arg, ',');
+
+	if (cfg->nr_disks == CONFIG_DISKS_MAX) {
+		pr_err("--disk '%s': at most %d disks", arg, CONFIG_DISKS_MAX);
+		return -EINVAL;
+	}
+	*d = (struct disk_config){ .arg = arg };
+	d->path_len = p ? (unsigned int)(p - arg) : strlen(arg);
+	if (!d->path_len) {
+		pr_err("--disk '%s': no file name (expected FILE[,ro][,direct][,serial=ID])",
+		       arg);
+		return -EINVAL;
+	}
+	while (p) {
+		const char *w = p + 1;
+		int err;
+
+		p = strchr(w, ',');
+		err = cli_disk_flag(d, w, p ? (size_t)(p - w) : strlen(w));
+		if (err)
+			return err;
+	}
+	cfg->nr_disks++;
+	return 0;
+}
+
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_CONSOLE, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP, OPT_KVM_DEV,
 	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI, OPT_NO_SECCOMP,
+	OPT_DISK,
 };
 
 static const struct option run_options[] = {
@@ -151,6 +227,7 @@ static const struct option run_options[] = {
 	{ "no-seccomp",	no_argument,	   NULL, OPT_NO_SECCOMP },
 	{ "virtio-legacy", no_argument,	   NULL, OPT_VIRTIO_LEGACY },
 	{ "dump-dtb",	required_argument, NULL, OPT_DUMP_DTB },
+	{ "disk",	required_argument, NULL, OPT_DISK },
 	/* For tests: another KVM device node. */
 	{ "kvm-device",	required_argument, NULL, OPT_KVM_DEV },
 	{ NULL, 0, NULL, 0 },
@@ -206,6 +283,8 @@ static int cli_option(struct vm_config *cfg, int opt, const char *arg)
 	case OPT_DUMP_DTB:
 		cfg->dump_dtb = arg;
 		return 0;
+	case OPT_DISK:
+		return cli_disk(cfg, arg);
 	}
 	return -EINVAL;
 }

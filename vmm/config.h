@@ -13,6 +13,18 @@ enum console_kind {
 	CONSOLE_VIRTIO,		/* stdio, through virtio-console (hvc0) */
 };
 
+#define CONFIG_DISKS_MAX	8
+#define CONFIG_SERIAL_MAX	20	/* virtio-blk's device ID string */
+
+/* One --disk FILE[,ro][,direct][,serial=ID]. */
+struct disk_config {
+	const char *arg;		/* the option's value: FILE is its */
+	unsigned int path_len;		/* first path_len bytes */
+	bool ro;			/* the guest may not write */
+	bool direct;			/* O_DIRECT: no host page cache */
+	char serial[CONFIG_SERIAL_MAX + 1];
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -24,6 +36,8 @@ struct vm_config {
 	unsigned int timeout;		/* seconds; 0 = none */
 	const char *kvm_dev;
 	const char *dump_dtb;		/* write the device tree here and exit */
+	struct disk_config disks[CONFIG_DISKS_MAX];	/* vda, vdb… */
+	unsigned int nr_disks;
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */

@@ -10,6 +10,7 @@
 
 #include "arch.h"
 #include "console.h"
+#include "disk.h"
 #include "log.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
@@ -83,6 +84,23 @@ static int vm_add_console(struct vm *vm)
 	return vm_add_virtio(vm, vdev);
 }
 
+/* --disk number i: vda, vdb… in command-line order, one queue per vCPU. */
+static int vm_add_disk(struct vm *vm, unsigned int i)
+{
+	struct virtio_dev *vdev;
+	struct disk disk;
+	int err = disk_open(&vm->cfg.disks[i], &disk);
+
+	if (err)
+		return err;
+	vdev = virtio_blk_new(&vm->mem, &disk, vm->cfg.cpus, &vm->loop, i);
+	if (!vdev) {
+		disk_close(&disk);
+		return -ENOMEM;
+	}
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_devices_init(struct vm *vm)
 {
 	int err = 0;
@@ -91,6 +109,8 @@ int vm_devices_init(struct vm *vm)
 		err = vm_add_console(vm);
 	if (!err && !vm->cfg.no_rng)
 		err = vm_add_virtio(vm, virtio_rng_new(&vm->mem));
+	for (unsigned int i = 0; !err && i < vm->cfg.nr_disks; i++)
+		err = vm_add_disk(vm, i);
 	return err;
 }
 

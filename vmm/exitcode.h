@@ -12,5 +12,8 @@
 #define EXIT_TIMEOUT		124	/* --timeout expired */
 #define EXIT_VMM_ERROR		125	/* kvmini itself failed; see stderr */
 #define EXIT_SIGNAL_BASE	128	/* + signal number (SIGINT, SIGTERM…) */
+/* A system call the seccomp filter forbids: 128 + SIGSYS (31), what a
+ * shell reports for a process the kernel kills for one (vmm/seccomp.h). */
+#define EXIT_SECCOMP		159
 
 #endif

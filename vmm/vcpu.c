@@ -11,10 +11,8 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "seccomp.h"
 #include "vm.h"
-
-/* The signal that kicks a vCPU out of KVM_RUN; its handler does nothing. */
-#define VCPU_KICK_SIGNAL SIGUSR1
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 {
@@ -139,6 +137,11 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "kvmini-vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
+	/* Before the guest runs a single instruction on this thread. */
+	if (seccomp_confine_vcpu(vcpu)) {
+		vm_request_exit(vm, EXIT_VMM_ERROR, "a vCPU thread has no seccomp filter");
+		return NULL;
+	}
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

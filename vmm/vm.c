@@ -20,6 +20,7 @@
 #include "exitcode.h"
 #include "exitdev.h"
 #include "log.h"
+#include "seccomp.h"
 #include "virtio/mmio.h"
 #include "vm.h"
 
@@ -227,6 +228,10 @@ static int vm_build_cmdline(struct vm *vm)
 	return err;
 }
 
+/*
+ * Every vCPU exists before the devices connect their interrupts: arm64's
+ * GIC can only be initialised then, and takes no irqfd before that.
+ */
 static int vm_create_vcpus(struct vm *vm)
 {
 	int err;
@@ -238,11 +243,18 @@ static int vm_create_vcpus(struct vm *vm)
 		err = vcpu_create(vm, &vm->vcpus[i], i);
 		if (err)
 			return err;
-		err = arch_vcpu_init(&vm->vcpus[i]);
-		if (err)
-			return err;
 	}
 	return arch_vm_finalize(vm);
+}
+
+/* After the kernel is loaded: the boot vCPU starts at its entry. */
+static int vm_init_vcpus(struct vm *vm)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
+		err = arch_vcpu_init(&vm->vcpus[i]);
+	return err;
 }
 
 static int vm_load(struct vm *vm)
@@ -290,13 +302,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	err = arch_devices_init(vm);
 	if (err)
 		return err;
+	err = vm_create_vcpus(vm);
+	if (err)
+		return err;
 	err = vm_devices_init(vm);
 	if (err)
 		return err;
 	err = vm_load(vm);
 	if (err)
 		return err;
-	return vm_create_vcpus(vm);
+	return vm_init_vcpus(vm);
 }
 
 void vm_request_exit(struct vm *vm, int status, const char *why)
@@ -429,6 +444,8 @@ int vm_run(struct vm *vm)
 {
 	int err = vm_setup_events(vm);
 
+	if (!err)
+		err = seccomp_prepare(vm);
 	if (err)
 		return EXIT_VMM_ERROR;
 	if (vm->cfg.timeout)
@@ -437,6 +454,14 @@ int vm_run(struct vm *vm)
 		err = vcpu_start(&vm->vcpus[i]);
 	if (err)
 		vm_request_exit(vm, EXIT_VMM_ERROR, "cannot start the vCPUs");
+	/*
+	 * Set-up ends here: from now on this thread only runs the event loop
+	 * and then tears down. Its filter comes after the vCPU threads exist,
+	 * so that they do not inherit it (each installs its own) and so that
+	 * it need not allow creating threads.
+	 */
+	else if (seccomp_confine_io(vm))
+		vm_request_exit(vm, EXIT_VMM_ERROR, "the I/O thread has no seccomp filter");
 	err = evloop_run(&vm->loop);
 	if (err)
 		vm_request_exit(vm, EXIT_VMM_ERROR, "the event loop failed");

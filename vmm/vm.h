@@ -7,6 +7,7 @@
 #define KVMINI_VM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,6 +121,8 @@ void vm_devices_exit(struct vm *vm);
 int vm_fdt_build(struct vm *vm, void **blob, size_t *size);
 
 /* vcpu.c */
+/* The signal that kicks a vCPU out of KVM_RUN; its handler does nothing. */
+#define VCPU_KICK_SIGNAL SIGUSR1
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
 int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);

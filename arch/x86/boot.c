@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/x86.h"
 #include "vmm/log.h"
 #include "vmm/mem.h"
@@ -137,11 +138,13 @@ static int boot_zero_page(struct vm *vm, const struct setup_header *hdr,
 			  size_t hdr_len, uint64_t initrd)
 {
 	struct boot_params *bp = gmem_ptr(&vm->mem, X86_ZERO_PAGE, sizeof(*bp));
+	struct x86_vm *x = vm->arch;
 
 	if (!bp)
 		return -EFAULT;
 	memset(bp, 0, sizeof(*bp));
 	memcpy(&bp->hdr, hdr, hdr_len);
+	bp->acpi_rsdp_addr = x->acpi_rsdp;
 	bp->hdr.type_of_loader = 0xff;
 	bp->hdr.cmd_line_ptr = X86_CMDLINE;
 	bp->hdr.ramdisk_image = initrd;
@@ -190,10 +193,12 @@ static int boot_bzimage(struct vm *vm, const struct bzimage *bz, const char *cmd
 
 static int boot_pvh_info(struct vm *vm, uint64_t initrd)
 {
+	struct x86_vm *x = vm->arch;
 	struct hvm_start_info si = {
 		.magic = PVH_MAGIC,
 		.version = PVH_VERSION,
 		.cmdline_paddr = X86_CMDLINE,
+		.rsdp_paddr = x->acpi_rsdp,
 	};
 	struct hvm_modlist_entry mod = { .paddr = initrd, .size = vm->initrd_size };
 	struct boot_e820_entry e820[PVH_MAX_MEMMAP];
@@ -269,6 +274,10 @@ int arch_load_kernel(struct vm *vm, const char *cmdline)
 	const char *why_bz, *why_elf;
 	int err, err_bz, err_elf;
 
+	/* The zero page and PVH start info point at the RSDP. */
+	err = x86_acpi_setup(vm, &x->acpi_rsdp);
+	if (err)
+		return err;
 	err_bz = bzimage_parse(vm->kernel, vm->kernel_size, &bz, &why_bz);
 	err_elf = err_bz ? elf_parse(vm->kernel, vm->kernel_size, &elf, &why_elf) : -ENOEXEC;
 	if (!err_bz) {

@@ -26,11 +26,12 @@ unsigned int e820_build(uint64_t ram_size, struct boot_e820_entry *tab,
 	unsigned int n = 0;
 
 	/* Below 1 MiB: conventional memory, then the EBDA and BIOS areas
-	 * Linux expects to be reserved (the MP table lives there). */
+	 * Linux expects to be reserved (the ACPI tables and the MP table
+	 * live there, so the kernel must not reuse them). */
 	n = e820_add(tab, n, max, 0, X86_EBDA_START, E820_RAM);
 	n = e820_add(tab, n, max, X86_EBDA_START, 0xa0000 - X86_EBDA_START,
 		     E820_RESERVED);
-	n = e820_add(tab, n, max, X86_BIOS_START, X86_HIMEM_START - X86_BIOS_START,
+	n = e820_add(tab, n, max, X86_ACPI_ADDR, X86_HIMEM_START - X86_ACPI_ADDR,
 		     E820_RESERVED);
 	n = e820_add(tab, n, max, X86_HIMEM_START, low - X86_HIMEM_START, E820_RAM);
 	if (ram_size > low)

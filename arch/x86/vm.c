@@ -9,6 +9,7 @@
 
 #include <libfdt.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/x86.h"
 #include "fdt/fdt.h"
 #include "vmm/arch.h"
@@ -156,6 +157,34 @@ static void x86_reset(void *ctx)
 
 static const struct i8042_ops x86_i8042_ops = { .reset = x86_reset };
 
+/*
+ * The FADT's sleep control/status and reset registers. Reads see 0: the
+ * machine never wakes from a sleep state (WAK_STS stays clear), since the
+ * only one it offers, S5, ends the VM.
+ */
+static void x86_acpi_access(void *opaque, uint64_t off, uint8_t *data,
+			    uint32_t len, bool is_write)
+{
+	struct vm *vm = opaque;
+
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	for (uint32_t i = 0; i < len && off + i < ACPI_NR_REGS; i++) {
+		switch (acpi_reg_write(off + i, data[i])) {
+		case ACPI_EV_POWEROFF:
+			vm_request_exit(vm, EXIT_GUEST_OK, "guest powered off (ACPI S5)");
+			break;
+		case ACPI_EV_RESET:
+			vm_request_exit(vm, EXIT_GUEST_OK, "guest reset (ACPI reset register)");
+			break;
+		case ACPI_EV_NONE:
+			break;
+		}
+	}
+}
+
 int arch_devices_init(struct vm *vm)
 {
 	struct x86_vm *x = vm->arch;
@@ -174,6 +203,9 @@ int arch_devices_init(struct vm *vm)
 	if (!err)
 		err = vm_register_pio(vm, X86_EXITDEV_PORT, 4, exitdev_access, vm,
 				      "exit device");
+	if (!err && !vm->cfg.no_acpi)
+		err = vm_register_pio(vm, X86_ACPI_PORT, ACPI_NR_REGS, x86_acpi_access,
+				      vm, "ACPI registers");
 	return err;
 }
 

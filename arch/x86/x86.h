@@ -6,7 +6,8 @@
  *   0x000500  GDT                     0x006000  PVH start info
  *   0x007000  zero page (boot_params) 0x009000  identity page tables
  *   0x020000  kernel command line     0x09fc00  reserved (EBDA)
- *   0x0f0000  MP table (BIOS area)    0x100000  RAM for kernel/initrd
+ *   0x0e0000  ACPI RSDP and tables    0x0f0000  MP table (BIOS area)
+ *   0x100000  RAM for kernel/initrd
  *   RAM up to 3 GiB, then the MMIO hole: devices at 0xd0000000, IOAPIC,
  *   LAPIC, TSS; RAM above 3 GiB continues at 4 GiB.
  */
@@ -33,6 +34,8 @@ struct i8042;
 #define X86_CMDLINE		0x20000ULL
 #define X86_CMDLINE_MAX		0x10000ULL
 #define X86_EBDA_START		0x9fc00ULL
+#define X86_ACPI_ADDR		0xe0000ULL	/* where Linux scans for the RSDP */
+#define X86_ACPI_SIZE		0x10000ULL
 #define X86_BIOS_START		0xf0000ULL
 #define X86_MPTABLE_ADDR	X86_BIOS_START
 #define X86_HIMEM_START		0x100000ULL
@@ -45,6 +48,7 @@ struct i8042;
 #define X86_TSS_ADDR		0xfffbd000ULL
 
 #define X86_EXITDEV_PORT	0x5f0	/* alias of the MMIO exit device */
+#define X86_ACPI_PORT		0x600	/* ACPI sleep and reset registers */
 #define X86_COM1_PORT		0x3f8
 #define X86_COM1_IRQ		4
 #define X86_I8042_PORT		0x60
@@ -64,6 +68,7 @@ struct x86_boot {
 
 struct x86_vm {
 	struct x86_boot boot;
+	uint64_t acpi_rsdp;	/* 0 without ACPI (--no-acpi) */
 	struct serial *serial;
 	struct i8042 *i8042;
 };

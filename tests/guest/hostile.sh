@@ -3,7 +3,13 @@
 # device's registers with values no driver would write. kvmini must keep
 # running, refuse each one as the spec says, report DEVICE_NEEDS_RESET,
 # and the device must work again after a reset and a rebind.
-base=$((0xd0001000))
+# The rng is virtio-mmio slot 0, the page after the exit device, which is
+# at 0xd0000000 on x86 and where the device tree says on arm64.
+exitdev=0xd0000000
+for node in /sys/firmware/devicetree/base/exit@*; do
+	[ -e "$node" ] && exitdev=0x${node##*@}
+done
+base=$((exitdev + 0x1000))
 fails=0
 
 reg() { printf '0x%x' $((base + $1)); }
@@ -21,7 +27,9 @@ expect()
 }
 
 STATUS=0x70
-p=virtio-mmio.0
+# Its platform device: virtio-mmio.0 from the command line (x86),
+# a001000.virtio_mmio from the device tree (arm64).
+p=$(basename "$(readlink -f /sys/bus/virtio/devices/virtio0/..)")
 echo $p >/sys/bus/platform/drivers/virtio-mmio/unbind || exit 1
 expect 0x0 0x74726976 "magic"
 expect 0x8 4 "device id (rng)"

@@ -17,7 +17,9 @@ while [ $i -lt "$rounds" ]; do
 	d=$(rng_dev)
 	echo "$d" >/sys/bus/virtio/drivers/virtio_rng/unbind || exit 1
 	echo "$d" >/sys/bus/virtio/drivers/virtio_rng/bind || exit 1
-	for p in /sys/bus/platform/drivers/virtio-mmio/virtio-mmio.*; do
+	# Bound devices: virtio-mmio.N (x86), ADDR.virtio_mmio (arm64).
+	for p in /sys/bus/platform/drivers/virtio-mmio/*/; do
+		[ -e "${p}driver" ] || continue
 		p=$(basename "$p")
 		echo "$p" >/sys/bus/platform/drivers/virtio-mmio/unbind || exit 1
 		echo "$p" >/sys/bus/platform/drivers/virtio-mmio/bind || exit 1

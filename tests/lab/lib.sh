@@ -22,6 +22,26 @@ guest()
 	return 1
 }
 
+# stock NAME WANT DIR [kvmini run options...]: guest, on the Debian kernel
+# and initramfs in $GUEST/DIR (guests/build-debian.sh; the lab copies the
+# guest subdirectories a scenario names). Says how long the run took.
+stock()
+{
+	name=$1 want=$2 dir=$GUEST/$3
+	shift 3
+	if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/initramfs.cpio.gz" ]; then
+		fail "$name" "no $dir/vmlinuz or initramfs.cpio.gz (guests/build-debian.sh)"
+		return 1
+	fi
+	read -r t0 _ </proc/uptime
+	ok=0
+	guest "$name" "$want" --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
+		"$@" || ok=1
+	read -r t1 _ </proc/uptime
+	echo "$name: $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s"
+	return $ok
+}
+
 # console NAME REGEX: the guest's console output matched REGEX.
 console()
 {

@@ -1,19 +1,27 @@
 #!/bin/sh
 # Run scenario scripts against real Linux guests under real KVM.
 #
-# usage: run.sh --kvmini STATIC_KVMINI --guest DIR [--native auto|yes|no]
-#               [--timeout SECS] [--scenario-timeout SECS] [--tail LINES]
-#               SCENARIO.sh...
-#        run.sh --kvmini STATIC_KVMINI --guest DIR --interactive "KVMINI ARGS"
+# usage: run.sh [--arch x86_64|arm64] --kvmini STATIC_KVMINI --guest DIR
+#               [--native auto|yes|no] [--timeout SECS]
+#               [--scenario-timeout SECS] [--tail LINES] SCENARIO.sh...
+#        run.sh [--arch ARCH] --kvmini STATIC_KVMINI --guest DIR --interactive "KVMINI ARGS"
 #
-# DIR holds bzImage, vmlinux and initramfs.cpio.gz. Each scenario is a plain
-# sh script that gets KVMINI, KERNEL, VMLINUX, INITRD, a scratch directory T
-# and KVMINI_MODE (native or lab); status 0 passes, 77 skips, else fails.
+# DIR holds bzImage, vmlinux and initramfs.cpio.gz (x86_64) or Image and
+# initramfs.cpio.gz (arm64). Each scenario is a plain sh script that gets
+# KVMINI, KERNEL, VMLINUX (on arm64 both the Image), INITRD, a scratch
+# directory T, KVMINI_MODE (native or lab) and KVMINI_ARCH; status 0 passes,
+# 77 skips, else fails.
 #
 # The scenarios run natively when this host's /dev/kvm can boot Linux (a
-# probe decides under --native auto), and always in "the lab": Debian's cloud
-# kernel under QEMU's emulator, whose emulated CPU has SVM, so that kvm-amd
+# probe decides under --native auto; never for another architecture), and
+# always in "the lab": Debian's cloud kernel under QEMU's emulator, whose
+# emulated CPU can virtualize (SVM on x86_64, EL2 on arm64), so that KVM
 # gives kvmini a real KVM to run in. See tests/lab/README.md.
+#
+# Two more options (make bench uses them): --overlay DIR copies DIR's tree
+# over the outer VM's root (extra programs and their libraries); --stream
+# sends every line a scenario prints out as it comes ("@@LAB out NAME
+# LINE"), for a long scenario whose output is its result.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +29,7 @@ top=$(cd "$here/../.." && pwd)
 cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
 logdir=${KVMINI_LAB_LOGDIR:-$top/build/lab}
 
+arch=x86_64
 kvmini=
 guest=
 native=auto
@@ -28,10 +37,12 @@ timeout=1200
 scenario_timeout=300
 tail_lines=60
 interactive=
+overlay=
+stream=
 
 usage()
 {
-	sed -n 's/^# \{0,1\}//; 4,6p' "$0" >&2
+	sed -n 's/^# \{0,1\}//; 4,7p' "$0" >&2
 	exit 2
 }
 
@@ -58,6 +69,7 @@ is_uint()
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	--arch) arch=${2:?}; shift 2 ;;
 	--kvmini) kvmini=$(abspath "${2:?}"); shift 2 ;;
 	--guest) guest=$(abspath "${2:?}"); shift 2 ;;
 	--native) native=${2:?}; shift 2 ;;
@@ -65,6 +77,8 @@ while [ $# -gt 0 ]; do
 	--scenario-timeout) scenario_timeout=${2:?}; shift 2 ;;
 	--tail) tail_lines=${2:?}; shift 2 ;;
 	--interactive) interactive=${2:?}; shift 2 ;;
+	--overlay) overlay=$(abspath "${2:?}"); shift 2 ;;
+	--stream) stream=1; shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
 	-*) echo "lab: unknown option $1" >&2; usage ;;
@@ -80,13 +94,61 @@ esac
 is_uint "$timeout" && is_uint "$scenario_timeout" && is_uint "$tail_lines" ||
 	die "--timeout, --scenario-timeout and --tail take whole numbers"
 
+# What differs between the architectures: the guest's files, the outer
+# kernel's package and its KVM modules (paths in the package), QEMU.
+sysroot=${KVMINI_SYSROOT_ARM64:-$cache/sysroot-arm64}
+case $arch in
+x86_64)
+	debarch=amd64
+	guest_files="bzImage vmlinux initramfs.cpio.gz"
+	kernel_file=bzImage
+	vmlinux_file=vmlinux
+	# loop: an O_DIRECT file system for tests/scenarios/blk.sh (tmpfs has
+	# no O_DIRECT before Linux 6.6).
+	kvm_modules="virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/block/loop"
+	guest_modules=
+	busybox=/bin/busybox
+	qemu="qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144"
+	console=ttyS0
+	;;
+arm64)
+	debarch=arm64
+	guest_files="Image initramfs.cpio.gz"
+	kernel_file=Image
+	vmlinux_file=Image
+	# Debian's arm64 kernels have KVM built in.
+	kvm_modules=
+	# The outer kernel is also a stock guest (tests/scenarios/stock-kernel.sh),
+	# whose virtio drivers are these modules, loaded in this order.
+	guest_modules="drivers/virtio/virtio_ring drivers/virtio/virtio
+		drivers/virtio/virtio_mmio drivers/char/hw_random/virtio-rng"
+	busybox=$sysroot/bin/busybox
+	# pauth-impdef: QEMU's cheap pointer authentication, much faster
+	# under TCG than the architected algorithm.
+	qemu="qemu-system-aarch64 -accel tcg -M virt,virtualization=on,gic-version=3
+		-cpu max,pauth-impdef=on -smp 2 -m 6144"
+	console=ttyAMA0
+	;;
+*)
+	die "--arch takes x86_64 or arm64"
+	;;
+esac
+case $arch-$(uname -m) in
+x86_64-x86_64 | arm64-aarch64) ;;
+*) native=no ;;
+esac
+# Each architecture's logs of its own, so that one lab never reads the
+# other's serial log.
+[ -n "${KVMINI_LAB_LOGDIR:-}" ] || [ "$arch" = x86_64 ] || logdir=$top/build/lab-$arch
+
 [ -f "$kvmini" ] || die "no kvmini at $kvmini (make static)"
+[ -z "$overlay" ] || [ -d "$overlay" ] || die "no overlay directory $overlay"
 # The outer VM has no shared libraries to offer.
 if command -v readelf >/dev/null 2>&1 &&
 	readelf -l "$kvmini" 2>/dev/null | grep -q 'program interpreter'; then
 	die "$kvmini is dynamically linked; the lab needs the static build (make static)"
 fi
-for f in bzImage vmlinux initramfs.cpio.gz; do
+for f in $guest_files; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 
@@ -135,8 +197,9 @@ run_native()
 		rc=0
 		# timeout(1) signals the whole process group it runs in, so a
 		# kvmini left behind by the scenario goes too.
-		env KVMINI="$kvmini" KERNEL="$guest/bzImage" VMLINUX="$guest/vmlinux" \
-			INITRD="$guest/initramfs.cpio.gz" T="$t" KVMINI_MODE=native \
+		env KVMINI="$kvmini" KERNEL="$guest/$kernel_file" VMLINUX="$guest/$vmlinux_file" \
+			INITRD="$guest/initramfs.cpio.gz" T="$t" KVMINI_MODE=native KVMINI_ARCH="$arch" \
+			GUEST="$guest" \
 			LIB="$here/lib.sh" \
 			timeout -k 5 "$scenario_timeout" sh "$(abspath "$s")" \
 			>"$ndir/$n.log" 2>&1 </dev/null || rc=$?
@@ -187,22 +250,29 @@ esac
 # once per kernel release into $cache/lab-RELEASE.
 lab_kernel()
 {
-	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		awk '$1 ~ /Depends:$/ && $2 ~ /^linux-image-.*-cloud-amd64$/ { print $2; exit }')
+	meta=linux-image-cloud-$debarch
+	pkg=$(apt-cache depends "$meta:$debarch" 2>/dev/null |
+		awk -v a="$debarch" '$1 ~ /Depends:$/ { sub(/:.*/, "", $2) }
+			$1 ~ /Depends:$/ && $2 ~ "^linux-image-.*-cloud-" a "$" { print $2; exit }')
 	if [ -z "$pkg" ]; then
 		# Offline or no package lists: any kernel fetched before will do.
-		dir=$(for v in "$cache"/lab-*/vmlinuz; do
+		dir=$(for v in "$cache"/lab-*-cloud-"$debarch"/vmlinuz; do
 			[ -f "$v" ] && dirname "$v"
 		done | sort -V | tail -n 1)
 		[ -n "$dir" ] ||
-			die "apt-cache cannot resolve linux-image-cloud-amd64: run 'apt-get update' (or 'make deps')"
-		echo "lab: apt-cache cannot resolve linux-image-cloud-amd64; using cached $dir" >&2
+			die "apt-cache cannot resolve $meta: run 'apt-get update' (or 'make deps')"
+		echo "lab: apt-cache cannot resolve $meta; using cached $dir" >&2
 		kdir=$dir
 		return
 	fi
 	rel=${pkg#linux-image-}
 	kdir=$cache/lab-$rel
-	[ -f "$kdir/vmlinuz" ] && return
+	# A cache from before a module joined the list lacks it: fetch again.
+	cached=1
+	for m in $kvm_modules $guest_modules; do
+		[ -f "$kdir/$(basename "$m").ko" ] || cached=
+	done
+	[ -f "$kdir/vmlinuz" ] && [ -n "$cached" ] && return
 
 	echo "lab: fetching $pkg (once; cached in $kdir)" >&2
 	mkdir -p "$cache"
@@ -211,7 +281,7 @@ lab_kernel()
 	sandbox=
 	[ "$(id -u)" -ne 0 ] || sandbox="-o APT::Sandbox::User=root"
 	# shellcheck disable=SC2086
-	if ! (cd "$dl" && apt-get download -q $sandbox "$pkg" >"$dl/apt.log" 2>&1); then
+	if ! (cd "$dl" && apt-get download -q $sandbox "$pkg:$debarch" >"$dl/apt.log" 2>&1); then
 		cat "$dl/apt.log" >&2
 		rm -rf "$dl"
 		die "cannot download $pkg: run 'apt-get update' (or 'make deps')"
@@ -219,7 +289,7 @@ lab_kernel()
 	dpkg -x "$dl"/"$pkg"_*.deb "$dl/x"
 	mkdir -p "$dl/out"
 	cp "$dl/x/boot/vmlinuz-$rel" "$dl/out/vmlinuz"
-	for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
+	for m in $kvm_modules $guest_modules; do
 		base=$dl/x/lib/modules/$rel/kernel/$m.ko
 		out=$dl/out/$(basename "$m").ko
 		# busybox insmod takes plain modules only.
@@ -243,6 +313,25 @@ lab_kernel()
 	dl=
 }
 
+# The stock guest: the outer kernel's own Image, and the test initramfs with
+# its virtio modules appended as a second archive (the kernel unpacks both),
+# with /lib/modules/load, their load order, which the guest's /init reads.
+lab_stock_guest()
+{
+	s=$work/stock
+	mkdir -p "$s/lib/modules"
+	for m in $guest_modules; do
+		cp "$kdir/$(basename "$m").ko" "$s/lib/modules/"
+		echo "$(basename "$m").ko" >>"$s/lib/modules/load"
+	done
+	cp "$kdir/vmlinuz" "$1/stock-Image"
+	{
+		cat "$guest/initramfs.cpio.gz"
+		(cd "$s" && find . -mindepth 1 | LC_ALL=C sort |
+			cpio -o -H newc -R 0:0 --quiet | gzip -1)
+	} >"$1/stock-initrd.cpio.gz"
+}
+
 # Everything the outer VM needs, as an uncompressed cpio: the emulated CPU
 # would spend longer inflating it than QEMU spends loading it.
 lab_initramfs()
@@ -251,15 +340,40 @@ lab_initramfs()
 	mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/dev" "$r/proc" \
 		"$r/sys" "$r/tmp" "$r/root" "$r/lib/modules" "$r/guest" "$r/scenarios" "$r/lab"
 	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make deps' (busybox-static)"
-	cp /bin/busybox "$r/bin/busybox"
+	[ -x "$busybox" ] || die "$busybox missing: run 'make deps'"
+	cp "$busybox" "$r/bin/busybox"
+	# The host's busybox lists the applets: the same Debian build.
 	/bin/busybox --list-full | while read -r a; do
 		[ "$a" != bin/busybox ] || continue
 		ln -sf /bin/busybox "$r/$a"
 	done
-	cp "$kdir/irqbypass.ko" "$kdir/kvm.ko" "$kdir/kvm-amd.ko" "$r/lib/modules/"
+	modules=
+	for m in $kvm_modules; do
+		modules="$modules $(basename "$m")"
+		cp "$kdir/$(basename "$m").ko" "$r/lib/modules/"
+	done
 	cp "$kvmini" "$r/kvmini"
 	chmod 0755 "$r/kvmini"
-	cp "$guest/bzImage" "$guest/vmlinux" "$guest/initramfs.cpio.gz" "$r/guest/"
+	for f in $guest_files; do
+		cp "$guest/$f" "$r/guest/"
+	done
+	[ -z "$guest_modules" ] || lab_stock_guest "$r/guest"
+	# A subdirectory of the guest directory that a scenario names
+	# (debian-generic/ from guests/build-debian.sh…) travels too.
+	for d in "$guest"/*/; do
+		[ -d "$d" ] || continue
+		n=$(basename "$d")
+		! grep -qsF -- "$n" "$@" || cp -R "$d" "$r/guest/$n"
+	done
+	# The block device tests: e2fsprogs to check the images the guest
+	# writes, and the guest's tools disk, 100 MiB that only a scenario
+	# which names it gets.
+	if [ "$arch" = x86_64 ]; then
+		"$top/guests/copy-tools.sh" "$r" e2fsck debugfs mke2fs
+		if [ -f "$guest/tools.img" ] && grep -qs 'tools\.img' "$@"; then
+			cp "$guest/tools.img" "$r/guest/"
+		fi
+	fi
 	for s in "$@"; do
 		cp "$s" "$r/scenarios/$(basename "$s")"
 	done
@@ -270,7 +384,13 @@ lab_initramfs()
 	tail_lines=$tail_lines
 	scenarios='$names'
 	interactive='$interactive'
+	stream='$stream'
+	arch=$arch
+	modules='$modules'
+	kernel=/guest/$kernel_file
+	vmlinux=/guest/$vmlinux_file
 	EOF
+	[ -z "$overlay" ] || cp -a "$overlay/." "$r/"
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet) >"$work/outer.cpio"
 }
@@ -291,7 +411,7 @@ relay()
 		set -- ${line#*@@LAB }
 		set +f
 		case ${1:-} in
-		begin) echo "lab: outer VM up (kernel $2), loading kvm-amd" ;;
+		begin) echo "lab: outer VM up (kernel $2)" ;;
 		info) shift; echo "lab: $*" ;;
 		error) shift; echo "lab: error: $*" ;;
 		result)
@@ -319,11 +439,12 @@ lab_initramfs "$@"
 # lab; no mux on the serial line, so Ctrl-A reaches kvmini, not QEMU.
 if [ -n "$interactive" ]; then
 	echo "lab: booting the guest in the lab (emulated, slow); Ctrl-A x quits"
-	exec qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144 -nic none \
+	# shellcheck disable=SC2086
+	exec $qemu -nic none \
 		-display none -monitor none -no-reboot \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
-		-append "console=ttyS0 quiet loglevel=0 panic=-1"
+		-append "console=$console quiet loglevel=0 panic=-1"
 fi
 
 serial=$logdir/serial.log
@@ -331,9 +452,10 @@ echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; seri
 lab_start=$(now_s)
 {
 	rc=0
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 \
-		-m 6144 -nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
-		-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 || rc=$?
+	# shellcheck disable=SC2086
+	timeout -k 10 "$timeout" $qemu \
+		-nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
+		-append "console=$console quiet panic=-1" </dev/null 2>&1 || rc=$?
 	echo $rc >"$work/qemu.rc"
 } | tee "$serial" | relay
 qemu_rc=$(cat "$work/qemu.rc")

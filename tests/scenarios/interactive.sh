@@ -4,14 +4,16 @@
 # UART (ttyS0) and on virtio-console (hvc0).
 . "$LIB"
 
-# shell NAME CONSOLE: one interactive session.
+# shell NAME CONSOLE TTY [kvmini options]: one interactive session.
 shell()
 {
-	in=$T/$1.in
-	out=$T/$1.log
+	name=$1 con=$2 tty=$3
+	shift 3
+	in=$T/$name.in
+	out=$T/$name.log
 	mkfifo "$in"
-	"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --console "$2" \
-		--timeout 120 <"$in" >"$out" 2>"$T/$1.err" &
+	"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --console "$con" \
+		--timeout 120 "$@" <"$in" >"$out" 2>"$T/$name.err" &
 	pid=$!
 	# Holding the fifo open keeps kvmini from seeing end of input early.
 	exec 3>"$in"
@@ -24,7 +26,7 @@ shell()
 		if [ $i -gt 600 ] || ! kill -0 $pid 2>/dev/null; then
 			kill $pid 2>/dev/null
 			exec 3>&-
-			fail "$1" "no shell prompt"
+			fail "$name" "no shell prompt"
 			return
 		fi
 		sleep 0.2
@@ -35,10 +37,11 @@ shell()
 	rc=0
 	wait $pid || rc=$?
 	exec 3>&-
-	if [ $rc -eq 3 ]; then echo "$1: exit status 3 ok"; else fail "$1" "exit status $rc, expected 3"; fi
-	console "$1" "marker-42 on $3"
+	if [ $rc -eq 3 ]; then echo "$name: exit status 3 ok"; else fail "$name" "exit status $rc, expected 3"; fi
+	console "$name" "marker-42 on $tty"
 }
 
 shell uart stdio /dev/ttyS0
 shell virtio-console virtio /dev/hvc0
+shell virtio-console-legacy virtio /dev/hvc0 --virtio-legacy
 finish

@@ -86,6 +86,8 @@ START_TEST(test_map)
 	/* Linux looks for the MP table in reserved memory, not in a gap. */
 	ck_assert(reserved(tab, n, X86_MPTABLE_ADDR, X86_HIMEM_START));
 	ck_assert(reserved(tab, n, X86_EBDA_START, 0xa0000));
+	/* The ACPI tables too: the kernel keeps reading them. */
+	ck_assert(reserved(tab, n, X86_ACPI_ADDR, X86_ACPI_ADDR + X86_ACPI_SIZE));
 	/* Entries past n are left alone. */
 	ck_assert_uint_eq(tab[n].addr, 0xeeeeeeeeeeeeeeeeULL);
 }

@@ -11,9 +11,10 @@
 #include "unit.h"
 #include "util.h"
 
-uint8_t *unit_read_guest_file(const char *name, size_t *size)
+static uint8_t *read_guest_file(const char *env, const char *def,
+				const char *name, size_t *size)
 {
-	const char *dir = getenv("KVMINI_GUEST_DIR");
+	const char *dir = getenv(env);
 	char path[4096];
 	struct stat st;
 	uint8_t *buf;
@@ -21,7 +22,7 @@ uint8_t *unit_read_guest_file(const char *name, size_t *size)
 	int fd;
 
 	if (!dir || !*dir)
-		dir = "build/guest";
+		dir = def;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* A missing kernel must fail loudly: a skipped parser test would
@@ -42,6 +43,16 @@ uint8_t *unit_read_guest_file(const char *name, size_t *size)
 	close(fd);
 	*size = done;
 	return buf;
+}
+
+uint8_t *unit_read_guest_file(const char *name, size_t *size)
+{
+	return read_guest_file("KVMINI_GUEST_DIR", "build/guest", name, size);
+}
+
+uint8_t *unit_read_arm64_guest_file(const char *name, size_t *size)
+{
+	return read_guest_file("KVMINI_GUEST_ARM64_DIR", "build/guest-arm64", name, size);
 }
 
 uint8_t *unit_memdup(const void *buf, size_t len)

@@ -12,6 +12,9 @@
  * read past its end. Fails the running test when the file is missing.
  */
 uint8_t *unit_read_guest_file(const char *name, size_t *size);
+/* The same from the arm64 guest ($KVMINI_GUEST_ARM64_DIR, else
+ * build/guest-arm64). */
+uint8_t *unit_read_arm64_guest_file(const char *name, size_t *size);
 
 /* A malloc'd copy of exactly len bytes (a 1-byte allocation when 0). */
 uint8_t *unit_memdup(const void *buf, size_t len);
