@@ -87,7 +87,14 @@ ifneq ($(SYSROOT),)
 $(OBJS): | $(SYSROOT)/.complete
 endif
 
+# The version is compiled into cli.o: rebuild it whenever the string changes.
+VERSION_STAMP := $(BUILD)/version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
 $(BUILD)/vmm/cli.o: CFLAGS += -DKVMINI_VERSION='"$(VERSION)"'
+$(BUILD)/vmm/cli.o: $(VERSION_STAMP)
+.PHONY: FORCE
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -2,8 +2,8 @@
 # Copy host programs into a root directory together with the shared
 # libraries they load (as ldd lists them, the dynamic loader included), each
 # at its host path: ROOT then runs them as the host does, with no ld.so
-# cache. For the test guest's tools disk (build-initramfs.sh)
-# and the lab's outer VM (tests/lab/run.sh), which are x86_64 like the host.
+# cache. For the test guest's tools disk (build-initramfs.sh) and the lab's
+# outer VM (tests/lab/run.sh), both x86_64 like the host.
 # Usage: copy-tools.sh ROOT PROGRAM...   (a name on PATH or sbin, or a path)
 set -eu
 
