@@ -42,6 +42,7 @@ static const char run_usage[] =
 "On the console, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
 "Exit status: the guest's (exit device), 0 after poweroff or reboot,\n"
 "122 guest crashed or panicked, 124 timeout, 125 kvmini failed,\n"
+"159 kvmini made a system call its seccomp filter forbids,\n"
 "128+N killed by signal N. See docs/exit-codes.md.\n";
 
 static const char main_usage[] =

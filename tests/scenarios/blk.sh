@@ -4,11 +4,11 @@
 # reads and writes (4 vCPUs, so 4 queues); the host checks each image with
 # e2fsck -fn and reads every file back with debugfs against the guest's
 # checksums. The same again with O_DIRECT. Then both images go back in
-# read-only, the guest finds the same files, its writes fail with I/O
-# errors (Linux refuses them itself) and the images stay as they were; a
-# third disk survives device resets (driver rebinding), and blkdiscard
-# punches holes into its image. Also the errors that need no boot: a
-# missing image, and a second writer of one image.
+# read-only, the guest finds the same files, its writes fail (Linux itself
+# refuses them, EPERM, for a disk that offers VIRTIO_BLK_F_RO) and the
+# images stay as they were; a third disk survives device resets (driver
+# rebinding), and blkdiscard punches holes into its image. Also the errors
+# that need no boot: a missing image, and a second writer of one image.
 #
 # Needs tools.img beside the initrd (make guests), and e2fsck, debugfs and
 # mke2fs on this side (the lab copies the host's into its outer VM).
@@ -72,11 +72,13 @@ cleanup()
 trap cleanup EXIT
 if ! dd if=/dev/zero of="$T/probe" bs=4096 count=1 oflag=direct 2>/dev/null; then
 	[ -e /dev/loop-control ] || insmod /lib/modules/loop.ko 2>/dev/null
-	truncate -s 1G "$T/scratch.img"
+	truncate -s 512M "$T/scratch.img"
 	loop=$(losetup -f) && losetup "$loop" "$T/scratch.img" ||
 		{ echo "blk: no loop device for an O_DIRECT file system"; exit 1; }
 	mkdir -p "$T/scratch"
-	"$MKE2FS" -q -t ext4 "$loop" && mount -t ext4 "$loop" "$T/scratch" ||
+	# Initialised now, not by a kernel thread in the background.
+	"$MKE2FS" -q -t ext4 -N 4096 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 \
+		"$loop" && mount -t ext4 "$loop" "$T/scratch" ||
 		{ echo "blk: cannot make the O_DIRECT file system"; exit 1; }
 	ddir=$T/scratch
 	echo "blk: O_DIRECT images on $loop"
