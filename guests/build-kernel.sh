@@ -39,8 +39,12 @@ srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 key=$( (cat "$frag" "$0"; echo "$srcver") | sha256sum | cut -c1-16)
 dir=$cache/kernel-$arch-$key
 
+# One build of a configuration at a time: a second make (another lab, a
+# parallel test target) waits for the first and then takes its result.
+mkdir -p "$cache"
+exec 9>"$cache/.kernel-$arch.lock"
+flock 9
 if [ ! -f "$dir/$target" ]; then
-	mkdir -p "$cache"
 	work=$(mktemp -d "$cache/build.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
 	echo "build-kernel: building $arch guest kernel (about 7 minutes on 2 cores)" >&2

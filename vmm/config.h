@@ -25,6 +25,36 @@ struct disk_config {
 	char serial[CONFIG_SERIAL_MAX + 1];
 };
 
+#define CONFIG_NETS_MAX		4
+#define CONFIG_HOSTFWD_MAX	16
+#define CONFIG_IFNAME_MAX	15	/* IFNAMSIZ - 1 */
+
+enum net_kind {
+	NET_TAP,		/* --net tap=NAME */
+	NET_USER,		/* --net user: libslirp, no privileges */
+};
+
+/* One hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT.
+ * Addresses in network byte order; host_addr 0 means 127.0.0.1 (never
+ * every interface unless asked), guest_addr 0 the DHCP address. */
+struct hostfwd_config {
+	bool udp;
+	uint32_t host_addr;
+	uint16_t host_port;
+	uint32_t guest_addr;
+	uint16_t guest_port;
+};
+
+/* One --net tap=NAME[,mac=MAC] or --net user[,hostfwd=…][,mac=MAC]. */
+struct net_config {
+	enum net_kind kind;
+	char ifname[CONFIG_IFNAME_MAX + 1];	/* tap only */
+	uint8_t mac[6];			/* cli.c picks 52:54:00:12:34:5N */
+	bool mac_set;			/* the user gave mac= */
+	struct hostfwd_config fwd[CONFIG_HOSTFWD_MAX];	/* user only */
+	unsigned int nr_fwd;
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -38,6 +68,8 @@ struct vm_config {
 	const char *dump_dtb;		/* write the device tree here and exit */
 	struct disk_config disks[CONFIG_DISKS_MAX];	/* vda, vdb… */
 	unsigned int nr_disks;
+	struct net_config nets[CONFIG_NETS_MAX];	/* eth0, eth1… */
+	unsigned int nr_nets;
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */
