@@ -168,8 +168,11 @@ endif
 # fetched once and cached, reassembled when the test initramfs changes.
 $(GUEST)/debian-generic/initramfs.cpio.gz: guests/build-debian.sh $(GUEST)/initramfs.cpio.gz
 	guests/build-debian.sh $(GUEST)
-lab: $(STATIC) guests $(if $(filter x86_64,$(ARCH)),$(GUEST)/debian-generic/initramfs.cpio.gz)
-	tests/lab/run.sh --arch $(ARCH) --kvmini $(STATIC) --guest $(GUEST) $(LAB_SCENARIOS)
+# The x86_64 lab runs the dynamic build, libraries and all (libslirp has
+# no static library); the arm64 lab the static one.
+LAB_KVMINI := $(if $(filter x86_64,$(ARCH)),$(KVMINI),$(STATIC))
+lab: $(LAB_KVMINI) guests $(if $(filter x86_64,$(ARCH)),$(GUEST)/debian-generic/initramfs.cpio.gz)
+	tests/lab/run.sh --arch $(ARCH) --kvmini $(LAB_KVMINI) --guest $(GUEST) $(LAB_SCENARIOS)
 
 lab-arm64:
 	$(MAKE) ARCH=arm64 lab

@@ -74,6 +74,16 @@ fail()
 }
 
 # The scenario's exit status.
+# hostrun CMD [ARGS...]: CMD from the build host's own / (HOSTROOT
+# scenarios: tests/lab/run.sh), with a plain environment plus T; paths
+# into this outer VM's root start with $OUTER there.
+hostrun()
+{
+	[ -n "${HOSTROOT:-}" ] || { echo "hostrun: not a HOSTROOT scenario" >&2; return 2; }
+	chroot "$HOSTROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root T="$T" "$@"
+}
+
 finish()
 {
 	[ "$fails" -eq 0 ]

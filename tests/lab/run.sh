@@ -27,6 +27,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
+virtiofsd=${KVMINI_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 logdir=${KVMINI_LAB_LOGDIR:-$top/build/lab}
 
 arch=x86_64
@@ -105,7 +106,9 @@ x86_64)
 	vmlinux_file=vmlinux
 	# loop: an O_DIRECT file system for tests/scenarios/blk.sh (tmpfs has
 	# no O_DIRECT before Linux 6.6).
-	kvm_modules="virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/block/loop"
+	# tun: the virtio-net scenarios' tap devices.
+	kvm_modules="virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/block/loop
+		drivers/net/tun"
 	guest_modules=
 	busybox=/bin/busybox
 	qemu="qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144"
@@ -116,8 +119,9 @@ arm64)
 	guest_files="Image initramfs.cpio.gz"
 	kernel_file=Image
 	vmlinux_file=Image
-	# Debian's arm64 kernels have KVM built in.
-	kvm_modules=
+	# Debian's arm64 kernels have KVM built in; tun is for the
+	# virtio-net scenarios' tap devices.
+	kvm_modules=drivers/net/tun
 	# The outer kernel is also a stock guest (tests/scenarios/stock-kernel.sh),
 	# whose virtio drivers are these modules, loaded in this order.
 	guest_modules="drivers/virtio/virtio_ring drivers/virtio/virtio
@@ -143,14 +147,32 @@ esac
 
 [ -f "$kvmini" ] || die "no kvmini at $kvmini (make static)"
 [ -z "$overlay" ] || [ -d "$overlay" ] || die "no overlay directory $overlay"
-# The outer VM has no shared libraries to offer.
+# A dynamically linked kvmini (x86_64, where the build host's ldd can list
+# its libraries) travels with them (guests/copy-tools.sh); on arm64 the
+# outer VM has no libraries to offer.
+kvmini_dynamic=
 if command -v readelf >/dev/null 2>&1 &&
 	readelf -l "$kvmini" 2>/dev/null | grep -q 'program interpreter'; then
-	die "$kvmini is dynamically linked; the lab needs the static build (make static)"
+	[ "$arch" = "$(uname -m)" ] ||
+		die "$kvmini is dynamically linked; the $arch lab needs the static build (make ARCH=$arch static)"
+	kvmini_dynamic=1
 fi
 for f in $guest_files; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
+
+# A scenario that names HOSTROOT gets this host's / inside the outer VM,
+# read-only at /host (virtiofs from this host's virtiofsd), to chroot into
+# for the host's own dynamic programs: virtiofsd, gcc, iperf3… (x86_64).
+hostroot=
+if grep -qs HOSTROOT "$@"; then
+	[ "$arch" = x86_64 ] || die "HOSTROOT scenarios run in the x86_64 lab only"
+	[ -x "$virtiofsd" ] || die "no $virtiofsd: run 'make deps' (qemu-system-common)"
+	hostroot=1
+	kvm_modules="$kvm_modules drivers/virtio/virtio_ring drivers/virtio/virtio
+		drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
+		drivers/virtio/virtio_pci fs/fuse/fuse fs/fuse/virtiofs"
+fi
 
 # Scenario names travel in "@@LAB" lines split on spaces.
 scenario_files=$*
@@ -353,8 +375,14 @@ lab_initramfs()
 		modules="$modules $(basename "$m")"
 		cp "$kdir/$(basename "$m").ko" "$r/lib/modules/"
 	done
-	cp "$kvmini" "$r/kvmini"
-	chmod 0755 "$r/kvmini"
+	if [ -n "$kvmini_dynamic" ]; then
+		# At its own path, which is also where a HOSTROOT chroot sees it.
+		"$top/guests/copy-tools.sh" "$r" "$kvmini"
+		ln -sf "$kvmini" "$r/kvmini"
+	else
+		cp "$kvmini" "$r/kvmini"
+		chmod 0755 "$r/kvmini"
+	fi
 	for f in $guest_files; do
 		cp "$guest/$f" "$r/guest/"
 	done
@@ -390,6 +418,8 @@ lab_initramfs()
 	modules='$modules'
 	kernel=/guest/$kernel_file
 	vmlinux=/guest/$vmlinux_file
+	hostroot=$hostroot
+	kvmini_path=$kvmini
 	EOF
 	[ -z "$overlay" ] || cp -a "$overlay/." "$r/"
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort |
@@ -448,13 +478,33 @@ if [ -n "$interactive" ]; then
 		-append "console=$console quiet loglevel=0 panic=-1"
 fi
 
+# This host's / for HOSTROOT scenarios: QEMU's guest RAM must be shared
+# memory for a vhost-user device. virtiofsd serves one connection and
+# then exits; the trap stops it should QEMU never connect.
+hostroot_args=
+if [ -n "$hostroot" ]; then
+	"$virtiofsd" --socket-path="$work/hostroot.sock" -o source=/ -o cache=auto -o sandbox=chroot \
+		-o log_level=err >"$logdir/virtiofsd.log" 2>&1 &
+	vfsd_pid=$!
+	trap 'kill $vfsd_pid 2>/dev/null; rm -rf "$work" ${dl:+"$dl"}' EXIT
+	for _ in $(seq 50); do
+		[ -S "$work/hostroot.sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$work/hostroot.sock" ] || die "virtiofsd did not start (see $logdir/virtiofsd.log)"
+	mem=$(echo "$qemu" | sed -n 's/.*-m \([0-9]*\).*/\1/p')
+	hostroot_args="-object memory-backend-memfd,id=mem,size=${mem}M,share=on
+		-machine memory-backend=mem -chardev socket,id=hostroot,path=$work/hostroot.sock
+		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot"
+fi
+
 serial=$logdir/serial.log
 echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
 lab_start=$(now_s)
 {
 	rc=0
 	# shellcheck disable=SC2086
-	timeout -k 10 "$timeout" $qemu \
+	timeout -k 10 "$timeout" $qemu $hostroot_args \
 		-nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
 		-append "console=$console quiet panic=-1" </dev/null 2>&1 || rc=$?
 	echo $rc >"$work/qemu.rc"
