@@ -8,6 +8,7 @@
 int evloop_init(struct evloop *l)
 {
 	l->stop = false;
+	l->prepare = NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
@@ -41,23 +42,51 @@ void evloop_del(struct evloop *l, struct ev_handler *h)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 }
 
-int evloop_run(struct evloop *l)
+void evloop_add_prepare(struct evloop *l, struct ev_prepare *p)
+{
+	struct ev_prepare **pp = &l->prepare;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	p->next = NULL;
+	*pp = p;
+}
+
+void evloop_del_prepare(struct evloop *l, struct ev_prepare *p)
+{
+	for (struct ev_prepare **pp = &l->prepare; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+	}
+}
+
+int evloop_run_once(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event ev[16];
+	int n;
 
+	for (struct ev_prepare *p = l->prepare; p; p = p->next)
+		p->fn(p);
+	n = epoll_wait(l->epfd, ev, 16, timeout_ms);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n && !l->stop; i++) {
+		struct ev_handler *h = ev[i].data.ptr;
+
+		h->fn(h, ev[i].events);
+	}
+	return n;
+}
+
+int evloop_run(struct evloop *l)
+{
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, ev, 16, -1);
+		int n = evloop_run_once(l, -1);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n && !l->stop; i++) {
-			struct ev_handler *h = ev[i].data.ptr;
-
-			h->fn(h, ev[i].events);
-		}
+		if (n < 0 && n != -EINTR)
+			return n;
 	}
 	return 0;
 }

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net transmit (net.c's top comment has the whole picture): every
+ * chain the guest sends is checked first (vnet_tx_check(), net_hdr.c),
+ * then goes to a callback backend without its header at once, or to a
+ * tap as one writev of the guest's own buffers through the io_uring
+ * engine (net_uring.c), at most VNET_TX_SLOTS at a time.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "virtio/net.h"
+#include "vmm/log.h"
+
+/* Checks a popped chain; false when it was dropped (and given back). */
+static bool vnet_tx_valid(struct vnet *n, const struct virtq_chain *c)
+{
+	struct virtio_net_hdr_v1 hdr;
+	const char *why = vnet_tx_check(c, n->hdr_len, n->vdev->features, &hdr);
+
+	if (!why)
+		return true;
+	pr_warn_once("virtio %s: dropped a malformed frame: %s", n->name, why);
+	n->stats.tx_dropped++;
+	return false;
+}
+
+/* ---- callback backends ------------------------------------------------- */
+
+/* A frame of the chain without its header, for a callback backend. */
+static void vnet_tx_callback(struct vnet *n, const struct virtq_chain *c)
+{
+	unsigned int cnt = 0;
+	size_t skip = n->hdr_len;
+
+	for (unsigned int i = 0; i < c->nr_out; i++) {
+		size_t len = c->iov[i].iov_len;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		n->tx_iov[cnt++] = (struct iovec){
+			(uint8_t *)c->iov[i].iov_base + skip, len - skip };
+		skip = 0;
+	}
+	if (n->be.transmit)
+		n->be.transmit(n->be.ctx, n->tx_iov, cnt, c->out_len - n->hdr_len);
+	n->stats.tx_packets++;
+	n->stats.tx_bytes += c->out_len - n->hdr_len;
+}
+
+void vnet_tx_callbacks(struct vnet *n)
+{
+	struct virtio_dev *vdev = n->vdev;
+	struct virtq *vq = &vdev->vqs[VNET_TXQ];
+	struct virtq_chain *c = &n->scratch;
+	unsigned int popped = 0;
+	int r;
+
+	for (;;) {
+		virtq_disable_notify(vq);
+		while ((r = virtio_pop_batch(vdev, VNET_TXQ, c, &popped)) > 0) {
+			if (vnet_tx_valid(n, c))
+				vnet_tx_callback(n, c);
+			virtq_add_used(vq, c->head, 0);
+			n->tx_dirty = true;
+		}
+		if (r < 0 || !virtq_enable_notify(vq))
+			return;
+	}
+}
+
+/* ---- fd backends --------------------------------------------------------- */
+
+static void vnet_tx_put(struct vnet *n, struct vnet_tx_slot *s)
+{
+	virtq_add_used(&n->vdev->vqs[VNET_TXQ], s->chain.head, 0);
+	n->tx_dirty = true;
+	n->tx_held--;
+	s->next_free = n->tx_free;
+	n->tx_free = s;
+}
+
+static bool vnet_tx_submit(struct vnet *n, struct vnet_tx_slot *s)
+{
+	return vnet_submit_rw(n, true, s->chain.iov, s->chain.nr_out,
+			      s->need_poll, s);
+}
+
+void vnet_tx_process(struct vnet *n)
+{
+	struct virtio_dev *vdev = n->vdev;
+	struct virtq *vq = &vdev->vqs[VNET_TXQ];
+	int r = 0;
+
+	n->tx_throttled = false;
+	for (;;) {
+		virtq_disable_notify(vq);
+		while (n->tx_free) {
+			struct vnet_tx_slot *s = n->tx_free;
+
+			if (n->tx_held == vq->size) {
+				virtio_needs_reset(vdev, "more buffers than the queue holds");
+				return;
+			}
+			r = virtio_pop(vdev, VNET_TXQ, &s->chain);
+			if (r <= 0)
+				break;
+			n->tx_free = s->next_free;
+			n->tx_held++;
+			s->need_poll = false;
+			if (!vnet_tx_valid(n, &s->chain) || !vnet_tx_submit(n, s))
+				vnet_tx_put(n, s);
+		}
+		if (r < 0 || !vdev->active)
+			return;
+		if (!n->tx_free) {
+			n->tx_throttled = true;
+			return;
+		}
+		if (!virtq_enable_notify(vq))
+			return;
+	}
+}
+
+void vnet_tx_done(struct vnet *n, struct vnet_tx_slot *s, int res)
+{
+	if (res == -EAGAIN || res == -EINTR) {
+		s->need_poll = res == -EAGAIN;
+		if (vnet_tx_submit(n, s))
+			return;
+	} else if (res < 0) {
+		pr_warn_once("virtio %s: the tap refused a frame: %s", n->name,
+			     strerror(-res));
+		n->stats.tx_errors++;
+	} else {
+		n->stats.tx_packets++;
+		n->stats.tx_bytes += (unsigned int)res > n->hdr_len ? res - n->hdr_len : 0;
+	}
+	vnet_tx_put(n, s);
+}

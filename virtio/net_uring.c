@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net's io_uring engine for fd backends (a tap): the ring and
+ * what goes through it, whichever the direction. Transmit (net_tx.c)
+ * and receive (net_rx.c) queue their writev and readv here; completions
+ * come back on the ring's eventfd, on the I/O thread, and go to the
+ * operation their tag names. vnet_drain() is how a reset and teardown
+ * know that no frame can land in guest memory any more. net.c's top
+ * comment says how the whole device fits together.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <liburing.h>
+
+#include "virtio/net.h"
+#include "vmm/evloop.h"
+#include "vmm/log.h"
+#include "vmm/uring.h"
+
+#define VNET_RING_SIZE		128	/* tx + 2 per read + a cancel */
+#define VNET_IOWQ_WORKERS	2
+#define VNET_TAG_CANCEL		1ULL
+#define VNET_TAG_POLL		2ULL
+#define VNET_SUBMIT_TRIES	100
+#define VNET_FILE		0	/* the tap, registered */
+
+_Static_assert(VNET_TX_SLOTS + 2 * VNET_RX_OPS + 1 <= VNET_RING_SIZE, "ring");
+
+/* ---- the ring ------------------------------------------------------------ */
+
+void vnet_flush_sq(struct vnet *n)
+{
+	for (unsigned int tries = 0; io_uring_sq_ready(&n->u.ring); tries++) {
+		int r = io_uring_submit(&n->u.ring);
+
+		if (r > 0)
+			continue;
+		if (r == -EBUSY)
+			return;
+		if (tries == VNET_SUBMIT_TRIES) {
+			pr_warn_once("virtio %s: io_uring submit: %s", n->name,
+				     r ? strerror(-r) : "nothing taken");
+			return;
+		}
+	}
+}
+
+/* The ring holds every operation the device may have in flight, so a
+ * missing entry means the kernel refused a submission: try once more. */
+static struct io_uring_sqe *vnet_sqe(struct vnet *n)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&n->u.ring);
+
+	if (!sqe) {
+		vnet_flush_sq(n);
+		sqe = io_uring_get_sqe(&n->u.ring);
+	}
+	if (!sqe)
+		pr_warn_once("virtio %s: io_uring submission queue full", n->name);
+	return sqe;
+}
+
+/* A kernel whose io_uring gives EAGAIN back for a nonblocking file gets
+ * a poll linked in front of the retry, never a busy loop. */
+static bool vnet_prep_poll(struct vnet *n, short events)
+{
+	struct io_uring_sqe *sqe = vnet_sqe(n);
+
+	if (!sqe)
+		return false;
+	io_uring_prep_poll_add(sqe, VNET_FILE, events);
+	io_uring_sqe_set_data64(sqe, VNET_TAG_POLL);
+	sqe->flags |= IOSQE_IO_LINK | IOSQE_FIXED_FILE;
+	n->nr_inflight++;
+	return true;
+}
+
+/* One readv or writev on the tap, a poll linked in front of it when the
+ * last try said EAGAIN. */
+bool vnet_submit_rw(struct vnet *n, bool write, const struct iovec *iov,
+		    unsigned int cnt, bool need_poll, void *tag)
+{
+	struct io_uring_sqe *sqe;
+
+	if (need_poll && !vnet_prep_poll(n, write ? POLLOUT : POLLIN))
+		return false;
+	sqe = vnet_sqe(n);
+	if (!sqe)
+		return false;
+	if (write)
+		io_uring_prep_writev(sqe, VNET_FILE, iov, cnt, 0);
+	else
+		io_uring_prep_readv(sqe, VNET_FILE, iov, cnt, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, tag);
+	n->nr_inflight++;
+	return true;
+}
+
+/* ---- completions ------------------------------------------------------------- */
+
+static void vnet_cqe(struct vnet *n, uint64_t tag, int res)
+{
+	enum vnet_op_kind *kind = (enum vnet_op_kind *)(uintptr_t)tag;
+
+	if (*kind == VNET_OP_TX)
+		vnet_tx_done(n, (struct vnet_tx_slot *)kind, res);
+	else
+		vnet_rx_done(n, (struct vnet_rx_op *)kind, res);
+}
+
+static unsigned int vnet_reap(struct vnet *n, bool drop)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, nr = 0;
+
+	io_uring_for_each_cqe(&n->u.ring, head, cqe) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+
+		nr++;
+		n->nr_inflight--;
+		if (tag == VNET_TAG_CANCEL)
+			n->cancel_pending = false;
+		else if (tag != VNET_TAG_POLL && !drop)
+			vnet_cqe(n, tag, cqe->res);
+	}
+	io_uring_cq_advance(&n->u.ring, nr);
+	return nr;
+}
+
+/*
+ * Waits until nothing is in flight, cancelling what waits (reads on an
+ * idle tap wait forever). Runs on whichever thread resets the device,
+ * with its lock held: a reset is not over while a read may still land.
+ */
+void vnet_drain(struct vnet *n)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!n->u.ready)
+		goto out;
+	if (n->nr_inflight && (sqe = io_uring_get_sqe(&n->u.ring))) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		sqe->flags |= IOSQE_FIXED_FILE;	/* the ring requires it */
+		io_uring_sqe_set_data64(sqe, VNET_TAG_CANCEL);
+		n->cancel_pending = true;
+		n->nr_inflight++;
+	}
+	while (n->nr_inflight) {
+		int r = io_uring_submit_and_wait(&n->u.ring, 1);
+
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			pr_err("virtio %s: cannot wait for frames in flight: %s",
+			       n->name, strerror(-r));
+			abort();
+		}
+		vnet_reap(n, true);
+	}
+out:
+	for (unsigned int i = 0; n->rx_ops && i < VNET_RX_OPS; i++)
+		n->rx_ops[i].busy = false;
+	n->tx_free = NULL;
+	for (unsigned int i = 0; n->tx && i < VNET_TX_SLOTS; i++) {
+		n->tx[i].kind = VNET_OP_TX;
+		n->tx[i].next_free = n->tx_free;
+		n->tx_free = &n->tx[i];
+	}
+	n->tx_held = 0;
+	n->tx_throttled = n->tx_dirty = n->rx_dirty = false;
+	n->rx_stopped = false;
+	n->rx_errors = 0;
+	vnet_pool_reset(n);
+}
+
+void virtio_net_complete(struct virtio_dev *vdev)
+{
+	struct vnet *n = vdev->priv;
+	uint64_t v;
+
+	if (read(n->u.efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_warn_once("virtio %s: completion eventfd: %s", n->name,
+			     strerror(errno));
+	pthread_mutex_lock(&vdev->lock);
+	vnet_reap(n, false);
+	if (vdev->active) {
+		if (n->tx_throttled && n->tx_free)
+			vnet_tx_process(n);
+		vnet_rx_fill(n);
+	}
+	vnet_flush_sq(n);
+	vnet_publish(n);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+int virtio_net_completion_fd(const struct virtio_dev *vdev)
+{
+	const struct vnet *n = vdev->priv;
+
+	return n->u.efd;
+}
+
+static void vnet_on_completion(struct ev_handler *h, uint32_t events)
+{
+	struct vnet *n = (struct vnet *)((char *)h - offsetof(struct vnet, ev));
+
+	(void)events;
+	virtio_net_complete(n->vdev);
+}
+
+/* ---- creation ------------------------------------------------------------------- */
+
+/* Reads, writes, the polls linked in front of them, and the cancel that
+ * a reset needs: reads on an idle tap never end by themselves. */
+int vnet_ring_init(struct vnet *n)
+{
+	static const uint8_t ops[] = {
+		IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_POLL_ADD,
+		IORING_OP_ASYNC_CANCEL,
+	};
+	char name[24];
+	struct uring_spec spec = {
+		.name = name,
+		.entries = VNET_RING_SIZE,
+		.max_workers = VNET_IOWQ_WORKERS,
+		.files = &n->be.fd,
+		.nr_files = 1,
+		.ops = ops,
+		.nr_ops = sizeof(ops),
+		.sqe_flags = IOSQE_IO_LINK,
+	};
+	int err;
+
+	snprintf(name, sizeof(name), "virtio %s", n->name);
+	err = uring_init(&n->u, &spec);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < sizeof(ops); i++) {
+		if (!uring_has_op(&n->u, ops[i])) {
+			pr_err("virtio %s: this kernel's io_uring lacks vectored I/O, poll or cancel (Linux 5.6 or later needed)",
+			       n->name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+int vnet_loop_add(struct vnet *n, struct evloop *loop)
+{
+	if (!loop || !vnet_has_fd(n))
+		return 0;
+	n->ev = (struct ev_handler){ .fd = n->u.efd, .fn = vnet_on_completion };
+	if (evloop_add(loop, &n->ev, EPOLLIN)) {
+		pr_err("virtio %s: cannot watch its completions", n->name);
+		return -EIO;
+	}
+	n->loop = loop;
+	n->on_loop = true;
+	return 0;
+}
+

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The tap backend of virtio-net (--net tap=NAME): a tap device opened
+ * with IFF_VNET_HDR, whose descriptor the device reads and writes with
+ * io_uring (struct vnet_backend, virtio/devices.h).
+ *
+ * tap_open() attaches to the tap NAME when it exists (its owner, or
+ * CAP_NET_ADMIN), or else creates it (CAP_NET_ADMIN). A tap kvmini
+ * creates is not persistent: the kernel removes it when kvmini's
+ * descriptor closes, however kvmini ends, SIGKILL included. An existing
+ * tap stays as it was.
+ */
+#ifndef KVMINI_TAP_H
+#define KVMINI_TAP_H
+
+#include <stdbool.h>
+
+struct net_config;
+struct tap;
+struct vnet_backend;
+
+/* NULL after one error line naming the tap and what to do. */
+struct tap *tap_open(const struct net_config *cfg);
+const struct vnet_backend *tap_backend(struct tap *t);
+int tap_fd(const struct tap *t);
+/* Whether kvmini created it (and its close removes it). */
+bool tap_created(const struct tap *t);
+/* After the device that used it is gone. NULL is fine. */
+void tap_close(struct tap *t);
+
+#endif
