@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "mem.h"
 
@@ -14,15 +15,13 @@ int gmem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *h
 	return 0;
 }
 
-int gmem_init(struct guest_mem *m, uint64_t ram_size)
+static int gmem_map(struct guest_mem *m, uint64_t ram_size, int flags, int fd)
 {
 	void *p;
 
-	memset(m, 0, sizeof(*m));
 	/* NORESERVE: a microVM rarely touches all of its RAM; only what the
 	 * guest writes costs host memory. */
-	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, flags | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, ram_size, MADV_HUGEPAGE);
@@ -32,11 +31,41 @@ int gmem_init(struct guest_mem *m, uint64_t ram_size)
 	return 0;
 }
 
+int gmem_init(struct guest_mem *m, uint64_t ram_size)
+{
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	return gmem_map(m, ram_size, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+}
+
+int gmem_init_shared(struct guest_mem *m, uint64_t ram_size)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = memfd_create("kvmini-ram", MFD_CLOEXEC);
+	if (m->fd < 0)
+		return -errno;
+	if (ftruncate(m->fd, ram_size) < 0)
+		err = -errno;
+	else
+		err = gmem_map(m, ram_size, MAP_SHARED, m->fd);
+	if (err) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	return err;
+}
+
 void gmem_exit(struct guest_mem *m)
 {
 	if (m->map)
 		munmap(m->map, m->map_size);
+	/* A zeroed guest_mem that never got mapped owns no descriptor. */
+	if (m->map && m->fd >= 0)
+		close(m->fd);
 	memset(m, 0, sizeof(*m));
+	m->fd = -1;
 }
 
 static const struct gmem_region *gmem_find(const struct guest_mem *m, uint64_t gpa)

@@ -28,12 +28,26 @@ struct guest_mem {
 	uint8_t *map;		/* one host mapping that backs every region */
 	size_t map_size;
 	uint64_t ram_size;	/* sum of region sizes */
+	int fd;			/* the memfd behind map, or -1 (anonymous) */
 };
 
 /* Maps ram_size bytes of anonymous memory and splits it into the regions
  * the architecture's memory map asks for. Returns 0 or -errno. */
 int gmem_init(struct guest_mem *m, uint64_t ram_size);
+/*
+ * The same, backed by a memfd mapped MAP_SHARED, so that another process
+ * (a vhost-user backend) can map guest RAM too: m->fd is that memfd and
+ * a region lies at gmem_offset() in it. Only when something needs it:
+ * every process that maps it can read and write all of guest RAM.
+ */
+int gmem_init_shared(struct guest_mem *m, uint64_t ram_size);
 void gmem_exit(struct guest_mem *m);
+
+/* Where region r starts in m->fd (and in m->map). */
+static inline uint64_t gmem_offset(const struct guest_mem *m, const struct gmem_region *r)
+{
+	return (uint64_t)(r->hva - m->map);
+}
 
 /* Appends a region backed by map + offset; used by gmem_init's callers
  * (the arch memory map) and by unit tests with a malloc'd buffer. */

@@ -5,8 +5,10 @@
  * gmem_init()'s callers do.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "vmm/mem.h"
@@ -185,6 +187,38 @@ START_TEST(test_init)
 }
 END_TEST
 
+/* Shareable RAM: the memfd is the guest's memory, region by region. */
+START_TEST(test_init_shared)
+{
+	struct guest_mem m, zero = { 0 };
+	char back[4];
+	int fd;
+
+	ck_assert_int_eq(gmem_init_shared(&m, 2 << 20), 0);
+	ck_assert_int_ge(m.fd, 0);
+	ck_assert_int_eq(gmem_add_region(&m, 0, 1 << 20, m.map), 0);
+	ck_assert_int_eq(gmem_add_region(&m, 1ULL << 32, 1 << 20, m.map + (1 << 20)), 0);
+	ck_assert_uint_eq(gmem_offset(&m, &m.region[0]), 0);
+	ck_assert_uint_eq(gmem_offset(&m, &m.region[1]), 1 << 20);
+	ck_assert_int_eq(gmem_write(&m, (1ULL << 32) + 8, "wxyz", 4), 0);
+	ck_assert_int_eq(pread(m.fd, back, 4, (1 << 20) + 8), 4);
+	ck_assert_mem_eq(back, "wxyz", 4);
+	ck_assert_int_eq(pwrite(m.fd, "abcd", 4, 16), 4);
+	ck_assert_mem_eq(gmem_ptr(&m, 16, 4), "abcd", 4);
+	fd = m.fd;
+	gmem_exit(&m);
+	ck_assert_int_eq(m.fd, -1);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+	/* Anonymous RAM has no descriptor; a guest_mem never mapped owns
+	 * none either (not fd 0). */
+	ck_assert_int_eq(gmem_init(&m, 1 << 20), 0);
+	ck_assert_int_eq(m.fd, -1);
+	gmem_exit(&m);
+	gmem_exit(&zero);
+	ck_assert_int_ge(fcntl(STDIN_FILENO, F_GETFD), 0);
+}
+END_TEST
+
 static Suite *mem_suite(void)
 {
 	Suite *suite = suite_create("mem");
@@ -200,6 +234,7 @@ static Suite *mem_suite(void)
 	tcase_add_test(tc, test_write);
 	tcase_add_test(tc, test_add_region);
 	tcase_add_test(tc, test_init);
+	tcase_add_test(tc, test_init_shared);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The whole virtio-fs path without a guest kernel: the real virtiofsd
+ * (needs root and qemu-system-common; the tests say so and pass without
+ * them), started by vmm/virtiofsd.c, connected by the virtio-fs device
+ * over vhost-user, with the fake guest's driver sending FUSE requests
+ * through rings in memfd-backed RAM. Then virtiofsd's failures: missing,
+ * failing at start, and kvmini killed under it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fuse.h>
+
+#include "unit.h"
+#include "util.h"
+#include "fake_virtq.h"
+#include "virtio/devices.h"
+#include "vmm/virtiofsd.h"
+
+#define REQUESTQ	1
+#define OUT_SIZE	4096
+
+static struct fake_guest g;
+static struct virtio_dev *fs;
+static char dir[64];
+static uint64_t unique;
+
+/* Root, virtiofsd, and mount namespaces (not in every container). */
+static bool have_virtiofsd(void)
+{
+	int status = -1;
+	pid_t pid;
+
+	if (!geteuid() && !access(VIRTIOFSD_DEFAULT, X_OK)) {
+		pid = fork();
+		if (!pid)
+			_exit(unshare(CLONE_NEWNS) ? 1 : 0);
+		waitpid(pid, &status, 0);
+	}
+	if (status) {
+		fprintf(stderr, "virtiofsd: not root, no %s or no namespaces: test skipped\n",
+			VIRTIOFSD_DEFAULT);
+		return false;
+	}
+	return true;
+}
+
+static struct share_config share(const char *path, bool ro)
+{
+	struct share_config s = { .path = path, .path_len = strlen(path), .ro = ro };
+
+	strcpy(s.tag, "t");
+	return s;
+}
+
+/* The fake guest, its RAM a memfd as gmem_init_shared() makes it. */
+static void guest_init(void)
+{
+	fake_guest_init(&g);
+	free(g.ram);
+	ck_assert_int_eq(gmem_init_shared(&g.mem, FAKE_RAM_SIZE), 0);
+	ck_assert_int_eq(gmem_add_region(&g.mem, FAKE_RAM_GPA, FAKE_RAM_SIZE, g.mem.map), 0);
+	g.ram = g.mem.map;
+}
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/kvmini-vfsd.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fs = NULL;
+	guest_init();
+}
+
+static void teardown(void)
+{
+	char cmd[192];
+
+	if (fs) {
+		virtio_dev_exit(fs);
+		free(fs);
+	}
+	gmem_exit(&g.mem);
+	g.ram = NULL;
+	fake_guest_exit(&g);
+	/* A test that failed may have left its mount below the share. */
+	snprintf(cmd, sizeof(cmd), "umount %s/sub 2>/dev/null; rm -rf %s", dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	unsetenv("KVMINI_VIRTIOFSD");
+}
+
+/* virtiofsd on dir (or a subdirectory), the device on it, the driver up. */
+static void start(const char *path, bool ro)
+{
+	struct share_config s = share(path, ro);
+	struct vfs_backend be = { .stop = virtiofsd_stop };
+	struct virtiofsd *d;
+
+	ck_assert_int_eq(virtiofsd_start(&s, &d, &be.sock), 0);
+	be.ctx = d;
+	ck_assert_int_eq(virtio_fs_new(&g.mem, "t", &be, NULL, 0, &fs), 0);
+	fake_driver_start(&g, fs, 0, 64);
+}
+
+/*
+ * One FUSE request on the request queue: header + in, and back the
+ * reply's error and body (in out, OUT_SIZE bytes). Waits for the used
+ * ring; the call eventfd has no loop to go to here.
+ */
+static int fuse(uint32_t opcode, uint64_t nodeid, const void *in, size_t len,
+		void **out)
+{
+	uint64_t req = fake_alloc(&g, sizeof(struct fuse_in_header) + len, 8);
+	uint64_t rep = fake_alloc(&g, OUT_SIZE, 8);
+	struct fuse_in_header *h = fake_ptr(&g, req);
+	struct fuse_out_header *o = fake_ptr(&g, rep);
+	struct fake_seg segs[2] = {
+		{ req, sizeof(*h) + len, false },
+		{ rep, OUT_SIZE, true },
+	};
+	struct timespec ms = { 0, 1000000 };
+	uint32_t id, used_len;
+	uint16_t head;
+
+	*h = (struct fuse_in_header){
+		.len = sizeof(*h) + len, .opcode = opcode, .unique = ++unique,
+		.nodeid = nodeid,
+	};
+	memcpy(h + 1, in, len);
+	head = fake_add_chain(&g, REQUESTQ, segs, 2);
+	fake_kick(&g, fs, REQUESTQ);
+	for (int i = 0; i < 5000 && !fake_get_used(&g, REQUESTQ, &id, &used_len); i++)
+		nanosleep(&ms, NULL);
+	ck_assert_msg(fake_used_idx(&g, REQUESTQ) == unique, "virtiofsd did not answer");
+	ck_assert_uint_eq(id, head);
+	ck_assert_uint_eq(o->unique, unique);
+	ck_assert_uint_eq(o->len, used_len);
+	if (out)
+		*out = o + 1;
+	return o->error;
+}
+
+static void fuse_init(void)
+{
+	struct fuse_init_in in = { .major = FUSE_KERNEL_VERSION,
+				   .minor = FUSE_KERNEL_MINOR_VERSION };
+	struct fuse_init_out *out;
+
+	ck_assert_int_eq(fuse(FUSE_INIT, 0, &in, sizeof(in), (void **)&out), 0);
+	ck_assert_uint_eq(out->major, FUSE_KERNEL_VERSION);
+}
+
+/* FUSE_MKDIR name in directory parent: the reply's error. */
+static int fuse_mkdir(uint64_t parent, const char *name)
+{
+	char in[sizeof(struct fuse_mkdir_in) + 32] = { 0 };
+	struct fuse_mkdir_in *m = (void *)in;
+
+	m->mode = 0755;
+	strcpy(in + sizeof(*m), name);
+	return fuse(FUSE_MKDIR, parent, in, sizeof(*m) + strlen(name) + 1, NULL);
+}
+
+/* name in the shared directory, on the host. */
+static const char *in_dir(const char *name)
+{
+	static char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static bool exists(const char *name)
+{
+	struct stat st;
+
+	return !stat(in_dir(name), &st);
+}
+
+START_TEST(test_share_rw)
+{
+	struct fuse_entry_out *e;
+
+	if (!have_virtiofsd())
+		return;
+	ck_assert_int_eq(close(open(in_dir("hello"), O_CREAT | O_WRONLY, 0644)), 0);
+	start(dir, false);
+	fuse_init();
+	ck_assert_int_eq(fuse(FUSE_LOOKUP, FUSE_ROOT_ID, "hello", 6, (void **)&e), 0);
+	ck_assert_uint_ne(e->nodeid, 0);
+	ck_assert_int_eq(fuse(FUSE_LOOKUP, FUSE_ROOT_ID, "none", 5, NULL), -ENOENT);
+	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "made"), 0);
+	ck_assert(exists("made"));
+	/* A reset takes the rings back; the driver can start over. */
+	ck_assert(fake_set_status(fs, 0));
+	fake_driver_start(&g, fs, 0, 64);
+	unique = 0;
+	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "again"), 0);
+	ck_assert(exists("again"));
+}
+END_TEST
+
+/* ro is virtiofsd's mount, not the guest's word: writes get EROFS. */
+START_TEST(test_share_ro)
+{
+	struct fuse_entry_out *e;
+	char cmd[256];
+
+	if (!have_virtiofsd())
+		return;
+	/* A mount below the share is read-only too. */
+	ck_assert_int_eq(mkdir(in_dir("sub"), 0755), 0);
+	snprintf(cmd, sizeof(cmd), "mount -t tmpfs none %s", in_dir("sub"));
+	ck_assert_msg(!system(cmd), "cannot mount a tmpfs below the share");
+	start(dir, true);
+	fuse_init();
+	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "made"), -EROFS);
+	ck_assert(!exists("made"));
+	ck_assert_int_eq(fuse(FUSE_LOOKUP, FUSE_ROOT_ID, "sub", 4, (void **)&e), 0);
+	ck_assert_int_eq(fuse_mkdir(e->nodeid, "x"), -EROFS);
+	ck_assert(!exists("sub/x"));
+	/* On the host, outside virtiofsd's namespace, it stays writable. */
+	ck_assert_int_eq(mkdir(in_dir("sub/y"), 0755), 0);
+	snprintf(cmd, sizeof(cmd), "umount %s", in_dir("sub"));
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* The host's / read-only, as kvmini exec shares it. */
+START_TEST(test_share_root_ro)
+{
+	struct fuse_entry_out *e;
+
+	if (!have_virtiofsd())
+		return;
+	start("/", true);
+	fuse_init();
+	ck_assert_int_eq(fuse(FUSE_LOOKUP, FUSE_ROOT_ID, "etc", 4, (void **)&e), 0);
+	ck_assert_uint_ne(e->nodeid, 0);
+	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "kvmini-must-not-exist"), -EROFS);
+	ck_assert_int_eq(access("/kvmini-must-not-exist", F_OK), -1);
+	/* /tmp is a mount of its own on most hosts: read-only too. */
+	ck_assert_int_eq(fuse(FUSE_LOOKUP, FUSE_ROOT_ID, "tmp", 4, (void **)&e), 0);
+	ck_assert_int_eq(fuse_mkdir(e->nodeid, "kvmini-must-not-exist"), -EROFS);
+	ck_assert_int_eq(access("/tmp/kvmini-must-not-exist", F_OK), -1);
+}
+END_TEST
+
+/* Runs virtiofsd_start() on s, with stderr captured: its return. */
+static int start_err(const struct share_config *s, char **err)
+{
+	struct unit_capture c;
+	struct virtiofsd *d;
+	int sock, r;
+
+	unit_capture_begin(&c, STDERR_FILENO);
+	r = virtiofsd_start(s, &d, &sock);
+	*err = unit_capture_end(&c);
+	if (!r) {
+		close(sock);
+		virtiofsd_stop(d);
+	}
+	return r;
+}
+
+START_TEST(test_errors)
+{
+	struct share_config s = share(dir, false);
+	char *err, script[96];
+	struct vfs_backend be = { 0 };
+	struct virtiofsd *d;
+	struct unit_capture c;
+	FILE *f;
+	int r;
+
+	setenv("KVMINI_VIRTIOFSD", "/nonexistent/virtiofsd", 1);
+	ck_assert_int_eq(start_err(&s, &err), -ENOENT);
+	ck_assert_uint_eq(unit_count_lines(err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "install qemu-system-common"));
+	free(err);
+
+	setenv("KVMINI_VIRTIOFSD", "/bin/true", 1);
+	s = share("/nonexistent/dir", false);
+	ck_assert_int_eq(start_err(&s, &err), -ENOENT);
+	ck_assert_uint_eq(unit_count_lines(err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "share 't': /nonexistent/dir: No such file"));
+	free(err);
+	s = share("/etc/passwd", false);
+	ck_assert_int_eq(start_err(&s, &err), -ENOTDIR);
+	ck_assert_ptr_nonnull(strstr(err, "not a directory"));
+	free(err);
+
+	/* A virtiofsd that dies at once: its last line explains. */
+	snprintf(script, sizeof(script), "%s/fake-virtiofsd", dir);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/bin/sh\necho starting >&2\necho 'bad option: really' >&2\nexit 1\n", f);
+	fclose(f);
+	chmod(script, 0755);
+	setenv("KVMINI_VIRTIOFSD", script, 1);
+	s = share(dir, false);
+	ck_assert_int_eq(virtiofsd_start(&s, &d, &be.sock), 0);
+	r = virtio_fs_new(&g.mem, "t", &be, NULL, 0, &fs);
+	ck_assert_int_eq(r, -ECONNRESET);
+	ck_assert_ptr_null(fs);
+	unit_capture_begin(&c, STDERR_FILENO);
+	virtiofsd_failed(d, be.sock, r);
+	err = unit_capture_end(&c);
+	ck_assert_uint_eq(unit_count_lines(err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "share 't': virtiofsd failed: bad option: really"));
+	free(err);
+}
+END_TEST
+
+/* Its children, from /proc: virtiofsd's PID. */
+static pid_t child_of(pid_t pid)
+{
+	char path[64];
+	FILE *f;
+	int child = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	for (int i = 0; i < 1000 && !child; i++) {
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%d", &child) != 1)
+			child = 0;
+		if (f)
+			fclose(f);
+		usleep(1000);
+	}
+	return child;
+}
+
+static bool alive(pid_t pid)
+{
+	char path[64], state = 'X';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 'X';
+	fclose(f);
+	return state != 'Z' && state != 'X';
+}
+
+/* kvmini killed outright takes virtiofsd with it. */
+START_TEST(test_dies_with_kvmini)
+{
+	struct share_config s = share(dir, false);
+	pid_t kvmini, vfsd;
+	int status;
+
+	if (!have_virtiofsd())
+		return;
+	kvmini = fork();
+	ck_assert_int_ge(kvmini, 0);
+	if (!kvmini) {
+		struct virtiofsd *d;
+		int sock;
+
+		if (virtiofsd_start(&s, &d, &sock))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	vfsd = child_of(kvmini);
+	ck_assert_int_gt(vfsd, 0);
+	ck_assert(alive(vfsd));
+	kill(kvmini, SIGKILL);
+	ck_assert_int_eq(waitpid(kvmini, &status, 0), kvmini);
+	for (int i = 0; i < 2000 && alive(vfsd); i++)
+		usleep(1000);
+	ck_assert_msg(!alive(vfsd), "virtiofsd %d outlived kvmini", vfsd);
+}
+END_TEST
+
+static Suite *virtiofsd_suite(void)
+{
+	Suite *suite = suite_create("virtiofsd");
+	TCase *tc = tcase_create("virtiofsd");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_share_rw);
+	tcase_add_test(tc, test_share_ro);
+	tcase_add_test(tc, test_share_root_ro);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_dies_with_kvmini);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
+
+UNIT_SUITE(virtiofsd_suite)

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Starting, watching and stopping virtiofsd (see virtiofsd.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "evloop.h"
+#include "log.h"
+#include "virtiofsd.h"
+
+#define VFSD_ERR_MAX	512	/* virtiofsd's last words we keep */
+
+struct virtiofsd {
+	pid_t pid;
+	int pidfd;
+	struct ev_handler err;		/* read end of its stderr */
+	struct evloop *loop;		/* err is on it, once watched */
+	char tag[CONFIG_TAG_MAX + 1];
+	char buf[VFSD_ERR_MAX];		/* its stderr, the latest bytes */
+	size_t len;
+};
+
+/* What the child needs, all prepared before fork(). */
+struct vfsd_exec {
+	const char *bin;
+	char *argv[12];
+	const char *path;
+	bool ro;
+	int listen_fd;
+	int err_fd;			/* write end of the stderr pipe */
+	int null_fd;
+	pid_t parent;
+};
+
+static const char *vfsd_binary(void)
+{
+	const char *bin = getenv("KVMINI_VIRTIOFSD");
+
+	return bin && *bin ? bin : VIRTIOFSD_DEFAULT;
+}
+
+/* ---- the child, between fork() and exec(): async-signal-safe only ---- */
+
+static void child_say(const char *what, int err)
+{
+	const char *s = strerrordesc_np(err);
+	ssize_t r;
+
+	r = write(STDERR_FILENO, what, strlen(what));
+	r = write(STDERR_FILENO, ": ", 2);
+	r = write(STDERR_FILENO, s ? s : "error", strlen(s ? s : "error"));
+	r = write(STDERR_FILENO, "\n", 1);
+	(void)r;
+}
+
+/*
+ * The share, and every mount below it, read-only in a mount namespace of
+ * virtiofsd's own; the mounts virtiofsd then makes of it keep the flag.
+ * A directory gets a bind mount of its own first, so that only it turns
+ * read-only. Not /: a mount stacked on the root would not be what "/"
+ * means to this process (lookups start below it), so there the mounts
+ * themselves, this namespace's copies, become read-only.
+ */
+static int child_read_only(const char *path)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		child_say("cannot make a mount namespace for a read-only share (shares need root)",
+			  errno);
+		return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    (strcmp(path, "/") && mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)) {
+		child_say("cannot bind-mount the read-only share", errno);
+		return -1;
+	}
+	if (mount_setattr(AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		child_say("cannot make the share read-only (mount_setattr needs Linux 5.12)",
+			  errno);
+		return -1;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) child_run(const struct vfsd_exec *x)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	/* Dies with kvmini, even when kvmini is killed outright. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != x->parent)
+		_exit(126);
+	/* Out of the terminal's process group: Ctrl-C is kvmini's. */
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigaction(SIGPIPE, &dfl, NULL);
+	if (dup2(x->null_fd, STDIN_FILENO) < 0 || dup2(x->null_fd, STDOUT_FILENO) < 0 ||
+	    dup2(x->err_fd, STDERR_FILENO) < 0 || fcntl(x->listen_fd, F_SETFD, 0) < 0)
+		_exit(126);
+	/* Nothing else: not even what kvmini inherited without CLOEXEC. */
+	close_range(STDERR_FILENO + 1, x->listen_fd - 1, 0);
+	close_range(x->listen_fd + 1, ~0U, 0);
+	if (x->ro && child_read_only(x->path))
+		_exit(126);
+	execv(x->bin, x->argv);
+	child_say("cannot run virtiofsd", errno);
+	_exit(127);
+}
+
+/* ---- the parent ---- */
+
+/*
+ * A listening socket in a fresh 0700 directory, kvmini's connection
+ * queued on it, then the name removed: virtiofsd accepts exactly that
+ * connection. *listen_fd and *sock, or -errno.
+ */
+static int vfsd_socket(int *listen_fd, int *sock)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path) - 8];
+	int err = 0, l, c;
+
+	if (!tmp || !*tmp || strlen(tmp) + 20 > sizeof(dir))
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/kvmini-fs.XXXXXX", tmp);
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(l, 1) < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = -errno;
+	unlink(sa.sun_path);
+	rmdir(dir);
+	if (!err && l <= STDERR_FILENO) {
+		/* The child puts its standard streams on 0-2. */
+		int moved = fcntl(l, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+
+		err = moved < 0 ? -errno : 0;
+		close(l);
+		l = moved;
+	}
+	if (err) {
+		if (l >= 0)
+			close(l);
+		if (c >= 0)
+			close(c);
+		return err;
+	}
+	*listen_fd = l;
+	*sock = c;
+	return 0;
+}
+
+/* The directory, absolute, or one error line. *out is malloc'd. */
+static int vfsd_path(const struct share_config *s, char **out)
+{
+	char *given = strndup(s->path, s->path_len);
+	struct stat st;
+	int err = 0;
+
+	if (!given)
+		return -ENOMEM;
+	*out = realpath(given, NULL);
+	if (!*out || stat(*out, &st) < 0) {
+		err = -errno;
+		pr_err("share '%s': %s: %s", s->tag, given, strerror(-err));
+	} else if (!S_ISDIR(st.st_mode)) {
+		err = -ENOTDIR;
+		pr_err("share '%s': %s is not a directory", s->tag, given);
+	}
+	free(given);
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+static int vfsd_binary_ok(void)
+{
+	const char *bin = vfsd_binary();
+
+	if (!access(bin, X_OK))
+		return 0;
+	if (errno == ENOENT)
+		pr_err("virtio-fs needs virtiofsd, not found at %s: install qemu-system-common (or set KVMINI_VIRTIOFSD)",
+		       bin);
+	else
+		pr_err("cannot run virtiofsd %s: %s", bin, strerror(errno));
+	return -ENOENT;
+}
+
+static int vfsd_fork(struct virtiofsd *d, struct vfsd_exec *x)
+{
+	pid_t pid;
+
+	x->parent = getpid();
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		child_run(x);
+	d->pid = pid;
+	d->pidfd = pidfd_open(pid, 0);
+	if (d->pidfd < 0) {
+		int err = -errno;
+
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	return 0;
+}
+
+static int vfsd_spawn(struct virtiofsd *d, const struct share_config *s,
+		      const char *path, int listen_fd)
+{
+	char fd_arg[32], source[PATH_MAX + 16];
+	struct vfsd_exec x = {
+		.bin = vfsd_binary(), .path = path, .ro = s->ro, .listen_fd = listen_fd,
+	};
+	int pipe_fds[2], err;
+	unsigned int n = 0;
+
+	snprintf(fd_arg, sizeof(fd_arg), "--fd=%d", listen_fd);
+	snprintf(source, sizeof(source), "source=%s", path);
+	x.argv[n++] = (char *)x.bin;
+	x.argv[n++] = fd_arg;
+	x.argv[n++] = "-o";
+	x.argv[n++] = source;
+	/* pivot_root into the share, in mount, PID and network namespaces
+	 * of its own; but pivot_root cannot leave /, so the host's root
+	 * gets chroot, which is no confinement at all there. */
+	x.argv[n++] = "-o";
+	x.argv[n++] = strcmp(path, "/") ? "sandbox=namespace" : "sandbox=chroot";
+	x.argv[n++] = "-o";
+	x.argv[n++] = "cache=auto";
+	x.argv[n++] = "-o";
+	x.argv[n++] = "log_level=err";
+	x.argv[n] = NULL;
+
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		return -errno;
+	x.err_fd = pipe_fds[1];
+	x.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	err = x.null_fd < 0 ? -errno : vfsd_fork(d, &x);
+	if (x.null_fd >= 0)
+		close(x.null_fd);
+	close(pipe_fds[1]);
+	if (err) {
+		close(pipe_fds[0]);
+		return err;
+	}
+	fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+	d->err.fd = pipe_fds[0];
+	return 0;
+}
+
+int virtiofsd_start(const struct share_config *s, struct virtiofsd **out, int *sock)
+{
+	struct virtiofsd *d;
+	char *path = NULL;
+	int err, listen_fd = -1;
+
+	err = vfsd_binary_ok() ?: vfsd_path(s, &path);
+	if (err)
+		return err;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		free(path);
+		pr_err("share '%s': out of memory", s->tag);
+		return -ENOMEM;
+	}
+	d->pidfd = d->err.fd = -1;
+	snprintf(d->tag, sizeof(d->tag), "%s", s->tag);
+	err = vfsd_socket(&listen_fd, sock);
+	if (!err) {
+		err = vfsd_spawn(d, s, path, listen_fd);
+		close(listen_fd);
+		if (err)
+			close(*sock);
+	}
+	free(path);
+	if (err) {
+		pr_err("share '%s': cannot start virtiofsd: %s", s->tag, strerror(-err));
+		free(d);
+		return err;
+	}
+	pr_info("share '%s': virtiofsd %d serves %.*s%s", s->tag, d->pid,
+		(int)s->path_len, s->path, s->ro ? " (read-only)" : "");
+	*out = d;
+	return 0;
+}
+
+/* Keeps the latest bytes of its stderr; 0 at EOF, else -EAGAIN. */
+static int vfsd_read_err(struct virtiofsd *d)
+{
+	char chunk[VFSD_ERR_MAX / 2];	/* smaller than buf */
+
+	for (;;) {
+		ssize_t n = read(d->err.fd, chunk, sizeof(chunk));
+
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -EAGAIN;
+		if (d->len + n > sizeof(d->buf)) {
+			size_t drop = d->len + n - sizeof(d->buf);
+
+			memmove(d->buf, d->buf + drop, d->len - drop);
+			d->len -= drop;
+		}
+		memcpy(d->buf + d->len, chunk, n);
+		d->len += n;
+	}
+}
+
+/* The last non-empty line it wrote, into line. */
+static void vfsd_last_line(struct virtiofsd *d, char *line, size_t size)
+{
+	size_t end = d->len, start;
+
+	while (end && (d->buf[end - 1] == '\n' || d->buf[end - 1] == '\r'))
+		end--;
+	start = end;
+	while (start && d->buf[start - 1] != '\n')
+		start--;
+	snprintf(line, size, "%.*s", (int)(end - start), d->buf + start);
+}
+
+/* Gives it VIRTIOFSD_STOP_MS to exit, then kills it. */
+static void vfsd_end(struct virtiofsd *d)
+{
+	struct pollfd pfd = { .fd = d->pidfd, .events = POLLIN };
+
+	if (poll(&pfd, 1, VIRTIOFSD_STOP_MS) <= 0)
+		pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
+}
+
+void virtiofsd_stop(void *arg)
+{
+	struct virtiofsd *d = arg;
+	siginfo_t si;
+
+	/* Its connection is closed: it exits on its own, or is made to. */
+	if (d->loop)
+		evloop_del(d->loop, &d->err);
+	vfsd_end(d);
+	while (waitid(P_PIDFD, d->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	close(d->pidfd);
+	close(d->err.fd);
+	free(d);
+}
+
+void virtiofsd_failed(struct virtiofsd *d, int sock, int err)
+{
+	char line[VFSD_ERR_MAX], tag[CONFIG_TAG_MAX + 1];
+
+	close(sock);
+	memcpy(tag, d->tag, sizeof(tag));
+	/* Its stderr is complete once it has exited. */
+	vfsd_end(d);
+	vfsd_read_err(d);
+	vfsd_last_line(d, line, sizeof(line));
+	virtiofsd_stop(d);
+	if (line[0])
+		pr_err("share '%s': virtiofsd failed: %s", tag, line);
+	else if (err == -ETIMEDOUT)
+		pr_err("share '%s': virtiofsd does not answer", tag);
+	else
+		pr_err("share '%s': virtiofsd failed the vhost-user set-up: %s", tag,
+		       strerror(-err));
+}
+
+/* Its stderr while it runs: kept, so that the pipe never fills; at EOF
+ * (it exited) the reason is worth a warning. */
+static void vfsd_on_err(struct ev_handler *h, uint32_t events)
+{
+	struct virtiofsd *d = (struct virtiofsd *)((char *)h - offsetof(struct virtiofsd, err));
+	char line[VFSD_ERR_MAX];
+
+	(void)events;
+	if (vfsd_read_err(d))
+		return;
+	evloop_del(d->loop, h);
+	d->loop = NULL;
+	vfsd_last_line(d, line, sizeof(line));
+	pr_warn("share '%s': virtiofsd exited%s%s", d->tag, line[0] ? ": " : "", line);
+}
+
+int virtiofsd_watch(struct virtiofsd *d, struct evloop *loop)
+{
+	int err;
+
+	d->err.fn = vfsd_on_err;
+	err = evloop_add(loop, &d->err, EPOLLIN);
+	if (!err)
+		d->loop = loop;
+	return err;
+}
