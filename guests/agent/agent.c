@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmini exec's guest agent: PID 1 of the job's VM (docs/exec.md).
+ *
+ * It reads the job spec kvmini put in /job, loads the modules a stock
+ * kernel's initramfs lists, builds the job's root (this host's / from
+ * virtio-fs "root", read-only, under a tmpfs overlay) with the shares on
+ * it, runs the command with its stdout and stderr on pipes, copies those
+ * to the virtio-console ports named "stdout" and "stderr" (kvmini writes
+ * them to its own fd 1 and 2), and writes the exit status to the port
+ * "status"; kvmini ends the VM once it has written out the streams.
+ * Before those ports are open, kvmini's exit device ends the VM.
+ *
+ * Its own trouble goes to the job's stderr, prefixed "kvmini exec:", and
+ * ends the VM with 125 (what kvmini returns when it fails); a command
+ * that cannot be found is 127 and one that cannot run 126, as in a shell.
+ * Static, no libraries: it runs before there is a root file system.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <sys/io.h>
+#endif
+
+#define AGENT_FAIL		125	/* set-up failed: kvmini's own code */
+#define JOB_SHARES_MAX		16
+
+/* docs/exit-device.md: where a device tree does not say otherwise. */
+#if defined(__aarch64__)
+#define EXITDEV_DEFAULT		0x0a000000UL
+#else
+#define EXITDEV_DEFAULT		0xd0000000UL
+#define EXITDEV_PORT		0x5f0
+#endif
+#define EXITDEV_MAGIC		0x584d564bU	/* "KVMX" */
+
+/* Slirp's defaults, which kvmini's user network keeps (docs/exec.md). */
+#define NET_GUEST_ADDR		"10.0.2.15"
+#define NET_GATEWAY		"10.0.2.2"
+#define NET_DNS			"10.0.2.3"
+#define NET_PREFIX_MASK		"255.255.255.0"
+
+#define NEWROOT			"/mnt/root"
+
+struct share {
+	const char *tag;
+	const char *dir;
+	bool ro;
+};
+
+struct job {
+	const char *root;	/* a virtio-fs tag, or "initrd" */
+	const char *workdir;
+	bool net_user;
+	bool verbose;
+	struct share shares[JOB_SHARES_MAX];
+	int nr_shares;
+	char **env;		/* "K=V", NULL-terminated */
+	int nr_env;
+	char **argv;		/* NULL-terminated */
+	int argc;
+};
+
+/* The job's ports; -1 until open (messages go to the console). */
+static int out_fd = -1, err_fd = -1, status_fd = -1;
+/* The exit device's register, mapped first thing: /dev moves later. */
+static volatile uint32_t *exit_reg;
+static bool verbose;
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+static void msg(int fd, const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "kvmini exec: ");
+
+	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	write_all(fd, buf, n);
+}
+
+/* --verbose: on the console (the UART, which kvmini then shows). */
+static void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	msg(STDERR_FILENO, fmt, ap);
+	va_end(ap);
+}
+
+static void vm_exit(int status) __attribute__((noreturn));
+
+/* The job cannot run: say why on its stderr, end with AGENT_FAIL. */
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg(err_fd >= 0 ? err_fd : STDERR_FILENO, fmt, ap);
+	va_end(ap);
+	vm_exit(AGENT_FAIL);
+}
+
+/* ---- the exit device ---------------------------------------------------- */
+
+/* A device tree (arm64) names it: exit@ADDR. */
+static unsigned long exitdev_addr(void)
+{
+	DIR *d = opendir("/sys/firmware/devicetree/base");
+	unsigned long addr = EXITDEV_DEFAULT;
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (!strncmp(e->d_name, "exit@", 5))
+			addr = strtoul(e->d_name + 5, NULL, 16);
+	}
+	if (d)
+		closedir(d);
+	return addr;
+}
+
+/* Maps the register, if it is kvmini's ("KVMX"). */
+static void exitdev_map(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long addr = exitdev_addr();
+	volatile uint32_t *reg;
+	void *map;
+	int fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	map = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   addr & ~(page - 1));
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	reg = (volatile uint32_t *)((char *)map + (addr & (page - 1)));
+	if (*reg == EXITDEV_MAGIC)
+		exit_reg = reg;
+}
+
+static void vm_exit(int status)
+{
+	char buf[8];
+
+	sync();
+	info("exit %d", status);
+	if (status_fd >= 0) {
+		/* kvmini ends the VM when the streams are out. */
+		write_all(status_fd, buf, snprintf(buf, sizeof(buf), "%d\n", status));
+		for (;;)
+			pause();
+	}
+	if (exit_reg)
+		*exit_reg = status;	/* the VM ends here */
+#if defined(__x86_64__)
+	/* No /dev/mem (a kernel without it): the device's port. */
+	if (!ioperm(EXITDEV_PORT, 1, 1))
+		outb(status, EXITDEV_PORT);
+#endif
+	/* Still here: a VMM without the exit device. */
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+/* ---- the job spec --------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die("cannot read %s: %s", path, strerror(errno));
+	buf = malloc(st.st_size + 1);
+	if (!buf)
+		die("%s: out of memory", path);
+	n = read(fd, buf, st.st_size);
+	if (n != st.st_size)
+		die("cannot read %s", path);
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void job_share(struct job *j, char *v)
+{
+	struct share *s = &j->shares[j->nr_shares];
+	char *mode, *dir;
+
+	mode = strchr(v, ' ');
+	dir = mode ? strchr(mode + 1, ' ') : NULL;
+	if (!dir || j->nr_shares == JOB_SHARES_MAX)
+		die("bad share in /job: '%s'", v);
+	*mode++ = '\0';
+	*dir++ = '\0';
+	s->tag = v;
+	s->ro = !strcmp(mode, "ro");
+	s->dir = dir;
+	j->nr_shares++;
+}
+
+static void job_pair(struct job *j, const char *k, char *v)
+{
+	if (!strcmp(k, "arg"))
+		j->argv[j->argc++] = v;
+	else if (!strcmp(k, "env"))
+		j->env[j->nr_env++] = v;
+	else if (!strcmp(k, "root"))
+		j->root = v;
+	else if (!strcmp(k, "workdir"))
+		j->workdir = v;
+	else if (!strcmp(k, "share"))
+		job_share(j, v);
+	else if (!strcmp(k, "net"))
+		j->net_user = !strcmp(v, "user");
+	else if (!strcmp(k, "verbose"))
+		j->verbose = !strcmp(v, "1");
+	else
+		die("unknown key '%s' in /job (kvmini and its agent differ?)", k);
+}
+
+/* Pairs of NUL-terminated strings; the first is the magic and version. */
+static void job_read(struct job *j)
+{
+	size_t len, nr = 0;
+	char *buf = read_file("/job", &len);
+	char *p = buf, *end = buf + len;
+
+	if (!len || buf[len - 1])
+		die("/job is truncated");
+	for (size_t i = 0; i < len; i++)
+		nr += !buf[i];
+	j->argv = calloc(nr + 1, sizeof(char *));
+	j->env = calloc(nr + 1, sizeof(char *));
+	if (!j->argv || !j->env)
+		die("/job: out of memory");
+	if (strcmp(p, "kvmini-job") || p + strlen(p) + 1 >= end ||
+	    strcmp(p + strlen(p) + 1, "1"))
+		die("/job is not a version 1 job spec");
+	p += strlen(p) + 1;
+	p += strlen(p) + 1;
+	while (p < end) {
+		char *k = p, *v = p + strlen(p) + 1;
+
+		if (v >= end)
+			die("/job: key '%s' has no value", k);
+		p = v + strlen(v) + 1;	/* before job_pair() cuts v up */
+		job_pair(j, k, v);
+	}
+	if (!j->argc)
+		die("/job has no command");
+}
+
+/* ---- the guest's file systems --------------------------------------------- */
+
+/* mkdir -p, within whatever root is current. */
+static int mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		char c = *p;
+
+		if (c != '/' && c)
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
+static void do_mount(const char *src, const char *dst, const char *type,
+		     unsigned long flags, const char *data)
+{
+	int err = mkdirs(dst);
+
+	if (err || mount(src, dst, type, flags, data) < 0)
+		die("cannot mount %s (%s) on %s: %s", src, type, dst,
+		    strerror(err ? -err : errno));
+}
+
+/* A stock kernel's initramfs lists its modules, in load order. */
+static void load_modules(void)
+{
+	char line[256], path[300];
+	FILE *f = fopen("/lib/modules/load", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		int fd;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!*line)
+			continue;
+		snprintf(path, sizeof(path), "/lib/modules/%s", line);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+			info("module %s: %s", line, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(f);
+}
+
+/* The host's / from virtio-fs, read-only, and a tmpfs over it. */
+static void root_overlay(const char *tag)
+{
+	do_mount(tag, "/mnt/lower", "virtiofs", MS_RDONLY, NULL);
+	do_mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755");
+	if (mkdirs("/mnt/rw/upper") || mkdirs("/mnt/rw/work"))
+		die("cannot make the overlay's directories: %s", strerror(errno));
+	do_mount("overlay", NEWROOT, "overlay", 0,
+		 "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
+}
+
+/* What a job expects besides the root: the kernel's views, scratch. */
+static void mount_system(const char *root)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "%s/proc", root);
+	do_mount("proc", p, "proc", 0, NULL);
+	if (*root) {
+		/* The initramfs's /sys is mounted already (main). */
+		snprintf(p, sizeof(p), "%s/sys", root);
+		do_mount("sysfs", p, "sysfs", 0, NULL);
+		snprintf(p, sizeof(p), "%s/dev", root);
+		if (mkdirs(p) || mount("/dev", p, NULL, MS_MOVE, NULL) < 0)
+			die("cannot move /dev into the job's root: %s", strerror(errno));
+	}
+	snprintf(p, sizeof(p), "%s/dev/pts", root);
+	do_mount("devpts", p, "devpts", 0, "ptmxmode=0666,mode=0620");
+	snprintf(p, sizeof(p), "%s/dev/shm", root);
+	do_mount("tmpfs", p, "tmpfs", 0, "mode=1777");
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	do_mount("tmpfs", p, "tmpfs", 0, "mode=1777");
+	snprintf(p, sizeof(p), "%s/run", root);
+	do_mount("tmpfs", p, "tmpfs", 0, "mode=0755");
+}
+
+static void mount_shares(const struct job *j, const char *root)
+{
+	char p[4200];
+
+	for (int i = 0; i < j->nr_shares; i++) {
+		const struct share *s = &j->shares[i];
+
+		snprintf(p, sizeof(p), "%s%s", root, s->dir);
+		do_mount(s->tag, p, "virtiofs", s->ro ? MS_RDONLY : 0, NULL);
+	}
+}
+
+/* switch_root: the new root over the initramfs, which stays behind it. */
+static void enter_root(void)
+{
+	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0)
+		die("cannot enter the job's root: %s", strerror(errno));
+}
+
+static void setup_root(const struct job *j)
+{
+	bool host = strcmp(j->root, "initrd");
+	const char *root = host ? NEWROOT : "";
+
+	if (host)
+		root_overlay(j->root);
+	mount_system(root);
+	mount_shares(j, root);
+	if (host)
+		enter_root();
+}
+
+/* ---- network ---------------------------------------------------------------- */
+
+static void if_up(int s, const char *name, const char *addr, const char *mask)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (addr) {
+		sin->sin_family = AF_INET;
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+			die("%s: cannot set address %s: %s", name, addr, strerror(errno));
+		inet_pton(AF_INET, mask, &sin->sin_addr);
+		if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+			die("%s: cannot set netmask: %s", name, strerror(errno));
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		die("no network interface %s: %s", name, strerror(errno));
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		die("cannot bring %s up: %s", name, strerror(errno));
+}
+
+static void default_route(int s, const char *gw)
+{
+	struct rtentry rt = { 0 };
+	struct sockaddr_in *a;
+
+	a = (struct sockaddr_in *)&rt.rt_dst;
+	a->sin_family = AF_INET;
+	a = (struct sockaddr_in *)&rt.rt_genmask;
+	a->sin_family = AF_INET;
+	a = (struct sockaddr_in *)&rt.rt_gateway;
+	a->sin_family = AF_INET;
+	inet_pton(AF_INET, gw, &a->sin_addr);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	if (ioctl(s, SIOCADDRT, &rt) < 0)
+		die("cannot add a default route via %s: %s", gw, strerror(errno));
+}
+
+/* In the job's root, after the switch: its /etc is the overlay's. */
+static void write_resolv_conf(void)
+{
+	static const char conf[] = "nameserver " NET_DNS "\n";
+	int fd;
+
+	unlink("/etc/resolv.conf");	/* often a link into /run */
+	fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("cannot write /etc/resolv.conf: %s", strerror(errno));
+	write_all(fd, conf, sizeof(conf) - 1);
+	close(fd);
+}
+
+/* lo always (jobs expect localhost); eth0 as slirp has it with --net user. */
+static void setup_net(const struct job *j)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0) {
+		if (j->net_user)
+			die("no IPv4 in the guest kernel: %s", strerror(errno));
+		return;
+	}
+	if_up(s, "lo", NULL, NULL);
+	if (j->net_user) {
+		if_up(s, "eth0", NET_GUEST_ADDR, NET_PREFIX_MASK);
+		default_route(s, NET_GATEWAY);
+		write_resolv_conf();
+	}
+	close(s);
+}
+
+/* ---- the job's streams ------------------------------------------------------ */
+
+/* The port called name: /dev/vportNpM, named in sysfs. */
+static int find_port(const char *name)
+{
+	DIR *d = opendir("/sys/class/virtio-ports");
+	char path[300], got[32];
+	struct dirent *e;
+	int fd = -1;
+
+	while (d && fd < 0 && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(got, sizeof(got), f) && !strcmp(strtok(got, "\n") ?: "", name)) {
+			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+/* A module's ports, and their names, may still be on their way. */
+static int open_port(const char *name)
+{
+	int fd = -1;
+
+	for (int i = 0; i < 500 && fd < 0; i++) {
+		fd = find_port(name);
+		if (fd < 0)
+			usleep(10000);
+	}
+	if (fd < 0)
+		die("no virtio-console port '%s' for the job (a kernel without virtio_console?)",
+		    name);
+	return fd;
+}
+
+/* ---- the command ------------------------------------------------------------- */
+
+static void set_env(const struct job *j)
+{
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	for (int i = 0; i < j->nr_env; i++)
+		putenv(j->env[i]);
+}
+
+static void __attribute__((noreturn)) child(const struct job *j, int out, int err)
+{
+	sigset_t none;
+	int null = open("/dev/null", O_RDWR);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (null >= 0)
+		dup2(null, STDIN_FILENO);
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	execvp(j->argv[0], j->argv);
+	dprintf(STDERR_FILENO, "kvmini exec: %s: %s\n", j->argv[0],
+		errno == ENOENT ? "command not found" : strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* One read's worth from a pipe to its channel; false at end of file. */
+static bool pump(int from, int to)
+{
+	static char buf[65536];
+	ssize_t n;
+
+	do
+		n = read(from, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return false;
+	write_all(to, buf, n);
+	return true;
+}
+
+/* Reaps every child (PID 1 inherits orphans); true once the job's ended. */
+static bool reap(pid_t job, int *status)
+{
+	bool done = false;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != job)
+			continue;
+		*status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+		done = true;
+	}
+	return done;
+}
+
+/*
+ * Copies output until the command has ended and its pipes are empty.
+ * Whatever it wrote before it ended is in the pipes by then; a
+ * background process that keeps them open does not hold the VM up.
+ */
+static int run(const struct job *j)
+{
+	int po[2], pe[2], sfd, status = 0;
+	bool ended = false;
+	struct pollfd p[3];
+	sigset_t chld;
+	pid_t pid;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		die("cannot set up the job's pipes: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("cannot start the job: %s", strerror(errno));
+	if (!pid)
+		child(j, po[1], pe[1]);
+	close(po[1]);
+	close(pe[1]);
+	p[0] = (struct pollfd){ .fd = po[0], .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
+	p[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		int n = poll(p, 3, ended ? 0 : -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* ended, and the pipes are empty */
+		for (int i = 0; i < 2; i++) {
+			if (p[i].revents && !pump(p[i].fd, i ? err_fd : out_fd))
+				p[i].fd = -1;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			ended |= reap(pid, &status);
+		}
+	}
+	while (!ended) {
+		int st;
+
+		if (waitpid(pid, &st, 0) == pid) {
+			status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+			ended = true;
+		}
+	}
+	return status;
+}
+
+int main(void)
+{
+	struct job j = { .root = "initrd", .workdir = "/" };
+
+	if (getpid() != 1) {
+		fprintf(stderr, "kvmini exec's agent runs as a guest's /init only\n");
+		return 2;
+	}
+	/* The initramfs's own; the job's root gets fresh ones. */
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mkdirs("/sys");
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	exitdev_map();
+	job_read(&j);
+	verbose = j.verbose;
+	load_modules();
+	/* stderr first: die() uses it. */
+	err_fd = open_port("stderr");
+	out_fd = open_port("stdout");
+	status_fd = open_port("status");
+	info("job read, ports open");
+	sethostname("kvmini", 6);
+	setup_root(&j);
+	setup_net(&j);
+	set_env(&j);
+	if (chdir(j.workdir) < 0)
+		die("working directory %s: %s", j.workdir, strerror(errno));
+	info("running %s", j.argv[0]);
+	vm_exit(run(&j));
+}

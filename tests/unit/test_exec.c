@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmini exec: its options (defaults, every option, one error line for
+ * each bad input) and the job spec they become, byte for byte.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "util.h"
+#include "vmm/exec.h"
+
+#define MAX_ARGS	32
+
+struct exec_run {
+	int ret;
+	char *out;
+	char *err;
+	struct exec_config ec;
+	char *argv[MAX_ARGS + 1];	/* ec.argv points in here */
+};
+
+static char dir[] = "/tmp/kvmini-exec.XXXXXX";
+static char file[64];
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/f", dir);
+	ck_assert_int_eq(close(creat(file, 0644)), 0);
+}
+
+static void teardown(void)
+{
+	unlink(file);
+	rmdir(dir);
+	strcpy(dir, "/tmp/kvmini-exec.XXXXXX");
+}
+
+/* "kvmini exec args..." (NULL-terminated), both streams captured. */
+static void run(struct exec_run *r, const char *const *args)
+{
+	char **argv = r->argv;
+	struct unit_capture out, err;
+	int argc = 1;
+
+	argv[0] = "exec";
+	for (; args[argc - 1]; argc++) {
+		ck_assert_int_lt(argc, MAX_ARGS);
+		argv[argc] = (char *)args[argc - 1];
+	}
+	argv[argc] = NULL;
+	unit_capture_begin(&out, STDOUT_FILENO);
+	unit_capture_begin(&err, STDERR_FILENO);
+	r->ret = exec_parse(argc, argv, &r->ec);
+	r->err = unit_capture_end(&err);
+	r->out = unit_capture_end(&out);
+}
+
+static void done(struct exec_run *r)
+{
+	exec_config_free(&r->ec);
+	free(r->out);
+	free(r->err);
+}
+
+#define RUN(r, ...) run(r, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect_ok(struct exec_run *r)
+{
+	ck_assert_msg(r->ret == 0, "exec_parse: %d, stderr: %s", r->ret, r->err);
+	ck_assert_str_eq(r->err, "");
+	ck_assert_str_eq(r->out, "");
+}
+
+/* One error line naming the culprit; ec freed. */
+#define EXPECT_ERROR(culprit, ...)					\
+	do {								\
+		struct exec_run __r;					\
+		RUN(&__r, __VA_ARGS__);					\
+		ck_assert_int_lt(__r.ret, 0);				\
+		ck_assert_str_eq(__r.out, "");				\
+		ck_assert_msg(unit_count_lines(__r.err) == 1 &&	\
+			      !strncmp(__r.err, "kvmini: error: ", 15),	\
+			      "not one error line: \"%s\"", __r.err);	\
+		ck_assert_msg(strstr(__r.err, culprit),			\
+			      "\"%s\" does not name '%s'", __r.err, culprit); \
+		done(&__r);						\
+	} while (0)
+
+START_TEST(test_exec_defaults)
+{
+	struct exec_run r;
+
+	RUN(&r, "--", "true");
+	expect_ok(&r);
+	ck_assert_int_eq(r.ec.argc, 1);
+	ck_assert_str_eq(r.ec.argv[0], "true");
+	ck_assert_ptr_null(r.ec.argv[1]);
+	ck_assert_str_eq(r.ec.workdir, "/");
+	ck_assert_int_eq(r.ec.root, EXEC_ROOT_HOST);
+	ck_assert_uint_eq(r.ec.vm.mem, 512ULL << 20);
+	ck_assert_uint_eq(r.ec.vm.cpus, 1);
+	ck_assert_int_eq(r.ec.vm.console, CONSOLE_NONE);
+	ck_assert_uint_eq(r.ec.vm.timeout, 0);
+	ck_assert(!r.ec.net_user);
+	ck_assert_ptr_null(r.ec.kernel);
+	ck_assert_uint_eq(r.ec.nr_shares + r.ec.nr_env, 0);
+	done(&r);
+
+	/* Without "--", the first word that is no option is the command;
+	 * what follows is its own. */
+	RUN(&r, "--cpus", "2", "ls", "-l", "--cpus", "3");
+	expect_ok(&r);
+	ck_assert_uint_eq(r.ec.vm.cpus, 2);
+	ck_assert_int_eq(r.ec.argc, 4);
+	ck_assert_str_eq(r.ec.argv[3], "3");
+	done(&r);
+}
+END_TEST
+
+START_TEST(test_exec_options)
+{
+	char share1[128], share2[128];
+	struct exec_run r;
+
+	snprintf(share1, sizeof(share1), "%s:/src,ro", dir);
+	snprintf(share2, sizeof(share2), "%s/", dir);
+	setenv("KVMINI_TEST_ENV", "from host", 1);
+	RUN(&r, "--share", share1, "--share", share2, "--env", "A=1=2",
+	    "--env", "KVMINI_TEST_ENV", "--net", "user", "--mem", "1G",
+	    "--cpus", "4", "--timeout", "30", "--kernel", "k", "--initrd", "i",
+	    "--root", "initrd", "--verbose", "--", "make", "-j4");
+	expect_ok(&r);
+	ck_assert_uint_eq(r.ec.nr_shares, 2);
+	ck_assert_str_eq(r.ec.shares[0].host, dir);
+	ck_assert_str_eq(r.ec.shares[0].guest, "/src");
+	ck_assert(r.ec.shares[0].ro);
+	/* GUESTDIR defaults to the resolved host path. */
+	ck_assert_str_eq(r.ec.shares[1].host, dir);
+	ck_assert_str_eq(r.ec.shares[1].guest, dir);
+	ck_assert(!r.ec.shares[1].ro);
+	ck_assert_str_eq(r.ec.workdir, "/src");
+	ck_assert_uint_eq(r.ec.nr_env, 2);
+	ck_assert_str_eq(r.ec.env[0], "A=1=2");
+	ck_assert_str_eq(r.ec.env[1], "KVMINI_TEST_ENV=from host");
+	ck_assert(r.ec.net_user);
+	ck_assert_uint_eq(r.ec.vm.mem, 1ULL << 30);
+	ck_assert_uint_eq(r.ec.vm.cpus, 4);
+	ck_assert_uint_eq(r.ec.vm.timeout, 30);
+	ck_assert_str_eq(r.ec.kernel, "k");
+	ck_assert_str_eq(r.ec.initrd, "i");
+	ck_assert_int_eq(r.ec.root, EXEC_ROOT_INITRD);
+	ck_assert(r.ec.vm.verbose);
+	ck_assert_int_eq(r.ec.argc, 2);
+	done(&r);
+
+	RUN(&r, "--share", share1, "--workdir", "/elsewhere", "pwd");
+	expect_ok(&r);
+	ck_assert_str_eq(r.ec.workdir, "/elsewhere");
+	done(&r);
+}
+END_TEST
+
+START_TEST(test_exec_errors)
+{
+	char s[160];
+
+	EXPECT_ERROR("no command given", "--cpus", "1");
+	EXPECT_ERROR("no command given", "--");
+	EXPECT_ERROR("--share '/nonexistent-kvmini': /nonexistent-kvmini: No such file",
+		     "--share", "/nonexistent-kvmini", "true");
+	EXPECT_ERROR("is not a directory", "--share", file, "true");
+	snprintf(s, sizeof(s), "%s:relative", dir);
+	EXPECT_ERROR("GUESTDIR must be an absolute path", "--share", s, "true");
+	snprintf(s, sizeof(s), "%s:/", dir);
+	EXPECT_ERROR("GUESTDIR", "--share", s, "true");
+	snprintf(s, sizeof(s), "%s:/a/../etc", dir);
+	EXPECT_ERROR("GUESTDIR", "--share", s, "true");
+	snprintf(s, sizeof(s), "%s:/a/./b", dir);
+	EXPECT_ERROR("GUESTDIR", "--share", s, "true");
+	snprintf(s, sizeof(s), "%s,rox", dir);
+	EXPECT_ERROR("unknown flag 'rox'", "--share", s, "true");
+	EXPECT_ERROR("no host directory", "--share", ":/x", "true");
+	EXPECT_ERROR("at most 7 shares", "--share", dir, "--share", dir, "--share", dir,
+		     "--share", dir, "--share", dir, "--share", dir, "--share", dir,
+		     "--share", dir, "true");
+	EXPECT_ERROR("--env '=x'", "--env", "=x", "true");
+	EXPECT_ERROR("--env ''", "--env", "", "true");
+	unsetenv("KVMINI_UNSET_VAR");
+	EXPECT_ERROR("--env 'KVMINI_UNSET_VAR': not set", "--env", "KVMINI_UNSET_VAR", "true");
+	EXPECT_ERROR("--net 'tap'", "--net", "tap", "true");
+	EXPECT_ERROR("--root 'disk'", "--root", "disk", "true");
+	EXPECT_ERROR("--root initrd needs --initrd", "--root", "initrd", "true");
+	EXPECT_ERROR("--workdir 'rel'", "--workdir", "rel", "true");
+	EXPECT_ERROR("--cpus '0'", "--cpus", "0", "true");
+	EXPECT_ERROR("--timeout '0'", "--timeout", "0", "true");
+	EXPECT_ERROR("--mem 'lots'", "--mem", "lots", "true");
+	EXPECT_ERROR("unknown option '--disk'", "--disk", "x.img", "true");
+	EXPECT_ERROR("option '--kernel' needs a value", "--kernel");
+}
+END_TEST
+
+START_TEST(test_exec_help)
+{
+	struct exec_run r;
+
+	RUN(&r, "--help");
+	ck_assert_int_eq(r.ret, 1);
+	ck_assert_str_eq(r.err, "");
+	ck_assert(strstr(r.out, "usage: kvmini exec"));
+	done(&r);
+}
+END_TEST
+
+/* The spec: NUL-separated pairs, in the order docs/exec.md gives. */
+START_TEST(test_exec_job_spec)
+{
+	static const char want[] =
+		"kvmini-job\0" "1\0"
+		"root\0" "root\0"
+		"share\0" "share0 ro /src dir\0"
+		"share\0" "share1 rw /out\0"
+		"workdir\0" "/src dir\0"
+		"net\0" "user\0"
+		"verbose\0" "0\0"
+		"env\0" "K=a b\0"
+		"arg\0" "sh\0"
+		"arg\0" "-c\0"
+		"arg\0" "echo \"$K\"\n'x'\0"
+		"arg\0" "\0";
+	char *argv[] = { "sh", "-c", "echo \"$K\"\n'x'", "", NULL };
+	struct exec_config ec = {
+		.root = EXEC_ROOT_HOST,
+		.shares = {
+			{ .guest = "/src dir", .ro = true },
+			{ .guest = "/out" },
+		},
+		.nr_shares = 2,
+		.workdir = "/src dir",
+		.env = { "K=a b" },
+		.nr_env = 1,
+		.net_user = true,
+		.argv = argv,
+		.argc = 4,
+	};
+	char *buf;
+	size_t len;
+
+	ck_assert_int_eq(exec_job_encode(&ec, &buf, &len), 0);
+	ck_assert_uint_eq(len, sizeof(want) - 1);
+	ck_assert(!memcmp(buf, want, len));
+	free(buf);
+
+	ec.root = EXEC_ROOT_INITRD;
+	ec.nr_shares = ec.nr_env = 0;
+	ec.net_user = false;
+	ec.vm.verbose = true;
+	ec.argc = 1;
+	ec.workdir = NULL;
+	ck_assert_int_eq(exec_job_encode(&ec, &buf, &len), 0);
+	ck_assert_uint_eq(len, sizeof("kvmini-job\0" "1\0" "root\0" "initrd\0"
+				      "workdir\0" "/\0" "net\0" "none\0"
+				      "verbose\0" "1\0" "arg\0" "sh\0") - 1);
+	ck_assert(!memcmp(buf + 18, "initrd\0workdir\0/\0net\0none\0verbose\0" "1\0", 34));
+	free(buf);
+}
+END_TEST
+
+static Suite *exec_suite(void)
+{
+	Suite *s = suite_create("exec");
+	TCase *tc = tcase_create("options");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_exec_defaults);
+	tcase_add_test(tc, test_exec_options);
+	tcase_add_test(tc, test_exec_errors);
+	tcase_add_test(tc, test_exec_help);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("job");
+	tcase_add_test(tc, test_exec_job_spec);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_SUITE(exec_suite)

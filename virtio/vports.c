@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-console with VIRTIO_CONSOLE_F_MULTIPORT (virtio 1.2 section
+ * 5.3.6.2): named ports that carry the guest's output to the host, for
+ * kvmini exec's job streams. A Linux guest sees /dev/vportNpM, named in
+ * /sys/class/virtio-ports/vportNpM/name; a write there queues up to 32 KiB
+ * and returns, so the guest keeps a queue's worth of buffers in flight
+ * rather than waiting for each (hvc0 waits for every 4 KiB).
+ *
+ * Queues: receiveq and transmitq of port 0 (0, 1), the control receiveq
+ * (2, device to driver) and transmitq (3, driver to device), then the
+ * receiveq and transmitq of port N at 2N + 2 and 2N + 3. The handshake:
+ * the driver sends DEVICE_READY; the device announces each port
+ * (PORT_ADD); the driver answers PORT_READY for each; the device sends
+ * its PORT_NAME and PORT_OPEN (the host end is connected, without which
+ * Linux blocks writes). Messages for the driver wait here, a bounded
+ * number, until it posts control buffers.
+ *
+ * Output goes to each port's write backend, which may take less than
+ * offered; the device then holds the rest of that buffer, and takes no
+ * more from that port, until virtio_vports_flush(). Host to guest input
+ * is not offered: receive buffers are left as they are.
+ */
+#include <endian.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/virtio_console.h>
+
+#include "vmm/log.h"
+#include "virtio/devices.h"
+
+#define VP_CTRL_RXQ	2
+#define VP_CTRL_TXQ	3
+#define VP_QUEUE_MAX	256
+#define VP_MSGS_MAX	32	/* a port's three, several times over */
+
+struct vp_msg {
+	uint32_t id;
+	uint16_t event;
+	uint16_t value;
+};
+
+struct vp_port {
+	struct vport_backend be;
+	/* As in console.c: the chain being written out, held when the
+	 * backend took only part of it. */
+	bool held;
+	unsigned int seg;
+	size_t off;
+	struct virtq_chain chain;
+};
+
+struct vports {
+	struct vp_port port[VPORTS_MAX];
+	unsigned int nr;
+	struct vp_msg msgs[VP_MSGS_MAX];	/* waiting for control buffers */
+	unsigned int nr_msgs;
+	struct virtq_chain chain;		/* control queues */
+};
+
+static unsigned int vp_txq(unsigned int port)
+{
+	return port ? 2 * port + 3 : 1;
+}
+
+/* ---- port output ---- */
+
+static bool vp_write_seg(struct vp_port *p, const uint8_t *buf, size_t len)
+{
+	while (p->off < len) {
+		size_t n = p->be.write(p->be.ctx, buf + p->off, len - p->off);
+
+		if (!n)
+			return false;
+		p->off += n < len - p->off ? n : len - p->off;
+	}
+	return true;
+}
+
+/* The held chain from where it stopped; true when all of it is out.
+ * Writable segments are a driver bug and are ignored. */
+static bool vp_output_chain(struct vp_port *p)
+{
+	const struct virtq_chain *c = &p->chain;
+
+	for (; p->seg < c->nr_out; p->seg++, p->off = 0) {
+		if (!vp_write_seg(p, c->iov[p->seg].iov_base, c->iov[p->seg].iov_len))
+			return false;
+	}
+	return true;
+}
+
+/* Kicks stay off while a buffer is held: a flush restarts the queue. */
+static void vp_tx(struct virtio_dev *vdev, unsigned int port)
+{
+	struct vp_port *p = &((struct vports *)vdev->priv)->port[port];
+	unsigned int q = vp_txq(port), popped = 0;
+	struct virtq *vq = &vdev->vqs[q];
+	int r;
+
+	for (;;) {
+		virtq_disable_notify(vq);
+		if (p->held) {
+			if (!vp_output_chain(p))
+				goto publish;
+			p->held = false;
+			virtq_add_used(vq, p->chain.head, 0);
+		}
+		while ((r = virtio_pop_batch(vdev, q, &p->chain, &popped)) > 0) {
+			p->seg = 0;
+			p->off = 0;
+			if (!vp_output_chain(p)) {
+				p->held = true;
+				goto publish;
+			}
+			virtq_add_used(vq, p->chain.head, 0);
+		}
+		if (r < 0 || !virtq_enable_notify(vq))
+			break;
+	}
+publish:
+	if (!vdev->active)
+		return;
+	virtq_flush(vq);
+	virtio_notify_used(vdev, q);
+}
+
+/* ---- control messages to the driver ---- */
+
+static void vp_queue_msg(struct vports *vp, uint32_t id, uint16_t event,
+			 uint16_t value)
+{
+	if (vp->nr_msgs == VP_MSGS_MAX) {
+		pr_warn_once("virtio vports: the driver does not take control messages; dropping");
+		return;
+	}
+	vp->msgs[vp->nr_msgs++] = (struct vp_msg){ id, event, value };
+}
+
+/* Copies len bytes into the chain's writable segments from offset at. */
+static void vp_copy_in(const struct virtq_chain *c, size_t at, const void *buf,
+		       size_t len)
+{
+	const struct iovec *iov = c->iov + c->nr_out;
+
+	for (unsigned int i = 0; i < c->nr_in && len; i++) {
+		size_t n = iov[i].iov_len;
+
+		if (at >= n) {
+			at -= n;
+			continue;
+		}
+		n -= at;
+		if (n > len)
+			n = len;
+		memcpy((uint8_t *)iov[i].iov_base + at, buf, n);
+		buf = (const uint8_t *)buf + n;
+		len -= n;
+		at = 0;
+	}
+}
+
+/* One message into the chain; a PORT_NAME carries the name after it.
+ * Returns the bytes written, 0 when the buffer is too small for it. */
+static uint32_t vp_fill_msg(struct vports *vp, const struct virtq_chain *c,
+			    const struct vp_msg *m)
+{
+	struct virtio_console_control cc = {
+		.id = htole32(m->id),
+		.event = htole16(m->event),
+		.value = htole16(m->value),
+	};
+	const char *name = m->event == VIRTIO_CONSOLE_PORT_NAME ?
+			   vp->port[m->id].be.name : "";
+	size_t len = sizeof(cc) + strlen(name);
+
+	if (c->err || c->in_len < len)
+		return 0;
+	vp_copy_in(c, 0, &cc, sizeof(cc));
+	vp_copy_in(c, sizeof(cc), name, len - sizeof(cc));
+	return len;
+}
+
+/* Hands waiting messages to the driver's control buffers, in order. */
+static void vp_send_msgs(struct virtio_dev *vdev)
+{
+	struct vports *vp = vdev->priv;
+	struct virtq *vq = &vdev->vqs[VP_CTRL_RXQ];
+	unsigned int sent = 0, popped = 0;
+
+	while (sent < vp->nr_msgs) {
+		int r = virtio_pop_batch(vdev, VP_CTRL_RXQ, &vp->chain, &popped);
+
+		if (r <= 0)
+			break;
+		virtq_add_used(vq, vp->chain.head,
+			       vp_fill_msg(vp, &vp->chain, &vp->msgs[sent++]));
+	}
+	memmove(vp->msgs, vp->msgs + sent, (vp->nr_msgs - sent) * sizeof(vp->msgs[0]));
+	vp->nr_msgs -= sent;
+	if (!vdev->active)
+		return;
+	virtq_flush(vq);
+	virtio_notify_used(vdev, VP_CTRL_RXQ);
+}
+
+/* ---- control messages from the driver ---- */
+
+static void vp_handle_msg(struct vports *vp, const struct virtio_console_control *cc)
+{
+	uint32_t id = le32toh(cc->id);
+	uint16_t event = le16toh(cc->event), value = le16toh(cc->value);
+
+	switch (event) {
+	case VIRTIO_CONSOLE_DEVICE_READY:
+		for (unsigned int i = 0; value == 1 && i < vp->nr; i++)
+			vp_queue_msg(vp, i, VIRTIO_CONSOLE_PORT_ADD, 0);
+		break;
+	case VIRTIO_CONSOLE_PORT_READY:
+		if (value != 1 || id >= vp->nr)
+			break;
+		vp_queue_msg(vp, id, VIRTIO_CONSOLE_PORT_NAME, 0);
+		vp_queue_msg(vp, id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+		break;
+	default:
+		/* PORT_OPEN from the guest and the rest: nothing to do. */
+		break;
+	}
+}
+
+/* The first bytes of the readable segments, as a control message. */
+static bool vp_read_msg(const struct virtq_chain *c, struct virtio_console_control *cc)
+{
+	size_t done = 0;
+
+	if (c->err || c->out_len < sizeof(*cc))
+		return false;
+	for (unsigned int i = 0; i < c->nr_out && done < sizeof(*cc); i++) {
+		size_t n = c->iov[i].iov_len;
+
+		if (n > sizeof(*cc) - done)
+			n = sizeof(*cc) - done;
+		memcpy((uint8_t *)cc + done, c->iov[i].iov_base, n);
+		done += n;
+	}
+	return true;
+}
+
+static void vp_ctrl_tx(struct virtio_dev *vdev)
+{
+	struct vports *vp = vdev->priv;
+	struct virtq *vq = &vdev->vqs[VP_CTRL_TXQ];
+	struct virtio_console_control cc;
+	unsigned int popped = 0;
+	int r;
+
+	for (;;) {
+		virtq_disable_notify(vq);
+		while ((r = virtio_pop_batch(vdev, VP_CTRL_TXQ, &vp->chain, &popped)) > 0) {
+			if (vp_read_msg(&vp->chain, &cc))
+				vp_handle_msg(vp, &cc);
+			virtq_add_used(vq, vp->chain.head, 0);
+		}
+		if (r < 0 || !virtq_enable_notify(vq))
+			break;
+	}
+	if (!vdev->active)
+		return;
+	virtq_flush(vq);
+	virtio_notify_used(vdev, VP_CTRL_TXQ);
+	vp_send_msgs(vdev);
+}
+
+/* ---- ops ---- */
+
+static void vp_notify(struct virtio_dev *vdev, unsigned int q)
+{
+	struct vports *vp = vdev->priv;
+
+	if (!vdev->active)
+		return;
+	if (q == VP_CTRL_TXQ) {
+		vp_ctrl_tx(vdev);
+	} else if (q == VP_CTRL_RXQ) {
+		vp_send_msgs(vdev);
+	} else if (q & 1) {
+		unsigned int port = q == 1 ? 0 : (q - 3) / 2;
+
+		if (port < vp->nr)
+			vp_tx(vdev, port);
+	}
+	/* A port's receiveq: no input is ever offered. */
+}
+
+static void vp_config_read(struct virtio_dev *vdev, uint32_t off,
+			   uint8_t *data, uint32_t len)
+{
+	struct vports *vp = vdev->priv;
+	struct virtio_console_config cfg = {
+		.max_nr_ports = htole32(vp->nr),
+	};
+
+	if (off > sizeof(cfg) || len > sizeof(cfg) - off) {
+		memset(data, 0, len);
+		return;
+	}
+	memcpy(data, (const uint8_t *)&cfg + off, len);
+}
+
+/* A driver's reset forgets its buffers and the handshake. */
+static void vp_reset(struct virtio_dev *vdev)
+{
+	struct vports *vp = vdev->priv;
+
+	vp->nr_msgs = 0;
+	for (unsigned int i = 0; i < vp->nr; i++)
+		vp->port[i].held = false;
+}
+
+static void vp_free(struct virtio_dev *vdev)
+{
+	free(vdev->priv);
+	vdev->priv = NULL;
+}
+
+static const struct virtio_dev_ops vp_ops[VPORTS_MAX] = {
+#define VP_OPS(n) {							\
+	.device_id	= VIRTIO_ID_CONSOLE,				\
+	.nr_queues	= 2 * ((n) + 1),				\
+	.queue_max	= VP_QUEUE_MAX,					\
+	.features	= 1ULL << VIRTIO_CONSOLE_F_MULTIPORT,		\
+	.config_size	= sizeof(struct virtio_console_config),		\
+	.config_read	= vp_config_read,				\
+	.reset		= vp_reset,					\
+	.notify		= vp_notify,					\
+	.free		= vp_free,					\
+}
+	VP_OPS(1), VP_OPS(2), VP_OPS(3), VP_OPS(4),
+#undef VP_OPS
+};
+
+struct virtio_dev *virtio_vports_new(const struct guest_mem *mem,
+				     const struct vport_backend *ports,
+				     unsigned int nr)
+{
+	struct virtio_dev *vdev;
+	struct vports *vp;
+
+	if (!nr || nr > VPORTS_MAX)
+		return NULL;
+	vdev = calloc(1, sizeof(*vdev));
+	vp = calloc(1, sizeof(*vp));
+	if (!vdev || !vp)
+		goto fail;
+	vp->nr = nr;
+	for (unsigned int i = 0; i < nr; i++)
+		vp->port[i].be = ports[i];
+	if (virtio_dev_init(vdev, &vp_ops[nr - 1], mem, "vports", vp)) {
+		free(vdev->vqs);
+		goto fail;
+	}
+	return vdev;
+fail:
+	free(vp);
+	free(vdev);
+	return NULL;
+}
+
+bool virtio_vports_flush(struct virtio_dev *vdev, unsigned int port)
+{
+	struct vports *vp = vdev->priv;
+	bool out = true;
+
+	pthread_mutex_lock(&vdev->lock);
+	if (vdev->active && port < vp->nr) {
+		vp_tx(vdev, port);
+		out = !vp->port[port].held;
+	}
+	pthread_mutex_unlock(&vdev->lock);
+	return out;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmini exec: the VM behind one command (docs/exec.md). The guest gets
+ * the default guest kernel and an initramfs built here: the user's
+ * --initrd if any, then the agent as /init and the job spec as /job. Its
+ * root is this host's / over virtio-fs, read-only; the job's output comes
+ * back on two virtio-consoles (exec_out.c) and its status through the
+ * exit device, which becomes kvmini's own.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpio.h"
+#include "exec.h"
+#include "exitcode.h"
+#include "log.h"
+#include "vm.h"
+
+/* vmm/exec_agent.S */
+extern const uint8_t exec_agent_start[], exec_agent_end[];
+
+/* The kernel guests/ builds, relative to build/ARCH/kvmini. */
+#if defined(__aarch64__)
+#define EXEC_GUEST_KERNEL	"../guest-arm64/Image"
+#else
+#define EXEC_GUEST_KERNEL	"../guest/bzImage"
+#endif
+
+/*
+ * quiet: the kernel's console (the UART, discarded unless --verbose)
+ * costs an exit per byte. The job's streams never carry it.
+ */
+#define EXEC_CMDLINE		"quiet"
+#define EXEC_CMDLINE_VERBOSE	"loglevel=7"
+
+/* Beside the binary: dir(/proc/self/exe)/EXEC_GUEST_KERNEL. */
+static char *exec_kernel_beside_self(void)
+{
+	char *self = realpath("/proc/self/exe", NULL);
+	char *path = NULL;
+
+	if (self && asprintf(&path, "%s/%s", dirname(self), EXEC_GUEST_KERNEL) < 0)
+		path = NULL;
+	free(self);
+	return path;
+}
+
+/* --kernel, else $KVMINI_KERNEL, else the guest kernel beside kvmini. */
+static int exec_map_kernel(const struct exec_config *ec, struct vm *vm)
+{
+	const char *env = getenv("KVMINI_KERNEL");
+	char *path;
+	int err;
+
+	if (ec->kernel)
+		return map_file("kernel", ec->kernel, &vm->kernel, &vm->kernel_size);
+	if (env && *env)
+		return map_file("kernel ($KVMINI_KERNEL)", env, &vm->kernel,
+				&vm->kernel_size);
+	path = exec_kernel_beside_self();
+	if (!path || access(path, R_OK)) {
+		pr_err("no guest kernel: give --kernel FILE, set KVMINI_KERNEL, or build one with 'make guests' (looked for %s)",
+		       path ? path : EXEC_GUEST_KERNEL);
+		free(path);
+		return -ENOENT;
+	}
+	pr_info("guest kernel %s", path);
+	err = map_file("kernel", path, &vm->kernel, &vm->kernel_size);
+	free(path);
+	return err;
+}
+
+/* The user's archive (kept as it is), then the agent and the job. */
+static int exec_build_initrd(const struct exec_config *ec, struct cpio *c)
+{
+	const uint8_t *data;
+	size_t size, job_len;
+	char *job;
+	int err;
+
+	if (ec->initrd) {
+		err = map_file("initrd", ec->initrd, &data, &size);
+		if (err)
+			return err;
+		cpio_add_raw(c, data, size);
+		unmap_file(data, size);
+	}
+	err = exec_job_encode(ec, &job, &job_len);
+	if (err)
+		return err;
+	cpio_add_file(c, "init", 0755, exec_agent_start,
+		      exec_agent_end - exec_agent_start);
+	cpio_add_file(c, "job", 0600, job, job_len);
+	free(job);
+	err = cpio_finish(c);
+	if (err)
+		pr_err("cannot build the guest's initramfs: %s", strerror(-err));
+	return err;
+}
+
+static void exec_share_config(struct share_config *s, const char *path,
+			      const char *tag, bool ro)
+{
+	*s = (struct share_config){ .path = path, .path_len = strlen(path), .ro = ro };
+	snprintf(s->tag, sizeof(s->tag), "%s", tag);
+}
+
+/* virtio-fs: the root as "root", then share0, share1… as the job says. */
+static void exec_vm_config(struct exec_config *ec)
+{
+	struct vm_config *cfg = &ec->vm;
+	char tag[CONFIG_TAG_MAX + 1];
+
+	cfg->console = cfg->verbose ? CONSOLE_STDERR : CONSOLE_NONE;
+	cfg->cmdline = cfg->verbose ? EXEC_CMDLINE_VERBOSE : EXEC_CMDLINE;
+	if (ec->root == EXEC_ROOT_HOST)
+		exec_share_config(&cfg->shares[cfg->nr_shares++], "/", EXEC_ROOT_TAG, true);
+	for (unsigned int i = 0; i < ec->nr_shares; i++) {
+		snprintf(tag, sizeof(tag), "share%u", i);
+		exec_share_config(&cfg->shares[cfg->nr_shares++], ec->shares[i].host,
+				  tag, ec->shares[i].ro);
+	}
+	if (ec->net_user) {
+		cfg->nets[0] = (struct net_config){
+			.kind = NET_USER,
+			.mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+		};
+		cfg->nr_nets = 1;
+	}
+}
+
+static int exec_run(struct exec_config *ec, struct vm *vm, struct cpio *initrd)
+{
+	int err = exec_map_kernel(ec, vm) ?:
+		  exec_build_initrd(ec, initrd) ?:
+		  exec_out_new(&vm->exec_out);
+	int status = EXIT_VMM_ERROR;
+
+	if (err)
+		return status;
+	exec_vm_config(ec);
+	vm->initrd = initrd->buf;
+	vm->initrd_size = initrd->len;
+	if (!vm_create(vm, &ec->vm)) {
+		status = vm_run(vm);
+		/* The agent failed before it had the job's stderr: say where
+		 * its reason went. */
+		if (status == EXIT_VMM_ERROR && !exec_out_reported(vm->exec_out))
+			pr_err("the guest could not start the job (its console says why: run with --verbose)");
+	}
+	vm_destroy(vm);
+	return status;
+}
+
+int exec_main(int argc, char **argv)
+{
+	struct exec_config ec;
+	struct cpio initrd;
+	struct vm vm;
+	int status;
+	int err = exec_parse(argc, argv, &ec);
+
+	if (err) {
+		exec_config_free(&ec);
+		return err > 0 ? 0 : EXIT_VMM_ERROR;
+	}
+	log_verbose = ec.vm.verbose;
+	memset(&vm, 0, sizeof(vm));
+	cpio_init(&initrd);
+	status = exec_run(&ec, &vm, &initrd);
+	exec_out_free(vm.exec_out);
+	unmap_file(vm.kernel, vm.kernel_size);
+	cpio_free(&initrd);
+	exec_config_free(&ec);
+	return status;
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `kvmini exec` options: parsed, range-checked, one error line each. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exec.h"
+#include "log.h"
+
+static const char exec_usage[] =
+"usage: kvmini exec [options] [--] CMD [ARGS...]\n"
+"\n"
+"Runs CMD in a new, throw-away VM whose / is this host's /, read-only,\n"
+"under a writable overlay that vanishes with the VM. CMD's stdout and\n"
+"stderr arrive on kvmini's, and its exit status is kvmini's.\n"
+"\n"
+"  --share HOSTDIR[:GUESTDIR][,ro]\n"
+"                       a host directory at GUESTDIR (default: the same\n"
+"                       path), writable unless ro; repeatable (at most 7)\n"
+"  --workdir DIR        the job's working directory (default: the first\n"
+"                       share, else /)\n"
+"  --env K=V            set K in the job's environment; --env K passes\n"
+"                       this host's value; repeatable\n"
+"  --net none|user      no network (default), or user networking\n"
+"  --mem SIZE           guest RAM (default 512M)\n"
+"  --cpus N             vCPUs (default 1)\n"
+"  --timeout SECS       end the job after SECS seconds (exit status 124)\n"
+"  --kernel FILE        the guest kernel (default: $KVMINI_KERNEL, else the\n"
+"                       guest kernel built next to kvmini)\n"
+"  --initrd FILE        an initramfs unpacked before kvmini's agent (kernel\n"
+"                       modules for a stock kernel, or the job's root with\n"
+"                       --root initrd)\n"
+"  --root host|initrd   the job's /: this host's (default) or the initramfs\n"
+"  --verbose            show the guest's console and what kvmini does\n"
+"  --help               this text\n"
+"\n"
+"Exit status: CMD's, 128+N when a signal N killed it, 127 when it was not\n"
+"found, 122 guest kernel panicked, 124 timeout, 125 kvmini failed.\n"
+"See docs/exec.md.\n";
+
+enum {
+	OPT_SHARE = 256, OPT_WORKDIR, OPT_ENV, OPT_NET, OPT_MEM, OPT_CPUS,
+	OPT_TIMEOUT, OPT_KERNEL, OPT_INITRD, OPT_ROOT, OPT_VERBOSE, OPT_HELP,
+	OPT_NO_SECCOMP, OPT_KVM_DEV,
+};
+
+static const struct option exec_options[] = {
+	{ "share",	required_argument, NULL, OPT_SHARE },
+	{ "workdir",	required_argument, NULL, OPT_WORKDIR },
+	{ "env",	required_argument, NULL, OPT_ENV },
+	{ "net",	required_argument, NULL, OPT_NET },
+	{ "mem",	required_argument, NULL, OPT_MEM },
+	{ "cpus",	required_argument, NULL, OPT_CPUS },
+	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
+	{ "kernel",	required_argument, NULL, OPT_KERNEL },
+	{ "initrd",	required_argument, NULL, OPT_INITRD },
+	{ "root",	required_argument, NULL, OPT_ROOT },
+	{ "verbose",	no_argument,	   NULL, OPT_VERBOSE },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ "no-seccomp",	no_argument,	   NULL, OPT_NO_SECCOMP },
+	/* For tests: another KVM device node. */
+	{ "kvm-device",	required_argument, NULL, OPT_KVM_DEV },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * A directory inside the guest: absolute, no "." or ".." component (the
+ * agent creates it under the new root, which such paths could leave),
+ * not / itself.
+ */
+static bool exec_guest_path_ok(const char *p)
+{
+	if (p[0] != '/' || !p[1])
+		return false;
+	for (const char *c = p; *c; c = strchrnul(c + 1, '/')) {
+		const char *w = c + 1;
+		size_t n = strcspn(w, "/");
+
+		if ((n == 1 && w[0] == '.') || (n == 2 && !strncmp(w, "..", 2)))
+			return false;
+	}
+	return strlen(p) < PATH_MAX;
+}
+
+/* HOSTDIR must exist now: a typo fails here, not inside the guest. */
+static int exec_share_host(struct exec_share *s, const char *arg,
+			   const char *path)
+{
+	struct stat st;
+
+	s->host = realpath(path, NULL);
+	if (!s->host || stat(s->host, &st)) {
+		int err = errno;
+
+		pr_err("--share '%s': %s: %s", arg, path, strerror(err));
+		return -err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pr_err("--share '%s': %s is not a directory", arg, path);
+		return -ENOTDIR;
+	}
+	/* virtio-fs options go after a comma; the job spec is NUL-separated. */
+	if (strchr(s->host, ',')) {
+		pr_err("--share '%s': the directory's path must not contain ','", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* HOSTDIR[:GUESTDIR][,ro|,rw]; neither path may contain ':' or ','. */
+static int exec_share(struct exec_config *ec, const char *arg)
+{
+	struct exec_share *s = &ec->shares[ec->nr_shares];
+	char *spec, *flag, *guest;
+	int err = -EINVAL;
+
+	if (ec->nr_shares == EXEC_SHARES_MAX) {
+		pr_err("--share '%s': at most %d shares", arg, EXEC_SHARES_MAX);
+		return -EINVAL;
+	}
+	spec = strdup(arg);
+	if (!spec)
+		return -ENOMEM;
+	flag = strchr(spec, ',');
+	if (flag) {
+		*flag++ = '\0';
+		if (!strcmp(flag, "ro")) {
+			s->ro = true;
+		} else if (strcmp(flag, "rw")) {
+			pr_err("--share '%s': unknown flag '%s' (expected ro or rw)", arg, flag);
+			goto out;
+		}
+	}
+	guest = strchr(spec, ':');
+	if (guest)
+		*guest++ = '\0';
+	if (!*spec) {
+		pr_err("--share '%s': no host directory (expected HOSTDIR[:GUESTDIR][,ro])", arg);
+		goto out;
+	}
+	ec->nr_shares++;	/* from here on, exec_config_free() frees it */
+	err = exec_share_host(s, arg, spec);
+	if (err)
+		goto out;
+	s->guest = strdup(guest ? guest : s->host);
+	err = s->guest ? 0 : -ENOMEM;
+	if (!err && !exec_guest_path_ok(s->guest)) {
+		pr_err("--share '%s': GUESTDIR must be an absolute path other than /, without . or ..",
+		       arg);
+		err = -EINVAL;
+	}
+out:
+	free(spec);
+	return err;
+}
+
+/* K=V, or K alone for this host's value. */
+static int exec_env(struct exec_config *ec, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *kv;
+
+	if (ec->nr_env == EXEC_ENV_MAX) {
+		pr_err("--env '%s': at most %d variables", arg, EXEC_ENV_MAX);
+		return -EINVAL;
+	}
+	if (eq == arg || !*arg) {
+		pr_err("--env '%s': expected K=V or K", arg);
+		return -EINVAL;
+	}
+	if (eq) {
+		kv = strdup(arg);
+	} else {
+		const char *v = getenv(arg);
+
+		if (!v) {
+			pr_err("--env '%s': not set here (use --env %s=VALUE)", arg, arg);
+			return -EINVAL;
+		}
+		if (asprintf(&kv, "%s=%s", arg, v) < 0)
+			kv = NULL;
+	}
+	if (!kv)
+		return -ENOMEM;
+	ec->env[ec->nr_env++] = kv;
+	return 0;
+}
+
+static int exec_net(struct exec_config *ec, const char *arg)
+{
+	if (!strcmp(arg, "none")) {
+		ec->net_user = false;
+	} else if (!strcmp(arg, "user")) {
+		ec->net_user = true;
+	} else {
+		pr_err("--net '%s': expected none or user", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int exec_root(struct exec_config *ec, const char *arg)
+{
+	if (!strcmp(arg, "host")) {
+		ec->root = EXEC_ROOT_HOST;
+	} else if (!strcmp(arg, "initrd")) {
+		ec->root = EXEC_ROOT_INITRD;
+	} else {
+		pr_err("--root '%s': expected host or initrd", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int exec_option(struct exec_config *ec, int opt, const char *arg)
+{
+	struct vm_config *cfg = &ec->vm;
+
+	switch (opt) {
+	case OPT_SHARE:
+		return exec_share(ec, arg);
+	case OPT_WORKDIR:
+		if (arg[0] != '/') {
+			pr_err("--workdir '%s': must be an absolute path", arg);
+			return -EINVAL;
+		}
+		ec->workdir = arg;
+		return 0;
+	case OPT_ENV:
+		return exec_env(ec, arg);
+	case OPT_NET:
+		return exec_net(ec, arg);
+	case OPT_MEM:
+		return cli_mem(cfg, arg);
+	case OPT_CPUS:
+		if (parse_uint(arg, CONFIG_CPUS_MAX, &cfg->cpus) || !cfg->cpus) {
+			pr_err("--cpus '%s': expected a number from 1 to %d",
+			       arg, CONFIG_CPUS_MAX);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_uint(arg, INT_MAX, &cfg->timeout) || !cfg->timeout) {
+			pr_err("--timeout '%s': expected a positive number of seconds", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_KERNEL:
+		ec->kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		ec->initrd = arg;
+		return 0;
+	case OPT_ROOT:
+		return exec_root(ec, arg);
+	case OPT_VERBOSE:
+		cfg->verbose = true;
+		return 0;
+	case OPT_NO_SECCOMP:
+		cfg->no_seccomp = true;
+		return 0;
+	case OPT_KVM_DEV:
+		cfg->kvm_dev = arg;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void exec_bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		pr_err("option '%s' needs a value (see kvmini exec --help)", arg);
+	else if (optopt > 0 && optopt < 256)
+		pr_err("unknown option '-%c' (see kvmini exec --help)", optopt);
+	else if (optopt)
+		pr_err("option '%s' takes no value (see kvmini exec --help)", arg);
+	else
+		pr_err("unknown option '%s' (see kvmini exec --help)", arg);
+}
+
+/* What the options did not say: --workdir follows the first share. */
+static int exec_check(struct exec_config *ec)
+{
+	if (!ec->argc) {
+		pr_err("no command given: kvmini exec [options] -- CMD [ARGS...]");
+		return -EINVAL;
+	}
+	if (!ec->workdir)
+		ec->workdir = ec->nr_shares ? ec->shares[0].guest : "/";
+	if (ec->root == EXEC_ROOT_INITRD && !ec->initrd) {
+		pr_err("--root initrd needs --initrd FILE");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int exec_parse(int argc, char **argv, struct exec_config *ec)
+{
+	int opt, err;
+
+	*ec = (struct exec_config){
+		.vm = {
+			.mem = 512ULL << 20,
+			.cpus = 1,
+			.console = CONSOLE_NONE,
+			.kvm_dev = "/dev/kvm",
+		},
+	};
+	opterr = 0;
+	optind = 0;
+	/* '+': the first word that is not an option is CMD, whose own
+	 * options are its business. */
+	while ((opt = getopt_long(argc, argv, "+:", exec_options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			fputs(exec_usage, stdout);
+			return 1;
+		}
+		if (opt == '?' || opt == ':') {
+			exec_bad_option(opt, argv);
+			return -EINVAL;
+		}
+		err = exec_option(ec, opt, optarg);
+		if (err)
+			return err;
+	}
+	ec->argv = argv + optind;
+	ec->argc = argc - optind;
+	return exec_check(ec);
+}
+
+void exec_config_free(struct exec_config *ec)
+{
+	for (unsigned int i = 0; i < ec->nr_shares; i++) {
+		free(ec->shares[i].host);
+		free(ec->shares[i].guest);
+	}
+	for (unsigned int i = 0; i < ec->nr_env; i++)
+		free((char *)ec->env[i]);
+	ec->nr_shares = ec->nr_env = 0;
+}

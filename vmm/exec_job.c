@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The job spec, /job in the guest's initramfs (docs/exec.md has the
+ * format): NUL-terminated key and value strings, so that arguments travel
+ * byte for byte, whatever they contain, and with no length limit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+
+struct job_buf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static void job_put(struct job_buf *j, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (j->err)
+		return;
+	if (j->len + n > j->cap) {
+		size_t cap = j->cap ? j->cap : 1024;
+		char *p;
+
+		while (cap < j->len + n)
+			cap *= 2;
+		p = realloc(j->buf, cap);
+		if (!p) {
+			j->err = -ENOMEM;
+			return;
+		}
+		j->buf = p;
+		j->cap = cap;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+static void job_pair(struct job_buf *j, const char *key, const char *value)
+{
+	job_put(j, key);
+	job_put(j, value);
+}
+
+/* "share" "TAG ro|rw GUESTDIR": the tag and mode never hold a space. */
+static void job_share(struct job_buf *j, unsigned int i, const struct exec_share *s)
+{
+	char *v;
+
+	if (asprintf(&v, "share%u %s %s", i, s->ro ? "ro" : "rw", s->guest) < 0) {
+		j->err = -ENOMEM;
+		return;
+	}
+	job_pair(j, "share", v);
+	free(v);
+}
+
+int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
+{
+	struct job_buf j = { 0 };
+
+	job_pair(&j, EXEC_JOB_MAGIC, EXEC_JOB_VERSION);
+	job_pair(&j, "root", ec->root == EXEC_ROOT_HOST ? EXEC_ROOT_TAG : "initrd");
+	for (unsigned int i = 0; i < ec->nr_shares; i++)
+		job_share(&j, i, &ec->shares[i]);
+	job_pair(&j, "workdir", ec->workdir ? ec->workdir : "/");
+	job_pair(&j, "net", ec->net_user ? "user" : "none");
+	job_pair(&j, "verbose", ec->vm.verbose ? "1" : "0");
+	for (unsigned int i = 0; i < ec->nr_env; i++)
+		job_pair(&j, "env", ec->env[i]);
+	for (int i = 0; i < ec->argc; i++)
+		job_pair(&j, "arg", ec->argv[i]);
+	if (j.err) {
+		free(j.buf);
+		return j.err;
+	}
+	*buf = j.buf;
+	*len = j.len;
+	return 0;
+}
