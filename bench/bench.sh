@@ -218,9 +218,115 @@ while [ $i -le "$rate_rounds" ]; do
 	i=$((i + 1))
 done
 
-# ---- block and network ------------------------------------------------------
-# Hook: when kvmini has virtio-blk (and later virtio-net), their figures go
-# here, as "@@BENCH blk ..." / "@@BENCH net ..." records, with the same
-# interleaving; bench/report.awk lists what it does not know as "pending".
+# ---- block: fio on one image file ---------------------------------------------
+# The same image file, the same fio jobs (tests/guest/blk-bench.sh): inside
+# a kvmini guest, inside a QEMU microvm guest (virtio-blk-device, aio=io_uring),
+# and here on the host (fio's io_uring engine), in that interleaved order.
+# Everyone goes through this side's page cache (kvmini without direct, QEMU
+# cache=writeback, fio buffered here): the lab's tmpfs has no O_DIRECT.
+# The guests use O_DIRECT on their /dev/vda, so each request reaches the
+# device. Network figures come later, as "@@BENCH net" records.
+
+BLK_JOBS="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
+blk_rt=${BENCH_BLK_RUNTIME:-10}
+blk_runs=${BENCH_BLK_RUNS:-1}
+blk_mib=${BENCH_BLK_MIB:-256}
+# Six jobs of blk_rt s each, plus a boot and fio's start-up in the guest.
+blk_timeout=${BENCH_BLK_TIMEOUT:-900}
+tools=${BENCH_TOOLS:-$(dirname "$INITRD")/tools.img}
+blk_img=$scratch/blk.img
+
+# blk_vmm VMM PREFIX...: PREFIX and VMM's command line (as vmm() above)
+# that boots the guest on the image and the tools disk, to run every job.
+blk_vmm()
+{
+	v=$1
+	shift
+	case $v in
+	kvmini)
+		"$@" "$BENCH_KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" \
+			--mem 512M --cpus 1 --timeout "$blk_timeout" \
+			--disk "$blk_img,serial=bench" --disk "$tools,ro,serial=tools" \
+			--cmdline "$KVMINI_APPEND kvmini.script=blk-bench kvmini.args=$blk_rt"
+		;;
+	qemu)
+		"$@" "$BENCH_QEMU" -nodefaults -no-user-config -enable-kvm \
+			-cpu "$qemu_cpu" -M microvm,x-option-roms=off,rtc=off,acpi=off \
+			-m 512M -smp 1 -display none -no-reboot -serial stdio \
+			-device virtio-rng-device \
+			-drive "id=bench,file=$blk_img,format=raw,if=none,aio=io_uring,cache=writeback" \
+			-device virtio-blk-device,drive=bench,serial=bench \
+			-drive "id=tools,file=$tools,format=raw,if=none,readonly=on,aio=io_uring" \
+			-device virtio-blk-device,drive=tools,serial=tools \
+			-kernel "$KERNEL" -initrd "$INITRD" \
+			-append "$QEMU_APPEND kvmini.script=blk-bench kvmini.args=$blk_rt"
+		;;
+	esac
+}
+
+# blk_host JOB: the same job on the image file here, fio's io_uring
+# engine at the job's queue depth; prints fio's terse v3 line.
+blk_host()
+{
+	case $1 in
+	*-4k-qd1) bs=4k qd=1 ;;
+	*-4k-qd32) bs=4k qd=32 ;;
+	*-1m) bs=1M qd=1 ;;
+	esac
+	"$BENCH_FIO" --name="$1" --filename="$blk_img" --direct=0 --ioengine=io_uring \
+		--iodepth=$qd --rw="${1%%-*}" --bs=$bs --time_based --runtime="$blk_rt" \
+		--ramp_time=1 --randrepeat=0 --output-format=terse --terse-version=3 2>&1 |
+		grep '^3;' | tail -n 1
+}
+
+# blk_rec VMM RUN JOB TERSE: a record from fio's terse v3 line (read
+# bandwidth KiB/s and IOPS are fields 7 and 8, write 48 and 49).
+blk_rec()
+{
+	echo "$4" | awk -F';' -v vmm="$1" -v run="$2" -v job="$3" '
+		NF > 49 {
+			w = job ~ /write/
+			printf "@@BENCH blk %s %s %s iops=%s bw_kib=%s err=%s\n", vmm, job, run,
+				w ? $49 : $8, w ? $48 : $7, $5
+			ok = 1
+		}
+		END { if (!ok) printf "@@BENCH note blk %s %s run %s: no fio result\n", vmm, job, run }'
+}
+
+if [ -f "$tools" ] && [ -x "${BENCH_FIO:-}" ]; then
+	rec env blk_runtime_s "$blk_rt"
+	rec env blk_runs "$blk_runs"
+	rec env blk_image_mib "$blk_mib"
+	rec env fio_version "$("$BENCH_FIO" --version 2>&1 | head -n 1)"
+	rec cmd blk_kvmini "$(blk_vmm kvmini show)"
+	rec cmd blk_qemu "$(blk_vmm qemu show)"
+	rec cmd blk_host "$(echo "$BENCH_FIO" --filename="$blk_img" --direct=0 --ioengine=io_uring \
+		--iodepth=QD --rw=RW --bs=BS --time_based --runtime="$blk_rt" --ramp_time=1)"
+	# Written through, not sparse: every read finds data.
+	dd if=/dev/urandom of="$blk_img" bs=1M count="$blk_mib" 2>/dev/null
+	i=1
+	while [ $i -le "$blk_runs" ]; do
+		for v in $(pair $i) host; do
+			if [ $v = host ]; then
+				for job in $BLK_JOBS; do
+					blk_rec host $i "$job" "$(blk_host "$job")"
+				done
+				continue
+			fi
+			log=$scratch/blk-$v-$i.log
+			rc=0
+			blk_vmm $v timeout "$blk_timeout" >"$log" 2>&1 </dev/null || rc=$?
+			for job in $BLK_JOBS; do
+				blk_rec $v $i "$job" "$(tr -d '\r' <"$log" | sed -n "s/^blk-bench $job //p" | tail -n 1)"
+			done
+			[ $rc -eq 0 ] || { rec note "blk $v run $i ended with $rc"; tail -n 5 "$log" |
+				while IFS= read -r l; do rec note "  | $l"; done; }
+		done
+		i=$((i + 1))
+	done
+	rm -f "$blk_img"
+else
+	rec note "blk: no tools.img ($tools) or no fio (BENCH_FIO): no block figures"
+fi
 
 rec done

@@ -17,7 +17,8 @@
 # (3 per configuration), BENCH_RATE_N (VMs per start-rate round: 4 in the
 # lab, 20 natively), BENCH_RATE_ROUNDS (2 in the lab, 3 natively),
 # BENCH_SETTLE_MS (1000), BENCH_QEMU_CPU (host), BENCH_HOLD_KEYS (1 in the
-# lab, 0 natively: see bench/README.md).
+# lab, 0 natively: see bench/README.md); block: BENCH_BLK_RUNTIME (seconds
+# per fio job, 10), BENCH_BLK_RUNS (1), BENCH_BLK_MIB (image size, 256).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +72,9 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
+# The block figures: fio here, and in the guest from its tools disk.
+fio=$(command -v fio) || die "no fio: run 'make deps'"
+[ -f "$guest/tools.img" ] || die "no tools.img in $guest (make guests)"
 # microvm's firmware, qboot, under both the names QEMU builds know it by.
 for f in bios-microvm.bin qboot.rom; do
 	[ -f "/usr/share/qemu/$f" ] ||
@@ -124,7 +128,11 @@ runs=${BENCH_RUNS:-7}
 mem_runs=${BENCH_MEM_RUNS:-3}
 settle_ms=${BENCH_SETTLE_MS:-1000}
 qemu_cpu=${BENCH_QEMU_CPU:-host}
-for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms"; do
+blk_rt=${BENCH_BLK_RUNTIME:-10}
+blk_runs=${BENCH_BLK_RUNS:-1}
+blk_mib=${BENCH_BLK_MIB:-256}
+for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms" "$blk_rt" \
+	"$blk_runs" "$blk_mib"; do
 	case $v in '' | *[!0-9]*) die "BENCH_* counts take whole numbers" ;; esac
 done
 
@@ -150,9 +158,11 @@ if [ "$where" = native ]; then
 		BENCH_RUNS="$runs" BENCH_MEM_RUNS="$mem_runs" BENCH_RATE_N="$rate_n" \
 		BENCH_RATE_ROUNDS="$rate_rounds" BENCH_SETTLE_MS="$settle_ms" \
 		BENCH_QEMU_CPU="$qemu_cpu" BENCH_RUN_TIMEOUT="${BENCH_RUN_TIMEOUT:-60}" \
-		BENCH_HOLD_KEYS="${BENCH_HOLD_KEYS:-}" \
+		BENCH_HOLD_KEYS="${BENCH_HOLD_KEYS:-}" BENCH_FIO="$fio" \
+		BENCH_TOOLS="$guest/tools.img" BENCH_BLK_RUNTIME="$blk_rt" \
+		BENCH_BLK_RUNS="$blk_runs" BENCH_BLK_MIB="$blk_mib" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
-		sed -n 's/^@@BENCH \(boot\|mem\|rate\|note\) /bench: \1 /p'
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
 fi
 
@@ -167,8 +177,9 @@ if [ "$where" = lab ]; then
 	cp "$build/vmmrun" "$build/kvmrun-shim.so" "$ov/bench/"
 	cp "$kvmini" "$ov/bench/kvmini"
 	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
+	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
-	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so"; do
+	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio"; do
 		ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
 	done | sort -u | while read -r lib; do
 		mkdir -p "$ov$(dirname "$lib")"
@@ -187,8 +198,12 @@ if [ "$where" = lab ]; then
 	BENCH_QEMU_CPU=$qemu_cpu
 	BENCH_RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-180}
 	BENCH_HOLD_KEYS=${BENCH_HOLD_KEYS:-}
+	BENCH_FIO=/usr/bin/fio
+	BENCH_BLK_RUNTIME=$blk_rt
+	BENCH_BLK_RUNS=$blk_runs
+	BENCH_BLK_MIB=$blk_mib
 	EOF
-	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, its libraries, qboot, kvmini)"
+	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
 	# reads a script while it runs it, and tests/lab/ may be edited during
 	# the quarter of an hour this takes.
@@ -217,7 +232,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|blk) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.

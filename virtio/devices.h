@@ -88,6 +88,31 @@ size_t virtio_console_push(struct virtio_dev *vdev, const uint8_t *buf,
 void virtio_console_resize(struct virtio_dev *vdev, uint16_t cols, uint16_t rows);
 
 /*
+ * virtio-console with MULTIPORT: up to VPORTS_MAX named ports that carry
+ * the guest's output to the host (kvmini exec's job streams); see
+ * virtio/vports.c. Each port's write backend takes up to len bytes and
+ * returns how many it took (with vdev->lock held: it must not call back
+ * into the device). Short of len, the device holds the rest and takes
+ * nothing more from that port until virtio_vports_flush(), which the
+ * backend calls from the I/O thread when it has room again; it returns
+ * true once everything the port's queue held is out. The ports array is
+ * copied; the names must outlive the device. NULL without memory, or for
+ * nr outside 1..VPORTS_MAX.
+ */
+#define VPORTS_MAX	4
+
+struct vport_backend {
+	const char *name;	/* /sys/class/virtio-ports/vportNpM/name */
+	size_t (*write)(void *ctx, const uint8_t *buf, size_t len);
+	void *ctx;
+};
+
+struct virtio_dev *virtio_vports_new(const struct guest_mem *mem,
+				     const struct vport_backend *ports,
+				     unsigned int nr);
+bool virtio_vports_flush(struct virtio_dev *vdev, unsigned int port);
+
+/*
  * virtio-blk (virtio 1.2 section 5.2) on a disk that disk_open() opened,
  * with nr_queues request queues (at most 16) and I/O through io_uring;
  * see virtio/blk.c. On success the device owns the disk (disk->fd
@@ -154,5 +179,25 @@ struct virtio_dev *virtio_net_new(const struct guest_mem *mem,
  * or the frame is too long; the caller keeps or drops it.
  */
 bool virtio_net_receive(struct virtio_dev *vdev, const void *frame, size_t len);
+
+/*
+ * virtio-fs (virtio 1.2 section 5.11), one request queue and the hiprio
+ * queue, both served by a vhost-user backend (virtiofsd) through the
+ * connected socket be->sock; see virtio/fs.c. Guest RAM must be a memfd
+ * (gmem_init_shared). tag (1 to 36 bytes) is what the guest mounts.
+ * Returns 0 with *out, the device, which from then on owns the socket
+ * and calls be->stop(be->ctx) once it has closed it (when freed); or
+ * -errno, printing nothing (the caller knows the backend: -ECONNRESET
+ * and -ETIMEDOUT mean it died or hangs), and the caller still owns both.
+ */
+struct vfs_backend {
+	int sock;
+	void (*stop)(void *ctx);	/* may be NULL */
+	void *ctx;
+};
+
+int virtio_fs_new(const struct guest_mem *mem, const char *tag,
+		  const struct vfs_backend *be, struct evloop *loop,
+		  unsigned int index, struct virtio_dev **out);
 
 #endif

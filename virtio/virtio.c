@@ -151,6 +151,11 @@ void virtio_notify_used(struct virtio_dev *vdev, unsigned int q)
 		virtio_interrupt(vdev, VIRTIO_ISR_USED);
 }
 
+void virtio_interrupt_used(struct virtio_dev *vdev)
+{
+	virtio_interrupt(vdev, VIRTIO_ISR_USED);
+}
+
 void virtio_config_changed(struct virtio_dev *vdev)
 {
 	vdev->config_generation++;

@@ -111,6 +111,10 @@ bool virtio_dev_set_status(struct virtio_dev *vdev, uint8_t status);
 /* Device side, under vdev->lock. */
 /* After virtq_flush(): interrupts the driver if the queue wants it. */
 void virtio_notify_used(struct virtio_dev *vdev, unsigned int q);
+/* A used-buffer interrupt, unconditionally: for devices whose queues
+ * another process serves (vhost-user), which has already decided, with
+ * EVENT_IDX or the ring's flags, that the driver wants one. */
+void virtio_interrupt_used(struct virtio_dev *vdev);
 /* Config space changed: new generation, config interrupt. */
 void virtio_config_changed(struct virtio_dev *vdev);
 /* The guest broke the device: DEVICE_NEEDS_RESET, config interrupt,

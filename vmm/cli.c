@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `kvmini run` options: parsed, range-checked, one error line each. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -30,6 +31,19 @@ static const char run_usage[] =
 "                       repeat for vdb, vdc… (at most 8); ro: the guest\n"
 "                       cannot write, direct: O_DIRECT, serial: its ID\n"
 "                       (up to 20 characters)\n"
+"  --share HOSTDIR:TAG[,ro]\n"
+"                       HOSTDIR as virtio-fs (virtiofsd, needs root); the\n"
+"                       guest mounts it with mount -t virtiofs TAG DIR;\n"
+"                       ro: read-only, enforced on the host (at most 8)\n"
+"  --net tap=NAME[,mac=MAC]\n"
+"                       a virtio-net NIC on the tap NAME (created, and\n"
+"                       removed at exit, when it does not exist: that\n"
+"                       needs CAP_NET_ADMIN); eth0, eth1… in order, at most 4\n"
+"  --net user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]\n"
+"                       a NIC on user-mode networking (no privileges):\n"
+"                       DHCP, DNS and outbound TCP/UDP; hostfwd forwards a\n"
+"                       host port (on 127.0.0.1 unless HOSTADDR) into the guest\n"
+"                       (default MACs 52:54:00:12:34:56, :57…)\n"
 "  --no-rng             no virtio-rng device\n"
 "  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
 "  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
@@ -47,6 +61,7 @@ static const char run_usage[] =
 
 static const char main_usage[] =
 "usage: kvmini run --kernel FILE [options]   (kvmini run --help)\n"
+"       kvmini exec [options] -- CMD [ARGS...]   (kvmini exec --help)\n"
 "       kvmini --version\n";
 
 int parse_size(const char *s, uint64_t *out)
@@ -78,7 +93,7 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned int *out)
+int parse_uint(const char *s, unsigned long max, unsigned int *out)
 {
 	unsigned long v;
 	char *end;
@@ -93,7 +108,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned int *out)
 	return 0;
 }
 
-static int cli_mem(struct vm_config *cfg, const char *arg)
+int cli_mem(struct vm_config *cfg, const char *arg)
 {
 	uint64_t host = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 
@@ -206,11 +221,251 @@ static int cli_disk(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+/* A virtio-fs tag: 1 to 36 of [A-Za-z0-9._-], unique. */
+static int cli_share_tag(struct vm_config *cfg, const char *arg, const char *tag,
+			 size_t len)
+{
+	if (!len || len > CONFIG_TAG_MAX ||
+	    strspn(tag, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") < len) {
+		pr_err("--share '%s': TAG must be 1 to %d of A-Z a-z 0-9 . _ -",
+		       arg, CONFIG_TAG_MAX);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
+		if (strlen(cfg->shares[i].tag) == len && !strncmp(cfg->shares[i].tag, tag, len)) {
+			pr_err("--share '%s': tag '%.*s' used twice", arg, (int)len, tag);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * HOSTDIR:TAG[,ro]. The tag is what follows the last colon, so HOSTDIR
+ * may hold colons and commas; it stays in argv, not copied.
+ */
+static int cli_share(struct vm_config *cfg, const char *arg)
+{
+	struct share_config *s = &cfg->shares[cfg->nr_shares];
+	const char *colon = strrchr(arg, ':');
+	const char *tag, *flags;
+	size_t tag_len;
+	int err;
+
+	if (cfg->nr_shares == CONFIG_SHARES_MAX) {
+		pr_err("--share '%s': at most %d shares", arg, CONFIG_SHARES_MAX);
+		return -EINVAL;
+	}
+	if (!colon || colon == arg) {
+		pr_err("--share '%s': expected HOSTDIR:TAG[,ro]", arg);
+		return -EINVAL;
+	}
+	tag = colon + 1;
+	flags = strchr(tag, ',');
+	tag_len = flags ? (size_t)(flags - tag) : strlen(tag);
+	err = cli_share_tag(cfg, arg, tag, tag_len);
+	if (err)
+		return err;
+	*s = (struct share_config){ .path = arg, .path_len = colon - arg };
+	if (flags && strcmp(flags, ",ro")) {
+		pr_err("--share '%s': unknown flag '%s' (expected ,ro)", arg, flags + 1);
+		return -EINVAL;
+	}
+	s->ro = flags;
+	memcpy(s->tag, tag, tag_len);
+	s->tag[tag_len] = '\0';
+	cfg->nr_shares++;
+	return 0;
+}
+
+/* ---- --net ---------------------------------------------------------------- */
+
+/* An interface name as the kernel takes it (dev_valid_name), printable. */
+static bool cli_ifname_ok(const char *s, size_t len)
+{
+	if (!len || len > CONFIG_IFNAME_MAX || (len == 1 && s[0] == '.') ||
+	    (len == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '/' || s[i] == ':')
+			return false;
+	return true;
+}
+
+static int cli_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* xx:xx:xx:xx:xx:xx, a station's address: not a group, not zero. */
+static int cli_mac(const char *arg, const char *s, size_t len, uint8_t mac[6])
+{
+	uint8_t any = 0;
+
+	for (unsigned int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		int hi, lo;
+
+		if (len != 17 || (i < 5 && p[2] != ':') ||
+		    (hi = cli_hex(p[0])) < 0 || (lo = cli_hex(p[1])) < 0) {
+			pr_err("--net '%s': mac must be six hex bytes like 52:54:00:12:34:56",
+			       arg);
+			return -EINVAL;
+		}
+		mac[i] = hi << 4 | lo;
+		any |= mac[i];
+	}
+	if ((mac[0] & 1) || !any) {
+		pr_err("--net '%s': mac %.17s is a %s address, not a NIC's",
+		       arg, s, any ? "multicast" : "zero");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* [ADDR]:PORT; an empty ADDR is 0. Returns the end, or NULL. */
+static const char *cli_addr_port(const char *s, const char *end, uint32_t *addr,
+				 uint16_t *port)
+{
+	const char *colon = memchr(s, ':', end - s);
+	char buf[INET_ADDRSTRLEN];
+	unsigned int v;
+	char num[6];
+	size_t n;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(buf))
+		return NULL;
+	*addr = 0;
+	if (colon > s) {
+		memcpy(buf, s, colon - s);
+		buf[colon - s] = '\0';
+		if (inet_pton(AF_INET, buf, addr) != 1)
+			return NULL;
+	}
+	n = end - colon - 1;
+	if (!n || n >= sizeof(num))
+		return NULL;
+	memcpy(num, colon + 1, n);
+	num[n] = '\0';
+	if (parse_uint(num, 65535, &v) || !v)
+		return NULL;
+	*port = v;
+	return end;
+}
+
+/* hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
+static int cli_hostfwd(struct net_config *n, const char *arg, const char *s,
+		       size_t len)
+{
+	struct hostfwd_config *f = &n->fwd[n->nr_fwd];
+	const char *end = s + len, *dash;
+
+	if (n->nr_fwd == CONFIG_HOSTFWD_MAX) {
+		pr_err("--net '%s': at most %d hostfwd", arg, CONFIG_HOSTFWD_MAX);
+		return -EINVAL;
+	}
+	*f = (struct hostfwd_config){ 0 };
+	if (len > 4 && (!strncmp(s, "tcp:", 4) || !strncmp(s, "udp:", 4))) {
+		f->udp = s[0] == 'u';
+		s += 4;
+		dash = memchr(s, '-', end - s);
+		if (dash && cli_addr_port(s, dash, &f->host_addr, &f->host_port) &&
+		    cli_addr_port(dash + 1, end, &f->guest_addr, &f->guest_port)) {
+			n->nr_fwd++;
+			return 0;
+		}
+	}
+	pr_err("--net '%s': hostfwd must be tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT with ports 1-65535",
+	       arg);
+	return -EINVAL;
+}
+
+static int cli_net_flag(struct net_config *n, const char *arg, const char *w,
+			size_t len)
+{
+	if (len >= 4 && !strncmp(w, "mac=", 4)) {
+		n->mac_set = true;
+		return cli_mac(arg, w + 4, len - 4, n->mac);
+	}
+	if (len >= 8 && !strncmp(w, "hostfwd=", 8) && n->kind == NET_USER)
+		return cli_hostfwd(n, arg, w + 8, len - 8);
+	pr_err("--net '%s': unknown flag '%.*s' (expected mac=MAC%s)", arg, (int)len, w,
+	       n->kind == NET_USER ? " or hostfwd=…" : "");
+	return -EINVAL;
+}
+
+/* tap=NAME or user, then the flags; the NIC's default MAC by its index. */
+static int cli_net_kind(struct vm_config *cfg, struct net_config *n,
+			const char *arg, size_t len)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+	memcpy(n->mac, mac, 6);
+	n->mac[5] += cfg->nr_nets;
+	if (len == 4 && !strncmp(arg, "user", 4)) {
+		n->kind = NET_USER;
+		return 0;
+	}
+	if (len < 4 || strncmp(arg, "tap=", 4)) {
+		pr_err("--net '%s': expected tap=NAME or user (see kvmini run --help)", arg);
+		return -EINVAL;
+	}
+	if (!cli_ifname_ok(arg + 4, len - 4)) {
+		pr_err("--net '%s': a tap name is 1 to %d printable characters, without / : or spaces",
+		       arg, CONFIG_IFNAME_MAX);
+		return -EINVAL;
+	}
+	n->kind = NET_TAP;
+	memcpy(n->ifname, arg + 4, len - 4);
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		if (cfg->nets[i].kind == NET_TAP && !strcmp(cfg->nets[i].ifname, n->ifname)) {
+			pr_err("--net '%s': tap %s given twice", arg, n->ifname);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int cli_net(struct vm_config *cfg, const char *arg)
+{
+	struct net_config *n = &cfg->nets[cfg->nr_nets];
+	const char *p = strchr(arg, ',');
+	int err;
+
+	if (cfg->nr_nets == CONFIG_NETS_MAX) {
+		pr_err("--net '%s': at most %d NICs", arg, CONFIG_NETS_MAX);
+		return -EINVAL;
+	}
+	*n = (struct net_config){ 0 };
+	err = cli_net_kind(cfg, n, arg, p ? (size_t)(p - arg) : strlen(arg));
+	while (!err && p) {
+		const char *w = p + 1;
+
+		p = strchr(w, ',');
+		err = cli_net_flag(n, arg, w, p ? (size_t)(p - w) : strlen(w));
+	}
+	for (unsigned int i = 0; !err && i < cfg->nr_nets; i++) {
+		if (!memcmp(cfg->nets[i].mac, n->mac, 6)) {
+			pr_err("--net '%s': eth%u has the same MAC; give each NIC its own mac=",
+			       arg, i);
+			err = -EINVAL;
+		}
+	}
+	if (!err)
+		cfg->nr_nets++;
+	return err;
+}
+
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
 	OPT_CONSOLE, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP, OPT_KVM_DEV,
 	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI, OPT_NO_SECCOMP,
 	OPT_DISK,
+	OPT_SHARE,
+	OPT_NET,
 };
 
 static const struct option run_options[] = {
@@ -229,6 +484,8 @@ static const struct option run_options[] = {
 	{ "virtio-legacy", no_argument,	   NULL, OPT_VIRTIO_LEGACY },
 	{ "dump-dtb",	required_argument, NULL, OPT_DUMP_DTB },
 	{ "disk",	required_argument, NULL, OPT_DISK },
+	{ "share",	required_argument, NULL, OPT_SHARE },
+	{ "net",	required_argument, NULL, OPT_NET },
 	/* For tests: another KVM device node. */
 	{ "kvm-device",	required_argument, NULL, OPT_KVM_DEV },
 	{ NULL, 0, NULL, 0 },
@@ -286,6 +543,10 @@ static int cli_option(struct vm_config *cfg, int opt, const char *arg)
 		return 0;
 	case OPT_DISK:
 		return cli_disk(cfg, arg);
+	case OPT_SHARE:
+		return cli_share(cfg, arg);
+	case OPT_NET:
+		return cli_net(cfg, arg);
 	}
 	return -EINVAL;
 }

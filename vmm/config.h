@@ -11,6 +11,7 @@ enum console_kind {
 	CONSOLE_NONE,
 	CONSOLE_FILE,
 	CONSOLE_VIRTIO,		/* stdio, through virtio-console (hvc0) */
+	CONSOLE_STDERR,		/* output only, to stderr (kvmini exec --verbose) */
 };
 
 #define CONFIG_DISKS_MAX	8
@@ -55,6 +56,17 @@ struct net_config {
 	unsigned int nr_fwd;
 };
 
+#define CONFIG_SHARES_MAX	8
+#define CONFIG_TAG_MAX		36	/* virtio-fs config: tag[36] */
+
+/* One --share HOSTDIR:TAG[,ro]: a host directory as virtio-fs. */
+struct share_config {
+	const char *path;		/* HOSTDIR is its */
+	unsigned int path_len;		/* first path_len bytes */
+	char tag[CONFIG_TAG_MAX + 1];	/* mount -t virtiofs TAG /mnt */
+	bool ro;			/* enforced on the host side */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -70,6 +82,8 @@ struct vm_config {
 	unsigned int nr_disks;
 	struct net_config nets[CONFIG_NETS_MAX];	/* eth0, eth1… */
 	unsigned int nr_nets;
+	struct share_config shares[CONFIG_SHARES_MAX];	/* virtio-fs */
+	unsigned int nr_shares;
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */
@@ -87,5 +101,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg);
 
 /* "256M", "1G", "4096K", "128" (MiB): bytes, or -EINVAL. */
 int parse_size(const char *s, uint64_t *out);
+/* A decimal number up to max, or -EINVAL. */
+int parse_uint(const char *s, unsigned long max, unsigned int *out);
+/* --mem SIZE into cfg->mem, range-checked; one error line on failure.
+ * Shared with kvmini exec (vmm/exec_cli.c). */
+int cli_mem(struct vm_config *cfg, const char *arg);
 
 #endif

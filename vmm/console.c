@@ -184,6 +184,9 @@ static int console_open_output(struct console *c, const struct vm_config *cfg)
 	case CONSOLE_NONE:
 		c->out_fd = -1;
 		return 0;
+	case CONSOLE_STDERR:
+		c->out_fd = STDERR_FILENO;
+		return 0;
 	case CONSOLE_FILE:
 		c->out_fd = open(cfg->console_path,
 				 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

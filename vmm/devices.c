@@ -11,9 +11,15 @@
 #include "arch.h"
 #include "console.h"
 #include "disk.h"
+#include "exec.h"
 #include "log.h"
+#ifdef KVMINI_HAVE_SLIRP
+#include "slirp.h"
+#endif
+#include "tap.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
+#include "virtiofsd.h"
 #include "vm.h"
 
 static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
@@ -101,16 +107,100 @@ static int vm_add_disk(struct vm *vm, unsigned int i)
 	return vm_add_virtio(vm, vdev);
 }
 
+/* A virtio-fs device for share s, served by a virtiofsd of its own. */
+int vm_add_share(struct vm *vm, const struct share_config *s)
+{
+	struct vfs_backend be = { .stop = virtiofsd_stop };
+	struct virtio_dev *vdev;
+	struct virtiofsd *d;
+	unsigned int index = 0;
+	int err;
+
+	if (vm->mem.fd < 0) {
+		pr_err("share '%s': guest RAM is not shareable: put the share in the configuration that creates the VM",
+		       s->tag);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < vm->nr_virtio; i++)
+		index += vm->virtio[i].vdev->ops->device_id == VIRTIO_ID_FS;
+	err = virtiofsd_start(s, &d, &be.sock);
+	if (err)
+		return err;
+	be.ctx = d;
+	err = virtiofsd_watch(d, &vm->loop);
+	if (!err)
+		err = virtio_fs_new(&vm->mem, s->tag, &be, &vm->loop, index, &vdev);
+	if (err) {
+		virtiofsd_failed(d, be.sock, err);
+		return err;
+	}
+	return vm_add_virtio(vm, vdev);
+}
+
+static int vm_add_shares(struct vm *vm)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; !err && i < vm->cfg.nr_shares; i++)
+		err = vm_add_share(vm, &vm->cfg.shares[i]);
+	return err;
+}
+
+/*
+ * --net number i: eth0, eth1… in command-line order. The backend lives in
+ * vm->nets and outlives the device (vm_devices_exit frees it after).
+ */
+static int vm_add_net(struct vm *vm, unsigned int i)
+{
+	const struct net_config *cfg = &vm->cfg.nets[i];
+	struct vm_net *net = &vm->nets[vm->nr_nets];
+	const struct vnet_backend *be;
+	struct virtio_dev *vdev;
+
+	if (cfg->kind == NET_TAP) {
+		net->tap = tap_open(cfg);
+		if (!net->tap)
+			return -EIO;
+		vm->nr_nets++;
+		be = tap_backend(net->tap);
+	} else {
+#ifdef KVMINI_HAVE_SLIRP
+		net->slirp = slirp_net_new(cfg, &vm->loop);
+		if (!net->slirp)
+			return -EIO;
+		vm->nr_nets++;
+		be = slirp_net_backend(net->slirp);
+#else
+		pr_err("--net user: this kvmini was built without user networking (libslirp); use a dynamically linked build with libslirp, or --net tap=NAME");
+		return -ENOTSUP;
+#endif
+	}
+	vdev = virtio_net_new(&vm->mem, be, cfg->mac, &vm->loop, i);
+	if (!vdev)
+		return -ENOMEM;
+#ifdef KVMINI_HAVE_SLIRP
+	if (net->slirp)
+		slirp_net_attach(net->slirp, vdev);
+#endif
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_devices_init(struct vm *vm)
 {
 	int err = 0;
 
-	if (vm->cfg.console == CONSOLE_VIRTIO)
+	if (vm->exec_out)
+		err = vm_add_virtio(vm, exec_out_device(vm));
+	if (!err && vm->cfg.console == CONSOLE_VIRTIO)
 		err = vm_add_console(vm);
 	if (!err && !vm->cfg.no_rng)
 		err = vm_add_virtio(vm, virtio_rng_new(&vm->mem));
 	for (unsigned int i = 0; !err && i < vm->cfg.nr_disks; i++)
 		err = vm_add_disk(vm, i);
+	for (unsigned int i = 0; !err && i < vm->cfg.nr_nets; i++)
+		err = vm_add_net(vm, i);
+	if (!err)
+		err = vm_add_shares(vm);
 	return err;
 }
 
@@ -125,4 +215,12 @@ void vm_devices_exit(struct vm *vm)
 		free(v->vdev);
 	}
 	vm->nr_virtio = 0;
+	/* The NICs' backends, now that no device uses them. */
+	for (unsigned int i = 0; i < vm->nr_nets; i++) {
+		tap_close(vm->nets[i].tap);
+#ifdef KVMINI_HAVE_SLIRP
+		slirp_net_free(vm->nets[i].slirp);
+#endif
+	}
+	vm->nr_nets = 0;
 }

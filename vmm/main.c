@@ -9,14 +9,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "exec.h"
 #include "fdt/fdt.h"
 #include "exitcode.h"
 #include "log.h"
 #include "vm.h"
 
 /* Maps a whole file read-only; the loaders parse it in place. */
-static int map_file(const char *what, const char *path, const uint8_t **data,
-		    size_t *size)
+int map_file(const char *what, const char *path, const uint8_t **data,
+	     size_t *size)
 {
 	struct stat st;
 	void *p;
@@ -44,7 +45,7 @@ static int map_file(const char *what, const char *path, const uint8_t **data,
 	return 0;
 }
 
-static void unmap_file(const uint8_t *data, size_t size)
+void unmap_file(const uint8_t *data, size_t size)
 {
 	if (data)
 		munmap((void *)data, size);
@@ -71,6 +72,8 @@ int main(int argc, char **argv)
 	int status = EXIT_VMM_ERROR;
 	int err;
 
+	if (argc > 1 && !strcmp(argv[1], "exec"))
+		return exec_main(argc - 1, argv + 1);
 	err = cli_parse(argc, argv, &cfg);
 	if (err)
 		return err > 0 ? 0 : EXIT_VMM_ERROR;

@@ -13,12 +13,15 @@
  * would not make.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -29,6 +32,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "seccomp.h"
+#include "tap.h"
 #include "term.h"
 #include "vm.h"
 
@@ -64,6 +68,20 @@ static const char *const io_calls[] = {
 	"io_uring_enter", "io_uring_register",
 	"preadv", "pwritev", "preadv2", "pwritev2", "pread64", "pwrite64",
 	"fdatasync", "fsync", "fallocate",
+	NULL,
+};
+
+/*
+ * With --share (virtio-fs): vhost-user requests to virtiofsd, with a
+ * bounded wait for each reply, which a driver's DRIVER_OK or reset sends
+ * from a vCPU thread; at the end, virtiofsd stopped and reaped through
+ * its pidfd (which can signal nothing else). The sockets are connected
+ * Unix sockets to virtiofsd, so sendmsg reaches no one new.
+ */
+static const char *const share_calls[] = {
+	"sendmsg", "recvmsg", "poll", "ppoll",
+	"clock_gettime",	/* the deadline, where the vDSO cannot */
+	"pidfd_send_signal", "waitid",
 	NULL,
 };
 
@@ -221,6 +239,25 @@ static int allow_signal(scmp_filter_ctx ctx, int sig, bool reset)
 	       (reset ? allow(ctx, "rt_sigaction", 1, action) : 0);
 }
 
+/*
+ * virtio-net's taps: the header size and offloads the driver negotiated,
+ * set at DRIVER_OK (a vCPU's status write) and when the driver changes
+ * its offloads (the control queue, on the I/O thread).
+ */
+static int allow_tap(scmp_filter_ctx ctx, struct vm *vm)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; !err && i < vm->nr_nets; i++) {
+		int fd = vm->nets[i].tap ? tap_fd(vm->nets[i].tap) : -1;
+
+		if (fd >= 0)
+			err = allow_ioctl(ctx, fd, TUNSETVNETHDRSZ) ?:
+			      allow_ioctl(ctx, fd, TUNSETOFFLOAD);
+	}
+	return err;
+}
+
 /* What every thread needs besides common_calls. */
 static int allow_common(scmp_filter_ctx ctx, struct vm *vm)
 {
@@ -243,8 +280,12 @@ static int allow_common(scmp_filter_ctx ctx, struct vm *vm)
 	if (!err)
 		err = allow_ioctl(ctx, vm->vm_fd, KVM_IRQ_LINE);
 	if (!err)
+		err = allow_tap(ctx, vm);
+	if (!err)
 		err = allow(ctx, "mmap", 1, no_exec) ?:
 		      allow(ctx, "mprotect", 1, no_exec);
+	if (!err && vm->cfg.nr_shares)
+		err = allow_list(ctx, share_calls);
 #if defined(__SANITIZE_ADDRESS__)
 	/* isatty(2): whether a report is in colour. */
 	if (!err)
@@ -319,11 +360,95 @@ int seccomp_confine_vcpu(struct vcpu *vcpu)
 	return err;
 }
 
+/*
+ * --net user: libslirp's sockets (vmm/slirp.c), which it makes and uses
+ * on the I/O thread as the guest opens connections. From libslirp's
+ * imports and strace of DHCP, ping, DNS, TCP both ways and hostfwd: no
+ * bind or listen (hostfwd ports are bound before the filter), no exec.
+ */
+static const char *const slirp_calls[] = {
+	"connect",		/* the guest's outbound TCP */
+	"accept", "accept4",	/* a host client on a hostfwd port */
+	"sendto", "recvfrom",	/* send() and recv() too */
+	"recvmsg",		/* ICMP errors (IP_RECVERR's error queue) */
+	"setsockopt", "getsockopt", "getsockname", "getpeername",
+	"shutdown",
+	"clock_gettime",	/* libslirp's clock: the vDSO falls back to
+				 * the call on some clocksources (the lab's) */
+	/* /etc/resolv.conf, which libslirp reads at the guest's first DNS
+	 * query and again when its stat changes (see allow_slirp) */
+	"newfstatat", "fstat", "stat", "lseek",
+	NULL,
+};
+
+/* IPv4 sockets of the kinds libslirp makes: TCP, UDP, ICMP echo. */
+static int allow_slirp_socket(scmp_filter_ctx ctx, int type, int proto)
+{
+	const struct scmp_arg_cmp cmp[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, AF_INET),
+		SCMP_A1_32(SCMP_CMP_MASKED_EQ, ~(SOCK_CLOEXEC | SOCK_NONBLOCK), type),
+		SCMP_A2_32(SCMP_CMP_EQ, proto),
+	};
+
+	return allow(ctx, "socket", 3, cmp);
+}
+
+/* fcntl(any, cmd) and ioctl(any, request): the socket's own descriptor
+ * is not known in advance. */
+static int allow_any_fd(scmp_filter_ctx ctx, const char *call, unsigned int arg)
+{
+	const struct scmp_arg_cmp cmp[] = { SCMP_A1_32(SCMP_CMP_EQ, arg) };
+
+	return allow(ctx, call, 1, cmp);
+}
+
+/*
+ * libslirp opens /etc/resolv.conf lazily: at the guest's first DNS query
+ * to 10.0.2.3, then again whenever a stat() of it (at most once a second)
+ * shows it changed. Its cache is internal and only a real query through
+ * it fills it, which would send a packet to the host's resolver at start:
+ * so the file is opened here, read-only (docs/threat-model.md).
+ */
+static int allow_slirp(scmp_filter_ctx ctx, struct vm *vm)
+{
+	const struct scmp_arg_cmp rdonly[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AT_FDCWD),
+		SCMP_A2_32(SCMP_CMP_EQ, O_RDONLY),
+	};
+	bool user = false;
+
+	for (unsigned int i = 0; i < vm->cfg.nr_nets; i++)
+		user |= vm->cfg.nets[i].kind == NET_USER;
+	if (!user)
+		return 0;
+	return allow_list(ctx, slirp_calls) ?:
+	       allow_slirp_socket(ctx, SOCK_STREAM, 0) ?:
+	       allow_slirp_socket(ctx, SOCK_DGRAM, 0) ?:
+	       allow_slirp_socket(ctx, SOCK_DGRAM, IPPROTO_ICMP) ?:
+	       allow_any_fd(ctx, "fcntl", F_GETFL) ?:
+	       allow_any_fd(ctx, "fcntl", F_SETFL) ?:
+	       allow_any_fd(ctx, "ioctl", FIONREAD) ?:
+	       allow(ctx, "openat", 2, rdonly);
+}
+
+/* kvmini exec gives fds 1 and 2 their flags back (vmm/exec_out.c). */
+static int allow_setfl(scmp_filter_ctx ctx, int fd)
+{
+	const struct scmp_arg_cmp cmp[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, fd),
+		SCMP_A1_32(SCMP_CMP_EQ, F_SETFL),
+	};
+
+	return allow(ctx, "fcntl", 2, cmp);
+}
+
 static int io_rules(scmp_filter_ctx ctx, void *arg)
 {
-	(void)arg;
-	return allow_list(ctx, io_calls) ?:
-	       allow_signal(ctx, VCPU_KICK_SIGNAL, false);
+	return allow_slirp(ctx, arg) ?:
+	       allow_list(ctx, io_calls) ?:
+	       allow_signal(ctx, VCPU_KICK_SIGNAL, false) ?:
+	       allow_setfl(ctx, STDOUT_FILENO) ?:
+	       allow_setfl(ctx, STDERR_FILENO);
 }
 
 int seccomp_confine_io(struct vm *vm)
@@ -332,7 +457,7 @@ int seccomp_confine_io(struct vm *vm)
 
 	if (vm->cfg.no_seccomp)
 		return 0;
-	err = seccomp_install(vm, "I/O", io_rules, NULL);
+	err = seccomp_install(vm, "I/O", io_rules, vm);
 	if (!err)
 		seccomp_selftest("io");
 	return err;

@@ -103,7 +103,9 @@ static int kvm_create_vm(struct vm *vm)
 
 static int vm_map_memory(struct vm *vm)
 {
-	int err = gmem_init(&vm->mem, vm->cfg.mem);
+	/* virtio-fs: virtiofsd maps guest RAM too (vmm/virtiofsd.h). */
+	int err = vm->cfg.nr_shares ? gmem_init_shared(&vm->mem, vm->cfg.mem) :
+		  gmem_init(&vm->mem, vm->cfg.mem);
 
 	if (err) {
 		pr_err("cannot reserve %llu MiB for guest memory: %s",

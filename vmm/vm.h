@@ -21,8 +21,17 @@ struct kvm_run;
 struct console;
 struct virtio_dev;
 struct virtio_mmio;
+struct exec_out;
+struct tap;
+struct slirp_net;
 
 #define VM_MAX_VIRTIO	16
+
+/* A --net NIC's backend: a tap or user networking. */
+struct vm_net {
+	struct tap *tap;
+	struct slirp_net *slirp;
+};
 
 /* A virtio device and the transport that carries it. */
 struct vm_virtio {
@@ -66,6 +75,9 @@ struct vm {
 	struct vm_virtio virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	struct virtio_dev *virtio_console;	/* when --console virtio */
+	struct exec_out *exec_out;	/* kvmini exec's job streams, or NULL */
+	struct vm_net nets[CONFIG_NETS_MAX];	/* backends, freed after the devices */
+	unsigned int nr_nets;
 
 	/* Ending the VM: the first reason wins, then stop_fd wakes the
 	 * main loop, which stops the vCPUs. */
@@ -113,9 +125,19 @@ static inline bool vm_console_on_uart(const struct vm *vm)
 	return vm->cfg.console != CONSOLE_VIRTIO;
 }
 
+/* main.c: a whole file mapped read-only, or one error line naming what
+ * (the kernel, the initrd) and -errno. */
+int map_file(const char *what, const char *path, const uint8_t **data,
+	     size_t *size);
+void unmap_file(const uint8_t *data, size_t size);
+
 /* devices.c: the virtio devices the configuration asks for. */
 int vm_devices_init(struct vm *vm);
 void vm_devices_exit(struct vm *vm);
+/* A virtio-fs device for one shared directory (vmm/virtiofsd.h), from
+ * vm_devices_init: only when cfg.nr_shares > 0 made guest RAM shareable.
+ * 0, or -errno after one error line. */
+int vm_add_share(struct vm *vm, const struct share_config *s);
 
 /* vm_fdt.c: the device tree this VM's guest gets (or --dump-dtb shows). */
 int vm_fdt_build(struct vm *vm, void **blob, size_t *size);

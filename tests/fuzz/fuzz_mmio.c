@@ -4,8 +4,10 @@
  * reads and writes of any width at any offset, queue kicks, writes into
  * guest RAM and host console input, in any order, against a device that
  * the first input byte picks: a fake device with two queues and an 8-byte
- * config space, virtio-rng, or virtio-console (with or without a window
- * size). Either layout: version 2, or legacy version 1.
+ * config space, virtio-rng, virtio-console (with or without a window
+ * size), or kvmini exec's multiport console (virtio/vports.c) with three
+ * ports whose backends take a few bytes at a time, or none. Either
+ * layout: version 2, or legacy version 1.
  *
  * The transport is attached as kvmini attaches it, minus KVM: the MMIO
  * range, irqfd and ioeventfds are stubs, the event loop is a real epoll
@@ -16,7 +18,7 @@
  * input, no file descriptor is left behind.
  *
  * Input: a header byte (bits 0-1 the device, bit 2 legacy, bit 3 the fake
- * device's activate fails), then operations, each an opcode byte and its
+ * device's activate fails, bit 4 the multiport console), then operations, each an opcode byte and its
  * operands (see fuzz_op()). Console input and window size changes come
  * from the host side, in between.
  */
@@ -39,7 +41,7 @@
 #define IRQ		5
 #define MAX_OPS		2048
 
-enum { DEV_FAKE, DEV_RNG, DEV_CONSOLE, DEV_CONSOLE_SIZE };
+enum { DEV_FAKE, DEV_RNG, DEV_CONSOLE, DEV_CONSOLE_SIZE, DEV_VPORTS };
 
 /* The registers, so that most operations hit one; others go raw. */
 static const uint16_t regs[] = {
@@ -210,6 +212,31 @@ static struct virtio_dev *console_new(const struct guest_mem *mem, bool size,
 	return virtio_console_new(mem, &be);
 }
 
+/* A port's backend: up to 3 bytes a call, none every fourth call, so
+ * that buffers are held and flushed. */
+static size_t sink_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct sink *s = ctx;
+	size_t n = len < 3 ? len : 3;
+
+	if (++s->wakeups % 4 == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		s->sum += buf[i];
+	return n;
+}
+
+static struct virtio_dev *vports_new(const struct guest_mem *mem, struct sink *sink)
+{
+	const struct vport_backend be[3] = {
+		{ "stdout", sink_write, sink },
+		{ "stderr", sink_write, sink },
+		{ "status", sink_write, sink },
+	};
+
+	return virtio_vports_new(mem, be, 3);
+}
+
 /* --- the driver --------------------------------------------------------- */
 
 struct fuzz_mmio {
@@ -290,12 +317,14 @@ static void fuzz_op(struct fuzz_mmio *f, struct fuzz_input *in)
 	case 6:
 		v = fuzz_u8(in);
 		fuzz_bytes(in, buf, v);
-		if (f->dev >= DEV_CONSOLE)
+		if (f->dev == DEV_VPORTS)	/* a port's backend has room */
+			virtio_vports_flush(f->vdev, v % 4);
+		else if (f->dev == DEV_CONSOLE || f->dev == DEV_CONSOLE_SIZE)
 			fuzz_check(virtio_console_push(f->vdev, buf, v) <= v);
 		break;
 	case 7:		/* the host's window changes size */
 		v = fuzz_u32(in);
-		if (f->dev >= DEV_CONSOLE)
+		if (f->dev == DEV_CONSOLE || f->dev == DEV_CONSOLE_SIZE)
 			virtio_console_resize(f->vdev, v, v >> 16);
 		break;
 	}
@@ -329,13 +358,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&f, 0, sizeof(f));
 	f.ram = fuzz_ram_add(&f.mem, RAM_GPA, RAM_SIZE);
-	f.dev = hdr & 3;
+	f.dev = hdr & 16 ? DEV_VPORTS : hdr & 3;
 	switch (f.dev) {
 	case DEV_FAKE:
 		f.vdev = fake_new(&f.mem, hdr & 8);
 		break;
 	case DEV_RNG:
 		f.vdev = virtio_rng_new(&f.mem);
+		break;
+	case DEV_VPORTS:
+		f.vdev = vports_new(&f.mem, &f.sink);
 		break;
 	default:
 		f.vdev = console_new(&f.mem, f.dev == DEV_CONSOLE_SIZE, &f.sink);

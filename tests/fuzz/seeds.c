@@ -22,6 +22,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_mmio.h>
+#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
 struct buf {
@@ -735,6 +736,67 @@ static void seeds_blk_req(void)
 	blk_seed("split", align512, VIRTIO_BLK_T_OUT, 65534, split, 6, NULL, 0);
 }
 
+/* --- net_hdr: fuzz_net_hdr.c ------------------------------------------------ */
+
+#define NET_F(bit)	(1ULL << (bit))
+
+static void net_seed(const char *name, uint8_t flags, const uint16_t *lens,
+		     unsigned int n, const void *bytes, size_t len)
+{
+	struct buf b = { .n = 0 };
+	/* Every offload and control feature kvmini offers. */
+	uint64_t f = NET_F(VIRTIO_NET_F_CSUM) | NET_F(VIRTIO_NET_F_GUEST_CSUM) |
+		     NET_F(VIRTIO_NET_F_HOST_TSO4) | NET_F(VIRTIO_NET_F_HOST_TSO6) |
+		     NET_F(VIRTIO_NET_F_HOST_ECN) | NET_F(VIRTIO_NET_F_GUEST_TSO4) |
+		     NET_F(VIRTIO_NET_F_MRG_RXBUF) | NET_F(VIRTIO_NET_F_CTRL_VQ) |
+		     NET_F(VIRTIO_NET_F_CTRL_RX) | NET_F(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+		     NET_F(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | NET_F(VIRTIO_F_VERSION_1);
+
+	u64(&b, f);
+	u8(&b, flags);
+	u8(&b, n);
+	for (unsigned int i = 0; i < n; i++)
+		u16(&b, lens[i] - 1);
+	put(&b, bytes, len);
+	u32(&b, 1600);		/* bytes for the receive accounting */
+	save_buf("net_hdr", name, &b);
+}
+
+static void seeds_net_hdr(void)
+{
+	struct virtio_net_hdr_v1 h = { 0 };
+	uint8_t p[4096] = { 0 };
+	const uint16_t two[] = { 12, 60 }, legacy[] = { 10, 60 }, one[] = { 72 };
+	const uint16_t tso[] = { 12, 3000 };
+	const uint8_t promisc[] = { VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, 1 };
+	const uint8_t mac[] = { VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+				0x52, 0x54, 0, 1, 2, 3 };
+	const uint8_t table[] = { VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET,
+				  1, 0, 0, 0, 0x52, 0x54, 0, 1, 2, 3,
+				  2, 0, 0, 0, 1, 0, 0x5e, 0, 0, 1, 0x33, 0x33, 0, 0, 0, 1 };
+	const uint8_t offloads[] = { VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+				     VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, 2, 0, 0, 0, 0, 0, 0, 0 };
+	const uint16_t l_promisc[] = { 1, 2 }, l_mac[] = { 8 }, l_table[] = { 2, 26 };
+	const uint16_t l_off[] = { 10 };
+
+	net_seed("frame", 0, two, 2, p, 72);
+	net_seed("legacy", 1, legacy, 2, p, 70);
+	net_seed("writable", 2, two, 2, p, 72);
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.csum_start = 34;
+	h.csum_offset = 16;
+	memcpy(p, &h, sizeof(h));
+	net_seed("csum", 0, one, 1, p, 72);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
+	h.gso_size = 1448;
+	memcpy(p, &h, sizeof(h));
+	net_seed("tso", 0, tso, 2, p, 3012);
+	net_seed("ctrl-promisc", 0, l_promisc, 2, promisc, sizeof(promisc));
+	net_seed("ctrl-mac", 0, l_mac, 1, mac, sizeof(mac));
+	net_seed("ctrl-mac-table", 0, l_table, 2, table, sizeof(table));
+	net_seed("ctrl-offloads", 0, l_off, 1, offloads, sizeof(offloads));
+}
+
 /* --- cli: fuzz_cli.c --------------------------------------------------------- */
 
 static void cli_seed(const char *name, const char *const *args)
@@ -767,6 +829,11 @@ static void seeds_cli(void)
 	static const char *const version[] = { "--version", NULL };
 	static const char *const help[] = { "run", "--help", NULL };
 	static const char *const missing[] = { "run", "--timeout", NULL };
+	static const char *const nets[] = {
+		"run", "--kernel", "k", "--net", "tap=tap0,mac=52:54:00:00:00:01",
+		"--net", "user,hostfwd=tcp::8080-:80,hostfwd=udp:127.0.0.1:53-10.0.2.15:53",
+		NULL,
+	};
 
 	cli_seed("minimal", minimal);
 	cli_seed("every-option", every);
@@ -775,6 +842,7 @@ static void seeds_cli(void)
 	cli_seed("version", version);
 	cli_seed("help", help);
 	cli_seed("missing-value", missing);
+	cli_seed("net", nets);
 }
 
 int main(int argc, char **argv)
@@ -792,6 +860,7 @@ int main(int argc, char **argv)
 	seeds_arm64_image();
 	seeds_fdt();
 	seeds_blk_req();
+	seeds_net_hdr();
 	seeds_cli();
 	return 0;
 }

@@ -3,9 +3,10 @@
 # with $2 = rng the virtio-rng transport (LNRO0005) bound and working, with
 # no-rng no virtio device at all; COM1 as PNP0501 when ACPI is on. Then $3:
 # poweroff, reboot or halt, forced, as busybox does them without an init
-# system, or exit (status 0 through the exit device). With $4 = blk, a
-# virtio-blk disk vda must be there too. A failed check shows the end of
-# the kernel log and ends the VM with a non-zero status.
+# system, or exit (status 0 through the exit device). $4 lists more
+# virtio devices that must be there, joined by "+": blk (a disk vda), net
+# (eth0, bound to virtio_net, with kvmini's first MAC). A failed check
+# shows the end of the kernel log and ends the VM with a non-zero status.
 ncpus=$1 rng=$2 action=$3 blk=${4:-}
 
 failed()
@@ -30,10 +31,21 @@ else
 	echo "acpi.sh: virtio devices: ${devs:-none}"
 	[ -z "$devs" ] || failed "virtio devices where none should be" 4
 fi
-if [ "$blk" = blk ]; then
-	[ -b /dev/vda ] || failed "no virtio-blk disk vda" 6
-	echo "acpi.sh: vda, $(cat /sys/block/vda/size) sectors"
-fi
+for dev in $(echo "$blk" | tr + ' '); do
+	case $dev in
+	blk)
+		[ -b /dev/vda ] || failed "no virtio-blk disk vda" 6
+		echo "acpi.sh: vda, $(cat /sys/block/vda/size) sectors"
+		;;
+	net)
+		drv=$(readlink /sys/class/net/eth0/device/driver 2>/dev/null)
+		[ "${drv##*/}" = virtio_net ] || failed "no virtio-net eth0 (driver '${drv##*/}')" 7
+		mac=$(cat /sys/class/net/eth0/address)
+		[ "$mac" = 52:54:00:12:34:56 ] || failed "eth0 has MAC $mac" 7
+		echo "acpi.sh: eth0, virtio_net, $mac"
+		;;
+	esac
+done
 echo "acpi.sh: $action"
 [ "$action" != exit ] || exit 0
 # The console's last lines leave before the VM ends (as in /init).

@@ -34,7 +34,7 @@ arch=x86_64
 kvmini=
 guest=
 native=auto
-timeout=1200
+timeout=2700
 scenario_timeout=300
 tail_lines=60
 interactive=
@@ -120,8 +120,9 @@ arm64)
 	kernel_file=Image
 	vmlinux_file=Image
 	# Debian's arm64 kernels have KVM built in; tun is for the
-	# virtio-net scenarios' tap devices.
-	kvm_modules=drivers/net/tun
+	# virtio-net scenarios' tap devices, loop for the blk scenarios'
+	# O_DIRECT file systems and the images they mount to check.
+	kvm_modules="drivers/net/tun drivers/block/loop"
 	# The outer kernel is also a stock guest (tests/scenarios/stock-kernel.sh),
 	# whose virtio drivers are these modules, loaded in this order.
 	guest_modules="drivers/virtio/virtio_ring drivers/virtio/virtio
@@ -486,7 +487,7 @@ if [ -n "$hostroot" ]; then
 	"$virtiofsd" --socket-path="$work/hostroot.sock" -o source=/ -o cache=auto -o sandbox=chroot \
 		-o log_level=err >"$logdir/virtiofsd.log" 2>&1 &
 	vfsd_pid=$!
-	trap 'kill $vfsd_pid 2>/dev/null; rm -rf "$work" ${dl:+"$dl"}' EXIT
+	trap 'kill $vfsd_pid 2>/dev/null || :; rm -rf "$work" ${dl:+"$dl"}' EXIT
 	for _ in $(seq 50); do
 		[ -S "$work/hostroot.sock" ] && break
 		sleep 0.1

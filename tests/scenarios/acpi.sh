@@ -1,7 +1,7 @@
 #!/bin/sh
 # ACPI with Debian 12's generic kernel, which finds kvmini's virtio-mmio
 # transports (LNRO0005) and COM1 (PNP0501) only in its DSDT: 4 CPUs,
-# virtio-rng and virtio-blk bound; poweroff goes through the FADT's sleep
+# virtio-rng, virtio-blk and virtio-net bound; poweroff goes through the FADT's sleep
 # control register (S5) and reboot=a through its reset register, both ending
 # kvmini with 0, as does the default reboot (i8042); halt leaves kvmini
 # waiting. --no-acpi leaves the MP table and no virtio device. kvmini's own
@@ -15,12 +15,15 @@ guest minimal 0 --cpus 2 --cmdline "kvmini.script=acpi kvmini.args=2,rng,exit"
 guest minimal-no-acpi 0 --cpus 2 --no-acpi --cmdline "kvmini.script=acpi kvmini.args=2,rng,exit"
 
 # quiet: every console line costs exits, and nested ones are slow. A disk
-# as well: a second transport in the DSDT, on the next interrupt.
+# and a NIC as well: more transports in the DSDT, on the next interrupts
+# (user networking: the guest never brings eth0 up, and this outer VM has
+# no network anyway).
 dd if=/dev/zero of="$T/disk.img" bs=1M count=8 2>/dev/null
-stock poweroff 0 debian-generic --cpus 4 --verbose --disk "$T/disk.img" \
-	--cmdline "quiet kvmini.script=acpi kvmini.args=4,rng,poweroff,blk" &&
+stock poweroff 0 debian-generic --cpus 4 --verbose --disk "$T/disk.img" --net user \
+	--cmdline "quiet kvmini.script=acpi kvmini.args=4,rng,poweroff,blk+net" &&
 	stderr poweroff "guest powered off \(ACPI S5\)" &&
-	console poweroff "acpi.sh: vda, 16384 sectors"
+	console poweroff "acpi.sh: vda, 16384 sectors" &&
+	console poweroff "acpi.sh: eth0, virtio_net, 52:54:00:12:34:56"
 stock acpi-reset 0 debian-generic --verbose \
 	--cmdline "quiet kvmini.script=acpi kvmini.args=1,rng,reboot reboot=a" &&
 	stderr acpi-reset "ACPI reset register"

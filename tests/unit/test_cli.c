@@ -3,6 +3,7 @@
  * Command line: sizes, defaults, every option, and the promise that bad
  * input yields exactly one error line naming what was wrong.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -402,6 +403,192 @@ START_TEST(test_bug_reset_after_cluster)
 }
 END_TEST
 
+/* --share HOSTDIR:TAG[,ro]: the tag after the last colon. */
+START_TEST(test_share)
+{
+	struct cli_run r;
+
+	CLI_OK(&r, "run", "--kernel", "k", "--share", "/srv/data:data",
+	       "--share", "/a:b:c,d:x.Y_-9,ro", "--share=rel:t");
+	ck_assert_uint_eq(r.cfg.nr_shares, 3);
+	ck_assert_uint_eq(r.cfg.shares[0].path_len, 9);
+	ck_assert_int_eq(strncmp(r.cfg.shares[0].path, "/srv/data", 9), 0);
+	ck_assert_str_eq(r.cfg.shares[0].tag, "data");
+	ck_assert(!r.cfg.shares[0].ro);
+	ck_assert_uint_eq(r.cfg.shares[1].path_len, 8);
+	ck_assert_int_eq(strncmp(r.cfg.shares[1].path, "/a:b:c,d", 8), 0);
+	ck_assert_str_eq(r.cfg.shares[1].tag, "x.Y_-9");
+	ck_assert(r.cfg.shares[1].ro);
+	ck_assert_uint_eq(r.cfg.shares[2].path_len, 3);
+	ck_assert_str_eq(r.cfg.shares[2].tag, "t");
+	cli_free(&r);
+
+	CLI_OK(&r, "run", "--kernel", "k", "--share",
+	       "/d:012345678901234567890123456789012345");
+	ck_assert_uint_eq(strlen(r.cfg.shares[0].tag), CONFIG_TAG_MAX);
+	cli_free(&r);
+	CLI_OK(&r, "run", "--kernel", "k");
+	ck_assert_uint_eq(r.cfg.nr_shares, 0);
+	cli_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *args[MAX_ARGS];
+	const char *culprit;
+	const char *says;
+} bad_shares[] = {
+	{ { "--share", "/d" }, "--share '/d'", "HOSTDIR:TAG" },
+	{ { "--share", ":t" }, "--share ':t'", "HOSTDIR:TAG" },
+	{ { "--share", "/d:" }, "--share '/d:'", "TAG must be" },
+	{ { "--share", "/d:,ro" }, "--share '/d:,ro'", "TAG must be" },
+	{ { "--share", "/d:a b" }, "--share '/d:a b'", "TAG must be" },
+	{ { "--share", "/d:0123456789012345678901234567890123456" }, "--share", "TAG must be 1 to 36" },
+	{ { "--share", "/d:t,rw" }, "--share '/d:t,rw'", "unknown flag 'rw'" },
+	{ { "--share", "/d:t,ro,ro" }, "--share '/d:t,ro,ro'", "unknown flag" },
+	{ { "--share", "/d:t", "--share", "/e:t" }, "--share '/e:t'", "tag 't' used twice" },
+	{ { "--share", "/a:a", "--share", "/b:b", "--share", "/c:c", "--share", "/d:d",
+	    "--share", "/e:e", "--share", "/f:f", "--share", "/g:g", "--share", "/h:h",
+	    "--share", "/i:i" }, "--share '/i:i'", "at most 8" },
+};
+
+START_TEST(test_bad_share)
+{
+	const char *args[MAX_ARGS] = { "run", "--kernel", "k" };
+	struct cli_run r;
+
+	for (unsigned int i = 0; bad_shares[_i].args[i]; i++)
+		args[3 + i] = bad_shares[_i].args[i];
+	cli(&r, args);
+	check_error(&r, bad_shares[_i].culprit);
+	ck_assert_msg(strstr(r.err, bad_shares[_i].says),
+		      "\"%s\" does not say \"%s\"", r.err, bad_shares[_i].says);
+	cli_free(&r);
+}
+END_TEST
+
+/* --net: kinds, names, MACs (default and given), hostfwd rules. */
+START_TEST(test_net)
+{
+	static const uint8_t mac0[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	static const uint8_t mac2[6] = { 0x02, 0xab, 0x00, 0x00, 0x00, 0x01 };
+	struct cli_run r;
+	const struct hostfwd_config *f;
+
+	CLI_OK(&r, "run", "--kernel", "k", "--net", "tap=tap0",
+	       "--net", "user,hostfwd=tcp::8080-:80,hostfwd=udp:127.0.0.2:5353-10.0.2.15:53",
+	       "--net=tap=kvm.t-1_x,mac=02:AB:00:00:00:01");
+	ck_assert_uint_eq(r.cfg.nr_nets, 3);
+	ck_assert_int_eq(r.cfg.nets[0].kind, NET_TAP);
+	ck_assert_str_eq(r.cfg.nets[0].ifname, "tap0");
+	ck_assert_mem_eq(r.cfg.nets[0].mac, mac0, 6);
+	ck_assert(!r.cfg.nets[0].mac_set);
+	ck_assert_int_eq(r.cfg.nets[1].kind, NET_USER);
+	ck_assert_uint_eq(r.cfg.nets[1].mac[5], 0x57);
+	ck_assert_uint_eq(r.cfg.nets[1].nr_fwd, 2);
+	f = &r.cfg.nets[1].fwd[0];
+	ck_assert(!f->udp);
+	ck_assert_uint_eq(f->host_addr, 0);
+	ck_assert_uint_eq(f->host_port, 8080);
+	ck_assert_uint_eq(f->guest_addr, 0);
+	ck_assert_uint_eq(f->guest_port, 80);
+	f = &r.cfg.nets[1].fwd[1];
+	ck_assert(f->udp);
+	ck_assert_uint_eq(f->host_addr, htonl(0x7f000002));
+	ck_assert_uint_eq(f->host_port, 5353);
+	ck_assert_uint_eq(f->guest_addr, htonl(0x0a00020f));
+	ck_assert_uint_eq(f->guest_port, 53);
+	ck_assert_str_eq(r.cfg.nets[2].ifname, "kvm.t-1_x");
+	ck_assert_mem_eq(r.cfg.nets[2].mac, mac2, 6);
+	ck_assert(r.cfg.nets[2].mac_set);
+	cli_free(&r);
+	/* The longest name a tap can have. */
+	CLI_OK(&r, "run", "--kernel", "k", "--net", "tap=abcdefghijklmno");
+	ck_assert_str_eq(r.cfg.nets[0].ifname, "abcdefghijklmno");
+	cli_free(&r);
+	CLI(&r, "run", "--help");
+	ck_assert_ptr_nonnull(strstr(r.out, "--net tap=NAME"));
+	ck_assert_ptr_nonnull(strstr(r.out, "hostfwd="));
+	cli_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *arg;
+	const char *says;
+} bad_nets[] = {
+	{ "tap=", "tap name" },
+	{ "tap", "expected tap=NAME or user" },
+	{ "vde=x", "expected tap=NAME or user" },
+	{ "user=x", "expected tap=NAME or user" },
+	{ "tap=a/b", "tap name" },
+	{ "tap=a:b", "tap name" },
+	{ "tap=a b", "tap name" },
+	{ "tap=..", "tap name" },
+	{ "tap=abcdefghijklmnop", "tap name" },
+	{ "tap=t,mac=01:00:5e:00:00:01", "multicast" },
+	{ "tap=t,mac=ff:ff:ff:ff:ff:ff", "multicast" },
+	{ "tap=t,mac=00:00:00:00:00:00", "zero" },
+	{ "tap=t,mac=52:54:00:12:34", "six hex bytes" },
+	{ "tap=t,mac=52:54:00:12:34:5g", "six hex bytes" },
+	{ "tap=t,mac=52-54-00-12-34-56", "six hex bytes" },
+	{ "tap=t,mac=52:54:00:12:34:567", "six hex bytes" },
+	{ "tap=t,hostfwd=tcp::1-:2", "unknown flag" },
+	{ "tap=t,bogus", "unknown flag" },
+	{ "user,hostfwd=tcp::0-:80", "hostfwd" },
+	{ "user,hostfwd=tcp::65536-:80", "hostfwd" },
+	{ "user,hostfwd=tcp::80-:", "hostfwd" },
+	{ "user,hostfwd=tcp::80", "hostfwd" },
+	{ "user,hostfwd=icmp::1-:2", "hostfwd" },
+	{ "user,hostfwd=tcp:1.2.3:80-:80", "hostfwd" },
+	{ "user,hostfwd=tcp:localhost:80-:80", "hostfwd" },
+	{ "user,hostfwd=tcp::80-10.0.2.300:80", "hostfwd" },
+	{ "user,hostfwd=tcp::+80-:80", "hostfwd" },
+	{ "user,hostfwd=", "hostfwd" },
+	{ "user,", "unknown flag" },
+};
+
+START_TEST(test_bad_net)
+{
+	struct cli_run r;
+
+	CLI(&r, "run", "--kernel", "k", "--net", bad_nets[_i].arg);
+	check_error(&r, bad_nets[_i].arg);
+	ck_assert_msg(strstr(r.err, bad_nets[_i].says), "\"%s\" does not say \"%s\"",
+		      r.err, bad_nets[_i].says);
+	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_bad_net_combinations)
+{
+	static char fwd[1024];
+	struct cli_run r;
+	size_t n = 0;
+
+	CLI(&r, "run", "--kernel", "k", "--net", "tap=a", "--net", "tap=a");
+	check_error(&r, "given twice");
+	cli_free(&r);
+	/* A MAC given for eth1 that eth0 got by default. */
+	CLI(&r, "run", "--kernel", "k", "--net", "user", "--net", "tap=b,mac=52:54:00:12:34:56");
+	check_error(&r, "same MAC");
+	cli_free(&r);
+	CLI(&r, "run", "--kernel", "k", "--net", "user,mac=52:54:00:12:34:57", "--net", "user");
+	check_error(&r, "same MAC");
+	cli_free(&r);
+	CLI(&r, "run", "--kernel", "k", "--net", "user", "--net", "user", "--net", "user",
+	    "--net", "user", "--net", "user");
+	check_error(&r, "at most 4");
+	cli_free(&r);
+	n += snprintf(fwd, sizeof(fwd), "user");
+	for (int i = 1; i <= CONFIG_HOSTFWD_MAX + 1; i++)
+		n += snprintf(fwd + n, sizeof(fwd) - n, ",hostfwd=tcp::%d-:80", 1000 + i);
+	CLI(&r, "run", "--kernel", "k", "--net", fwd);
+	check_error(&r, "at most 16 hostfwd");
+	cli_free(&r);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *suite = suite_create("cli");
@@ -417,6 +604,11 @@ static Suite *cli_suite(void)
 	tcase_add_loop_test(tc, test_bad_line, 0, sizeof(bad_lines) / sizeof(bad_lines[0]));
 	tcase_add_test(tc, test_mem_above_host);
 	tcase_add_test(tc, test_reparse);
+	tcase_add_test(tc, test_net);
+	tcase_add_loop_test(tc, test_bad_net, 0, sizeof(bad_nets) / sizeof(bad_nets[0]));
+	tcase_add_test(tc, test_bad_net_combinations);
+	tcase_add_test(tc, test_share);
+	tcase_add_loop_test(tc, test_bad_share, 0, sizeof(bad_shares) / sizeof(bad_shares[0]));
 	suite_add_tcase(suite, tc);
 	tcase_add_test(bugs, test_bug_unknown_short_option);
 	tcase_add_test(bugs, test_bug_flag_with_value);
