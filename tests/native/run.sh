@@ -171,6 +171,9 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null && command -v setpriv >/dev
 			"$0" run --kernel "$1" --net tap=kvt0 2>&1 | grep -q "in use by another program" || exit 2
 			kill -$sig $pid
 			{ wait $pid; } 2>/dev/null
+			# The last reference can be io_uring'"'"'s, dropped in a work
+			# item after the exit (SIGKILL): allow a few seconds.
+			for _ in $(seq 50); do ip link show kvt0 >/dev/null 2>&1 || break; sleep 0.1; done
 			ip link show kvt0 >/dev/null 2>&1 && exit 3
 		done
 		echo gone after TERM and KILL' "$kvmini" "$tiny"
