@@ -377,12 +377,20 @@ lab_initramfs()
 		cp "$kdir/$(basename "$m").ko" "$r/lib/modules/"
 	done
 	if [ -n "$kvmini_dynamic" ]; then
-		# At its own path, which is also where a HOSTROOT chroot sees it.
+		# Its libraries at their own paths; the binary in /opt, not at
+		# its path here, which may be under /tmp (a tmpfs in the outer
+		# VM hides what the initramfs has there). A HOSTROOT chroot runs
+		# this same file as $OUTER/opt/kvmini/kvmini, with the host's
+		# libraries, which are these.
 		"$top/guests/copy-tools.sh" "$r" "$kvmini"
-		ln -sf "$kvmini" "$r/kvmini"
+		mkdir -p "$r/opt/kvmini"
+		mv "$r$kvmini" "$r/opt/kvmini/kvmini"
+		ln -sf /opt/kvmini/kvmini "$r/kvmini"
+		kvmini_in_lab=/tmp/outer/opt/kvmini/kvmini
 	else
 		cp "$kvmini" "$r/kvmini"
 		chmod 0755 "$r/kvmini"
+		kvmini_in_lab=/tmp/outer/kvmini
 	fi
 	for f in $guest_files; do
 		cp "$guest/$f" "$r/guest/"
@@ -420,7 +428,7 @@ lab_initramfs()
 	kernel=/guest/$kernel_file
 	vmlinux=/guest/$vmlinux_file
 	hostroot=$hostroot
-	kvmini_path=$kvmini
+	kvmini_path=$kvmini_in_lab
 	EOF
 	[ -z "$overlay" ] || cp -a "$overlay/." "$r/"
 	(cd "$r" && find . -mindepth 1 | LC_ALL=C sort |
