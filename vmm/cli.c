@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "cli.h"
 #include "exitcode.h"
 #include "log.h"
 
@@ -108,7 +108,7 @@ int parse_uint(const char *s, unsigned long max, unsigned int *out)
 	return 0;
 }
 
-int cli_mem(struct vm_config *cfg, const char *arg)
+static int cli_mem(struct vm_config *cfg, const char *arg)
 {
 	uint64_t host = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 
@@ -459,40 +459,105 @@ static int cli_net(struct vm_config *cfg, const char *arg)
 	return err;
 }
 
+/* The options both subcommands take (cli.h). */
+int cli_common_option(struct vm_config *cfg, int opt, const char *arg)
+{
+	switch (opt) {
+	case CLI_OPT_MEM:
+		return cli_mem(cfg, arg);
+	case CLI_OPT_CPUS:
+		if (parse_uint(arg, CONFIG_CPUS_MAX, &cfg->cpus) || !cfg->cpus) {
+			pr_err("--cpus '%s': expected a number from 1 to %d",
+			       arg, CONFIG_CPUS_MAX);
+			return -EINVAL;
+		}
+		return 0;
+	case CLI_OPT_TIMEOUT:
+		if (parse_uint(arg, INT_MAX, &cfg->timeout) || !cfg->timeout) {
+			pr_err("--timeout '%s': expected a positive number of seconds", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case CLI_OPT_VERBOSE:
+		cfg->verbose = true;
+		return 0;
+	case CLI_OPT_NO_SECCOMP:
+		cfg->no_seccomp = true;
+		return 0;
+	case CLI_OPT_KVM_DEV:
+		cfg->kvm_dev = arg;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* One line naming what getopt_long refused (opt is '?' or ':'). */
+static void cli_bad_option(const char *name, int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		pr_err("option '%s' needs a value (see kvmini %s --help)", arg, name);
+	else if (optopt > 0 && optopt < 256)
+		pr_err("unknown option '-%c' (see kvmini %s --help)", optopt, name);
+	else if (optopt)
+		pr_err("option '%s' takes no value (see kvmini %s --help)", arg, name);
+	else
+		pr_err("unknown option '%s' (see kvmini %s --help)", arg, name);
+}
+
+int cli_getopt(const struct cli_cmd *cmd, void *ctx, int argc, char **argv)
+{
+	int opt, err;
+
+	opterr = 0;
+	optind = 0;	/* 0, not 1: also resets getopt's state inside "-xy" */
+	/* A leading ':' makes a missing value ':' rather than '?'. */
+	while ((opt = getopt_long(argc, argv, cmd->optstring, cmd->options,
+				  NULL)) != -1) {
+		if (opt == CLI_OPT_HELP) {
+			fputs(cmd->usage, stdout);
+			return 1;
+		}
+		if (opt == '?' || opt == ':') {
+			cli_bad_option(cmd->name, opt, argv);
+			return -EINVAL;
+		}
+		err = cmd->option(ctx, opt, optarg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 enum {
-	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-	OPT_CONSOLE, OPT_TIMEOUT, OPT_VERBOSE, OPT_HELP, OPT_KVM_DEV,
-	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI, OPT_NO_SECCOMP,
+	OPT_KERNEL = CLI_OPT_OWN, OPT_INITRD, OPT_CMDLINE, OPT_CONSOLE,
+	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI,
 	OPT_DISK,
 	OPT_SHARE,
 	OPT_NET,
 };
 
 static const struct option run_options[] = {
+	CLI_COMMON_OPTIONS,
 	{ "kernel",	required_argument, NULL, OPT_KERNEL },
 	{ "initrd",	required_argument, NULL, OPT_INITRD },
 	{ "cmdline",	required_argument, NULL, OPT_CMDLINE },
-	{ "mem",	required_argument, NULL, OPT_MEM },
-	{ "cpus",	required_argument, NULL, OPT_CPUS },
 	{ "console",	required_argument, NULL, OPT_CONSOLE },
-	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
-	{ "verbose",	no_argument,	   NULL, OPT_VERBOSE },
-	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ "no-rng",	no_argument,	   NULL, OPT_NO_RNG },
 	{ "no-acpi",	no_argument,	   NULL, OPT_NO_ACPI },
-	{ "no-seccomp",	no_argument,	   NULL, OPT_NO_SECCOMP },
 	{ "virtio-legacy", no_argument,	   NULL, OPT_VIRTIO_LEGACY },
 	{ "dump-dtb",	required_argument, NULL, OPT_DUMP_DTB },
 	{ "disk",	required_argument, NULL, OPT_DISK },
 	{ "share",	required_argument, NULL, OPT_SHARE },
 	{ "net",	required_argument, NULL, OPT_NET },
-	/* For tests: another KVM device node. */
-	{ "kvm-device",	required_argument, NULL, OPT_KVM_DEV },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cli_option(struct vm_config *cfg, int opt, const char *arg)
+static int cli_option(void *ctx, int opt, const char *arg)
 {
+	struct vm_config *cfg = ctx;
+
 	switch (opt) {
 	case OPT_KERNEL:
 		cfg->kernel = arg;
@@ -503,37 +568,13 @@ static int cli_option(struct vm_config *cfg, int opt, const char *arg)
 	case OPT_CMDLINE:
 		cfg->cmdline = arg;
 		return 0;
-	case OPT_MEM:
-		return cli_mem(cfg, arg);
-	case OPT_CPUS:
-		if (parse_uint(arg, CONFIG_CPUS_MAX, &cfg->cpus) || !cfg->cpus) {
-			pr_err("--cpus '%s': expected a number from 1 to %d",
-			       arg, CONFIG_CPUS_MAX);
-			return -EINVAL;
-		}
-		return 0;
 	case OPT_CONSOLE:
 		return cli_console(cfg, arg);
-	case OPT_TIMEOUT:
-		if (parse_uint(arg, INT_MAX, &cfg->timeout) || !cfg->timeout) {
-			pr_err("--timeout '%s': expected a positive number of seconds", arg);
-			return -EINVAL;
-		}
-		return 0;
-	case OPT_VERBOSE:
-		cfg->verbose = true;
-		return 0;
-	case OPT_KVM_DEV:
-		cfg->kvm_dev = arg;
-		return 0;
 	case OPT_NO_RNG:
 		cfg->no_rng = true;
 		return 0;
 	case OPT_NO_ACPI:
 		cfg->no_acpi = true;
-		return 0;
-	case OPT_NO_SECCOMP:
-		cfg->no_seccomp = true;
 		return 0;
 	case OPT_VIRTIO_LEGACY:
 		cfg->virtio_legacy = true;
@@ -548,44 +589,23 @@ static int cli_option(struct vm_config *cfg, int opt, const char *arg)
 	case OPT_NET:
 		return cli_net(cfg, arg);
 	}
-	return -EINVAL;
+	return cli_common_option(cfg, opt, arg);
 }
 
-/* One line naming what getopt_long refused (opt is '?' or ':'). */
-static void cli_bad_option(int opt, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (opt == ':')
-		pr_err("option '%s' needs a value (see kvmini run --help)", arg);
-	else if (optopt > 0 && optopt < 256)
-		pr_err("unknown option '-%c' (see kvmini run --help)", optopt);
-	else if (optopt)
-		pr_err("option '%s' takes no value (see kvmini run --help)", arg);
-	else
-		pr_err("unknown option '%s' (see kvmini run --help)", arg);
-}
+static const struct cli_cmd run_cmd = {
+	.name = "run",
+	.usage = run_usage,
+	.optstring = ":",
+	.options = run_options,
+	.option = cli_option,
+};
 
 static int cli_run(int argc, char **argv, struct vm_config *cfg)
 {
-	int opt, err;
+	int err = cli_getopt(&run_cmd, cfg, argc, argv);
 
-	opterr = 0;
-	optind = 0;	/* 0, not 1: also resets getopt's state inside "-xy" */
-	/* A leading ':' makes a missing value ':' rather than '?'. */
-	while ((opt = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			fputs(run_usage, stdout);
-			return 1;
-		}
-		if (opt == '?' || opt == ':') {
-			cli_bad_option(opt, argv);
-			return -EINVAL;
-		}
-		err = cli_option(cfg, opt, optarg);
-		if (err)
-			return err;
-	}
+	if (err)
+		return err;
 	if (optind < argc) {
 		pr_err("unexpected argument '%s' (see kvmini run --help)", argv[optind]);
 		return -EINVAL;

@@ -103,8 +103,5 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg);
 int parse_size(const char *s, uint64_t *out);
 /* A decimal number up to max, or -EINVAL. */
 int parse_uint(const char *s, unsigned long max, unsigned int *out);
-/* --mem SIZE into cfg->mem, range-checked; one error line on failure.
- * Shared with kvmini exec (vmm/exec_cli.c). */
-int cli_mem(struct vm_config *cfg, const char *arg);
 
 #endif

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `kvmini exec` options: parsed, range-checked, one error line each. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "exec.h"
 #include "log.h"
 
@@ -43,27 +43,19 @@ static const char exec_usage[] =
 "See docs/exec.md.\n";
 
 enum {
-	OPT_SHARE = 256, OPT_WORKDIR, OPT_ENV, OPT_NET, OPT_MEM, OPT_CPUS,
-	OPT_TIMEOUT, OPT_KERNEL, OPT_INITRD, OPT_ROOT, OPT_VERBOSE, OPT_HELP,
-	OPT_NO_SECCOMP, OPT_KVM_DEV,
+	OPT_SHARE = CLI_OPT_OWN, OPT_WORKDIR, OPT_ENV, OPT_NET, OPT_KERNEL,
+	OPT_INITRD, OPT_ROOT,
 };
 
 static const struct option exec_options[] = {
+	CLI_COMMON_OPTIONS,
 	{ "share",	required_argument, NULL, OPT_SHARE },
 	{ "workdir",	required_argument, NULL, OPT_WORKDIR },
 	{ "env",	required_argument, NULL, OPT_ENV },
 	{ "net",	required_argument, NULL, OPT_NET },
-	{ "mem",	required_argument, NULL, OPT_MEM },
-	{ "cpus",	required_argument, NULL, OPT_CPUS },
-	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
 	{ "kernel",	required_argument, NULL, OPT_KERNEL },
 	{ "initrd",	required_argument, NULL, OPT_INITRD },
 	{ "root",	required_argument, NULL, OPT_ROOT },
-	{ "verbose",	no_argument,	   NULL, OPT_VERBOSE },
-	{ "help",	no_argument,	   NULL, OPT_HELP },
-	{ "no-seccomp",	no_argument,	   NULL, OPT_NO_SECCOMP },
-	/* For tests: another KVM device node. */
-	{ "kvm-device",	required_argument, NULL, OPT_KVM_DEV },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -216,9 +208,9 @@ static int exec_root(struct exec_config *ec, const char *arg)
 	return 0;
 }
 
-static int exec_option(struct exec_config *ec, int opt, const char *arg)
+static int exec_option(void *ctx, int opt, const char *arg)
 {
-	struct vm_config *cfg = &ec->vm;
+	struct exec_config *ec = ctx;
 
 	switch (opt) {
 	case OPT_SHARE:
@@ -234,21 +226,6 @@ static int exec_option(struct exec_config *ec, int opt, const char *arg)
 		return exec_env(ec, arg);
 	case OPT_NET:
 		return exec_net(ec, arg);
-	case OPT_MEM:
-		return cli_mem(cfg, arg);
-	case OPT_CPUS:
-		if (parse_uint(arg, CONFIG_CPUS_MAX, &cfg->cpus) || !cfg->cpus) {
-			pr_err("--cpus '%s': expected a number from 1 to %d",
-			       arg, CONFIG_CPUS_MAX);
-			return -EINVAL;
-		}
-		return 0;
-	case OPT_TIMEOUT:
-		if (parse_uint(arg, INT_MAX, &cfg->timeout) || !cfg->timeout) {
-			pr_err("--timeout '%s': expected a positive number of seconds", arg);
-			return -EINVAL;
-		}
-		return 0;
 	case OPT_KERNEL:
 		ec->kernel = arg;
 		return 0;
@@ -257,32 +234,19 @@ static int exec_option(struct exec_config *ec, int opt, const char *arg)
 		return 0;
 	case OPT_ROOT:
 		return exec_root(ec, arg);
-	case OPT_VERBOSE:
-		cfg->verbose = true;
-		return 0;
-	case OPT_NO_SECCOMP:
-		cfg->no_seccomp = true;
-		return 0;
-	case OPT_KVM_DEV:
-		cfg->kvm_dev = arg;
-		return 0;
 	}
-	return -EINVAL;
+	return cli_common_option(&ec->vm, opt, arg);
 }
 
-static void exec_bad_option(int opt, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (opt == ':')
-		pr_err("option '%s' needs a value (see kvmini exec --help)", arg);
-	else if (optopt > 0 && optopt < 256)
-		pr_err("unknown option '-%c' (see kvmini exec --help)", optopt);
-	else if (optopt)
-		pr_err("option '%s' takes no value (see kvmini exec --help)", arg);
-	else
-		pr_err("unknown option '%s' (see kvmini exec --help)", arg);
-}
+static const struct cli_cmd exec_cmd = {
+	.name = "exec",
+	.usage = exec_usage,
+	/* '+': the first word that is not an option is CMD, whose own
+	 * options are its business. */
+	.optstring = "+:",
+	.options = exec_options,
+	.option = exec_option,
+};
 
 /* What the options did not say: --workdir follows the first share. */
 static int exec_check(struct exec_config *ec)
@@ -302,7 +266,7 @@ static int exec_check(struct exec_config *ec)
 
 int exec_parse(int argc, char **argv, struct exec_config *ec)
 {
-	int opt, err;
+	int err;
 
 	*ec = (struct exec_config){
 		.vm = {
@@ -312,23 +276,9 @@ int exec_parse(int argc, char **argv, struct exec_config *ec)
 			.kvm_dev = "/dev/kvm",
 		},
 	};
-	opterr = 0;
-	optind = 0;
-	/* '+': the first word that is not an option is CMD, whose own
-	 * options are its business. */
-	while ((opt = getopt_long(argc, argv, "+:", exec_options, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			fputs(exec_usage, stdout);
-			return 1;
-		}
-		if (opt == '?' || opt == ':') {
-			exec_bad_option(opt, argv);
-			return -EINVAL;
-		}
-		err = exec_option(ec, opt, optarg);
-		if (err)
-			return err;
-	}
+	err = cli_getopt(&exec_cmd, ec, argc, argv);
+	if (err)
+		return err;
 	ec->argv = argv + optind;
 	ec->argc = argc - optind;
 	return exec_check(ec);

@@ -31,20 +31,13 @@ struct cli_run {
  * The strings must outlive the call: cfg points into them. */
 static void cli(struct cli_run *r, const char *const *args)
 {
-	char *argv[MAX_ARGS + 1] = { "kvmini" };
-	struct unit_capture out, err;
-	int argc = 1;
+	char *argv[MAX_ARGS + 1];
+	int argc = unit_argv(argv, MAX_ARGS, "kvmini", args);
+	struct unit_capture_std c;
 
-	for (; args[argc - 1]; argc++) {
-		ck_assert_int_lt(argc, MAX_ARGS);
-		argv[argc] = (char *)args[argc - 1];
-	}
-	argv[argc] = NULL;
-	unit_capture_begin(&out, STDOUT_FILENO);
-	unit_capture_begin(&err, STDERR_FILENO);
+	unit_capture_std_begin(&c);
 	r->ret = cli_parse(argc, argv, &r->cfg);
-	r->err = unit_capture_end(&err);
-	r->out = unit_capture_end(&out);
+	unit_capture_std_end(&c, &r->out, &r->err);
 }
 
 static void cli_free(struct cli_run *r)
@@ -69,13 +62,17 @@ static void cli_free(struct cli_run *r)
 static void check_error(const struct cli_run *r, const char *culprit)
 {
 	ck_assert_int_eq(r->ret, -EINVAL);
-	ck_assert_str_eq(r->out, "");
-	ck_assert_msg(unit_count_lines(r->err) == 1 && r->err[strlen(r->err) - 1] == '\n',
-		      "expected exactly one line, got \"%s\"", r->err);
-	ck_assert_msg(!strncmp(r->err, "kvmini: error: ", 15),
-		      "not an error line: \"%s\"", r->err);
-	ck_assert_msg(strstr(r->err, culprit), "\"%s\" does not mention '%s'",
-		      r->err, culprit);
+	unit_check_error_line(r->out, r->err, culprit);
+}
+
+/* check_error(), and the line also says what was wrong (says NULL: any). */
+static void check_bad(const struct cli_run *r, const char *culprit,
+		      const char *says)
+{
+	check_error(r, culprit);
+	if (says)
+		ck_assert_msg(strstr(r->err, says), "\"%s\" does not say \"%s\"",
+			      r->err, says);
 }
 
 static void check_size(const char *s, uint64_t want)
@@ -232,12 +229,14 @@ START_TEST(test_no_command)
 }
 END_TEST
 
-/* Each bad command line, and what its error line must name. */
-static const struct {
+/* A bad command line, and what its error line must name and say. */
+struct bad_line {
 	const char *args[MAX_ARGS];
 	const char *culprit;
-	const char *says;
-} bad_lines[] = {
+	const char *says;	/* NULL: anything */
+};
+
+static const struct bad_line bad_lines[] = {
 	{ { "bogus" }, "'bogus'", "unknown command" },
 	{ { "Run", "--kernel", "k" }, "'Run'", "unknown command" },
 	{ { "run", "--kernel", "k", "--bogus" }, "'--bogus'", "unknown option" },
@@ -246,6 +245,7 @@ static const struct {
 	{ { "run", "--kernel" }, "'--kernel'", "needs a value" },
 	{ { "run", "--kernel", "k", "--mem" }, "'--mem'", "needs a value" },
 	{ { "run", "--kernel", "k", "--console" }, "'--console'", "needs a value" },
+	{ { "run", "--kernel", "k", "--timeout" }, "'--timeout'", "needs a value (see kvmini run --help)" },
 	{ { "run", "--kernel", "k", "--cpus", "0" }, "--cpus '0'", NULL },
 	{ { "run", "--kernel", "k", "--cpus", "255" }, "--cpus '255'", NULL },
 	{ { "run", "--kernel", "k", "--cpus", "abc" }, "--cpus 'abc'", NULL },
@@ -279,10 +279,7 @@ START_TEST(test_bad_line)
 	struct cli_run r;
 
 	cli(&r, bad_lines[_i].args);
-	check_error(&r, bad_lines[_i].culprit);
-	if (bad_lines[_i].says)
-		ck_assert_msg(strstr(r.err, bad_lines[_i].says),
-			      "\"%s\" does not say \"%s\"", r.err, bad_lines[_i].says);
+	check_bad(&r, bad_lines[_i].culprit, bad_lines[_i].says);
 	cli_free(&r);
 }
 END_TEST
@@ -433,11 +430,8 @@ START_TEST(test_share)
 }
 END_TEST
 
-static const struct {
-	const char *args[MAX_ARGS];
-	const char *culprit;
-	const char *says;
-} bad_shares[] = {
+/* After "run --kernel k". */
+static const struct bad_line bad_shares[] = {
 	{ { "--share", "/d" }, "--share '/d'", "HOSTDIR:TAG" },
 	{ { "--share", ":t" }, "--share ':t'", "HOSTDIR:TAG" },
 	{ { "--share", "/d:" }, "--share '/d:'", "TAG must be" },
@@ -460,9 +454,7 @@ START_TEST(test_bad_share)
 	for (unsigned int i = 0; bad_shares[_i].args[i]; i++)
 		args[3 + i] = bad_shares[_i].args[i];
 	cli(&r, args);
-	check_error(&r, bad_shares[_i].culprit);
-	ck_assert_msg(strstr(r.err, bad_shares[_i].says),
-		      "\"%s\" does not say \"%s\"", r.err, bad_shares[_i].says);
+	check_bad(&r, bad_shares[_i].culprit, bad_shares[_i].says);
 	cli_free(&r);
 }
 END_TEST
@@ -553,9 +545,7 @@ START_TEST(test_bad_net)
 	struct cli_run r;
 
 	CLI(&r, "run", "--kernel", "k", "--net", bad_nets[_i].arg);
-	check_error(&r, bad_nets[_i].arg);
-	ck_assert_msg(strstr(r.err, bad_nets[_i].says), "\"%s\" does not say \"%s\"",
-		      r.err, bad_nets[_i].says);
+	check_bad(&r, bad_nets[_i].arg, bad_nets[_i].says);
 	cli_free(&r);
 }
 END_TEST

@@ -44,21 +44,12 @@ static void teardown(void)
 /* "kvmini exec args..." (NULL-terminated), both streams captured. */
 static void run(struct exec_run *r, const char *const *args)
 {
-	char **argv = r->argv;
-	struct unit_capture out, err;
-	int argc = 1;
+	int argc = unit_argv(r->argv, MAX_ARGS, "exec", args);
+	struct unit_capture_std c;
 
-	argv[0] = "exec";
-	for (; args[argc - 1]; argc++) {
-		ck_assert_int_lt(argc, MAX_ARGS);
-		argv[argc] = (char *)args[argc - 1];
-	}
-	argv[argc] = NULL;
-	unit_capture_begin(&out, STDOUT_FILENO);
-	unit_capture_begin(&err, STDERR_FILENO);
-	r->ret = exec_parse(argc, argv, &r->ec);
-	r->err = unit_capture_end(&err);
-	r->out = unit_capture_end(&out);
+	unit_capture_std_begin(&c);
+	r->ret = exec_parse(argc, r->argv, &r->ec);
+	unit_capture_std_end(&c, &r->out, &r->err);
 }
 
 static void done(struct exec_run *r)
@@ -83,12 +74,7 @@ static void expect_ok(struct exec_run *r)
 		struct exec_run __r;					\
 		RUN(&__r, __VA_ARGS__);					\
 		ck_assert_int_lt(__r.ret, 0);				\
-		ck_assert_str_eq(__r.out, "");				\
-		ck_assert_msg(unit_count_lines(__r.err) == 1 &&	\
-			      !strncmp(__r.err, "kvmini: error: ", 15),	\
-			      "not one error line: \"%s\"", __r.err);	\
-		ck_assert_msg(strstr(__r.err, culprit),			\
-			      "\"%s\" does not name '%s'", __r.err, culprit); \
+		unit_check_error_line(__r.out, __r.err, culprit);	\
 		done(&__r);						\
 	} while (0)
 
@@ -200,8 +186,9 @@ START_TEST(test_exec_errors)
 	EXPECT_ERROR("--cpus '0'", "--cpus", "0", "true");
 	EXPECT_ERROR("--timeout '0'", "--timeout", "0", "true");
 	EXPECT_ERROR("--mem 'lots'", "--mem", "lots", "true");
-	EXPECT_ERROR("unknown option '--disk'", "--disk", "x.img", "true");
+	EXPECT_ERROR("unknown option '--disk' (see kvmini exec --help)", "--disk", "x.img", "true");
 	EXPECT_ERROR("option '--kernel' needs a value", "--kernel");
+	EXPECT_ERROR("option '--timeout' needs a value (see kvmini exec --help)", "--timeout");
 }
 END_TEST
 

@@ -96,6 +96,44 @@ char *unit_capture_end(struct unit_capture *c)
 	return s;
 }
 
+void unit_capture_std_begin(struct unit_capture_std *c)
+{
+	unit_capture_begin(&c->out, STDOUT_FILENO);
+	unit_capture_begin(&c->err, STDERR_FILENO);
+}
+
+void unit_capture_std_end(struct unit_capture_std *c, char **out, char **err)
+{
+	*err = unit_capture_end(&c->err);
+	*out = unit_capture_end(&c->out);
+}
+
+int unit_argv(char **argv, int max, const char *argv0, const char *const *args)
+{
+	int argc = 1;
+
+	argv[0] = (char *)argv0;
+	for (; args[argc - 1]; argc++) {
+		ck_assert_int_lt(argc, max);
+		argv[argc] = (char *)args[argc - 1];
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+void unit_check_error_line(const char *out, const char *err, const char *culprit)
+{
+	size_t len = strlen(err);
+
+	ck_assert_str_eq(out, "");
+	ck_assert_msg(unit_count_lines(err) == 1 && err[len - 1] == '\n',
+		      "expected exactly one line, got \"%s\"", err);
+	ck_assert_msg(!strncmp(err, "kvmini: error: ", 15),
+		      "not an error line: \"%s\"", err);
+	ck_assert_msg(strstr(err, culprit), "\"%s\" does not name '%s'",
+		      err, culprit);
+}
+
 unsigned int unit_count_lines(const char *s)
 {
 	unsigned int n = 0;

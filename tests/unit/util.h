@@ -30,6 +30,27 @@ void unit_capture_begin(struct unit_capture *c, int fd);
 /* Restores fd; returns what was written, malloc'd and NUL-terminated. */
 char *unit_capture_end(struct unit_capture *c);
 
+/* stdout and stderr, both captured: what a command-line parser printed. */
+struct unit_capture_std {
+	struct unit_capture out;
+	struct unit_capture err;
+};
+
+void unit_capture_std_begin(struct unit_capture_std *c);
+/* Both malloc'd and NUL-terminated. */
+void unit_capture_std_end(struct unit_capture_std *c, char **out, char **err);
+
+/*
+ * Fills argv (max + 1 entries) with argv0, then args up to their NULL,
+ * then NULL, as main() gets it; fails the test past max. Returns argc.
+ * argv points into args: they must outlive its use.
+ */
+int unit_argv(char **argv, int max, const char *argv0, const char *const *args);
+
+/* A refused command line's output: nothing on stdout, one line on stderr,
+ * marked as an error, that names the culprit. */
+void unit_check_error_line(const char *out, const char *err, const char *culprit);
+
 /* Counts the '\n' in s. */
 unsigned int unit_count_lines(const char *s);
 
