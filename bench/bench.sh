@@ -12,6 +12,8 @@
 #   @@BENCH boot VMM VCPUS MIB RUN status=N init=S idle=S exit=S kvmrun=S
 #   @@BENCH mem  VMM VCPUS MIB RUN status=N init=S ... rss_kib=K guest_kib=K ovh_kib=K ...
 #   @@BENCH rate VMM PARALLEL RUN n=N j=J wall=S ok=K
+#   @@BENCH blk VMM JOB RUN iops=N bw_kib=N err=N
+#   @@BENCH net VMM NET METRIC RUN value=V  (bench/net.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
 # (the key=value parts are bench/vmmrun's output line, as is).
@@ -32,6 +34,16 @@ settle_ms=${BENCH_SETTLE_MS:-1000}
 qemu_cpu=${BENCH_QEMU_CPU:-host}
 # A boot in the lab takes seconds, natively a fraction of one.
 run_timeout=${BENCH_RUN_TIMEOUT:-120}
+# The parts to measure (BENCH in make bench): boot (boot, memory, start
+# rate), blk (fio), net (iperf3 and ping); a part left out leaves no
+# records, and its loops run zero times.
+parts=" $(echo "${BENCH_PARTS:-boot blk net}" | tr ',' ' ') "
+has()
+{
+	case $parts in *" $1 "*) return 0 ;; esac
+	return 1
+}
+has boot || runs=0 mem_runs=0 rate_rounds=0
 scratch=${T:-/tmp}/bench
 mkdir -p "$scratch"
 
@@ -134,6 +146,7 @@ esac
 # ---- environment ------------------------------------------------------------
 
 rec env mode "$mode"
+rec env parts "$(echo $parts)"
 rec env kernel "$(uname -r)"
 rec env cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 rec env ncpu "$(grep -c '^processor' /proc/cpuinfo)"
@@ -225,7 +238,7 @@ done
 # Everyone goes through this side's page cache (kvmini without direct, QEMU
 # cache=writeback, fio buffered here): the lab's tmpfs has no O_DIRECT.
 # The guests use O_DIRECT on their /dev/vda, so each request reaches the
-# device. Network figures come later, as "@@BENCH net" records.
+# device.
 
 BLK_JOBS="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
 blk_rt=${BENCH_BLK_RUNTIME:-10}
@@ -293,7 +306,9 @@ blk_rec()
 		END { if (!ok) printf "@@BENCH note blk %s %s run %s: no fio result\n", vmm, job, run }'
 }
 
-if [ -f "$tools" ] && [ -x "${BENCH_FIO:-}" ]; then
+if ! has blk; then
+	:
+elif [ -f "$tools" ] && [ -x "${BENCH_FIO:-}" ]; then
 	rec env blk_runtime_s "$blk_rt"
 	rec env blk_runs "$blk_runs"
 	rec env blk_image_mib "$blk_mib"
@@ -327,6 +342,20 @@ if [ -f "$tools" ] && [ -x "${BENCH_FIO:-}" ]; then
 	rm -f "$blk_img"
 else
 	rec note "blk: no tools.img ($tools) or no fio (BENCH_FIO): no block figures"
+fi
+
+# ---- network: iperf3 and ping (bench/net.sh) ----------------------------------
+# In a network namespace of its own: the tap, the servers here and user
+# networking's sockets all stay inside it.
+if has net; then
+	env BENCH_KVMINI="$BENCH_KVMINI" BENCH_QEMU="$BENCH_QEMU" \
+		BENCH_IPERF3="${BENCH_IPERF3:-}" BENCH_TOOLS="$tools" KERNEL="$KERNEL" \
+		INITRD="$INITRD" T="${T:-/tmp}" BENCH_QEMU_CPU="$qemu_cpu" \
+		KVMINI_APPEND="$KVMINI_APPEND" QEMU_APPEND="$QEMU_APPEND" \
+		BENCH_NET_RUNS="${BENCH_NET_RUNS:-5}" BENCH_NET_SECS="${BENCH_NET_SECS:-5}" \
+		BENCH_NET_PINGS="${BENCH_NET_PINGS:-20}" BENCH_NET_TIMEOUT="${BENCH_NET_TIMEOUT:-300}" \
+		unshare -n sh "${BENCH_NET_SH:-$(dirname "$0")/net.sh}" ||
+		rec note "net: bench/net.sh failed in its network namespace (unshare -n needs root)"
 fi
 
 rec done

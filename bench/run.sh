@@ -18,7 +18,11 @@
 # lab, 20 natively), BENCH_RATE_ROUNDS (2 in the lab, 3 natively),
 # BENCH_SETTLE_MS (1000), BENCH_QEMU_CPU (host), BENCH_HOLD_KEYS (1 in the
 # lab, 0 natively: see bench/README.md); block: BENCH_BLK_RUNTIME (seconds
-# per fio job, 10), BENCH_BLK_RUNS (1), BENCH_BLK_MIB (image size, 256).
+# per fio job, 10), BENCH_BLK_RUNS (1), BENCH_BLK_MIB (image size, 256);
+# network: BENCH_NET_RUNS (boots per set-up, 5), BENCH_NET_SECS (seconds per
+# iperf3 test, 5), BENCH_NET_PINGS (20). BENCH (boot,blk,net by default)
+# measures only the parts it names; a run of fewer than all three writes
+# its RESULTS.md and results.json into build/bench/, not --out.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,8 +76,18 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
-# The block figures: fio here, and in the guest from its tools disk.
+parts=$(echo "${BENCH:-boot blk net}" | tr ',' ' ')
+all=1
+for p in boot blk net; do
+	case " $parts " in *" $p "*) ;; *) all=0 ;; esac
+done
+for p in $parts; do
+	case $p in boot | blk | net) ;; *) die "BENCH takes boot, blk and net (got '$p')" ;; esac
+done
+# The block figures: fio here, and in the guest from its tools disk; the
+# network figures: iperf3 here and, again, from the tools disk.
 fio=$(command -v fio) || die "no fio: run 'make deps'"
+iperf3=$(command -v iperf3) || die "no iperf3: run 'make deps'"
 [ -f "$guest/tools.img" ] || die "no tools.img in $guest (make guests)"
 # microvm's firmware, qboot, under both the names QEMU builds know it by.
 for f in bios-microvm.bin qboot.rom; do
@@ -131,8 +145,11 @@ qemu_cpu=${BENCH_QEMU_CPU:-host}
 blk_rt=${BENCH_BLK_RUNTIME:-10}
 blk_runs=${BENCH_BLK_RUNS:-1}
 blk_mib=${BENCH_BLK_MIB:-256}
+net_runs=${BENCH_NET_RUNS:-5}
+net_secs=${BENCH_NET_SECS:-5}
+net_pings=${BENCH_NET_PINGS:-20}
 for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms" "$blk_rt" \
-	"$blk_runs" "$blk_mib"; do
+	"$blk_runs" "$blk_mib" "$net_runs" "$net_secs" "$net_pings"; do
 	case $v in '' | *[!0-9]*) die "BENCH_* counts take whole numbers" ;; esac
 done
 
@@ -160,9 +177,11 @@ if [ "$where" = native ]; then
 		BENCH_QEMU_CPU="$qemu_cpu" BENCH_RUN_TIMEOUT="${BENCH_RUN_TIMEOUT:-60}" \
 		BENCH_HOLD_KEYS="${BENCH_HOLD_KEYS:-}" BENCH_FIO="$fio" \
 		BENCH_TOOLS="$guest/tools.img" BENCH_BLK_RUNTIME="$blk_rt" \
-		BENCH_BLK_RUNS="$blk_runs" BENCH_BLK_MIB="$blk_mib" \
+		BENCH_BLK_RUNS="$blk_runs" BENCH_BLK_MIB="$blk_mib" BENCH_PARTS="$parts" \
+		BENCH_IPERF3="$iperf3" BENCH_NET_SH="$here/net.sh" BENCH_NET_RUNS="$net_runs" \
+		BENCH_NET_SECS="$net_secs" BENCH_NET_PINGS="$net_pings" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
-		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|note\) /bench: \1 /p'
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
 fi
 
@@ -178,8 +197,10 @@ if [ "$where" = lab ]; then
 	cp "$kvmini" "$ov/bench/kvmini"
 	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
 	cp -L "$fio" "$ov/usr/bin/fio"
+	cp -L "$iperf3" "$ov/usr/bin/iperf3"
+	cp "$here/net.sh" "$ov/bench/net.sh"
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
-	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio"; do
+	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
 		ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
 	done | sort -u | while read -r lib; do
 		mkdir -p "$ov$(dirname "$lib")"
@@ -202,8 +223,14 @@ if [ "$where" = lab ]; then
 	BENCH_BLK_RUNTIME=$blk_rt
 	BENCH_BLK_RUNS=$blk_runs
 	BENCH_BLK_MIB=$blk_mib
+	BENCH_PARTS="$parts"
+	BENCH_IPERF3=/usr/bin/iperf3
+	BENCH_NET_SH=/bench/net.sh
+	BENCH_NET_RUNS=$net_runs
+	BENCH_NET_SECS=$net_secs
+	BENCH_NET_PINGS=$net_pings
 	EOF
-	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, their libraries, qboot, kvmini)"
+	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
 	# reads a script while it runs it, and tests/lab/ may be edited during
 	# the quarter of an hour this takes.
@@ -217,14 +244,15 @@ if [ "$where" = lab ]; then
 	done
 	cp -R "$top/tests/lab" "$tree/tests/lab"
 	rc=0
-	KVMINI_LAB_LOGDIR=$build/lab "$tree/tests/lab/run.sh" --kvmini "$static" \
+	labdir=${KVMINI_LAB_LOGDIR:-$build/lab}
+	KVMINI_LAB_LOGDIR=$labdir "$tree/tests/lab/run.sh" --kvmini "$static" \
 		--guest "$guest" --native no --overlay "$ov" --stream \
 		--scenario-timeout 2400 --timeout 2700 "$here/bench.sh" || rc=$?
-	tr -d '\r' <"$build/lab/serial.log" |
+	tr -d '\r' <"$labdir/serial.log" |
 		sed -n 's/.*@@LAB out bench @@BENCH /@@BENCH /p' >"$work/records"
 	[ $rc -eq 0 ] || echo "bench: the lab run ended with status $rc; using what it measured"
 	echo "@@BENCH host lab_qemu qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144" >>"$work/host"
-	lab_info=$(tr -d '\r' <"$build/lab/serial.log" | sed -n 's/.*@@LAB info //p' | head -n 1)
+	lab_info=$(tr -d '\r' <"$labdir/serial.log" | sed -n 's/.*@@LAB info //p' | head -n 1)
 	echo "@@BENCH host lab_info $lab_info" >>"$work/host"
 fi
 
@@ -232,7 +260,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate|blk) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|blk|net) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.
@@ -243,12 +271,17 @@ awk -v md="$work/RESULTS.md" -v json="$work/results.json" -f "$here/report.awk" 
 complete=1
 grep -q '^@@BENCH done' "$raw" || complete=0
 dest=$out
-[ $complete -eq 1 ] || dest=$build
+[ $complete -eq 1 ] && [ $all -eq 1 ] || dest=$build
 cp "$work/RESULTS.md" "$work/results.json" "$dest/"
 sed -n '/^## Results/,/^## /p' "$dest/RESULTS.md" | sed '$d'
 if [ $complete -eq 0 ]; then
 	echo "bench: the measurements stopped early: partial figures in $dest/RESULTS.md;" \
 		"$out/RESULTS.md left as it was (raw records: $raw)"
 	exit 1
+fi
+if [ $all -eq 0 ]; then
+	echo "bench: measured only $parts (BENCH): figures in $dest/RESULTS.md and" \
+		"results.json; $out/RESULTS.md left as it was (raw records: $raw)"
+	exit 0
 fi
 echo "bench: wrote $out/RESULTS.md and $out/results.json (raw records: $raw)"

@@ -87,7 +87,8 @@ mv "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
 
 # Programs busybox lacks, for the block device tests (tests/guest/blk-*.sh):
-# mke2fs and e2fsck (e2fsprogs), blkdiscard -z (util-linux) and fio. Host
+# mke2fs and e2fsck (e2fsprogs), blkdiscard -z (util-linux) and fio; and
+# iperf3 for make bench's network figures (tests/guest/net-bench.sh). Host
 # programs with their libraries (x86_64 only), at their host paths, on a
 # disk image of their own, tools.img (ext4, no journal), which those tests
 # attach read-only: fio alone brings 80 MiB of libraries (ceph, gluster…),
@@ -97,7 +98,7 @@ mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
 if [ "${2:-x86_64}" = x86_64 ]; then
 	tools=$work/tools
 	mkdir -p "$tools"
-	"$here/copy-tools.sh" "$tools" mke2fs e2fsck blkdiscard fio
+	"$here/copy-tools.sh" "$tools" mke2fs e2fsck blkdiscard fio iperf3
 	kib=$(du -sk "$tools" | cut -f1)
 	truncate -s "$((kib + kib / 8 + 2048))k" "$work/tools.img"
 	mke2fs -q -F -t ext4 -O ^has_journal -m 0 -N 256 -L kvmini-tools \
