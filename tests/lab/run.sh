@@ -507,17 +507,46 @@ if [ -n "$hostroot" ]; then
 		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot"
 fi
 
+# The outer VM can hang (nested KVM under an emulator is not flawless):
+# then it goes silent, while a live one reports each scenario's result
+# within that scenario's own limit. Silence for longer than the longest
+# limit plus a margin stops QEMU, and its scenarios count as not reported
+# (booted again below when nothing else failed).
+silence=$scenario_timeout
+for s in $scenario_files; do
+	l=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)
+	[ -z "$l" ] || [ "$l" -le "$silence" ] || silence=$l
+done
+silence=$((silence + 120))
+watchdog()
+{
+	while sleep 15; do
+		[ -f "$work/qemu.pid" ] && [ -f "$serial" ] || continue
+		quiet_for=$(($(date +%s) - $(stat -c %Y "$serial")))
+		[ $quiet_for -gt $silence ] || continue
+		echo "lab: error: the outer VM has said nothing for $quiet_for s: stopping it" >&2
+		: >"$work/silenced"
+		kill "$(cat "$work/qemu.pid")" 2>/dev/null
+		return
+	done
+}
+
 serial=$logdir/serial.log
 echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
 lab_start=$(now_s)
+rm -f "$serial"
+watchdog &
+watchdog_pid=$!
 {
 	rc=0
 	# shellcheck disable=SC2086
-	timeout -k 10 "$timeout" $qemu $hostroot_args \
+	timeout -k 10 "$timeout" $qemu $hostroot_args -pidfile "$work/qemu.pid" \
 		-nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
 		-append "console=$console quiet panic=-1" </dev/null 2>&1 || rc=$?
 	echo $rc >"$work/qemu.rc"
 } | tee "$serial" | relay
+kill $watchdog_pid 2>/dev/null || :
+wait $watchdog_pid 2>/dev/null || :
 qemu_rc=$(cat "$work/qemu.rc")
 
 # Tally from the log, so that a scenario without a result counts as failed.
@@ -528,7 +557,10 @@ if ! grep -q '^begin ' "$work/events"; then
 	tail -n 30 "$serial" | sed 's/^/    | /'
 	lab_ok=0
 elif ! grep -q '^end$' "$work/events"; then
-	if [ "$qemu_rc" -eq 124 ]; then
+	if [ -e "$work/silenced" ]; then
+		echo "lab: error: the outer VM hung (silent for over ${silence}s); end of its serial log:"
+		tail -n 30 "$serial" | sed 's/^/    | /'
+	elif [ "$qemu_rc" -eq 124 ]; then
 		echo "lab: error: timed out after ${timeout}s"
 	else
 		echo "lab: error: the outer VM stopped early (QEMU status $qemu_rc); end of its serial log:"
