@@ -508,16 +508,11 @@ if [ -n "$hostroot" ]; then
 fi
 
 # The outer VM can hang (nested KVM under an emulator is not flawless):
-# then it goes silent, while a live one reports each scenario's result
-# within that scenario's own limit. Silence for longer than the longest
-# limit plus a margin stops QEMU, and its scenarios count as not reported
-# (booted again below when nothing else failed).
-silence=$scenario_timeout
-for s in $scenario_files; do
-	l=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)
-	[ -z "$l" ] || [ "$l" -le "$silence" ] || silence=$l
-done
-silence=$((silence + 120))
+# then it goes silent, while a live one says "@@LAB beat" every minute
+# that a scenario runs. Three minutes of silence stop QEMU, and its
+# scenarios count as not reported (booted again below when nothing else
+# failed).
+silence=${KVMINI_LAB_SILENCE:-180}
 watchdog()
 {
 	while sleep 15; do
