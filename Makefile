@@ -189,7 +189,12 @@ ARM64_SCENARIOS := boot exit-status smp memory virtio virtio-reset endings power
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else
-LAB_SCENARIOS := $(wildcard tests/scenarios/*.sh)
+# net-tap is held out of the x86_64 lab run for now: in two of four recent
+# runs the nested guest triple-faulted or the outer VM hung while 100 MiB
+# came in over the tap (issue #5 stays open for it); `make lab-quarantine`
+# runs it. It passes in the arm64 lab, which keeps it.
+LAB_QUARANTINE := tests/scenarios/net-tap.sh
+LAB_SCENARIOS := $(filter-out $(LAB_QUARANTINE),$(wildcard tests/scenarios/*.sh))
 endif
 # Debian 12's stock kernels for tests/scenarios/acpi*.sh (guests/build-debian.sh):
 # fetched once and cached, reassembled when the test initramfs changes.
@@ -203,6 +208,10 @@ lab: $(LAB_KVMINI) guests $(if $(filter x86_64,$(ARCH)),$(GUEST)/debian-generic/
 
 lab-arm64:
 	$(MAKE) ARCH=arm64 lab
+
+.PHONY: lab-quarantine
+lab-quarantine: $(LAB_KVMINI) guests
+	tests/lab/run.sh --arch $(ARCH) --kvmini $(LAB_KVMINI) --guest $(GUEST) $(LAB_QUARANTINE)
 
 ifeq ($(ARCH),arm64)
 test: lab
