@@ -34,7 +34,7 @@ arch=x86_64
 kvmini=
 guest=
 native=auto
-timeout=2700
+timeout=2100
 scenario_timeout=300
 tail_lines=60
 interactive=
@@ -175,6 +175,15 @@ if grep -qs HOSTROOT "$@"; then
 		drivers/virtio/virtio_pci fs/fuse/fuse fs/fuse/virtiofs"
 fi
 
+# --timeout is the budget of the whole run: the outer VMs of a split run
+# and the boots again after a hang share it (a CI job has a limit of its
+# own to keep).
+[ -n "${KVMINI_LAB_DEADLINE:-}" ] || KVMINI_LAB_DEADLINE=$(($(date +%s) + timeout))
+export KVMINI_LAB_DEADLINE
+left=$((KVMINI_LAB_DEADLINE - $(date +%s)))
+[ "$left" -ge "$timeout" ] || timeout=$left
+[ "$timeout" -gt 60 ] || die "no time left of the run's budget (--timeout) for $*"
+
 # The outer VM with the host's / (shared memory, a vhost-user device) has
 # hung more often than the plain one: the scenarios that need it get an
 # outer VM of their own, after the others.
@@ -217,9 +226,21 @@ dl=
 trap 'rm -rf "$work" ${dl:+"$dl"}' EXIT
 trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-skipped=0
+# Each scenario's limit, as the outer VM's /init reads it ("# lab-timeout:
+# N", at least --scenario-timeout); the host gives it a grace period for
+# the emulator's pace before it takes the outer VM for hung.
+grace=${KVMINI_LAB_GRACE:-120}
+for s in "$@"; do
+	lim=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)
+	[ -n "$lim" ] && [ "$lim" -gt "$scenario_timeout" ] || lim=$scenario_timeout
+	echo "$(basename "$s" .sh) $lim"
+done >"$work/limits"
+
+# Counts carried over from earlier boots of this run (see the end).
+# shellcheck disable=SC2086
+set -- ${KVMINI_LAB_CARRY:-0 0 0} -- "$@"
+passed=$1 failed=$2 skipped=$3
+shift 4
 
 # Elapsed seconds since $1 (from now_s), one decimal.
 now_s()
@@ -475,10 +496,17 @@ relay()
 		set -- ${line#*@@LAB }
 		set +f
 		case ${1:-} in
+		start)
+			# For the watchdog: when the host stops waiting for it.
+			lim=$(awk -v n="$2" '$1 == n { print $2 }' "$work/limits")
+			echo "$2 $(($(date +%s) + ${lim:-$scenario_timeout} + grace))" >"$work/current.tmp"
+			mv "$work/current.tmp" "$work/current"
+			;;
 		begin) echo "lab: outer VM up (kernel $2)" ;;
 		info) shift; echo "lab: $*" ;;
 		error) shift; echo "lab: error: $*" ;;
 		result)
+			rm -f "$work/current"
 			n=$2 res=$3 secs=$4
 			shift 4
 			case $res in
@@ -533,18 +561,25 @@ fi
 
 # The outer VM can hang (nested KVM under an emulator is not flawless):
 # then it goes silent, while a live one says "@@LAB beat" every minute
-# that a scenario runs. Three minutes of silence stop QEMU, and its
-# scenarios count as not reported (booted again below when nothing else
-# failed).
+# that a scenario runs; or a scenario outlives the limit its /init should
+# have enforced. Either stops QEMU, and the scenarios it never reported
+# get another boot below.
 silence=${KVMINI_LAB_SILENCE:-180}
 watchdog()
 {
 	while sleep 15; do
 		[ -f "$work/qemu.pid" ] && [ -f "$serial" ] || continue
 		quiet_for=$(($(date +%s) - $(stat -c %Y "$serial")))
-		[ $quiet_for -gt $silence ] || continue
-		echo "lab: error: the outer VM has said nothing for $quiet_for s: stopping it" >&2
-		: >"$work/silenced"
+		why=
+		[ $quiet_for -le $silence ] ||
+			why="the outer VM has said nothing for $quiet_for s"
+		if [ -z "$why" ] && read -r cur due 2>/dev/null <"$work/current" &&
+			[ "$(date +%s)" -gt "$due" ]; then
+			why="$cur has outlived its limit by ${grace}s"
+		fi
+		[ -n "$why" ] || continue
+		echo "lab: error: $why: stopping the outer VM" >&2
+		echo "$why" >"$work/stopped"
 		kill "$(cat "$work/qemu.pid")" 2>/dev/null
 		return
 	done
@@ -576,8 +611,8 @@ if ! grep -q '^begin ' "$work/events"; then
 	tail -n 30 "$serial" | sed 's/^/    | /'
 	lab_ok=0
 elif ! grep -q '^end$' "$work/events"; then
-	if [ -e "$work/silenced" ]; then
-		echo "lab: error: the outer VM hung (silent for over ${silence}s); end of its serial log:"
+	if [ -e "$work/stopped" ]; then
+		echo "lab: error: the outer VM hung ($(cat "$work/stopped")); end of its serial log:"
 		tail -n 30 "$serial" | sed 's/^/    | /'
 	elif [ "$qemu_rc" -eq 124 ]; then
 		echo "lab: error: timed out after ${timeout}s"
@@ -602,22 +637,43 @@ done
 echo "lab: whole run $(since "$lab_start") s"
 
 # The outer VM itself can die or hang (nested KVM under an emulator is not
-# flawless): when every scenario that ran passed, boot it again (twice at
-# most) for the ones it never reported, rather than fail them for the
-# lab's fault.
-if [ -n "$missing" ] && [ $failed -eq 0 ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 2 ] &&
+# flawless): boot it again (twice at most, within the budget) for the
+# scenarios it never reported, rather than fail them for the lab's fault.
+# The scenario that was running when the VM hung goes last in the next
+# boot; hanging it a second time fails it, and the others go on without it.
+culprit=
+[ -z "$missing" ] || [ ! -f "$work/current" ] || read -r culprit _ <"$work/current"
+if [ -n "$culprit" ]; then
+	case " ${KVMINI_LAB_HUNG:-} " in
+	*" $culprit "*)
+		echo "FAIL lab/$culprit (hung the outer VM twice)"
+		failed=$((failed + 1))
+		missing=$(echo "$missing" | tr ' ' '\n' | { grep -vx "$culprit" || :; } | tr '\n' ' ')
+		culprit=
+		;;
+	*) KVMINI_LAB_HUNG="${KVMINI_LAB_HUNG:-} $culprit" ;;
+	esac
+fi
+export KVMINI_LAB_HUNG
+left=$((KVMINI_LAB_DEADLINE - $(date +%s)))
+# shellcheck disable=SC2086
+if [ -n "$(echo $missing)" ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 2 ] && [ $left -gt 180 ] &&
 	[ -z "$interactive$overlay$stream" ]; then
-	retry=
+	retry= last=
 	for s in $scenario_files; do
+		n=$(basename "$s" .sh)
 		case " $missing " in
-		*" $(basename "$s" .sh) "*) retry="$retry $s" ;;
+		*" $n "*) if [ "$n" = "$culprit" ]; then last=$s; else retry="$retry $s"; fi ;;
 		esac
 	done
-	echo "lab: the outer VM ended early after $passed passed; booting it again for:$missing"
+	retry="$retry $last"
+	echo "lab: the outer VM ended early after $passed passed, $failed failed; booting it again for:$missing"
 	rm -rf "$work"
+	# This boot's counts go on to the next, which adds its own.
 	# shellcheck disable=SC2086
-	KVMINI_LAB_RETRY=$((${KVMINI_LAB_RETRY:-0} + 1)) exec "$0" --arch "$arch" --kvmini "$kvmini" --guest "$guest" \
-		--native no --timeout "$timeout" --scenario-timeout "$scenario_timeout" \
+	KVMINI_LAB_CARRY="$passed $failed $skipped" \
+		KVMINI_LAB_RETRY=$((${KVMINI_LAB_RETRY:-0} + 1)) exec "$0" --arch "$arch" --kvmini "$kvmini" --guest "$guest" \
+		--native no --timeout "$left" --scenario-timeout "$scenario_timeout" \
 		--tail "$tail_lines" $retry
 fi
 for n in $missing; do
