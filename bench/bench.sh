@@ -22,6 +22,7 @@ set -u
 if [ "${KVMINI_MODE:-}" = lab ] && [ -f /bench/conf ]; then
 	. /bench/conf
 fi
+. "${BENCH_LIB:-$(dirname "$0")/lib.sh}"
 
 : "${BENCH_KVMINI:?}" "${BENCH_QEMU:?}" "${BENCH_VMMRUN:?}" "${BENCH_SHIM:?}"
 : "${KERNEL:?}" "${INITRD:?}"
@@ -49,11 +50,6 @@ mkdir -p "$scratch"
 
 INIT_LINE="kvmini-guest: init"
 IDLE_LINE="sleep.sh: sleeping"
-
-rec()
-{
-	echo "@@BENCH $*"
-}
 
 # The guest command line both VMMs end up with, apart from the devices
 # each adds (kvmini: virtio_mmio.device= for its rng; QEMU microvm: the same
@@ -87,26 +83,6 @@ vmm()
 			-append "$QEMU_APPEND kvmini.script=$script"
 		;;
 	esac
-}
-
-# show ARGS...: print a command line, quoting the arguments with spaces.
-show()
-{
-	out=
-	for a in "$@"; do
-		case $a in
-		*' '*) a="\"$a\"" ;;
-		esac
-		out="$out${out:+ }$a"
-	done
-	echo "$out"
-}
-
-# The order of the pair alternates run by run (A B, B A, ...), so that a
-# drift in the machine's load affects both alike.
-pair()
-{
-	if [ $(($1 % 2)) -eq 1 ]; then echo "kvmini qemu"; else echo "qemu kvmini"; fi
 }
 
 # check KIND VMM RUN LINE LOG WANT_STATUS: note a run that went wrong.
@@ -354,7 +330,7 @@ if has net; then
 		KVMINI_APPEND="$KVMINI_APPEND" QEMU_APPEND="$QEMU_APPEND" \
 		BENCH_NET_RUNS="${BENCH_NET_RUNS:-5}" BENCH_NET_SECS="${BENCH_NET_SECS:-5}" \
 		BENCH_NET_PINGS="${BENCH_NET_PINGS:-20}" BENCH_NET_TIMEOUT="${BENCH_NET_TIMEOUT:-300}" \
-		unshare -n sh "${BENCH_NET_SH:-$(dirname "$0")/net.sh}" ||
+		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" unshare -n sh "${BENCH_NET_SH:-$(dirname "$0")/net.sh}" ||
 		rec note "net: bench/net.sh failed in its network namespace (unshare -n needs root)"
 fi
 

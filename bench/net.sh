@@ -35,28 +35,7 @@ TAP=benchtap0
 MAC=52:54:00:12:34:56
 FWD=5301
 
-rec()
-{
-	echo "@@BENCH $*"
-}
-
-# show ARGS...: print a command line, quoting the arguments with spaces.
-show()
-{
-	out=
-	for a in "$@"; do
-		case $a in
-		*' '*) a="\"$a\"" ;;
-		esac
-		out="$out${out:+ }$a"
-	done
-	echo "$out"
-}
-
-pair()
-{
-	if [ $(($1 % 2)) -eq 1 ]; then echo "kvmini qemu"; else echo "qemu kvmini"; fi
-}
+. "${BENCH_LIB:-$(dirname "$0")/lib.sh}"
 
 # net_vmm VMM NET PREFIX...: PREFIX and VMM's command line, as bench.sh's
 # vmm(): the same kernel, initramfs, RAM, vCPU, console and virtio-rng,

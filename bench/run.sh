@@ -178,7 +178,7 @@ if [ "$where" = native ]; then
 		BENCH_HOLD_KEYS="${BENCH_HOLD_KEYS:-}" BENCH_FIO="$fio" \
 		BENCH_TOOLS="$guest/tools.img" BENCH_BLK_RUNTIME="$blk_rt" \
 		BENCH_BLK_RUNS="$blk_runs" BENCH_BLK_MIB="$blk_mib" BENCH_PARTS="$parts" \
-		BENCH_IPERF3="$iperf3" BENCH_NET_SH="$here/net.sh" BENCH_NET_RUNS="$net_runs" \
+		BENCH_IPERF3="$iperf3" BENCH_NET_SH="$here/net.sh" BENCH_LIB="$here/lib.sh" BENCH_NET_RUNS="$net_runs" \
 		BENCH_NET_SECS="$net_secs" BENCH_NET_PINGS="$net_pings" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
 		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|note\) /bench: \1 /p'
@@ -198,7 +198,7 @@ if [ "$where" = lab ]; then
 	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
 	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L "$iperf3" "$ov/usr/bin/iperf3"
-	cp "$here/net.sh" "$ov/bench/net.sh"
+	cp "$here/net.sh" "$here/lib.sh" "$ov/bench/"
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
 	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
 		ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
@@ -226,6 +226,7 @@ if [ "$where" = lab ]; then
 	BENCH_PARTS="$parts"
 	BENCH_IPERF3=/usr/bin/iperf3
 	BENCH_NET_SH=/bench/net.sh
+	BENCH_LIB=/bench/lib.sh
 	BENCH_NET_RUNS=$net_runs
 	BENCH_NET_SECS=$net_secs
 	BENCH_NET_PINGS=$net_pings

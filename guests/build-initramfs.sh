@@ -72,6 +72,10 @@ cp "$busybox" "$root/bin/busybox"
 done
 
 install -m 0755 "$here/initramfs/init" "$root/init"
+# The test programs busybox lacks (Makefile: guests/tools/), when built.
+for t in udpburst; do
+	[ ! -f "$out/$t" ] || install -m 0755 "$out/$t" "$root/bin/$t"
+done
 for t in "$top"/tests/guest/*.sh; do
 	[ -f "$t" ] || continue
 	install -m 0755 "$t" "$root/tests/$(basename "$t")"

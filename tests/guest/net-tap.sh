@@ -4,6 +4,7 @@
 #   net-tap.sh basic MAC [MIB]   eth0 is MAC with a carrier; ping; MIB MiB
 #                                (default 100) to the host and back, sums
 #   net-tap.sh two MAC0 MAC1     eth0 and eth1, each pings its own host
+#   net-tap.sh rx MAC COUNT      COUNT streams from 10.0.99.1:5002
 #   net-tap.sh burst MAC SECS    small packets both ways for SECS seconds
 #                                while a stream comes in; still responsive
 # Lines "net: KEY VALUE" are what the scenario checks.
@@ -72,6 +73,18 @@ basic)
 	echo "net: rx-sum $sum"
 	ping_host 10.0.99.1
 	;;
+rx)
+	# Receive only, $3 streams in a row (a stress run of the receive path).
+	nic eth0 "$2" 10.0.99.2
+	i=0
+	while [ $i -lt "${3:-1}" ]; do
+		i=$((i + 1))
+		net_step "rx $i start"
+		sum=$(nc 10.0.99.1 5002 <>/tmp/hold | sha256sum | cut -d' ' -f1)
+		net_step "rx $i done"
+		echo "net: rx-sum $i $sum"
+	done
+	;;
 two)
 	nic eth0 "$2" 10.0.99.2
 	nic eth1 "$3" 10.0.98.2
@@ -84,15 +97,18 @@ burst)
 	nic eth0 "$2" 10.0.99.2
 	ping_host 10.0.99.1
 	net_step "burst start"
-	for i in 1 2 3; do
-		ping -q -i 0.0001 -s 16 -w "$3" 10.0.99.1 >/tmp/flood$i.log 2>&1 &
+	# Two senders of 64-byte UDP datagrams, a ping flood beside them.
+	for i in 1 2; do
+		udpburst send 10.0.99.1 5005 "$3" 64 >/tmp/flood$i.log 2>&1 &
 	done
+	ping -q -i 0.0001 -s 16 -w "$3" 10.0.99.1 >/tmp/flood3.log 2>&1 &
 	sum=$(nc 10.0.99.1 5004 <>/tmp/hold | sha256sum | cut -d' ' -f1)
 	echo "net: rx-sum $sum"
 	wait
-	for i in 1 2 3; do
-		echo "net: flood $i: $(grep transmitted /tmp/flood$i.log)"
+	for i in 1 2; do
+		echo "net: flood $i: $(cat /tmp/flood$i.log)"
 	done
+	echo "net: flood 3: $(grep transmitted /tmp/flood3.log)"
 	net_step "burst done"
 	ping_host 10.0.99.1
 	echo "net: responsive"

@@ -440,6 +440,10 @@ lab_initramfs()
 	for f in $guest_files; do
 		cp "$guest/$f" "$r/guest/"
 	done
+	# The guest's static test programs, for this side of the tests too.
+	for f in udpburst; do
+		[ ! -f "$guest/$f" ] || install -m 0755 "$guest/$f" "$r/usr/bin/$f"
+	done
 	[ -z "$guest_modules" ] || lab_stock_guest "$r/guest"
 	# A subdirectory of the guest directory that a scenario names
 	# (debian-generic/ from guests/build-debian.sh…) travels too.

@@ -4,7 +4,8 @@
 # 10.0.99.2 (tests/guest/net-tap.sh). The guest's MAC and carrier are
 # what was asked, it pings this side, and 100 MiB go each way over TCP
 # (busybox nc) with matching sha256 sums. Then two NICs at once (tap1 is
-# 10.0.98.1), a burst of small packets both ways while a stream comes in
+# 10.0.98.1), a burst of small packets both ways (UDP from the guest, pings
+# both ways) while a stream comes in
 # (kvmini's CPU time measured, the guest still answers, and kvmini idles
 # afterwards), and a tap kvmini creates, gone after its exit and after
 # SIGTERM. Needs tun in the kernel (the lab loads tun.ko).
@@ -120,11 +121,12 @@ same_sum legacy "host to guest (4 MiB)" "$(guest_says legacy rx-sum)" "$(gen 4 |
 
 # ---- 3: a burst both ways ------------------------------------------------------
 
-# The guest floods this side with small pings for 8 s while this side
-# floods it back and sends it 16 MiB; kvmini's CPU time over the burst is
-# reported, and once the guest idles again kvmini must idle too (no busy
-# loop left behind).
+# The guest floods this side with small UDP datagrams (two udpburst
+# senders) and pings for 8 s while this side floods it with pings and
+# sends it 16 MiB; kvmini's CPU time over the burst is reported, and once
+# the guest idles again kvmini must idle too (no busy loop left behind).
 gen 16 | nc -l -p 5004 &
+udpburst sink 5005 120 >"$T/sink.log" 2>&1 &
 want=$(gen 16 | sha256sum | cut -d' ' -f1)
 "$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --timeout 200 --net tap=tap0 \
 	--console "file:$T/burst.log" --verbose \
@@ -154,6 +156,13 @@ hz=100
 echo "burst: kvmini used $(((t1 - t0) * 100 / hz)) centiseconds of CPU in the 8 s burst," \
 	"$(((i1 - i0) * 100 / hz)) in 3 idle seconds after it"
 echo "burst: host $(grep transmitted "$T/host-flood.log")"
+for _ in $(seq 50); do
+	grep -q received "$T/sink.log" && break
+	sleep 0.2
+done
+echo "burst: host $(tail -n 1 "$T/sink.log")"
+got=$(sed -n 's/.*received \([0-9]*\) datagrams.*/\1/p' "$T/sink.log")
+[ "${got:-0}" -gt 1000 ] || fail burst "this side received ${got:-no} UDP datagrams from the guest's flood"
 tr -d '\r' <"$T/burst.log" | grep '^net: flood' | sed 's/^/burst: guest /'
 # What kvmini counted (--verbose): frames that did not fit are its drops;
 # the rest of the loss is the tap's queue and the guest's, under the flood.
