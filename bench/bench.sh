@@ -329,7 +329,8 @@ if has net; then
 		INITRD="$INITRD" T="${T:-/tmp}" BENCH_QEMU_CPU="$qemu_cpu" \
 		KVMINI_APPEND="$KVMINI_APPEND" QEMU_APPEND="$QEMU_APPEND" \
 		BENCH_NET_RUNS="${BENCH_NET_RUNS:-5}" BENCH_NET_SECS="${BENCH_NET_SECS:-5}" \
-		BENCH_NET_PINGS="${BENCH_NET_PINGS:-20}" BENCH_NET_TIMEOUT="${BENCH_NET_TIMEOUT:-300}" \
+		BENCH_NET_PINGS="${BENCH_NET_PINGS:-20}" BENCH_NET_SETS="${BENCH_NET_SETS:-tap user}" \
+		BENCH_NET_TIMEOUT="${BENCH_NET_TIMEOUT:-300}" \
 		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" unshare -n sh "${BENCH_NET_SH:-$(dirname "$0")/net.sh}" ||
 		rec note "net: bench/net.sh failed in its network namespace (unshare -n needs root)"
 fi

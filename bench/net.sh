@@ -26,6 +26,8 @@ qemu_cpu=${BENCH_QEMU_CPU:-host}
 runs=${BENCH_NET_RUNS:-5}
 secs=${BENCH_NET_SECS:-5}
 pings=${BENCH_NET_PINGS:-20}
+# The set-ups to measure (both by default; "tap" alone for a quick look).
+nets=${BENCH_NET_SETS:-tap user}
 # A boot, three measurements and iperf3's start-ups; seconds in the lab.
 boot_timeout=${BENCH_NET_TIMEOUT:-300}
 scratch=${T:-/tmp}/bench
@@ -162,7 +164,7 @@ rec cmd net_iperf3 "iperf3 -c HOST -p PORT -t $secs -f m (guest: HOST 10.0.99.1 
 
 i=1
 while [ "$i" -le "$runs" ]; do
-	for net in tap user; do
+	for net in $nets; do
 		for v in $(pair "$i"); do
 			net_run "$v" "$net" "$i"
 		done

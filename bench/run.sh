@@ -20,7 +20,8 @@
 # lab, 0 natively: see bench/README.md); block: BENCH_BLK_RUNTIME (seconds
 # per fio job, 10), BENCH_BLK_RUNS (1), BENCH_BLK_MIB (image size, 256);
 # network: BENCH_NET_RUNS (boots per set-up, 5), BENCH_NET_SECS (seconds per
-# iperf3 test, 5), BENCH_NET_PINGS (20). BENCH (boot,blk,net by default)
+# iperf3 test, 5), BENCH_NET_PINGS (20), BENCH_NET_SETS ("tap user": the
+# set-ups measured). BENCH (boot,blk,net by default)
 # measures only the parts it names; a run of fewer than all three writes
 # its RESULTS.md and results.json into build/bench/, not --out.
 set -eu
@@ -180,6 +181,7 @@ if [ "$where" = native ]; then
 		BENCH_BLK_RUNS="$blk_runs" BENCH_BLK_MIB="$blk_mib" BENCH_PARTS="$parts" \
 		BENCH_IPERF3="$iperf3" BENCH_NET_SH="$here/net.sh" BENCH_LIB="$here/lib.sh" BENCH_NET_RUNS="$net_runs" \
 		BENCH_NET_SECS="$net_secs" BENCH_NET_PINGS="$net_pings" \
+		BENCH_NET_SETS="${BENCH_NET_SETS:-tap user}" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
 		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
@@ -230,6 +232,7 @@ if [ "$where" = lab ]; then
 	BENCH_NET_RUNS=$net_runs
 	BENCH_NET_SECS=$net_secs
 	BENCH_NET_PINGS=$net_pings
+	BENCH_NET_SETS="${BENCH_NET_SETS:-tap user}"
 	EOF
 	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh

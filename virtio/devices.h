@@ -175,8 +175,11 @@ struct virtio_dev *virtio_net_new(const struct guest_mem *mem,
 /*
  * Callback backends, I/O thread (takes vdev->lock): one frame, without a
  * header, into the guest's receive buffers. false when the driver has
- * posted too few (rx_space follows once it posts more), is not running,
- * or the frame is too long; the caller keeps or drops it.
+ * posted too few or is not running: the caller keeps the frame (or drops
+ * it) and offers it again on rx_space, which follows once the driver
+ * posts more. A frame that no buffer could ever hold (too long, or longer
+ * than the driver's buffers without MRG_RXBUF) is dropped and counted,
+ * and that is true: nothing is to wait for.
  */
 bool virtio_net_receive(struct virtio_dev *vdev, const void *frame, size_t len);
 

@@ -175,7 +175,7 @@ static void vnet_notify(struct virtio_dev *vdev, unsigned int q)
 		break;
 	}
 	if (vnet_has_fd(n))
-		vnet_flush_sq(n);
+		vnet_pump(n);
 	vnet_publish(n);
 }
 

@@ -237,8 +237,9 @@ void vnet_publish(struct vnet *n);
 int vnet_ring_init(struct vnet *n);
 /* Completions handled on loop's thread (none without a loop or an fd). */
 int vnet_loop_add(struct vnet *n, struct evloop *loop);
-/* Submits what is queued: one submit for a kick's frames. */
-void vnet_flush_sq(struct vnet *n);
+/* Submits what is queued (one submit for a kick's frames) and takes
+ * what completes inside it. */
+void vnet_pump(struct vnet *n);
 /* Queues a readv (write false) or writev of iov on the tap, tagged with
  * tag (a struct vnet_rx_op or vnet_tx_slot), with a poll linked in
  * front when need_poll; whether it was queued. */

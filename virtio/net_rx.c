@@ -255,9 +255,11 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 	uint64_t room = 0;
 	unsigned int k;
 
+	/* A frame no buffers could ever hold is dropped, not refused: a
+	 * refused one waits for rx_space, which would never come for it. */
 	if (len > n->frame_max) {
 		n->stats.rx_dropped++;
-		return false;
+		return true;
 	}
 	virtq_disable_notify(&vdev->vqs[VNET_RXQ]);
 	while (!vnet_rx_gather(n, n->hdr_len + len)) {
@@ -269,7 +271,7 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 	/* Without MRG_RXBUF the frame has one buffer, which must hold it. */
 	if (!n->mrg && n->rx_pool[vnet_ready_at(n, 0)].len < n->hdr_len + len) {
 		n->stats.rx_dropped++;
-		return false;
+		return true;
 	}
 	vnet_rx_build(n, op);
 	for (unsigned int i = 0; i < op->nr_bufs; i++)
@@ -278,7 +280,7 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 		/* Buffers too small to hold it in VNET_RX_OP_BUFS of them. */
 		vnet_rx_unuse(n, op, 0);
 		n->stats.rx_dropped++;
-		return false;
+		return true;
 	}
 	k = vnet_rx_account(lens, op->nr_bufs, n->hdr_len + len, used);
 	vnet_iov_from_buf(op->iov, op->nr_iov, 0, hdr, n->hdr_len);

@@ -34,7 +34,7 @@ _Static_assert(VNET_TX_SLOTS + 2 * VNET_RX_OPS + 1 <= VNET_RING_SIZE, "ring");
 
 /* ---- the ring ------------------------------------------------------------ */
 
-void vnet_flush_sq(struct vnet *n)
+static void vnet_flush_sq(struct vnet *n)
 {
 	for (unsigned int tries = 0; io_uring_sq_ready(&n->u.ring); tries++) {
 		int r = io_uring_submit(&n->u.ring);
@@ -178,13 +178,37 @@ out:
 	vnet_pool_reset(n);
 }
 
+/* What completed: transmit slots free again, frames for the guest; then
+ * the reads and writes that can start because of it. */
+static unsigned int vnet_take(struct vnet *n)
+{
+	unsigned int nr = vnet_reap(n, false);
+
+	if (n->vdev->active) {
+		if (n->tx_throttled && n->tx_free)
+			vnet_tx_process(n);
+		vnet_rx_fill(n);
+	}
+	return nr;
+}
+
 /*
- * A read submitted while frames wait on the tap completes inside the
- * submit itself: reap those in the same wake-up, round after round until
- * the tap runs dry (or VNET_PASSES, to leave the I/O thread to others),
- * and tell the guest once. Under load that is a syscall per frame or
- * less, and an interrupt per batch.
+ * Submits what waits. A read submitted while frames wait on the tap, and
+ * a write the tap takes at once, complete inside the submit itself: take
+ * those in the same turn, round after round until nothing more completes
+ * (or VNET_PASSES, to leave the I/O thread to others), so that the guest
+ * hears once per batch. Under load that is a syscall per frame or less,
+ * and no wake-up in between.
  */
+void vnet_pump(struct vnet *n)
+{
+	for (unsigned int pass = 0;; pass++) {
+		vnet_flush_sq(n);
+		if (pass == VNET_PASSES || !vnet_take(n))
+			return;
+	}
+}
+
 void virtio_net_complete(struct virtio_dev *vdev)
 {
 	struct vnet *n = vdev->priv;
@@ -194,16 +218,8 @@ void virtio_net_complete(struct virtio_dev *vdev)
 		pr_warn_once("virtio %s: completion eventfd: %s", n->name,
 			     strerror(errno));
 	pthread_mutex_lock(&vdev->lock);
-	for (unsigned int pass = 0; pass < VNET_PASSES; pass++) {
-		if (!vnet_reap(n, false) && pass)
-			break;
-		if (vdev->active) {
-			if (n->tx_throttled && n->tx_free)
-				vnet_tx_process(n);
-			vnet_rx_fill(n);
-		}
-		vnet_flush_sq(n);
-	}
+	vnet_take(n);
+	vnet_pump(n);
 	vnet_publish(n);
 	pthread_mutex_unlock(&vdev->lock);
 }

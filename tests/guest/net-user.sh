@@ -38,13 +38,13 @@ nslookup kvmini.test 10.0.2.3 >/dev/null 2>&1
 say "asked the DNS forwarder"
 
 say "fetching 100 MiB from the host"
-wget -q -O /tmp/big http://10.0.2.2:8000/big || die "wget from 10.0.2.2:8000 failed"
+timeout 150 wget -q -O /tmp/big http://10.0.2.2:8000/big || die "wget from 10.0.2.2:8000 failed (or took over 150 s)"
 got=$(sha256sum </tmp/big | cut -d' ' -f1)
 say "host to guest: $(wc -c </tmp/big) bytes, sha256 $got"
 [ "$got" = "$want" ] || die "sha256 $got, host has $want"
 
 say "sending them back"
-nc 10.0.2.2 9000 </tmp/big || die "nc to 10.0.2.2:9000 failed"
+timeout 150 nc 10.0.2.2 9000 </tmp/big || die "nc to 10.0.2.2:9000 failed (or took over 150 s)"
 rm -f /tmp/big
 say "guest to host: sent"
 

@@ -64,7 +64,7 @@ httpd -p 127.0.0.1:8000 -h "$T/www" || fail httpd "busybox httpd did not start"
 # ---- the guest -----------------------------------------------------------------
 
 step "booting the guest"
-guest net-user 0 --mem 512M --timeout 900 \
+guest net-user 0 --mem 512M --timeout 420 \
 	--net user,hostfwd=tcp::8080-:80,hostfwd=tcp::8081-:81 \
 	--cmdline "kvmini.script=net-user kvmini.args=$big_sum"
 step "the guest ended"
