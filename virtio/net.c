@@ -33,7 +33,10 @@
  *    tap's own queue holds frames until the guest posts more and kicks.
  *
  * Completions wake an eventfd registered on the ring; its handler runs on
- * the I/O thread under vdev->lock. A status write (activate) on a vCPU
+ * the I/O thread under vdev->lock. Reads that find frames waiting, and
+ * writes the tap takes at once, complete inside the submit: vnet_pump()
+ * takes them in the same turn, from a kick as from a wake-up, and the
+ * guest hears once per batch. A status write (activate) on a vCPU
  * thread only writes that eventfd, so that every read is submitted, and
  * its poll armed, by the I/O thread. Reset, FAILED, DEVICE_NEEDS_RESET and
  * teardown wait in vnet_drain() until nothing is in flight: once
