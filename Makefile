@@ -194,10 +194,10 @@ ARM64_SCENARIOS := boot exit-status smp memory virtio virtio-reset endings power
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else
-# net-tap is held out of the x86_64 lab run for now: in two of four recent
-# runs the nested guest triple-faulted or the outer VM hung while 100 MiB
-# came in over the tap (issue #5 stays open for it); `make lab-quarantine`
-# runs it. It passes in the arm64 lab, which keeps it.
+# net-tap is held out of the x86_64 lab run: under sustained tap traffic
+# the nested x86_64 lab triple-faults the guest, stops a vCPU in KVM_RUN or
+# freezes the outer VM (tests/lab/README.md); `make lab-quarantine` runs
+# it. It passes in the arm64 lab, which keeps it.
 LAB_QUARANTINE := tests/scenarios/net-tap.sh
 LAB_SCENARIOS := $(filter-out $(LAB_QUARANTINE),$(wildcard tests/scenarios/*.sh))
 endif
