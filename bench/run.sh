@@ -255,7 +255,7 @@ if [ "$where" = lab ]; then
 	tr -d '\r' <"$labdir/serial.log" |
 		sed -n 's/.*@@LAB out bench @@BENCH /@@BENCH /p' >"$work/records"
 	[ $rc -eq 0 ] || echo "bench: the lab run ended with status $rc; using what it measured"
-	echo "@@BENCH host lab_qemu qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144" >>"$work/host"
+	echo "@@BENCH host lab_qemu qemu-system-x86_64 -accel tcg -M q35 -cpu max,la57=off -smp 2 -m 6144" >>"$work/host"
 	lab_info=$(tr -d '\r' <"$labdir/serial.log" | sed -n 's/.*@@LAB info //p' | head -n 1)
 	echo "@@BENCH host lab_info $lab_info" >>"$work/host"
 fi

@@ -111,7 +111,10 @@ x86_64)
 		drivers/net/tun"
 	guest_modules=
 	busybox=/bin/busybox
-	qemu="qemu-system-x86_64 -accel tcg -M q35 -cpu max -smp 2 -m 6144"
+	# la57=off: with 5-level paging the outer kernel, running nested
+	# guests, died of recursive page faults in KVM_RUN (stack guard page
+	# hit in exc_page_fault) or froze, twice in one run.
+	qemu="qemu-system-x86_64 -accel tcg -M q35 -cpu max,la57=off -smp 2 -m 6144"
 	console=ttyS0
 	;;
 arm64)
@@ -593,6 +596,7 @@ serial=$logdir/serial.log
 echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
 lab_start=$(now_s)
 rm -f "$serial"
+[ -n "${KVMINI_LAB_RETRY:-}" ] || rm -f "$serial".boot*
 watchdog &
 watchdog_pid=$!
 {
@@ -641,7 +645,7 @@ done
 echo "lab: whole run $(since "$lab_start") s"
 
 # The outer VM itself can die or hang (nested KVM under an emulator is not
-# flawless): boot it again (twice at most, within the budget) for the
+# flawless): boot it again (four times at most, within the budget) for the
 # scenarios it never reported, rather than fail them for the lab's fault.
 # The scenario that was running when the VM hung goes last in the next
 # boot; hanging it a second time fails it, and the others go on without it.
@@ -661,7 +665,7 @@ fi
 export KVMINI_LAB_HUNG
 left=$((KVMINI_LAB_DEADLINE - $(date +%s)))
 # shellcheck disable=SC2086
-if [ -n "$(echo $missing)" ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 2 ] && [ $left -gt 180 ] &&
+if [ -n "$(echo $missing)" ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 4 ] && [ $left -gt 180 ] &&
 	[ -z "$interactive$overlay$stream" ]; then
 	retry= last=
 	for s in $scenario_files; do
@@ -672,6 +676,10 @@ if [ -n "$(echo $missing)" ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 2 ] && [ $left -g
 	done
 	retry="$retry $last"
 	echo "lab: the outer VM ended early after $passed passed, $failed failed; booting it again for:$missing"
+	# The next boot writes serial.log afresh: keep this one's for the
+	# post-mortem.
+	mv "$serial" "$serial.boot$((${KVMINI_LAB_RETRY:-0} + 1))"
+	echo "lab: (this boot's serial log: $serial.boot$((${KVMINI_LAB_RETRY:-0} + 1)))"
 	rm -rf "$work"
 	# This boot's counts go on to the next, which adds its own.
 	# shellcheck disable=SC2086
