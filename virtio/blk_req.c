@@ -78,12 +78,15 @@ static bool vblk_take_status(struct vblk_req *r)
 	return true;
 }
 
-/* [sector, sector + len) inside the disk, whatever the guest wrote. */
+/* [sector, sector + len) inside the disk, whatever the guest wrote, and
+ * its byte offsets within 64 bits whatever capacity the limits claim. */
 static bool vblk_in_disk(const struct vblk_limits *lim, uint64_t sector,
 			 uint64_t len)
 {
-	return sector <= lim->capacity &&
-	       len >> VBLK_SECTOR_SHIFT <= lim->capacity - sector;
+	const uint64_t addressable = UINT64_MAX >> VBLK_SECTOR_SHIFT;
+	uint64_t cap = lim->capacity < addressable ? lim->capacity : addressable;
+
+	return sector <= cap && len >> VBLK_SECTOR_SHIFT <= cap - sector;
 }
 
 /* Reads and writes: whole sectors, inside the disk, aligned as O_DIRECT
