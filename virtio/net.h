@@ -146,8 +146,8 @@ uint8_t vnet_ctrl_cmd(struct vnet_ctrl_state *st, uint64_t features,
  * Reads waiting on the tap. Every waiting read's poll wakes on each frame
  * and all but one find nothing; with vnet_pump() taking the reads that
  * complete inside a submit, one read did as well as four in the lab
- * (host to guest TCP 1.30x QEMU against 1.25x, bench/RESULTS.md) and
- * wakes once per frame.
+ * (host to guest TCP 1.30x QEMU against 1.25x in back-to-back A/B runs;
+ * bench/RESULTS.md has the later full run) and wakes once per frame.
  */
 #define VNET_RX_OPS		1
 #define VNET_RX_OP_BUFS		64	/* chains in one read */

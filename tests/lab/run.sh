@@ -229,9 +229,9 @@ dl=
 trap 'rm -rf "$work" ${dl:+"$dl"}' EXIT
 trap 'exit 130' INT TERM
 
-# Each scenario's limit, as the outer VM's /init reads it ("# lab-timeout:
-# N", at least --scenario-timeout); the host gives it a grace period for
-# the emulator's pace before it takes the outer VM for hung.
+# Each scenario's limit ("# lab-timeout: N", at least --scenario-timeout),
+# for the outer VM's /init (lab/limits) and for the host, which gives it a
+# grace period for the emulator's pace before it takes the outer VM for hung.
 grace=${KVMINI_LAB_GRACE:-120}
 for s in "$@"; do
 	lim=$(sed -n 's/^# lab-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)
@@ -469,6 +469,7 @@ lab_initramfs()
 	done
 	install -m 0755 "$here/outer-init" "$r/init"
 	cp "$here/lib.sh" "$r/lab/lib.sh"
+	cp "$work/limits" "$r/lab/limits"
 	cat >"$r/lab/conf" <<-EOF
 	scenario_timeout=$scenario_timeout
 	tail_lines=$tail_lines
