@@ -121,10 +121,10 @@ function blk_md(    i, j, k, unit, what) {
 	if (lab) {
 		print "> **Emulated.** In the lab every guest exit, and every instruction of the" > md
 		print "> \"host\" too (the lab's outer VM runs under QEMU TCG), is emulated: these are" > md
-		print "> not figures for real disks or real machines, and the issue's targets (at" > md
-		print "> least QEMU's figures; within 10 % of the host at QD32) cannot be judged" > md
-		print "> here: a guest request costs several nested exits, which TCG makes far" > md
-		print "> dearer than the host's own system calls. Compare kvmini with QEMU, which" > md
+		print "> not figures for real disks or real machines, and the issue's host target" > md
+		print "> (within 10 % of the host at QD32) cannot be judged here: a guest request" > md
+		print "> costs several nested exits, which TCG makes far dearer than the host's" > md
+		print "> own system calls. Its QEMU target (at least QEMU's figures) can: QEMU" > md
 		print "> pays the same costs." > md
 		print "" > md
 	}
