@@ -13,6 +13,7 @@
 #   @@BENCH mem  VMM VCPUS MIB RUN status=N init=S ... rss_kib=K guest_kib=K ovh_kib=K ...
 #   @@BENCH rate VMM PARALLEL RUN n=N j=J wall=S ok=K
 #   @@BENCH blk VMM JOB RUN iops=N bw_kib=N err=N
+#   @@BENCH blkirq VMM JOB RUN irqs=N ios=N (the guest's count of both)
 #   @@BENCH net VMM NET METRIC RUN value=V  (bench/net.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
@@ -216,7 +217,9 @@ done
 # The guests use O_DIRECT on their /dev/vda, so each request reaches the
 # device.
 
-BLK_JOBS="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
+# BENCH_BLK_JOBS picks some of them (for a quicker look at one figure).
+BLK_JOBS=${BENCH_BLK_JOBS:-randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m}
+blk_args=$(echo "$BLK_JOBS" | tr ' ' ',')
 blk_rt=${BENCH_BLK_RUNTIME:-10}
 blk_runs=${BENCH_BLK_RUNS:-1}
 blk_mib=${BENCH_BLK_MIB:-256}
@@ -236,7 +239,7 @@ blk_vmm()
 		"$@" "$BENCH_KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" \
 			--mem 512M --cpus 1 --timeout "$blk_timeout" \
 			--disk "$blk_img,serial=bench" --disk "$tools,ro,serial=tools" \
-			--cmdline "$KVMINI_APPEND kvmini.script=blk-bench kvmini.args=$blk_rt"
+			--cmdline "$KVMINI_APPEND kvmini.script=blk-bench kvmini.args=$blk_rt,$blk_args"
 		;;
 	qemu)
 		"$@" "$BENCH_QEMU" -nodefaults -no-user-config -enable-kvm \
@@ -248,7 +251,7 @@ blk_vmm()
 			-drive "id=tools,file=$tools,format=raw,if=none,readonly=on,aio=io_uring" \
 			-device virtio-blk-device,drive=tools,serial=tools \
 			-kernel "$KERNEL" -initrd "$INITRD" \
-			-append "$QEMU_APPEND kvmini.script=blk-bench kvmini.args=$blk_rt"
+			-append "$QEMU_APPEND kvmini.script=blk-bench kvmini.args=$blk_rt,$blk_args"
 		;;
 	esac
 }
@@ -309,6 +312,8 @@ elif [ -f "$tools" ] && [ -x "${BENCH_FIO:-}" ]; then
 			blk_vmm $v timeout "$blk_timeout" >"$log" 2>&1 </dev/null || rc=$?
 			for job in $BLK_JOBS; do
 				blk_rec $v $i "$job" "$(tr -d '\r' <"$log" | sed -n "s/^blk-bench $job //p" | tail -n 1)"
+				tr -d '\r' <"$log" | sed -n "s/^blk-bench-irq $job \(irqs=[0-9]* ios=[0-9]*\)\$/\1/p" |
+					tail -n 1 | while read -r n; do rec blkirq $v $job $i $n; done
 			done
 			[ $rc -eq 0 ] || { rec note "blk $v run $i ended with $rc"; tail -n 5 "$log" |
 				while IFS= read -r l; do rec note "  | $l"; done; }

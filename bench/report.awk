@@ -131,14 +131,22 @@ function blk_md(    i, j, k, unit, what) {
 	print "| job | figure | kvmini | QEMU microvm | host | kvmini/QEMU | kvmini/host |" > md
 	print "| --- | --- | --- | --- | --- | --- | --- |" > md
 	for (i = 1; i <= nblk; i++) {
-		for (j = 1; j <= 2; j++) {
-			k = (j == 1 ? "blkiops|" : "blkbw|") blk_job[i]
-			unit = j == 1 ? "IOPS" : "MiB/s"
+		for (j = 1; j <= 3; j++) {
+			k = (j == 1 ? "blkiops|" : j == 2 ? "blkbw|" : "blkirq|") blk_job[i]
+			unit = j == 1 ? "IOPS" : j == 2 ? "MiB/s" : "interrupts/request"
 			what = j == 1 ? blk_label[blk_job[i]] : ""
+			if (j == 3 && !cnt[k, "kvmini"] && !cnt[k, "qemu"])
+				continue
 			print "| " what " | " unit " | " cell(k, "kvmini", unit) " | " cell(k, "qemu", unit) " | " \
 				cell(k, "host", unit) " | " ratio_of(k, "kvmini", "qemu") " | " ratio_of(k, "kvmini", "host") " |" > md
 		}
 	}
+	print "" > md
+	print "Interrupts per request: the guest's count of the disk's interrupts" > md
+	print "(`/proc/interrupts`) over the requests it completed (`/sys/block/vda/stat`)" > md
+	print "during the job. Each interrupt costs the guest exits; kvmini holds a busy" > md
+	print "driver's interrupts a little so that one serves several completions" > md
+	print "(`virtio/coalesce.h`), QEMU gathers them by being slower to answer." > md
 	print "" > md
 	print "```sh" > md
 	print cmd["blk_kvmini"] > md
@@ -152,10 +160,10 @@ function blk_json(    i, j, k, sep) {
 	print "  \"block\": [" > json
 	sep = ""
 	for (i = 1; i <= nblk; i++) {
-		for (j = 1; j <= 2; j++) {
-			k = (j == 1 ? "blkiops|" : "blkbw|") blk_job[i]
+		for (j = 1; j <= 3; j++) {
+			k = (j == 1 ? "blkiops|" : j == 2 ? "blkbw|" : "blkirq|") blk_job[i]
 			printf "%s    { \"job\": %s, \"unit\": %s,\n      \"kvmini\": %s,\n      \"qemu\": %s,\n      \"host\": %s }", \
-				sep, jstr(blk_job[i]), jstr(j == 1 ? "IOPS" : "MiB/s"), jside(k, "kvmini"), \
+				sep, jstr(blk_job[i]), jstr(j == 1 ? "IOPS" : j == 2 ? "MiB/s" : "interrupts/request"), jside(k, "kvmini"), \
 				jside(k, "qemu"), jside(k, "host") > json
 			sep = ",\n"
 		}
@@ -377,6 +385,14 @@ $2 == "blk" {
 		next
 	add("blkiops|" $4, $3, kv["iops"])
 	add("blkbw|" $4, $3, kv["bw_kib"] / 1024)
+	next
+}
+
+# @@BENCH blkirq VMM JOB RUN irqs=N ios=N (the guest's counts)
+$2 == "blkirq" {
+	kvparse(6)
+	if (kv["ios"] + 0 > 0)
+		add("blkirq|" $4, $3, kv["irqs"] / kv["ios"])
 	next
 }
 

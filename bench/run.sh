@@ -18,7 +18,8 @@
 # lab, 20 natively), BENCH_RATE_ROUNDS (2 in the lab, 3 natively),
 # BENCH_SETTLE_MS (1000), BENCH_QEMU_CPU (host), BENCH_HOLD_KEYS (1 in the
 # lab, 0 natively: see bench/README.md); block: BENCH_BLK_RUNTIME (seconds
-# per fio job, 10), BENCH_BLK_RUNS (1), BENCH_BLK_MIB (image size, 256);
+# per fio job, 10), BENCH_BLK_RUNS (1), BENCH_BLK_MIB (image size, 256),
+# BENCH_BLK_JOBS (some of the fio jobs, by name: all by default);
 # network: BENCH_NET_RUNS (boots per set-up, 5), BENCH_NET_SECS (seconds per
 # iperf3 test, 5), BENCH_NET_PINGS (20), BENCH_NET_SETS ("tap user": the
 # set-ups measured). BENCH (boot,blk,net by default)
@@ -179,6 +180,7 @@ if [ "$where" = native ]; then
 		BENCH_HOLD_KEYS="${BENCH_HOLD_KEYS:-}" BENCH_FIO="$fio" \
 		BENCH_TOOLS="$guest/tools.img" BENCH_BLK_RUNTIME="$blk_rt" \
 		BENCH_BLK_RUNS="$blk_runs" BENCH_BLK_MIB="$blk_mib" BENCH_PARTS="$parts" \
+		BENCH_BLK_JOBS="${BENCH_BLK_JOBS:-}" \
 		BENCH_IPERF3="$iperf3" BENCH_NET_SH="$here/net.sh" BENCH_LIB="$here/lib.sh" BENCH_NET_RUNS="$net_runs" \
 		BENCH_NET_SECS="$net_secs" BENCH_NET_PINGS="$net_pings" \
 		BENCH_NET_SETS="${BENCH_NET_SETS:-tap user}" \
@@ -225,6 +227,7 @@ if [ "$where" = lab ]; then
 	BENCH_BLK_RUNTIME=$blk_rt
 	BENCH_BLK_RUNS=$blk_runs
 	BENCH_BLK_MIB=$blk_mib
+	BENCH_BLK_JOBS="${BENCH_BLK_JOBS:-}"
 	BENCH_PARTS="$parts"
 	BENCH_IPERF3=/usr/bin/iperf3
 	BENCH_NET_SH=/bench/net.sh
