@@ -11,7 +11,9 @@
  * handler runs on the I/O thread (virtio_blk_complete(), under
  * vdev->lock like every other entry point): it finishes requests, sends
  * on what is left of short transfers, starts requests that waited for a
- * free slot, and publishes the used rings.
+ * free slot, and publishes the used rings. Their interrupts may wait a
+ * little on a timer when the driver keeps several requests in flight
+ * (virtio/coalesce.h).
  *
  * Bounds: at most VBLK_MAX_INFLIGHT requests in flight per disk (each
  * has at most one operation in the ring, so the submission ring never
@@ -31,9 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "virtio/blk.h"
+#include "virtio/coalesce.h"
 #include "virtio/devices.h"
 #include "vmm/disk.h"
 #include "vmm/evloop.h"
@@ -55,6 +60,7 @@ struct vblk_queue {
 	unsigned int inflight;	/* popped, not yet completed */
 	bool throttled;		/* out of slots: resume on a completion */
 	bool dirty;		/* used entries added since the last flush */
+	struct coalesce co;	/* whether its interrupt may wait */
 };
 
 struct vblk {
@@ -70,6 +76,10 @@ struct vblk {
 	struct ev_handler ev;
 	struct evloop *loop;
 	bool on_loop;
+	/* Held interrupts: a timer at the earliest one's deadline. */
+	int timer_fd;			/* -1: no event loop, none held */
+	struct ev_handler timer_ev;
+	uint64_t timer_at;		/* armed for then; 0: not armed */
 
 	/* Set at DRIVER_OK from the negotiated features. */
 	struct vblk_limits lim;
@@ -120,15 +130,93 @@ static void vblk_finish(struct vblk *b, struct vblk_req *req, uint8_t status)
 	vblk_put_req(b, req);
 }
 
+/* ---- interrupts ------------------------------------------------------ */
+
+/* Zero when interrupts are not held: no event loop runs a timer. */
+static uint64_t vblk_now(const struct vblk *b)
+{
+	struct timespec ts;
+
+	if (b->timer_fd < 0 || clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The timer at the earliest held interrupt's deadline. A deadline that
+ * moved later meanwhile is found when the timer fires early. */
+static void vblk_arm(struct vblk *b)
+{
+	struct itimerspec its = { 0 };
+	uint64_t at = 0;
+
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		uint64_t d;
+
+		if (!coalesce_held(&b->q[i].co))
+			continue;
+		d = coalesce_deadline(&b->q[i].co);
+		if (!at || d < at)
+			at = d;
+	}
+	if (!at || (b->timer_at && b->timer_at <= at))
+		return;
+	/* Zero would disarm it: a deadline that early is long past. */
+	its.it_value.tv_sec = at / 1000000000ULL;
+	its.it_value.tv_nsec = at % 1000000000ULL ? at % 1000000000ULL : 1;
+	if (timerfd_settime(b->timer_fd, TFD_TIMER_ABSTIME, &its, NULL)) {
+		pr_warn_once("virtio %s: interrupt timer: %s (interrupts go at once)",
+			     b->name, strerror(errno));
+		for (unsigned int i = 0; i < b->nr_queues; i++)
+			if (coalesce_held(&b->q[i].co)) {
+				coalesce_reset(&b->q[i].co);
+				virtio_notify_used(b->vdev, i);
+			}
+		return;
+	}
+	b->timer_at = at;
+}
+
+/* Raises what is due among queue q's interrupts, or holds it. */
+static void vblk_interrupt(struct vblk *b, unsigned int q, uint64_t now)
+{
+	if (now && coalesce_hold(&b->q[q].co, now))
+		return;
+	virtio_notify_used(b->vdev, q);
+}
+
 static void vblk_publish(struct vblk *b)
 {
+	uint64_t now = vblk_now(b);
+
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
 		if (!b->q[i].dirty)
 			continue;
 		b->q[i].dirty = false;
 		virtq_flush(&b->vdev->vqs[i]);
-		virtio_notify_used(b->vdev, i);
+		vblk_interrupt(b, i, now);
 	}
+	if (now)
+		vblk_arm(b);
+}
+
+static void vblk_on_timer(struct ev_handler *h, uint32_t events)
+{
+	struct vblk *b = (struct vblk *)((char *)h - offsetof(struct vblk, timer_ev));
+	struct virtio_dev *vdev = b->vdev;
+	uint64_t n, now;
+
+	(void)events;
+	if (read(b->timer_fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	b->timer_at = 0;
+	now = vblk_now(b);
+	for (unsigned int i = 0; i < b->nr_queues && vdev->active && now; i++)
+		if (coalesce_held(&b->q[i].co))
+			vblk_interrupt(b, i, now);
+	if (vdev->active && now)
+		vblk_arm(b);
+	pthread_mutex_unlock(&vdev->lock);
 }
 
 static const char *vblk_op_name(const struct vblk_req *req)
@@ -534,6 +622,7 @@ static void vblk_process(struct vblk *b, unsigned int q)
 {
 	struct virtio_dev *vdev = b->vdev;
 	struct virtq *vq = &vdev->vqs[q];
+	uint64_t now = vblk_now(b);
 	int r = 0;
 
 	b->q[q].throttled = false;
@@ -552,6 +641,8 @@ static void vblk_process(struct vblk *b, unsigned int q)
 			b->free_reqs = req->next_free;
 			b->nr_inflight++;
 			b->q[q].inflight++;
+			if (now)
+				coalesce_request(&b->q[q].co, now);
 			vblk_start(b, q, req);
 		}
 		if (r < 0 || !vdev->active)
@@ -671,6 +762,10 @@ static void vblk_free(struct virtio_dev *vdev)
 	vblk_drain(b);
 	if (b->on_loop)
 		evloop_del(b->loop, &b->ev);
+	if (b->timer_fd >= 0) {
+		evloop_del(b->loop, &b->timer_ev);
+		close(b->timer_fd);
+	}
 	uring_exit(&b->u);
 	disk_close(&b->disk);
 	for (unsigned int i = 0; b->reqs && i < VBLK_MAX_INFLIGHT; i++)
@@ -745,6 +840,7 @@ static void vblk_setup(struct vblk *b, const struct disk *disk,
 {
 	b->u.efd = -1;
 	b->disk.fd = -1;
+	b->timer_fd = -1;
 	b->nr_queues = nr_queues < 1 ? 1 :
 		       nr_queues > VBLK_MAX_QUEUES ? VBLK_MAX_QUEUES : nr_queues;
 	snprintf(b->name, sizeof(b->name), "blk%u", index);
@@ -786,6 +882,24 @@ static void vblk_ops(struct vblk *b, const struct disk *disk,
 	};
 }
 
+/* Without its timer the device still works; interrupts go at once. */
+static void vblk_timer_init(struct vblk *b)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0) {
+		pr_warn("virtio %s: no interrupt timer: %s", b->name, strerror(errno));
+		return;
+	}
+	b->timer_ev = (struct ev_handler){ .fd = fd, .fn = vblk_on_timer };
+	if (evloop_add(b->loop, &b->timer_ev, EPOLLIN)) {
+		pr_warn("virtio %s: cannot watch its interrupt timer", b->name);
+		close(fd);
+		return;
+	}
+	b->timer_fd = fd;
+}
+
 struct virtio_dev *virtio_blk_new(const struct guest_mem *mem, struct disk *disk,
 				  unsigned int nr_queues, struct evloop *loop,
 				  unsigned int index)
@@ -818,6 +932,7 @@ struct virtio_dev *virtio_blk_new(const struct guest_mem *mem, struct disk *disk
 		}
 		b->loop = loop;
 		b->on_loop = true;
+		vblk_timer_init(b);
 	}
 	/* Only now the device owns the disk: on failure the caller does. */
 	b->disk = *disk;
