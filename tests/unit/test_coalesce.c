@@ -40,23 +40,28 @@ START_TEST(test_one_in_flight)
 }
 END_TEST
 
-/* A driver that keeps sending more than a request per interrupt: its
- * interrupts wait until HOLD_GAPS gaps after the last one. */
+/* Two interrupts' worth of n requests gap_us apart make the driver busy;
+ * then one more request, whose completion just after it waits. Returns
+ * when the last interrupt went. */
+static uint64_t held_when_busy(unsigned int n, unsigned int gap_us)
+{
+	uint64_t t = batch_at_once(batch_at_once(T0, n, gap_us), n, gap_us);
+
+	ck_assert_uint_ge(c.batch, COALESCE_BUSY);
+	ck_assert_uint_eq(c.gap, gap_us * US);
+	coalesce_request(&c, t);
+	ck_assert(coalesce_hold(&c, t + 1));
+	ck_assert(coalesce_held(&c));
+	return t - gap_us * US / 2;
+}
+
+/* A driver that keeps sending more than a request per interrupt: even
+ * the first completion after an interrupt waits, until HOLD_GAPS gaps
+ * after that interrupt. */
 START_TEST(test_busy_driver_waits)
 {
-	uint64_t t = T0, irq;
+	uint64_t irq = held_when_busy(3, 100);
 
-	/* Three per interrupt, 100 us apart: busy after a few. */
-	t = batch_at_once(t, 3, 100);
-	t = batch_at_once(t, 3, 100);
-	irq = t - 50 * US;
-	ck_assert_uint_ge(c.batch, COALESCE_BUSY);
-	ck_assert_uint_eq(c.gap, 100 * US);
-
-	/* Now even the first completion after an interrupt waits. */
-	coalesce_request(&c, t);
-	ck_assert(coalesce_hold(&c, t + 10 * US));
-	ck_assert(coalesce_held(&c));
 	ck_assert_uint_eq(coalesce_deadline(&c), irq + COALESCE_HOLD_GAPS * 100 * US);
 	/* Later completions join it until then. */
 	ck_assert(coalesce_hold(&c, irq + COALESCE_HOLD_GAPS * 100 * US - 1));
@@ -90,18 +95,12 @@ END_TEST
  * and an idle driver's pause counts as at most GAP_MAX. */
 START_TEST(test_hold_max)
 {
-	uint64_t t = T0, irq;
+	uint64_t irq = held_when_busy(4, 900);
 
-	t = batch_at_once(t, 4, 900);
-	t = batch_at_once(t, 4, 900);
-	irq = t - 450 * US;
 	ck_assert_uint_ge(COALESCE_HOLD_GAPS * c.gap, COALESCE_HOLD_MAX);
-	coalesce_request(&c, t);
-	ck_assert(coalesce_hold(&c, t + 1));
 	ck_assert_uint_eq(coalesce_deadline(&c), irq + COALESCE_HOLD_MAX);
-
-	coalesce_request(&c, t + 3600000000ULL * US);
-	ck_assert_uint_le(c.gap, 900 * US - 900 * US / 8 + COALESCE_GAP_MAX / 8);
+	coalesce_request(&c, irq + 3600000000ULL * US);
+	ck_assert_uint_eq(c.gap, 900 * US - 900 * US / 8 + COALESCE_GAP_MAX / 8);
 }
 END_TEST
 
