@@ -18,7 +18,7 @@
  * the count since the last interrupt, decides: a driver's first request
  * after an interrupt is often done before its second arrives. At queue
  * depth 32 in the lab this takes interrupts from about 0.8 per request
- * to about 0.25 (bench/README.md).
+ * to about 0.22 (bench/RESULTS.md).
  *
  * The used ring is published at once either way: a driver that looks
  * (another interrupt, polling) finds the completions there.

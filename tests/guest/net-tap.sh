@@ -1,8 +1,9 @@
 #!/bin/sh
 # virtio-net on a tap, the guest's side (tests/scenarios/net-tap.sh, which
 # is 10.0.99.1 on tap0 and, with two NICs, 10.0.98.1 on tap1).
-#   net-tap.sh basic MAC [MIB]   eth0 is MAC with a carrier; ping; MIB MiB
-#                                (default 100) to the host and back, sums
+#   net-tap.sh basic MAC [MIB [PORT]]  eth0 is MAC with a carrier; ping;
+#                                MIB MiB (default 100) to the host's PORT
+#                                (5001) and back from PORT + 1, sums
 #   net-tap.sh two MAC0 MAC1     eth0 and eth1, each pings its own host
 #   net-tap.sh rx MAC COUNT      COUNT streams from 10.0.99.1:5002
 #   net-tap.sh burst MAC SECS    small packets both ways for SECS seconds
@@ -61,14 +62,15 @@ ip link set lo up
 case $1 in
 basic)
 	mib=${3:-100}
+	port=${4:-5001}
 	nic eth0 "$2" 10.0.99.2
 	ping_host 10.0.99.1
 	net_step "tx start"
-	gen "$mib" | nc 10.0.99.1 5001 || net_fail "tx: nc failed"
+	gen "$mib" | nc 10.0.99.1 "$port" || net_fail "tx: nc failed"
 	net_step "tx done"
 	echo "net: tx-sum $(gen "$mib" | sha256sum | cut -d' ' -f1)"
 	net_step "rx start"
-	sum=$(nc 10.0.99.1 5002 <>/tmp/hold | sha256sum | cut -d' ' -f1)
+	sum=$(nc 10.0.99.1 $((port + 1)) <>/tmp/hold | sha256sum | cut -d' ' -f1)
 	net_step "rx done"
 	echo "net: rx-sum $sum"
 	ping_host 10.0.99.1

@@ -110,10 +110,13 @@ same_sum two "guest to host on eth1" "$(cat "$T/two.sum")" "$(guest_says two tx-
 
 # ---- 2b: a legacy driver (virtio-mmio version 1) ---------------------------------
 
-nc -l -p 5001 <>"$T/hold" | sha256sum | cut -d' ' -f1 >"$T/legacy-g2h.sum" &
-gen 4 | nc -l -p 5002 &
+# Ports of its own: step 1's listener on 5002, done with or not, must not
+# be what this guest reaches (a CI run saw "nc: bind: Address already in
+# use" here, and the guest got other bytes than these).
+nc -l -p 5011 <>"$T/hold" | sha256sum | cut -d' ' -f1 >"$T/legacy-g2h.sum" &
+gen 4 | nc -l -p 5012 &
 guest legacy 0 --timeout 120 --virtio-legacy --net tap=tap0 \
-	--cmdline "kvmini.script=net-tap kvmini.args=basic,$MAC0,4"
+	--cmdline "kvmini.script=net-tap kvmini.args=basic,$MAC0,4,5011"
 console legacy "net: basic done"
 same_sum legacy "guest to host (4 MiB)" "$(cat "$T/legacy-g2h.sum")" "$(guest_says legacy tx-sum)"
 same_sum legacy "host to guest (4 MiB)" "$(guest_says legacy rx-sum)" "$(gen 4 | sha256sum | cut -d' ' -f1)"
