@@ -135,11 +135,7 @@ static void vblk_finish(struct vblk *b, struct vblk_req *req, uint8_t status)
 /* Zero when interrupts are not held: no event loop runs a timer. */
 static uint64_t vblk_now(const struct vblk *b)
 {
-	struct timespec ts;
-
-	if (b->timer_fd < 0 || clock_gettime(CLOCK_MONOTONIC, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return b->timer_fd < 0 ? 0 : evloop_now_ns();
 }
 
 /* The timer at the earliest held interrupt's deadline. A deadline that

@@ -8,6 +8,16 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
+
+/* The clock the loop's timerfds run on, in nanoseconds. */
+static inline uint64_t evloop_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 struct ev_handler {
 	int fd;

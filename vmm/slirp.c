@@ -99,10 +99,7 @@ struct slirp_net {
 
 static int64_t slirp_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)evloop_now_ns();
 }
 
 /* The backlog. */
