@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <pthread.h>
 #include <sanitizer/allocator_interface.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,14 +97,18 @@ uint8_t *fuzz_ram_add(struct guest_mem *m, uint64_t gpa, uint64_t size)
 	return ram;
 }
 
-static bool allocs_counting;
-static unsigned long allocs;
+/*
+ * Per thread: libFuzzer has threads of its own, and they allocate when
+ * they please. The code under test runs on the fuzzing thread.
+ */
+static __thread bool allocs_counting;
+static __thread unsigned long allocs;
 
 static void count_malloc(const volatile void *p, size_t size)
 {
 	(void)p, (void)size;
-	if (__atomic_load_n(&allocs_counting, __ATOMIC_RELAXED))
-		__atomic_fetch_add(&allocs, 1, __ATOMIC_RELAXED);
+	if (allocs_counting)
+		allocs++;
 }
 
 static void count_free(const volatile void *p)
@@ -112,20 +118,57 @@ static void count_free(const volatile void *p)
 
 void fuzz_allocs_begin(void)
 {
-	static bool hooked;
-
-	/* ASan calls the hooks for every allocation, from then on. */
-	if (!hooked && !__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free))
-		abort();
-	hooked = true;
 	allocs = 0;
-	__atomic_store_n(&allocs_counting, true, __ATOMIC_RELAXED);
+	allocs_counting = true;
 }
 
 unsigned long fuzz_allocs_end(void)
 {
-	__atomic_store_n(&allocs_counting, false, __ATOMIC_RELAXED);
+	allocs_counting = false;
 	return allocs;
+}
+
+static void *volatile allocs_sink;
+static sem_t allocs_go, allocs_done;
+
+static void *alloc_elsewhere(void *arg)
+{
+	sem_wait(&allocs_go);
+	allocs_sink = malloc(1);
+	free(allocs_sink);
+	sem_post(&allocs_done);
+	return arg;
+}
+
+/*
+ * ASan calls the hooks for every allocation from then on, so they go in
+ * before libFuzzer starts. Then the counter proves that it counts only
+ * its own thread: libFuzzer's -rss_limit_mb watcher, started late on a
+ * busy machine, once allocated inside a window (ASan's thread start calls
+ * pthread_getattr_np(), which mallocs). Here another thread's malloc
+ * surely falls inside the window, and pthread_create()'s own calloc (the
+ * new thread's TLS, on this thread) surely outside.
+ */
+__attribute__((constructor)) static void fuzz_allocs_init(void)
+{
+	unsigned long n;
+	pthread_t t;
+
+	if (!__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free) ||
+	    sem_init(&allocs_go, 0, 0) || sem_init(&allocs_done, 0, 0) ||
+	    pthread_create(&t, NULL, alloc_elsewhere, NULL))
+		abort();
+	fuzz_allocs_begin();
+	sem_post(&allocs_go);
+	sem_wait(&allocs_done);
+	allocs_sink = malloc(1);
+	free(allocs_sink);
+	n = fuzz_allocs_end();
+	pthread_join(t, NULL);
+	if (n != 1) {
+		fprintf(stderr, "fuzz: the allocation counter counted %lu, not 1\n", n);
+		abort();
+	}
 }
 
 void fuzz_fail(const char *file, int line, const char *what)

@@ -49,7 +49,8 @@ uint8_t *fuzz_ram_add(struct guest_mem *m, uint64_t gpa, uint64_t size);
 /*
  * Resource bounds (docs/threat-model.md): what the guest drives must not
  * allocate. Between fuzz_allocs_begin() and fuzz_allocs_end(), which
- * returns the count, every malloc of this thread and others is counted.
+ * returns the count, every malloc of the calling thread is counted, and
+ * only those: libFuzzer's own threads allocate when they please.
  */
 void fuzz_allocs_begin(void);
 unsigned long fuzz_allocs_end(void);
