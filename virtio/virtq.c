@@ -85,9 +85,17 @@ static int map_ring(const struct virtq *vq, uint64_t gpa, uint64_t len,
 	return 0;
 }
 
+/* Half-open ranges of host memory, where the device's writes land. */
+static bool overlap(const void *a, uint64_t a_len, const void *b, uint64_t b_len)
+{
+	uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+
+	return x < y + b_len && y < x + a_len;
+}
+
 int virtq_enable(struct virtq *vq)
 {
-	uint64_t n = vq->size, evt, avail_len, used_len;
+	uint64_t n = vq->size, evt, desc_len, avail_len, used_len;
 	void *desc, *avail, *used;
 	int r;
 
@@ -98,12 +106,12 @@ int virtq_enable(struct virtq *vq)
 	vq->event_idx = vq->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = vq->features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
 	evt = vq->event_idx ? sizeof(uint16_t) : 0;
+	desc_len = n * sizeof(struct vring_desc);
 	avail_len = sizeof(struct vring_avail) + n * sizeof(uint16_t) + evt;
 	used_len = sizeof(struct vring_used) +
 		   n * sizeof(struct vring_used_elem) + evt;
 
-	r = map_ring(vq, vq->desc_gpa, n * sizeof(struct vring_desc),
-		     VRING_DESC_ALIGN_SIZE, &desc);
+	r = map_ring(vq, vq->desc_gpa, desc_len, VRING_DESC_ALIGN_SIZE, &desc);
 	if (!r)
 		r = map_ring(vq, vq->avail_gpa, avail_len,
 			     VRING_AVAIL_ALIGN_SIZE, &avail);
@@ -112,6 +120,17 @@ int virtq_enable(struct virtq *vq)
 			     VRING_USED_ALIGN_SIZE, &used);
 	if (r)
 		return r;
+	/*
+	 * Each part is written by the driver or by the device, not both
+	 * (virtio 1.2 section 2.7). Overlapping rings would let the device's
+	 * own writes (used flags and idx, avail_event) move what it reads as
+	 * avail idx, and its drain loop would find new buffers forever.
+	 * Adjacent parts, as in the legacy layout, are fine.
+	 */
+	if (overlap(desc, desc_len, avail, avail_len) ||
+	    overlap(desc, desc_len, used, used_len) ||
+	    overlap(avail, avail_len, used, used_len))
+		return -EINVAL;
 
 	vq->desc = desc;
 	vq->avail = avail;

@@ -116,7 +116,8 @@ int virtq_init(struct virtq *vq, const struct guest_mem *mem,
  * max_size (else -EINVAL); each ring's guest address aligned as the
  * specification says (descriptors 16, avail 2, used 4; else -EINVAL) and
  * the whole ring, with its event index when EVENT_IDX was negotiated,
- * inside one RAM region (else -EFAULT). -EBUSY when already ready.
+ * inside one RAM region (else -EFAULT); no two rings overlapping (else
+ * -EINVAL; adjacent is fine). -EBUSY when already ready.
  */
 int virtq_enable(struct virtq *vq);
 

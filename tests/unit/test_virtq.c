@@ -311,6 +311,86 @@ START_TEST(test_enable_event_idx_extent)
 }
 END_TEST
 
+/*
+ * No two rings may overlap: the device's own writes would change what it
+ * reads. With used flags on avail idx (a fuzzer's layout), every
+ * enable_notify "found" a buffer and a drain loop never ended.
+ */
+START_TEST(test_enable_overlap)
+{
+	uint64_t base = gpa(0x20000);
+
+	configure(4, 0);
+	vq.avail_gpa = base + 2;
+	vq.used_gpa = base + 4;		/* used flags = avail idx */
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+	ck_assert(!vq.ready);
+	configure(8, 0);
+	vq.avail_gpa = vq.used_gpa + 8;	/* inside the used ring */
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+	configure(8, 0);
+	vq.used_gpa = vq.desc_gpa + 7 * 16;	/* on the last descriptor */
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+	configure(8, 0);
+	vq.avail_gpa = vq.desc_gpa + 8 * 16 - 2;
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+	configure(8, 0);
+	vq.avail_gpa = vq.used_gpa = vq.desc_gpa;
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+
+	/* The event index words count only when EVENT_IDX is negotiated. */
+	configure(8, 0);
+	vq.avail_gpa = base;
+	vq.used_gpa = base + 4 + 2 * 8;		/* right on used_event */
+	ck_assert_int_eq(virtq_enable(&vq), 0);
+	configure(8, F_EVENT_IDX);
+	vq.avail_gpa = base;
+	vq.used_gpa = base + 4 + 2 * 8;
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+	configure(8, 0);
+	vq.used_gpa = base;
+	vq.avail_gpa = base + 4 + 8 * 8;	/* right on avail_event */
+	ck_assert_int_eq(virtq_enable(&vq), 0);
+	configure(8, F_EVENT_IDX);
+	vq.used_gpa = base;
+	vq.avail_gpa = base + 4 + 8 * 8;
+	ck_assert_int_eq(virtq_enable(&vq), -EINVAL);
+	configure(8, F_EVENT_IDX);
+	vq.used_gpa = base;
+	vq.avail_gpa = base + 4 + 8 * 8 + 2;
+	ck_assert_int_eq(virtq_enable(&vq), 0);
+}
+END_TEST
+
+/*
+ * Rings back to back are no overlap: the legacy layout (virtio 1.2
+ * section 2.7.2, as virtio-mmio version 1 computes it from QueueAlign)
+ * is accepted for every size, down to the smallest alignment the used
+ * ring allows.
+ */
+START_TEST(test_enable_legacy_adjacent)
+{
+	static const uint64_t aligns[] = { 4, 16, 4096 };
+	uint64_t base = gpa(0x20000);
+
+	for (unsigned int size = 1; size <= MAX_SIZE; size *= 2) {
+		for (unsigned int i = 0; i < sizeof(aligns) / sizeof(aligns[0]); i++) {
+			uint64_t avail_gpa = base + 16 * size;
+			uint64_t used_gpa = (avail_gpa + 6 + 2 * size + aligns[i] - 1) &
+					    ~(aligns[i] - 1);
+
+			for (int evt = 0; evt < 2; evt++) {
+				configure(size, evt ? F_EVENT_IDX : 0);
+				vq.desc_gpa = base;
+				vq.avail_gpa = avail_gpa;
+				vq.used_gpa = used_gpa;
+				ck_assert_int_eq(virtq_enable(&vq), 0);
+			}
+		}
+	}
+}
+END_TEST
+
 /* Legacy: the transport derives the rings from one base and QueueAlign. */
 START_TEST(test_legacy_layout)
 {
@@ -1056,7 +1136,8 @@ static Suite *virtq_suite(void)
 	ADD(s, "setup", test_init_max_size, test_enable_size,
 	    test_enable_misaligned, test_enable_host_alignment,
 	    test_enable_outside_ram,
-	    test_enable_event_idx_extent, test_legacy_layout);
+	    test_enable_event_idx_extent, test_enable_overlap,
+	    test_enable_legacy_adjacent, test_legacy_layout);
 	ADD(s, "chains", test_empty, test_not_ready, test_single,
 	    test_multi_out_in, test_only_writable, test_zero_len,
 	    test_chain_of_queue_size, test_buffer_across_regions,
