@@ -155,6 +155,25 @@ static void store16(uint16_t *p, uint16_t v, int order)
 	__atomic_store_n(p, htole16(v), order);
 }
 
+/*
+ * Reads avail idx afresh: the number of chains it makes available, which
+ * the next pops take without reading it again.
+ */
+static int avail_update(struct virtq *vq)
+{
+	uint16_t idx, n;
+
+	/* Acquire: the ring entries and descriptors the driver wrote before
+	 * bumping idx must not be read from before it. */
+	idx = load16(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	n = idx - vq->last_avail;
+	if (n > vq->size)
+		return virtq_fail(vq, -EINVAL, "avail idx %u is %u ahead of %u",
+				  idx, n, vq->last_avail);
+	vq->avail_seen = idx;
+	return n;
+}
+
 /* Number of chains the driver has made available that we have not popped. */
 static int avail_pending(struct virtq *vq)
 {
@@ -162,14 +181,7 @@ static int avail_pending(struct virtq *vq)
 
 	if (n)
 		return n;
-	/* Acquire: the ring entries and descriptors the driver wrote before
-	 * bumping idx must not be read from before it. */
-	vq->avail_seen = load16(&vq->avail->idx, __ATOMIC_ACQUIRE);
-	n = vq->avail_seen - vq->last_avail;
-	if (n > vq->size)
-		return virtq_fail(vq, -EINVAL, "avail idx %u is %u ahead of %u",
-				  vq->avail_seen, n, vq->last_avail);
-	return n;
+	return avail_update(vq);
 }
 
 /* A descriptor may sit anywhere in an indirect table: copy, never cast. */
@@ -450,5 +462,11 @@ bool virtq_enable_notify(struct virtq *vq)
 	 * buffer added meanwhile is either kicked or found here.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+	/*
+	 * One read, checked as virtq_pop() checks it, is both the answer and
+	 * what the next pops take: a guest that moves avail idx back and forth
+	 * cannot make a drain loop go round without popping. A broken queue
+	 * answers true too, so that the device pops and hears of it now.
+	 */
+	return avail_update(vq) != 0;
 }

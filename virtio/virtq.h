@@ -168,7 +168,10 @@ bool virtq_should_notify(struct virtq *vq);
  *	}
  *
  * virtq_enable_notify() returns true when buffers arrived while kicks
- * were off: the driver may not kick for those, so pop them now.
+ * were off: the driver may not kick for those, so pop them now. Then the
+ * next virtq_pop() returns at least one chain, or an error: true also
+ * when the queue broke (avail idx moved back, or more than size ahead),
+ * so no round of the loop is for nothing.
  */
 void virtq_disable_notify(struct virtq *vq);
 bool virtq_enable_notify(struct virtq *vq);

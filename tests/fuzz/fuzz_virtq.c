@@ -188,16 +188,21 @@ static void table_write(struct fuzz_vq *f, struct fuzz_input *in)
 /* A device's drain loop (virtq.h), bounded in case it were not. */
 static void vq_drain(struct fuzz_vq *f)
 {
-	unsigned int rounds = 0;
+	unsigned int rounds = 0, popped;
 	uint16_t head;
 	int r;
 
 	for (;;) {
 		virtq_disable_notify(&f->vq);
+		popped = 0;
 		while ((r = vq_pop(f)) > 0) {
+			popped++;
 			vq_take(f, &head);
 			virtq_add_used(&f->vq, head, chain.err ? 0 : chain.in_len);
 		}
+		/* Another round means virtq_enable_notify() saw new buffers:
+		 * they were there, or the queue broke. */
+		fuzz_check(!rounds || popped || r < 0);
 		if (r < 0 || !virtq_enable_notify(&f->vq))
 			break;
 		fuzz_check(++rounds <= 2 * QUEUE_MAX);

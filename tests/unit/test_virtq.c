@@ -886,6 +886,52 @@ START_TEST(test_kicks_event_idx_wrap)
 }
 END_TEST
 
+/*
+ * What virtq_enable_notify() reports is what the next pop takes: a guest
+ * that moves avail idx back between the two reads cannot make a drain
+ * loop go round without popping.
+ */
+START_TEST(test_kicks_answer_kept)
+{
+	start(8, 0);
+	set_desc(0, gpa(BUF_OFF), 8, 0, 0);
+	cycle(2);
+	virtq_disable_notify(&vq);
+	avail()->ring[2] = htole16(0);
+	set_avail_idx(3);
+	ck_assert(virtq_enable_notify(&vq));
+	set_avail_idx(2);
+	pop_ok();
+	ck_assert_uint_eq(chain.head, 0);
+}
+END_TEST
+
+/* Behind the last chain popped: broken at once, and true, so the device
+ * pops and hears of it, whatever the guest writes next. */
+START_TEST(test_kicks_avail_backwards)
+{
+	start(8, 0);
+	cycle(2);
+	virtq_disable_notify(&vq);
+	set_avail_idx(1);
+	ck_assert(virtq_enable_notify(&vq));
+	ck_assert(virtq_is_broken(&vq));
+	set_avail_idx(2);
+	pop_broken(-EINVAL);
+}
+END_TEST
+
+START_TEST(test_kicks_avail_jump)
+{
+	start(8, 0);
+	virtq_disable_notify(&vq);
+	set_avail_idx(9);
+	ck_assert(virtq_enable_notify(&vq));
+	ck_assert(virtq_is_broken(&vq));
+	pop_broken(-EINVAL);
+}
+END_TEST
+
 /* ---- malformed rings: each one breaks the queue ---- */
 
 START_TEST(test_avail_jump)
@@ -1150,7 +1196,8 @@ static Suite *virtq_suite(void)
 	    test_event_idx_notify_wrap, test_event_idx_batch_wrap,
 	    test_event_idx_ignores_flags, test_no_interrupt_flag);
 	ADD(s, "kicks", test_kicks_no_event_idx, test_kicks_event_idx,
-	    test_kicks_event_idx_wrap);
+	    test_kicks_event_idx_wrap, test_kicks_answer_kept,
+	    test_kicks_avail_backwards, test_kicks_avail_jump);
 	ADD(s, "malformed", test_avail_jump, test_avail_backwards,
 	    test_head_out_of_range, test_next_out_of_range, test_loop,
 	    test_self_loop, test_readable_after_writable,
