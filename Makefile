@@ -144,10 +144,12 @@ unit: $(UNIT) $(GUEST_X86)/bzImage $(GUEST_ARM64)/Image
 
 # Guest kernel and initramfs, built from Debian packages and cached
 # (see guests/README.md); a second run reuses them.
+# (Without this make's flags: a parallel make's jobserver would hold the
+# kernel's own make -j to one job.)
 $(GUEST_X86)/bzImage: guests/build-kernel.sh guests/kernel/x86_64.config
-	guests/build-kernel.sh x86_64 $(GUEST_X86)
+	MAKEFLAGS= MFLAGS= guests/build-kernel.sh x86_64 $(GUEST_X86)
 $(GUEST_ARM64)/Image: guests/build-kernel.sh guests/kernel/arm64.config
-	guests/build-kernel.sh arm64 $(GUEST_ARM64)
+	MAKEFLAGS= MFLAGS= guests/build-kernel.sh arm64 $(GUEST_ARM64)
 # Test programs that busybox lacks, static, for the test guest and the
 # lab's outer VM alike.
 $(GUEST)/udpburst: guests/tools/udpburst.c
@@ -161,10 +163,12 @@ guests: $(GUEST)/$(KERNEL_IMAGE) $(GUEST)/initramfs.cpio.gz
 # Natively when this host's KVM can boot Linux, else inside the lab.
 # RUN_ARGS adds kvmini options, e.g. make run RUN_ARGS="--cpus 2".
 run: $(KVMINI) $(STATIC) guests
+	@echo "make run: checking whether this host's KVM boots Linux (a few seconds)"
 	@if tests/lab/probe.sh $(KVMINI) $(GUEST); then \
+		echo "make run: booting the guest on this host's KVM"; \
 		$(KVMINI) run --kernel $(GUEST)/$(KERNEL_IMAGE) --initrd $(GUEST)/initramfs.cpio.gz $(RUN_ARGS); \
 	else \
-		echo "make run: this host's KVM cannot boot Linux; using the lab"; \
+		echo "make run: this host's KVM cannot boot Linux; using the lab (real KVM nested in QEMU's emulator: slow, a minute or two to a shell)"; \
 		tests/lab/run.sh --arch $(ARCH) --kvmini $(STATIC) --guest $(GUEST) --interactive "--console stdio $(RUN_ARGS)"; \
 	fi
 
@@ -224,10 +228,27 @@ lab-quarantine: $(LAB_KVMINI) guests
 	@[ -n "$(strip $(LAB_QUARANTINE))" ] || { echo "lab-quarantine: no scenario is held out"; exit 0; }; \
 	tests/lab/run.sh --arch $(ARCH) --kvmini $(LAB_KVMINI) --guest $(GUEST) $(LAB_QUARANTINE)
 
+# make run as a user runs it, under a pseudo-terminal: to the guest's
+# shell, a typed command, and "exit 3" (tests/lab/make-run.sh).
+.PHONY: check-run
+check-run: $(KVMINI) $(STATIC) guests
+	tests/lab/make-run.sh
+
+# The two labs side by side, each an emulated machine of its own (x86_64
+# one CPU, arm64 two; CI has two cores): the x86_64 lab in one line of
+# work, the arm64 lab and then check-run in the other. Their lines
+# interleave; each says which lab it is ("lab/", "lab-arm64/").
 ifeq ($(ARCH),arm64)
 test: lab
 else
-test: unit native lab lab-arm64
+test: unit native
+	@$(MAKE) --no-print-directory lab & a=$$!; \
+	{ $(MAKE) --no-print-directory lab-arm64; r=$$?; \
+	  $(MAKE) --no-print-directory check-run && exit $$r; } & b=$$!; \
+	ra=0; rb=0; wait $$a || ra=$$?; wait $$b || rb=$$?; \
+	echo "test: x86_64 lab $$([ $$ra -eq 0 ] && echo passed || echo FAILED)," \
+		"arm64 lab and check-run $$([ $$rb -eq 0 ] && echo passed || echo FAILED)"; \
+	[ $$ra -eq 0 ] && [ $$rb -eq 0 ]
 endif
 
 # The unit suites and the native tests (tiny guest boots, seccomp on)

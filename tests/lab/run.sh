@@ -31,6 +31,9 @@ virtiofsd=${KVMINI_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 logdir=${KVMINI_LAB_LOGDIR:-$top/build/lab}
 
 arch=x86_64
+# How this lab names itself in what it prints ("lab", "lab-arm64"): the
+# two labs run side by side in make test.
+lab=lab
 kvmini=
 guest=
 native=auto
@@ -49,7 +52,7 @@ usage()
 
 die()
 {
-	echo "lab: $*" >&2
+	echo "$lab: $*" >&2
 	exit 1
 }
 
@@ -82,7 +85,7 @@ while [ $# -gt 0 ]; do
 	--stream) stream=1; shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
-	-*) echo "lab: unknown option $1" >&2; usage ;;
+	-*) echo "$lab: unknown option $1" >&2; usage ;;
 	*) break ;;
 	esac
 done
@@ -146,6 +149,7 @@ arm64)
 	die "--arch takes x86_64 or arm64"
 	;;
 esac
+[ "$arch" = x86_64 ] || lab=lab-$arch
 case $arch-$(uname -m) in
 x86_64-x86_64 | arm64-aarch64) ;;
 *) native=no ;;
@@ -173,8 +177,10 @@ done
 # A scenario that names HOSTROOT gets this host's / inside the outer VM,
 # read-only at /host (virtiofs from this host's virtiofsd), to chroot into
 # for the host's own dynamic programs: virtiofsd, gcc, iperf3… (x86_64).
+# (grep reads no stdin: with no scenarios, as under --interactive, it
+# would wait on the user's terminal.)
 hostroot=
-if grep -qs HOSTROOT "$@"; then
+if grep -qs HOSTROOT "$@" </dev/null; then
 	[ "$arch" = x86_64 ] || die "HOSTROOT scenarios run in the x86_64 lab only"
 	[ -x "$virtiofsd" ] || die "no $virtiofsd: run 'make deps' (qemu-system-common)"
 	hostroot=1
@@ -338,7 +344,7 @@ lab_kernel()
 		done | sort -V | tail -n 1)
 		[ -n "$dir" ] ||
 			die "apt-cache cannot resolve $meta: run 'apt-get update' (or 'make deps')"
-		echo "lab: apt-cache cannot resolve $meta; using cached $dir" >&2
+		echo "$lab: apt-cache cannot resolve $meta; using cached $dir" >&2
 		kdir=$dir
 		return
 	fi
@@ -351,7 +357,7 @@ lab_kernel()
 	done
 	[ -f "$kdir/vmlinuz" ] && [ -n "$cached" ] && return
 
-	echo "lab: fetching $pkg (once; cached in $kdir)" >&2
+	echo "$lab: fetching $pkg (once; cached in $kdir)" >&2
 	mkdir -p "$cache"
 	dl=$(mktemp -d "$cache/.download.XXXXXX")
 	# As root, apt drops to _apt for downloads, which cannot write here.
@@ -458,14 +464,14 @@ lab_initramfs()
 	for d in "$guest"/*/; do
 		[ -d "$d" ] || continue
 		n=$(basename "$d")
-		! grep -qsF -- "$n" "$@" || cp -R "$d" "$r/guest/$n"
+		! grep -qsF -- "$n" "$@" </dev/null || cp -R "$d" "$r/guest/$n"
 	done
 	# The block device tests: e2fsprogs to check the images the guest
 	# writes, and the guest's tools disk, 100 MiB that only a scenario
 	# which names it gets.
 	if [ "$arch" = x86_64 ]; then
 		"$top/guests/copy-tools.sh" "$r" e2fsck debugfs mke2fs
-		if [ -f "$guest/tools.img" ] && grep -qs 'tools\.img' "$@"; then
+		if [ -f "$guest/tools.img" ] && grep -qs 'tools\.img' "$@" </dev/null; then
 			cp "$guest/tools.img" "$r/guest/"
 		fi
 	fi
@@ -515,17 +521,17 @@ relay()
 			echo "$2 $(($(date +%s) + ${lim:-$scenario_timeout} + grace))" >"$work/current.tmp"
 			mv "$work/current.tmp" "$work/current"
 			;;
-		begin) echo "lab: outer VM up (kernel $2)" ;;
-		info) shift; echo "lab: $*" ;;
-		error) shift; echo "lab: error: $*" ;;
+		begin) echo "$lab: outer VM up (kernel $2)" ;;
+		info) shift; echo "$lab: $*" ;;
+		error) shift; echo "$lab: error: $*" ;;
 		result)
 			rm -f "$work/current"
 			n=$2 res=$3 secs=$4
 			shift 4
 			case $res in
-			pass) echo "PASS lab/$n ($secs s${*:+, $*})" ;;
-			skip) echo "SKIP lab/$n ($secs s)" ;;
-			*) echo "FAIL lab/$n ($secs s, $*)" ;;
+			pass) echo "PASS $lab/$n ($secs s${*:+, $*})" ;;
+			skip) echo "SKIP $lab/$n ($secs s)" ;;
+			*) echo "FAIL $lab/$n ($secs s, $*)" ;;
 			esac
 			;;
 		out)
@@ -541,15 +547,29 @@ lab_kernel
 lab_initramfs "$@"
 
 # --interactive "ARGS": kvmini boots the guest on this terminal, inside the
-# lab; no mux on the serial line, so Ctrl-A reaches kvmini, not QEMU.
+# lab; no mux on the serial line, so Ctrl-A reaches kvmini, not QEMU. The
+# outer /init says what it is doing (a user otherwise stares at nothing
+# for a minute or two) and, last, "lab: kvmini exited with status N":
+# that N is this script's status. tee, not a line-reading filter, so that
+# a prompt with no newline shows at once.
 if [ -n "$interactive" ]; then
-	echo "lab: booting the guest in the lab (emulated, slow); Ctrl-A x quits"
+	case $arch in
+	x86_64) up="about 5 s" ;;
+	*) up="about 20 s" ;;
+	esac
+	echo "$lab: booting the outer VM under QEMU's emulator ($up), then the guest inside it under nested KVM (under a minute more); Ctrl-A x quits"
+	qrc=0
 	# shellcheck disable=SC2086
-	exec $qemu -nic none \
+	{ $qemu -nic none \
 		-display none -monitor none -no-reboot \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
-		-append "console=$console quiet loglevel=0 panic=-1"
+		-append "console=$console quiet loglevel=0 panic=-1" || qrc=$?; } |
+		tee "$work/console"
+	status=$(tr -d '\r' <"$work/console" |
+		sed -n 's/^lab: kvmini exited with status \([0-9][0-9]*\)$/\1/p' | tail -n 1)
+	[ -n "$status" ] || die "the outer VM ended before kvmini did (QEMU status $qrc)"
+	exit "$status"
 fi
 
 # This host's / for HOSTROOT scenarios: QEMU's guest RAM must be shared
@@ -591,53 +611,132 @@ watchdog()
 			why="$cur has outlived its limit by ${grace}s"
 		fi
 		[ -n "$why" ] || continue
-		echo "lab: error: $why: stopping the outer VM" >&2
+		echo "$lab: error: $why: a post-mortem, then stopping the outer VM" >&2
 		echo "$why" >"$work/stopped"
+		postmortem "$(cat "$work/qemu.pid")" "$why"
 		kill "$(cat "$work/qemu.pid")" 2>/dev/null
 		return
 	done
 }
 
+# monitor CMD: one command to QEMU's monitor (its answers go to
+# $logdir/monitor.log).
+monitor()
+{
+	printf '%s\n' "$1" >"$work/mon.in"
+}
+
+# postmortem QEMU_PID WHY: what a hung outer VM is doing, asked of the
+# emulator and of the outer kernel itself, into $logdir/hang.N.txt:
+# whether the emulator still runs (its CPU time), where the emulated CPU
+# is (registers, twice: moving or not), and whether the outer kernel
+# still takes interrupts at all (sysrq from the keyboard: backtraces of
+# the CPUs and the blocked tasks; then an NMI, which it turns into a
+# panic with the interrupted stack: unknown_nmi_panic).
+postmortem()
+{
+	qpid=$1
+	pm=$logdir/hang.$(($(ls "$logdir"/hang.*.txt 2>/dev/null | wc -l) + 1)).txt
+	{
+		echo "hang: $2"
+		echo "hang: serial log has $(wc -l <"$serial") lines before the post-mortem"
+		c0=$(awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null)
+		sleep 5
+		c1=$(awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null)
+		echo "hang: QEMU used $(((${c1:-0} - ${c0:-0}) * 100 / 5))% of a host CPU over 5 s" \
+			"(threads: $(ls /proc/"$qpid"/task 2>/dev/null | wc -l))"
+		for t in /proc/"$qpid"/task/*; do
+			echo "hang: thread $(cat "$t/comm" 2>/dev/null): state $(awk '{ print $3 }' "$t/stat" 2>/dev/null)," \
+				"CPU ticks $(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null), wchan $(cat "$t/wchan" 2>/dev/null)"
+		done
+	} >"$pm" 2>&1
+	lines=$(wc -l <"$serial")
+	mon0=$(wc -l <"$logdir/monitor.log")
+	# The frozen state first, twice (does anything move?), then the
+	# kicks, which may wake it.
+	for _ in 1 2; do
+		monitor "info registers -a"
+		monitor "info lapic"
+		sleep 2
+	done
+	monitor "sendkey alt-sysrq-l"
+	sleep 10
+	monitor "sendkey alt-sysrq-w"
+	sleep 10
+	sysrq=$(($(wc -l <"$serial") - lines))
+	monitor "nmi"
+	sleep 15
+	{
+		echo "hang: the outer kernel printed $sysrq lines after sysrq l and w," \
+			"$(($(wc -l <"$serial") - lines - sysrq)) after the NMI"
+		echo "hang: --- the monitor's answers"
+		tail -n +"$((mon0 + 1))" "$logdir/monitor.log" | tr -d '\r' |
+			grep -v '^(qemu)' | head -n 200
+		echo "hang: --- the serial console after the post-mortem began"
+		tail -n +"$((lines + 1))" "$serial" | tr -d '\r' | head -n 200
+	} >>"$pm" 2>&1
+	echo "$lab: post-mortem in $pm: $(sed -n 's/^hang: \(QEMU used .*\) (threads.*/\1/p' "$pm");" \
+		"$sysrq lines from the outer kernel after sysrq" >&2
+}
+
 serial=$logdir/serial.log
-echo "lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
+echo "$lab: booting $(basename "$kdir") under QEMU TCG (timeout ${timeout}s; serial log $serial)"
 lab_start=$(now_s)
 rm -f "$serial"
-[ -n "${KVMINI_LAB_RETRY:-}" ] || rm -f "$serial".boot*
+[ -n "${KVMINI_LAB_RETRY:-}" ] || rm -f "$serial".boot* "$logdir"/hang.*.txt
+# QEMU's monitor on a pair of fifos, for the post-mortem of a hang; a
+# reader keeps its answers in monitor.log (and its pipe from filling).
+mkfifo "$work/mon.in" "$work/mon.out"
+cat "$work/mon.out" >"$logdir/monitor.log" &
+monitor_pid=$!
 watchdog &
 watchdog_pid=$!
 {
 	rc=0
+	# The outer kernel's own diagnostics for a hang: sysrq from the
+	# keyboard, a panic (with the interrupted stack) on an NMI from the
+	# monitor, and the soft-lockup and hung-task detectors, which print
+	# whatever the console's level.
 	# shellcheck disable=SC2086
 	timeout -k 10 "$timeout" $qemu $hostroot_args -pidfile "$work/qemu.pid" \
-		-nic none -nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
-		-append "console=$console quiet panic=-1" </dev/null 2>&1 || rc=$?
+		-nic none -display none -serial stdio -monitor "pipe:$work/mon" -no-reboot \
+		-kernel "$kdir/vmlinuz" -initrd "$work/outer.cpio" \
+		-append "console=$console quiet panic=-1 sysrq_always_enabled unknown_nmi_panic=1 hung_task_timeout_secs=60" \
+		</dev/null 2>&1 || rc=$?
 	echo $rc >"$work/qemu.rc"
 } | tee "$serial" | relay
-kill $watchdog_pid 2>/dev/null || :
+# A watchdog that stopped the VM finishes its post-mortem first.
+[ -e "$work/stopped" ] || kill $watchdog_pid 2>/dev/null || :
 wait $watchdog_pid 2>/dev/null || :
+kill $monitor_pid 2>/dev/null || :
+wait $monitor_pid 2>/dev/null || :
 qemu_rc=$(cat "$work/qemu.rc")
 
 # Tally from the log, so that a scenario without a result counts as failed.
 tr -d '\r' <"$serial" | sed -n 's/.*@@LAB //p' >"$work/events"
 lab_ok=1
 if ! grep -q '^begin ' "$work/events"; then
-	echo "lab: error: the outer VM never reached its /init; end of its serial log:"
+	echo "$lab: error: the outer VM never reached its /init; end of its serial log:"
 	tail -n 30 "$serial" | sed 's/^/    | /'
 	lab_ok=0
 elif ! grep -q '^end$' "$work/events"; then
 	if [ -e "$work/stopped" ]; then
-		echo "lab: error: the outer VM hung ($(cat "$work/stopped")); end of its serial log:"
+		echo "$lab: error: the outer VM hung ($(cat "$work/stopped")); end of its serial log:"
 		tail -n 30 "$serial" | sed 's/^/    | /'
 	elif [ "$qemu_rc" -eq 124 ]; then
-		echo "lab: error: timed out after ${timeout}s"
+		echo "$lab: error: timed out after ${timeout}s"
 	else
-		echo "lab: error: the outer VM stopped early (QEMU status $qemu_rc); end of its serial log:"
+		echo "$lab: error: the outer VM stopped early (QEMU status $qemu_rc); end of its serial log:"
 		tail -n 30 "$serial" | sed 's/^/    | /'
 	fi
 	lab_ok=0
 elif grep -q '^error ' "$work/events"; then
 	lab_ok=0
 fi
+# Scenarios the outer /init ran a second time (x86_64), carried across
+# boots like the counts.
+KVMINI_LAB_RERUNS="${KVMINI_LAB_RERUNS:-} $(sed -n 's/^info \([^ ]*\) failed after .*running it again.*/\1/p' "$work/events" | tr '\n' ' ')"
+export KVMINI_LAB_RERUNS
 missing=
 for n in $names; do
 	res=$(awk -v n="$n" '$1 == "result" && $2 == n { print $3; exit }' "$work/events")
@@ -648,7 +747,7 @@ for n in $names; do
 	*) missing="$missing $n" ;;
 	esac
 done
-echo "lab: whole run $(since "$lab_start") s"
+echo "$lab: whole run $(since "$lab_start") s"
 
 # The outer VM itself can die or hang (nested KVM under an emulator is not
 # flawless): boot it again (four times at most, within the budget) for the
@@ -661,7 +760,7 @@ culprit=
 if [ -n "$culprit" ]; then
 	hangs=$(echo ${KVMINI_LAB_HUNG:-} | tr ' ' '\n' | grep -cx "$culprit" || :)
 	if [ "$hangs" -ge 2 ]; then
-		echo "FAIL lab/$culprit (hung the outer VM three times)"
+		echo "FAIL $lab/$culprit (hung the outer VM three times)"
 		failed=$((failed + 1))
 		missing=$(echo "$missing" | tr ' ' '\n' | { grep -vx "$culprit" || :; } | tr '\n' ' ')
 		culprit=
@@ -682,11 +781,11 @@ if [ -n "$(echo $missing)" ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 4 ] && [ $left -g
 		esac
 	done
 	retry="$retry $last"
-	echo "lab: the outer VM ended early after $passed passed, $failed failed; booting it again for:$missing"
+	echo "$lab: the outer VM ended early after $passed passed, $failed failed; booting it again for:$missing"
 	# The next boot writes serial.log afresh: keep this one's for the
 	# post-mortem.
 	mv "$serial" "$serial.boot$((${KVMINI_LAB_RETRY:-0} + 1))"
-	echo "lab: (this boot's serial log: $serial.boot$((${KVMINI_LAB_RETRY:-0} + 1)))"
+	echo "$lab: (this boot's serial log: $serial.boot$((${KVMINI_LAB_RETRY:-0} + 1)))"
 	rm -rf "$work"
 	# This boot's counts go on to the next, which adds its own.
 	# shellcheck disable=SC2086
@@ -696,11 +795,21 @@ if [ -n "$(echo $missing)" ] && [ "${KVMINI_LAB_RETRY:-0}" -lt 4 ] && [ $left -g
 		--tail "$tail_lines" $retry
 fi
 for n in $missing; do
-	echo "FAIL lab/$n (no result)"
+	echo "FAIL $lab/$n (no result)"
 	failed=$((failed + 1))
 done
 
-summary="lab: $passed passed, $failed failed"
+# A re-run hides bugs: how many boots and second runs this result took,
+# always, and loudly when any.
+reboots=${KVMINI_LAB_RETRY:-0}
+# shellcheck disable=SC2086
+reruns=$(set -- $KVMINI_LAB_RERUNS; echo $#)
+echo "$lab: outer-VM re-boots: $reboots; scenario re-runs: $reruns${KVMINI_LAB_RERUNS:+ (}$(echo $KVMINI_LAB_RERUNS)${KVMINI_LAB_RERUNS:+)}"
+if [ "$reboots" -gt 0 ] || [ "$reruns" -gt 0 ]; then
+	echo "$lab: WARNING: this result needed $reboots re-boots of a hung outer VM and $reruns second runs:" \
+		"the lab is not reliable (post-mortems: $logdir/hang.*.txt, serial logs: $serial.boot*)"
+fi
+summary="$lab: $passed passed, $failed failed"
 [ $skipped -eq 0 ] || summary="$summary, $skipped skipped"
 echo "$summary"
 [ $failed -eq 0 ] && [ $lab_ok -eq 1 ]
