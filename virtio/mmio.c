@@ -115,7 +115,7 @@ static bool virtio_mmio_enable(struct virtio_mmio *m, struct virtq *vq)
 	if (err == -EFAULT)
 		virtio_needs_reset(vdev, "the driver put a virtqueue outside RAM");
 	else if (err)
-		virtio_needs_reset(vdev, "the driver gave a virtqueue a bad size or alignment");
+		virtio_needs_reset(vdev, "the driver gave a virtqueue a bad size or alignment, or rings that overlap");
 	return !err;
 }
 
