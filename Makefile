@@ -54,7 +54,7 @@ CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread \
 LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) \
 	$(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp) -pthread
-# --net user needs libslirp (vmm/slirp.c), which Debian ships as a shared
+# --net user needs libslirp (backend/slirp.c), which Debian ships as a shared
 # library only: the static kvmini, and arm64 (its sysroot has none), get
 # slirp.c's stubs, which say so.
 ifneq ($(ARCH),arm64)
@@ -76,12 +76,13 @@ CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 LIBS += -fsanitize=address,undefined
 endif
 
-SRCS := $(wildcard vmm/*.c virtio/*.c fdt/*.c arch/$(SRCARCH)/*.c)
-# kvmini exec's guest agent travels inside kvmini (vmm/exec_agent.S).
+SRCS := main.c $(wildcard lib/*.c fdt/*.c legacy/*.c virtio/*.c backend/*.c vmm/*.c \
+	arch/$(SRCARCH)/*.c exec/*.c)
+# kvmini exec's guest agent travels inside kvmini (exec/exec_agent.S).
 AGENT := $(BUILD)/agent
-OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/vmm/exec_agent.o
+OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/exec/exec_agent.o
 # main.c and exec.c are the programs' glue (they share map_file()).
-LIB_OBJS := $(filter-out $(BUILD)/vmm/main.o $(BUILD)/vmm/exec.o,$(OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/main.o $(BUILD)/exec/exec.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Other architectures' pure parsers and tree callbacks, for their suites.
 UNIT_PORTABLE := $(filter-out arch/$(SRCARCH)/%,arch/arm64/image.c arch/arm64/fdt.c)
@@ -118,7 +119,7 @@ $(BUILD)/%.o: %.c
 $(AGENT): guests/agent/agent.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -Os -D_GNU_SOURCE -static -s -o $@ $<
-$(BUILD)/vmm/exec_agent.o: vmm/exec_agent.S $(AGENT)
+$(BUILD)/exec/exec_agent.o: exec/exec_agent.S $(AGENT)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DAGENT_PATH='"$(AGENT)"' -o $@ $<
 
@@ -126,11 +127,11 @@ $(KVMINI): $(OBJS)
 	$(CC) -o $@ $^ $(LIBS)
 
 # The lab packs kvmini into an initramfs with no shared libraries.
-STATIC_OBJS := $(filter-out $(BUILD)/vmm/slirp.o,$(OBJS)) $(BUILD)/vmm/slirp-stub.o
-$(BUILD)/vmm/slirp-stub.o: vmm/slirp.c
+STATIC_OBJS := $(filter-out $(BUILD)/backend/slirp.o,$(OBJS)) $(BUILD)/backend/slirp-stub.o
+$(BUILD)/backend/slirp-stub.o: backend/slirp.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -UKVMINI_HAVE_SLIRP -MMD -MP -c -o $@ $<
--include $(BUILD)/vmm/slirp-stub.d
+-include $(BUILD)/backend/slirp-stub.d
 $(STATIC): $(STATIC_OBJS)
 	$(CC) -static -o $@ $^ $(filter-out $(SLIRP_LIBS),$(LIBS))
 static: $(STATIC)

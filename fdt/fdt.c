@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "fdt/fdt.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* A full tree with a long command line fits: one pass, usually. */
 #define FDT_INITIAL_SIZE	(16u << 10)

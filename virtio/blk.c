@@ -40,10 +40,10 @@
 #include "virtio/blk.h"
 #include "virtio/coalesce.h"
 #include "virtio/devices.h"
-#include "vmm/disk.h"
-#include "vmm/evloop.h"
-#include "vmm/log.h"
-#include "vmm/uring.h"
+#include "backend/disk.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
+#include "lib/uring.h"
 
 #define VBLK_MAX_QUEUES		16
 #define VBLK_MAX_INFLIGHT	128

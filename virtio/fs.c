@@ -24,8 +24,8 @@
 
 #include "virtio/devices.h"
 #include "virtio/vhost_user.h"
-#include "vmm/evloop.h"
-#include "vmm/log.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
 
 #define FS_HIPRIO		0
 #define FS_REQUEST_QUEUES	1

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "virtio/mmio.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define LOW32		0xffffffffULL

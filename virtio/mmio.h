@@ -31,7 +31,7 @@
 #include <linux/virtio_mmio.h>
 
 #include "virtio/virtio.h"
-#include "vmm/bus.h"
+#include "lib/bus.h"
 
 struct vm;
 struct virtio_mmio;

@@ -55,9 +55,9 @@
 
 #include "virtio/devices.h"
 #include "virtio/net.h"
-#include "vmm/evloop.h"
-#include "vmm/log.h"
-#include "vmm/uring.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
+#include "lib/uring.h"
 
 struct vnet_dev {
 	struct virtio_dev vdev;		/* first: free(vdev) frees both */

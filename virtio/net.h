@@ -25,8 +25,8 @@
 
 #include "virtio/devices.h"
 #include "virtio/virtq.h"
-#include "vmm/evloop.h"
-#include "vmm/uring.h"
+#include "lib/evloop.h"
+#include "lib/uring.h"
 
 #define VNET_RXQ		0
 #define VNET_TXQ		1

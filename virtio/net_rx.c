@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "virtio/net.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define VNET_RX_ERR_MAX		64	/* failed reads in a row: stop */
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "virtio/net.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* Checks a popped chain; false when it was dropped (and given back). */
 static bool vnet_tx_valid(struct vnet *n, const struct virtq_chain *c)

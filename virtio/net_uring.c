@@ -18,9 +18,9 @@
 #include <liburing.h>
 
 #include "virtio/net.h"
-#include "vmm/evloop.h"
-#include "vmm/log.h"
-#include "vmm/uring.h"
+#include "lib/evloop.h"
+#include "lib/log.h"
+#include "lib/uring.h"
 
 #define VNET_RING_SIZE		128	/* tx + 2 per read + a cancel */
 #define VNET_IOWQ_WORKERS	2

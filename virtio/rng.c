@@ -11,7 +11,7 @@
 #include <linux/virtio_rng.h>
 
 #include "virtio/devices.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define RNG_REQUESTQ	0
 #define RNG_QUEUE_MAX	256

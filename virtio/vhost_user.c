@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "virtio/vhost_user.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 struct vu_hdr {
 	uint32_t request;

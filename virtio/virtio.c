@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "virtio/virtio.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRIVER	VIRTIO_CONFIG_S_DRIVER

@@ -53,7 +53,7 @@
 #include <sys/uio.h>
 #include <linux/virtio_ring.h>
 
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define VIRTQ_MAX_SIZE	32768
 /* Below IOV_MAX (1024), so a chain's iovecs go to readv/writev as they are. */

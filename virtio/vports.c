@@ -27,7 +27,7 @@
 #include <string.h>
 #include <linux/virtio_console.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "virtio/devices.h"
 
 #define VP_CTRL_RXQ	2

@@ -9,7 +9,7 @@
 
 #include <getopt.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 /* getopt_long values of the shared options; a subcommand numbers its
  * own from CLI_OPT_OWN. */

@@ -8,11 +8,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "console.h"
-#include "exitcode.h"
-#include "log.h"
-#include "term.h"
-#include "vm.h"
+#include "vmm/console.h"
+#include "vmm/exitcode.h"
+#include "lib/log.h"
+#include "lib/term.h"
+#include "vmm/vm.h"
 
 #define CONSOLE_ESCAPE	0x01	/* Ctrl-A */
 

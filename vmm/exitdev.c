@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch.h"
-#include "exitdev.h"
-#include "vm.h"
+#include "vmm/arch.h"
+#include "vmm/exitdev.h"
+#include "vmm/vm.h"
 
 void exitdev_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		    bool is_write)

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bus.h"
+#include "lib/bus.h"
 
 struct vm;
 

@@ -29,12 +29,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "exitcode.h"
-#include "log.h"
-#include "seccomp.h"
-#include "tap.h"
-#include "term.h"
-#include "vm.h"
+#include "vmm/exitcode.h"
+#include "lib/log.h"
+#include "vmm/seccomp.h"
+#include "backend/tap.h"
+#include "lib/term.h"
+#include "vmm/vm.h"
 
 /* Both kinds of thread, from their work or from libc doing it. */
 static const char *const common_calls[] = {

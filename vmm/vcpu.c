@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "exitcode.h"
-#include "log.h"
-#include "seccomp.h"
-#include "vm.h"
+#include "vmm/exitcode.h"
+#include "lib/log.h"
+#include "vmm/seccomp.h"
+#include "vmm/vm.h"
 
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 {

@@ -15,14 +15,14 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "arch.h"
-#include "console.h"
-#include "exitcode.h"
-#include "exitdev.h"
-#include "log.h"
-#include "seccomp.h"
+#include "vmm/arch.h"
+#include "vmm/console.h"
+#include "vmm/exitcode.h"
+#include "vmm/exitdev.h"
+#include "lib/log.h"
+#include "vmm/seccomp.h"
 #include "virtio/mmio.h"
-#include "vm.h"
+#include "vmm/vm.h"
 
 /* How long a panicked guest may take to reset itself before kvmini ends
  * it anyway (its panic= setting may say "hang forever"). */

@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "config.h"
-#include "evloop.h"
-#include "mem.h"
+#include "lib/bus.h"
+#include "lib/config.h"
+#include "lib/evloop.h"
+#include "lib/mem.h"
 
 struct kvm_run;
 struct console;

@@ -4,11 +4,11 @@
 #include <errno.h>
 #include <sys/random.h>
 
-#include "arch.h"
-#include "exitdev.h"
+#include "vmm/arch.h"
+#include "vmm/exitdev.h"
 #include "fdt/fdt.h"
 #include "virtio/mmio.h"
-#include "vm.h"
+#include "vmm/vm.h"
 
 #define VM_FDT_ARCH_DEVS	4
 #define VM_FDT_SEED_LEN		32

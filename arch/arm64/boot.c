@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "arch/arm64/arm64.h"
-#include "vmm/log.h"
-#include "vmm/mem.h"
+#include "lib/log.h"
+#include "lib/mem.h"
 #include "vmm/vm.h"
 
 /* arm64 Linux's COMMAND_LINE_SIZE, with its terminating NUL. */

@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/arm64/arm64.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define ARM64_CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | \

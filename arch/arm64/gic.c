@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/arm64/arm64.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 static int gic_set_attr(int fd, uint32_t group, uint64_t attr, const void *val)

@@ -14,8 +14,8 @@
 #include "fdt/fdt.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
-#include "vmm/log.h"
-#include "vmm/serial.h"
+#include "lib/log.h"
+#include "legacy/serial.h"
 #include "vmm/vm.h"
 
 /*

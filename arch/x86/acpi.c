@@ -16,8 +16,8 @@
 #include "arch/x86/aml.h"
 #include "arch/x86/x86.h"
 #include "virtio/mmio.h"
-#include "vmm/log.h"
-#include "vmm/mem.h"
+#include "lib/log.h"
+#include "lib/mem.h"
 #include "vmm/vm.h"
 
 #define ACPI_OEM_ID		"KVMINI"

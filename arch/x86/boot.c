@@ -9,8 +9,8 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/x86.h"
-#include "vmm/log.h"
-#include "vmm/mem.h"
+#include "lib/log.h"
+#include "lib/mem.h"
 #include "vmm/vm.h"
 
 #define PVH_MAGIC		0x336ec578

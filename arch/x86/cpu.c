@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/x86.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define CPUID_MAX_ENTRIES	256

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "arch/x86/x86.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define ELF_MAX_PHDRS		64
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

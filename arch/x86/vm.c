@@ -16,9 +16,9 @@
 #include "vmm/console.h"
 #include "vmm/exitcode.h"
 #include "vmm/exitdev.h"
-#include "vmm/i8042.h"
-#include "vmm/log.h"
-#include "vmm/serial.h"
+#include "legacy/i8042.h"
+#include "lib/log.h"
+#include "legacy/serial.h"
 #include "vmm/vm.h"
 
 /*

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tests/fuzz/common.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 bool log_verbose;
 

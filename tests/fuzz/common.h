@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 struct fuzz_input {
 	const uint8_t *p;

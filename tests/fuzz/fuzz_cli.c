@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tests/fuzz/common.h"
-#include "vmm/config.h"
+#include "lib/config.h"
 
 #define MAX_ARGS	64
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 /* Guest RAM from 0: room for the boot structures and a small kernel. */
 #define FUZZ_X86_RAM	(16ULL << 20)

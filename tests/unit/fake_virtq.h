@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "virtio/virtio.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define FAKE_RAM_GPA	0x40000000ULL
 #define FAKE_RAM_SIZE	(4ULL << 20)	/* room for a 1 MiB request and more */

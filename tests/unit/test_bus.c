@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "vmm/bus.h"
+#include "lib/bus.h"
 
 #define NR_DEVS		32
 

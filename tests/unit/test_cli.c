@@ -13,7 +13,7 @@
 
 #include "unit.h"
 #include "util.h"
-#include "vmm/config.h"
+#include "lib/config.h"
 
 #define MiB		(1ULL << 20)
 #define MAX_ARGS	24

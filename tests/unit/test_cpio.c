@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "vmm/cpio.h"
+#include "exec/cpio.h"
 
 /* Field i (0 = c_ino … 12 = c_check) of the header at off. */
 static unsigned long field(const struct cpio *c, size_t off, int i)

@@ -12,8 +12,8 @@
 
 #include "unit.h"
 #include "util.h"
-#include "vmm/config.h"
-#include "vmm/disk.h"
+#include "lib/config.h"
+#include "backend/disk.h"
 
 static char path[64];
 

@@ -13,7 +13,7 @@
 #include "unit.h"
 #include "util.h"
 #include "arch/x86/x86.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define XEN_PHYS32_ENTRY	18
 

@@ -12,7 +12,7 @@
 
 #include "unit.h"
 #include "util.h"
-#include "vmm/exec.h"
+#include "exec/exec.h"
 
 #define MAX_ARGS	32
 

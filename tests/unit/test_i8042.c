@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "vmm/i8042.h"
+#include "legacy/i8042.h"
 
 #define DATA	0
 #define CMD	4

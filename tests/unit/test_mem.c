@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define LOW_GPA		0x0ULL
 #define LOW_SIZE	0x3000ULL	/* "3 GiB" */

@@ -24,7 +24,7 @@
 #include "util.h"
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define RAM_GPA		0x100000ULL
 #define RAM_SIZE	0x100000ULL

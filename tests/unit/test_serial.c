@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "vmm/serial.h"
+#include "legacy/serial.h"
 
 #define RBR	0
 #define THR	0

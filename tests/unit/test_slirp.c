@@ -20,9 +20,9 @@
 #include "unit.h"
 #include "util.h"
 #include "virtio/devices.h"
-#include "vmm/config.h"
-#include "vmm/evloop.h"
-#include "vmm/slirp.h"
+#include "lib/config.h"
+#include "lib/evloop.h"
+#include "backend/slirp.h"
 
 #define MAX_FRAMES	(SLIRP_NET_BACKLOG + 16)
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "vmm/uring.h"
+#include "lib/uring.h"
 
 static struct uring u;
 static char path[64];

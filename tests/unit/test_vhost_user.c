@@ -22,7 +22,7 @@
 #include "fake_virtq.h"
 #include "virtio/devices.h"
 #include "virtio/vhost_user.h"
-#include "vmm/evloop.h"
+#include "lib/evloop.h"
 
 #define F_VERSION_1	(1ULL << VIRTIO_F_VERSION_1)
 #define F_EVENT_IDX	(1ULL << VIRTIO_RING_F_EVENT_IDX)

@@ -23,7 +23,7 @@
 #include "fake_virtq.h"
 #include "virtio/blk.h"
 #include "virtio/devices.h"
-#include "vmm/disk.h"
+#include "backend/disk.h"
 
 #define QSIZE		16
 #define BIGQ		256

@@ -24,7 +24,7 @@
 #include "util.h"
 #include "fake_virtq.h"
 #include "virtio/devices.h"
-#include "vmm/virtiofsd.h"
+#include "backend/virtiofsd.h"
 
 #define REQUESTQ	1
 #define OUT_SIZE	4096

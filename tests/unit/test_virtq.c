@@ -15,7 +15,7 @@
 
 #include "unit.h"
 #include "virtio/virtq.h"
-#include "vmm/mem.h"
+#include "lib/mem.h"
 
 #define RAM_GPA		0x100000ULL
 #define RAM_SIZE	0x100000ULL

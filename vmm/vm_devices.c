@@ -8,19 +8,19 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch.h"
-#include "console.h"
-#include "disk.h"
-#include "exec.h"
-#include "log.h"
+#include "vmm/arch.h"
+#include "vmm/console.h"
+#include "backend/disk.h"
+#include "exec/exec.h"
+#include "lib/log.h"
 #ifdef KVMINI_HAVE_SLIRP
-#include "slirp.h"
+#include "backend/slirp.h"
 #endif
-#include "tap.h"
+#include "backend/tap.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
-#include "virtiofsd.h"
-#include "vm.h"
+#include "backend/virtiofsd.h"
+#include "vmm/vm.h"
 
 static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "i8042.h"
+#include "legacy/i8042.h"
 
 #define I8042_OFF_DATA		0
 #define I8042_OFF_CMD		4	/* status when read */

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 #define DISK_SECTOR_SIZE	512
 

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#include "disk.h"
-#include "log.h"
+#include "backend/disk.h"
+#include "lib/log.h"
 
 /* Messages name the file as the user spelt it. */
 #define DISK_FMT	"--disk '%.*s'"

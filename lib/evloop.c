@@ -3,7 +3,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "evloop.h"
+#include "lib/evloop.h"
 
 int evloop_init(struct evloop *l)
 {

@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "log.h"
-#include "term.h"
+#include "lib/log.h"
+#include "lib/term.h"
 
 bool log_verbose;
 

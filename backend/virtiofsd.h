@@ -22,7 +22,7 @@
 #ifndef KVMINI_VIRTIOFSD_H
 #define KVMINI_VIRTIOFSD_H
 
-#include "config.h"
+#include "lib/config.h"
 
 struct evloop;
 struct virtiofsd;

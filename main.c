@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "exec.h"
+#include "lib/config.h"
+#include "exec/exec.h"
 #include "fdt/fdt.h"
-#include "exitcode.h"
-#include "log.h"
-#include "vm.h"
+#include "vmm/exitcode.h"
+#include "lib/log.h"
+#include "vmm/vm.h"
 
 /* Maps a whole file read-only; the loaders parse it in place. */
 int map_file(const char *what, const char *path, const uint8_t **data,

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
+#include "lib/bus.h"
 
 #define SERIAL_NR_REGS		8
 /* Host input the guest has not read yet; deeper than the 16-byte FIFO so

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "serial.h"
+#include "legacy/serial.h"
 
 /* Register offsets; DLL and DLM replace RBR/THR and IER while LCR.DLAB. */
 #define UART_RBR	0	/* read */

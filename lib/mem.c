@@ -4,7 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mem.h"
+#include "lib/mem.h"
 
 int gmem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *hva)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
+#include "lib/bus.h"
 
 int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		 bus_access_fn *fn, void *opaque)

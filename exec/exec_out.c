@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exec.h"
-#include "log.h"
+#include "exec/exec.h"
+#include "lib/log.h"
 #include "virtio/devices.h"
-#include "vm.h"
+#include "vmm/vm.h"
 
 struct exec_out;
 

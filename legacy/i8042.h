@@ -10,7 +10,7 @@
 #ifndef KVMINI_I8042_H
 #define KVMINI_I8042_H
 
-#include "bus.h"
+#include "lib/bus.h"
 
 #define I8042_DATA_PORT		0x60
 #define I8042_NR_PORTS		5

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpio.h"
+#include "exec/cpio.h"
 
 #define CPIO_HDR_LEN	110		/* "070701" and 13 fields of 8 hex digits */
 #define CPIO_NAME_MAX	4096		/* the kernel's PATH_MAX */

@@ -21,9 +21,9 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
-#include "config.h"
-#include "log.h"
-#include "tap.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "backend/tap.h"
 #include "virtio/devices.h"
 #include "virtio/net.h"
 

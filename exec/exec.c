@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cpio.h"
-#include "exec.h"
-#include "exitcode.h"
-#include "log.h"
-#include "vm.h"
+#include "exec/cpio.h"
+#include "exec/exec.h"
+#include "vmm/exitcode.h"
+#include "lib/log.h"
+#include "vmm/vm.h"
 
 /* vmm/exec_agent.S */
 extern const uint8_t exec_agent_start[], exec_agent_end[];

@@ -10,8 +10,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "uring.h"
+#include "lib/log.h"
+#include "lib/uring.h"
 
 /* Every operation, one register operation, two flag sets. */
 #define URING_MAX_RES	(256 + 3)

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 /* The root takes one of the VM's virtio-fs devices. */
 #define EXEC_SHARES_MAX		(CONFIG_SHARES_MAX - 1)
