@@ -2,7 +2,7 @@
 # virtio-net on a tap, the guest's side (tests/scenarios/net-tap.sh, which
 # is 10.0.99.1 on tap0 and, with two NICs, 10.0.98.1 on tap1).
 #   net-tap.sh basic MAC [MIB [PORT]]  eth0 is MAC with a carrier; ping;
-#                                MIB MiB (default 100) to the host's PORT
+#                                MIB MiB (default 8) to the host's PORT
 #                                (5001) and back from PORT + 1, sums
 #   net-tap.sh two MAC0 MAC1     eth0 and eth1, each pings its own host
 #   net-tap.sh rx MAC COUNT      COUNT streams from 10.0.99.1:5002
@@ -61,7 +61,7 @@ ip link set lo up
 
 case $1 in
 basic)
-	mib=${3:-100}
+	mib=${3:-8}
 	port=${4:-5001}
 	nic eth0 "$2" 10.0.99.2
 	ping_host 10.0.99.1

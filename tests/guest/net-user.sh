@@ -1,7 +1,7 @@
 #!/bin/sh
 # --net user from inside the guest; tests/scenarios/net-user.sh runs the
 # host side in the lab. The guest takes its address by DHCP, pings the
-# gateway, asks the DNS forwarder, fetches 100 MiB from a server on the
+# gateway, asks the DNS forwarder, fetches 8 MiB from a server on the
 # host's 127.0.0.1 through 10.0.2.2 and sends them back, with matching
 # SHA-256; then it serves a page with busybox httpd on port 80, which the
 # host fetches through hostfwd (host 8080), and waits for the host to say
@@ -37,7 +37,7 @@ ping -c 3 -W 5 10.0.2.2 || die "10.0.2.2 does not answer pings"
 nslookup kvmini.test 10.0.2.3 >/dev/null 2>&1
 say "asked the DNS forwarder"
 
-say "fetching 100 MiB from the host"
+say "fetching 8 MiB from the host"
 timeout 150 wget -q -O /tmp/big http://10.0.2.2:8000/big || die "wget from 10.0.2.2:8000 failed (or took over 150 s)"
 got=$(sha256sum </tmp/big | cut -d' ' -f1)
 say "host to guest: $(wc -c </tmp/big) bytes, sha256 $got"

@@ -2,7 +2,7 @@
 # --net user (libslirp) end to end, inside a network namespace of its own
 # with only a loopback, so that nothing leaves this outer VM. The guest
 # (tests/guest/net-user.sh) takes its address by DHCP, pings the gateway,
-# asks the DNS forwarder, and moves 100 MiB each way with servers on this
+# asks the DNS forwarder, and moves 8 MiB each way with servers on this
 # side's 127.0.0.1 (busybox httpd and nc) through 10.0.2.2, checked by
 # SHA-256 on both sides; a client here fetches a page from the guest's
 # httpd through hostfwd. Also: a hostfwd port already in use is one clear
@@ -40,9 +40,9 @@ kill $busy 2>/dev/null
 # ---- the servers on this side ------------------------------------------------
 
 mkdir -p "$T/www"
-dd if=/dev/urandom of="$T/www/big" bs=1M count=100 2>/dev/null
+dd if=/dev/urandom of="$T/www/big" bs=1M count=8 2>/dev/null
 big_sum=$(sha256sum <"$T/www/big" | cut -d' ' -f1)
-step "serving 100 MiB, sha256 $big_sum"
+step "serving 8 MiB, sha256 $big_sum"
 httpd -p 127.0.0.1:8000 -h "$T/www" || fail httpd "busybox httpd did not start"
 # What the guest sends back: nc ends when the guest closes the connection.
 (sleep 900 | nc -l -p 9000 | sha256sum | cut -d' ' -f1 >"$T/up.sum") &
@@ -69,7 +69,7 @@ guest net-user 0 --mem 512M --timeout 420 \
 	--cmdline "kvmini.script=net-user kvmini.args=$big_sum"
 step "the guest ended"
 console net-user "lease: address 10\.0\.2\.15, router 10\.0\.2\.2, DNS 10\.0\.2\.3"
-console net-user "host to guest: 104857600 bytes, sha256 $big_sum"
+console net-user "host to guest: 8388608 bytes, sha256 $big_sum"
 console net-user "the host fetched the page through hostfwd"
 up=$(cat "$T/up.sum" 2>/dev/null)
 if [ "$up" = "$big_sum" ]; then
