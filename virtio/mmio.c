@@ -13,9 +13,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "virtio/mmio.h"
+#include "lib/evloop.h"
 #include "lib/log.h"
-#include "vmm/vm.h"
+#include "virtio/mmio.h"
 
 #define LOW32		0xffffffffULL
 
@@ -598,15 +598,18 @@ struct virtio_mmio *virtio_mmio_new(struct virtio_dev *vdev, uint64_t base,
 	return m;
 }
 
-static int virtio_mmio_attach_queue(struct virtio_mmio *m, struct vm *vm, unsigned int q)
+static int virtio_mmio_attach_queue(struct virtio_mmio *m,
+				    const struct virtio_mmio_host *host,
+				    unsigned int q)
 {
 	struct virtio_mmio_queue *mq = &m->queues[q];
 	int err;
 
-	err = vm_ioeventfd(vm, m->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, mq->kick.fd);
+	err = host->ioeventfd(host->ctx, m->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4,
+			      q, mq->kick.fd);
 	if (err)
 		return err;
-	err = evloop_add(&vm->loop, &mq->kick, EPOLLIN);
+	err = evloop_add(host->loop, &mq->kick, EPOLLIN);
 	if (err) {
 		pr_err("virtio %s: cannot watch queue %u: %s", m->vdev->name, q,
 		       strerror(-err));
@@ -616,17 +619,17 @@ static int virtio_mmio_attach_queue(struct virtio_mmio *m, struct vm *vm, unsign
 	return 0;
 }
 
-int virtio_mmio_attach(struct virtio_mmio *m, struct vm *vm)
+int virtio_mmio_attach(struct virtio_mmio *m, const struct virtio_mmio_host *host)
 {
 	int err;
 
-	m->loop = &vm->loop;
-	err = vm_register_mmio(vm, m->base, VIRTIO_MMIO_SIZE, virtio_mmio_access,
-			       m, m->vdev->name);
+	m->loop = host->loop;
+	err = host->register_mmio(host->ctx, m->base, VIRTIO_MMIO_SIZE,
+				  virtio_mmio_access, m, m->vdev->name);
 	if (!err)
-		err = vm_irqfd(vm, m->irq, m->irq_fd);
+		err = host->irqfd(host->ctx, m->irq, m->irq_fd);
 	for (unsigned int q = 0; !err && q < m->vdev->ops->nr_queues; q++)
-		err = virtio_mmio_attach_queue(m, vm, q);
+		err = virtio_mmio_attach_queue(m, host, q);
 	return err;
 }
 

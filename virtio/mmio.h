@@ -33,7 +33,7 @@
 #include "virtio/virtio.h"
 #include "lib/bus.h"
 
-struct vm;
+struct evloop;
 struct virtio_mmio;
 
 /* Control registers, then at most 0x100 bytes of device config space. */
@@ -57,16 +57,34 @@ struct virtio_mmio *virtio_mmio_new(struct virtio_dev *vdev, uint64_t base,
 				    uint32_t irq, bool legacy);
 
 /*
- * Puts the transport in the VM: the MMIO range, the irqfd, per queue an
- * ioeventfd on 4-byte writes of its index to QueueNotify, and the notify
- * eventfds on vm->loop. 0 or -errno (the failing step logs why).
+ * What the transport needs from the machine it is wired into (the VMM's
+ * device wiring fills it in): the transport knows no VM, only these.
+ * Each function returns 0 or -errno after one error line; ctx is theirs.
  */
-int virtio_mmio_attach(struct virtio_mmio *m, struct vm *vm);
+struct virtio_mmio_host {
+	void *ctx;
+	/* The register range on the MMIO bus, handled by fn(fn_opaque). */
+	int (*register_mmio)(void *ctx, uint64_t base, uint64_t len,
+			     bus_access_fn *fn, void *fn_opaque, const char *name);
+	/* An eventfd that injects an edge on interrupt line gsi when written. */
+	int (*irqfd)(void *ctx, uint32_t gsi, int fd);
+	/* Guest writes of len bytes of datamatch to addr signal fd. */
+	int (*ioeventfd)(void *ctx, uint64_t addr, uint32_t len,
+			 uint64_t datamatch, int fd);
+	struct evloop *loop;	/* the I/O thread's, for the notify eventfds */
+};
+
+/*
+ * Puts the transport in the machine: the MMIO range, the irqfd, per queue
+ * an ioeventfd on 4-byte writes of its index to QueueNotify, and the
+ * notify eventfds on host->loop. 0 or -errno (the failing step logs why).
+ */
+int virtio_mmio_attach(struct virtio_mmio *m, const struct virtio_mmio_host *host);
 
 /*
  * Frees the transport, not vdev (which must still be there). Only once no
  * vCPU runs any more (the MMIO range cannot be taken back) and while
- * vm->loop still exists. NULL is a no-op.
+ * the attach's loop still exists. NULL is a no-op.
  */
 void virtio_mmio_free(struct virtio_mmio *m);
 

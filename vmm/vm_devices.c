@@ -22,8 +22,33 @@
 #include "backend/virtiofsd.h"
 #include "vmm/vm.h"
 
+/* The transport's view of the VM (virtio_mmio_host): ctx is the vm. */
+static int vm_mmio_register(void *ctx, uint64_t base, uint64_t len,
+			    bus_access_fn *fn, void *fn_opaque, const char *name)
+{
+	return vm_register_mmio(ctx, base, len, fn, fn_opaque, name);
+}
+
+static int vm_mmio_irqfd(void *ctx, uint32_t gsi, int fd)
+{
+	return vm_irqfd(ctx, gsi, fd);
+}
+
+static int vm_mmio_ioeventfd(void *ctx, uint64_t addr, uint32_t len,
+			     uint64_t datamatch, int fd)
+{
+	return vm_ioeventfd(ctx, addr, len, datamatch, fd);
+}
+
 static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
 {
+	struct virtio_mmio_host host = {
+		.ctx = vm,
+		.register_mmio = vm_mmio_register,
+		.irqfd = vm_mmio_irqfd,
+		.ioeventfd = vm_mmio_ioeventfd,
+		.loop = &vm->loop,
+	};
 	struct vm_virtio *v = &vm->virtio[vm->nr_virtio];
 	int err;
 
@@ -41,7 +66,7 @@ static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
 	v->mmio = virtio_mmio_new(vdev, v->base, v->irq, vm->cfg.virtio_legacy);
 	if (!v->mmio)
 		return -ENOMEM;
-	err = virtio_mmio_attach(v->mmio, vm);
+	err = virtio_mmio_attach(v->mmio, &host);
 	if (!err)
 		pr_info("virtio %s at %#llx, irq %u%s", vdev->name,
 			(unsigned long long)v->base, v->irq,

@@ -33,7 +33,7 @@
 #include "tests/fuzz/common.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
-#include "vmm/vm.h"
+#include "lib/evloop.h"
 
 #define RAM_GPA		0x100000ULL
 #define RAM_SIZE	0x10000ULL
@@ -65,23 +65,23 @@ static const uint16_t regs[] = {
 
 /* --- kvmini outside the transport: stubs for what KVM would do -------- */
 
-int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
-		     bus_access_fn *fn, void *opaque, const char *name)
+static int stub_register_mmio(void *ctx, uint64_t base, uint64_t len,
+			      bus_access_fn *fn, void *fn_opaque, const char *name)
 {
-	(void)vm, (void)base, (void)len, (void)fn, (void)opaque, (void)name;
+	(void)ctx, (void)base, (void)len, (void)fn, (void)fn_opaque, (void)name;
 	return 0;
 }
 
-int vm_irqfd(struct vm *vm, uint32_t gsi, int fd)
+static int stub_irqfd(void *ctx, uint32_t gsi, int fd)
 {
-	(void)vm, (void)gsi, (void)fd;
+	(void)ctx, (void)gsi, (void)fd;
 	return 0;
 }
 
-int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len,
-		 uint64_t datamatch, int fd)
+static int stub_ioeventfd(void *ctx, uint64_t addr, uint32_t len,
+			  uint64_t datamatch, int fd)
 {
-	(void)vm, (void)addr, (void)len, (void)datamatch, (void)fd;
+	(void)ctx, (void)addr, (void)len, (void)datamatch, (void)fd;
 	return 0;
 }
 
@@ -248,7 +248,13 @@ struct fuzz_mmio {
 	struct sink sink;
 };
 
-static struct vm vm;
+static struct evloop loop;
+static const struct virtio_mmio_host host = {
+	.register_mmio = stub_register_mmio,
+	.irqfd = stub_irqfd,
+	.ioeventfd = stub_ioeventfd,
+	.loop = &loop,
+};
 
 static uint64_t reg_offset(struct fuzz_input *in)
 {
@@ -344,7 +350,7 @@ static int lowest_free_fd(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	if (evloop_init(&vm.loop))
+	if (evloop_init(&loop))
 		abort();
 	return 0;
 }
@@ -376,7 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check(f.vdev);
 	f.m = virtio_mmio_new(f.vdev, BASE, IRQ, hdr & 4);
 	fuzz_check(f.m);
-	fuzz_check(!virtio_mmio_attach(f.m, &vm));
+	fuzz_check(!virtio_mmio_attach(f.m, &host));
 
 	/* Nothing the guest (or console input) does allocates memory. */
 	fuzz_allocs_begin();
