@@ -33,7 +33,7 @@
 #include "lib/log.h"
 #include "backend/slirp.h"
 #include "virtio/devices.h"
-#include "virtio/net.h"
+#include "virtio/net_backend.h"
 
 #ifdef KVMINI_HAVE_SLIRP
 #include <libslirp.h>

@@ -24,8 +24,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "backend/tap.h"
-#include "virtio/devices.h"
-#include "virtio/net.h"
+#include "virtio/net_backend.h"
 
 #define TAP_DEV		"/dev/net/tun"
 #define TAP_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtio/net_backend.h"
 #include "virtio/virtio.h"
 
 /*
@@ -133,40 +134,10 @@ void virtio_blk_complete(struct virtio_dev *vdev);
 
 /*
  * virtio-net (virtio 1.2 section 5.1): one receive and one transmit queue
- * and a control queue; see virtio/net.c. Where frames go is a backend,
- * owned by the caller, which must outlive the device:
- *
- *  - An fd backend (a tap opened with IFF_VNET_HDR): fd >= 0. The device
- *    moves frames, each with its struct virtio_net_hdr in front, between
- *    the guest's buffers and fd with io_uring, no copies. At DRIVER_OK it
- *    calls configure() with the header size the driver uses and the
- *    negotiated features (TUNSETVNETHDRSZ, TUNSETOFFLOAD), on a vCPU
- *    thread.
- *  - A callback backend (user networking): fd == -1. The device hands it
- *    each transmitted frame without its header, checksums complete, and
- *    takes received frames from virtio_net_receive().
- *
- * offloads are the VIRTIO_NET_F_* offload bits (CSUM, GUEST_CSUM, the
- * TSO/UFO/USO ones) the backend can take and deliver; the device offers
- * those only. Callbacks run with vdev->lock held and must not call back
- * into the device; rx_space only wakes the backend's own event source.
- * Any callback may be NULL.
+ * and a control queue; see virtio/net.c. Its backends' side is
+ * virtio/net_backend.h. be is copied; index names it ("net0"…). NULL
+ * after one error line.
  */
-struct iovec;
-
-struct vnet_backend {
-	int fd;
-	uint64_t offloads;
-	int (*configure)(void *ctx, unsigned int hdr_len, uint64_t features);
-	void (*transmit)(void *ctx, const struct iovec *iov, unsigned int iovcnt,
-			 size_t len);
-	/* The guest posted receive buffers after virtio_net_receive()
-	 * refused a frame: offer frames again. */
-	void (*rx_space)(void *ctx);
-	void *ctx;
-};
-
-/* be is copied; index names it ("net0"…). NULL after one error line. */
 struct virtio_dev *virtio_net_new(const struct guest_mem *mem,
 				  const struct vnet_backend *be,
 				  const uint8_t mac[6], struct evloop *loop,

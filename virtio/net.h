@@ -24,6 +24,7 @@
 #include <linux/virtio_net.h>
 
 #include "virtio/devices.h"
+#include "virtio/net_backend.h"
 #include "virtio/virtq.h"
 #include "lib/evloop.h"
 #include "lib/uring.h"
@@ -45,14 +46,6 @@
 #define VNET_FRAME_MTU		(VNET_ETH_HLEN + 4 + 1500)
 #define VNET_FRAME_GSO		(VNET_ETH_HLEN + 4 + 65535)
 
-#define VNET_F(bit)		(1ULL << (bit))
-/* The offloads a backend may list in vnet_backend.offloads. No UFO
- * (Linux guests stopped sending it in 4.14, and a tap delivers none)
- * and no USO (TUN_F_USO4/6 and the virtio bits arrive with Linux 6.2). */
-#define VNET_OFFLOADS		(VNET_F(VIRTIO_NET_F_CSUM) | VNET_F(VIRTIO_NET_F_GUEST_CSUM) | \
-				 VNET_F(VIRTIO_NET_F_HOST_TSO4) | VNET_F(VIRTIO_NET_F_HOST_TSO6) | \
-				 VNET_F(VIRTIO_NET_F_HOST_ECN) | VNET_F(VIRTIO_NET_F_GUEST_TSO4) | \
-				 VNET_F(VIRTIO_NET_F_GUEST_TSO6) | VNET_F(VIRTIO_NET_F_GUEST_ECN))
 /* Of those, the ones that shape what the guest receives. */
 #define VNET_GUEST_OFFLOADS	(VNET_F(VIRTIO_NET_F_GUEST_CSUM) | VNET_F(VIRTIO_NET_F_GUEST_TSO4) | \
 				 VNET_F(VIRTIO_NET_F_GUEST_TSO6) | VNET_F(VIRTIO_NET_F_GUEST_ECN))
@@ -80,9 +73,6 @@ bool vnet_features_ok(uint64_t features);
 /* Header length for the negotiated features (see above). */
 unsigned int vnet_hdr_len(uint64_t features);
 
-/* TUN_F_* flags for TUNSETOFFLOAD: what the guest may receive. */
-unsigned int vnet_tun_offloads(uint64_t features);
-
 /* The longest frame (header excluded) the device may have to deliver. */
 size_t vnet_rx_frame_max(uint64_t features);
 
@@ -96,12 +86,6 @@ size_t vnet_rx_frame_max(uint64_t features);
 const char *vnet_tx_check(const struct virtq_chain *c, unsigned int hdr_len,
 			  uint64_t features, struct virtio_net_hdr_v1 *hdr);
 
-/* Copy between a buffer and the bytes of an iovec array from off on;
- * return the bytes copied (fewer when the iovecs end first). */
-size_t vnet_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
-		       size_t off, size_t len);
-size_t vnet_iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off,
-			 const void *src, size_t len);
 
 /*
  * Receive-buffer accounting: a frame of bytes (header included) landed
