@@ -152,10 +152,3 @@ int disk_open(const struct disk_config *cfg, struct disk *d)
 		disk_dio_align(d->fd, d);
 	return 0;
 }
-
-void disk_close(struct disk *d)
-{
-	if (d->fd >= 0)
-		close(d->fd);
-	d->fd = -1;
-}

@@ -38,9 +38,9 @@
 #include <unistd.h>
 
 #include "virtio/blk.h"
+#include "virtio/blk_backend.h"
 #include "virtio/coalesce.h"
 #include "virtio/devices.h"
-#include "backend/disk.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/uring.h"
