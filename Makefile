@@ -81,8 +81,8 @@ SRCS := main.c $(wildcard lib/*.c fdt/*.c legacy/*.c virtio/*.c backend/*.c vmm/
 # kvmini exec's guest agent travels inside kvmini (exec/exec_agent.S).
 AGENT := $(BUILD)/agent
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/exec/exec_agent.o
-# main.c and exec.c are the programs' glue (they share map_file()).
-LIB_OBJS := $(filter-out $(BUILD)/main.o $(BUILD)/exec/exec.o,$(OBJS))
+# main.c is the program; everything below it goes into the unit tests.
+LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Other architectures' pure parsers and tree callbacks, for their suites.
 UNIT_PORTABLE := $(filter-out arch/$(SRCARCH)/%,arch/arm64/image.c arch/arm64/fdt.c)

@@ -18,6 +18,7 @@
 #include "exec/exec.h"
 #include "vmm/exitcode.h"
 #include "lib/log.h"
+#include "lib/map_file.h"
 #include "vmm/vm.h"
 
 /* vmm/exec_agent.S */
@@ -143,6 +144,7 @@ static int exec_run(struct exec_config *ec, struct vm *vm, struct cpio *initrd)
 	if (err)
 		return status;
 	exec_vm_config(ec);
+	vm->first_virtio = exec_out_device;
 	vm->initrd = initrd->buf;
 	vm->initrd_size = initrd->len;
 	if (!vm_create(vm, &ec->vm)) {

@@ -74,8 +74,9 @@ int exec_main(int argc, char **argv);
 
 /*
  * exec_out.c: the job's streams and status. exec_out_new() prepares them
- * (before vm_create(), one error line on failure); vm_devices_init() adds
- * exec_out_device(vm), a virtio-console with the ports "stdout",
+ * (before vm_create(), one error line on failure); exec.c sets
+ * vm->first_virtio to exec_out_device(vm), which vm_devices_init() adds
+ * first: a virtio-console with the ports "stdout",
  * "stderr" and "status", and the status the agent writes there ends the
  * VM once the streams are written out. exec_out_free() after
  * vm_destroy() gives fds 1 and 2 back as they were.

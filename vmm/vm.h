@@ -76,6 +76,9 @@ struct vm {
 	unsigned int nr_virtio;
 	struct virtio_dev *virtio_console;	/* when --console virtio */
 	struct exec_out *exec_out;	/* kvmini exec's job streams, or NULL */
+	/* Set before vm_create() by a mode above the VMM (kvmini exec): makes
+	 * the first virtio device, before the console and the rest. */
+	struct virtio_dev *(*first_virtio)(struct vm *vm);
 	struct vm_net nets[CONFIG_NETS_MAX];	/* backends, freed after the devices */
 	unsigned int nr_nets;
 
@@ -125,11 +128,6 @@ static inline bool vm_console_on_uart(const struct vm *vm)
 	return vm->cfg.console != CONSOLE_VIRTIO;
 }
 
-/* main.c: a whole file mapped read-only, or one error line naming what
- * (the kernel, the initrd) and -errno. */
-int map_file(const char *what, const char *path, const uint8_t **data,
-	     size_t *size);
-void unmap_file(const uint8_t *data, size_t size);
 
 /* devices.c: the virtio devices the configuration asks for. */
 int vm_devices_init(struct vm *vm);

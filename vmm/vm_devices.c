@@ -11,7 +11,6 @@
 #include "vmm/arch.h"
 #include "vmm/console.h"
 #include "backend/disk.h"
-#include "exec/exec.h"
 #include "lib/log.h"
 #ifdef KVMINI_HAVE_SLIRP
 #include "backend/slirp.h"
@@ -214,8 +213,8 @@ int vm_devices_init(struct vm *vm)
 {
 	int err = 0;
 
-	if (vm->exec_out)
-		err = vm_add_virtio(vm, exec_out_device(vm));
+	if (vm->first_virtio)
+		err = vm_add_virtio(vm, vm->first_virtio(vm));
 	if (!err && vm->cfg.console == CONSOLE_VIRTIO)
 		err = vm_add_console(vm);
 	if (!err && !vm->cfg.no_rng)
