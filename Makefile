@@ -139,8 +139,13 @@ static: $(STATIC)
 $(UNIT): $(LIB_OBJS) $(UNIT_OBJS)
 	$(CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs check) $(LIBS)
 
+# Includes point only down the layers (ARCHITECTURE.md, "Layers").
+.PHONY: check-layers
+check-layers:
+	scripts/check-layers.sh
+
 # The parser suites read the real guest kernels, of both architectures.
-unit: $(UNIT) $(GUEST_X86)/bzImage $(GUEST_ARM64)/Image
+unit: check-layers $(UNIT) $(GUEST_X86)/bzImage $(GUEST_ARM64)/Image
 	KVMINI_GUEST_DIR=$(GUEST_X86) KVMINI_GUEST_ARM64_DIR=$(GUEST_ARM64) $(UNIT)
 
 # Guest kernel and initramfs, built from Debian packages and cached
