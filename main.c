@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/config.h"
 #include "exec/exec.h"
 #include "fdt/fdt.h"
-#include "vmm/exitcode.h"
+#include "lib/config.h"
 #include "lib/log.h"
 #include "lib/map_file.h"
+#include "vmm/exitcode.h"
 #include "vmm/vm.h"
 
 /* --dump-dtb: the tree this VM would get, then exit without booting. */

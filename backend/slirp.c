@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/slirp.h"
 #include "lib/config.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
-#include "backend/slirp.h"
 #include "virtio/devices.h"
 #include "virtio/net_backend.h"
 

@@ -21,9 +21,9 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
+#include "backend/tap.h"
 #include "lib/config.h"
 #include "lib/log.h"
-#include "backend/tap.h"
 #include "virtio/net_backend.h"
 
 #define TAP_DEV		"/dev/net/tun"

@@ -19,9 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend/virtiofsd.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
-#include "backend/virtiofsd.h"
 
 #define VFSD_ERR_MAX	512	/* virtiofsd's last words we keep */
 

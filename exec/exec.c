@@ -16,9 +16,9 @@
 
 #include "exec/cpio.h"
 #include "exec/exec.h"
-#include "vmm/exitcode.h"
 #include "lib/log.h"
 #include "lib/map_file.h"
+#include "vmm/exitcode.h"
 #include "vmm/vm.h"
 
 /* vmm/exec_agent.S */

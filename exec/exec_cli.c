@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmm/cli.h"
 #include "exec/exec.h"
 #include "lib/log.h"
+#include "vmm/cli.h"
 
 static const char exec_usage[] =
 "usage: kvmini exec [options] [--] CMD [ARGS...]\n"

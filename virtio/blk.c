@@ -37,13 +37,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/evloop.h"
+#include "lib/log.h"
+#include "lib/uring.h"
 #include "virtio/blk.h"
 #include "virtio/blk_backend.h"
 #include "virtio/coalesce.h"
 #include "virtio/devices.h"
-#include "lib/evloop.h"
-#include "lib/log.h"
-#include "lib/uring.h"
 
 #define VBLK_MAX_QUEUES		16
 #define VBLK_MAX_INFLIGHT	128

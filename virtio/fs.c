@@ -22,10 +22,10 @@
 #include <unistd.h>
 #include <linux/virtio_fs.h>
 
-#include "virtio/devices.h"
-#include "virtio/vhost_user.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "virtio/devices.h"
+#include "virtio/vhost_user.h"
 
 #define FS_HIPRIO		0
 #define FS_REQUEST_QUEUES	1

@@ -30,8 +30,8 @@
 #include <stdint.h>
 #include <linux/virtio_mmio.h>
 
-#include "virtio/virtio.h"
 #include "lib/bus.h"
+#include "virtio/virtio.h"
 
 struct evloop;
 struct virtio_mmio;

@@ -53,11 +53,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "virtio/devices.h"
-#include "virtio/net.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/uring.h"
+#include "virtio/devices.h"
+#include "virtio/net.h"
 
 struct vnet_dev {
 	struct virtio_dev vdev;		/* first: free(vdev) frees both */

@@ -23,11 +23,11 @@
 #include <sys/uio.h>
 #include <linux/virtio_net.h>
 
+#include "lib/evloop.h"
+#include "lib/uring.h"
 #include "virtio/devices.h"
 #include "virtio/net_backend.h"
 #include "virtio/virtq.h"
-#include "lib/evloop.h"
-#include "lib/uring.h"
 
 #define VNET_RXQ		0
 #define VNET_TXQ		1

@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "virtio/net.h"
 #include "lib/log.h"
+#include "virtio/net.h"
 
 #define VNET_RX_ERR_MAX		64	/* failed reads in a row: stop */
 

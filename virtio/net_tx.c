@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "virtio/net.h"
 #include "lib/log.h"
+#include "virtio/net.h"
 
 /* Checks a popped chain; false when it was dropped (and given back). */
 static bool vnet_tx_valid(struct vnet *n, const struct virtq_chain *c)

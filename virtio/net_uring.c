@@ -17,10 +17,10 @@
 #include <unistd.h>
 #include <liburing.h>
 
-#include "virtio/net.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/uring.h"
+#include "virtio/net.h"
 
 #define VNET_RING_SIZE		128	/* tx + 2 per read + a cancel */
 #define VNET_IOWQ_WORKERS	2

@@ -10,8 +10,8 @@
 #include <sys/random.h>
 #include <linux/virtio_rng.h>
 
-#include "virtio/devices.h"
 #include "lib/log.h"
+#include "virtio/devices.h"
 
 #define RNG_REQUESTQ	0
 #define RNG_QUEUE_MAX	256

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "virtio/vhost_user.h"
 #include "lib/mem.h"
+#include "virtio/vhost_user.h"
 
 struct vu_hdr {
 	uint32_t request;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/virtio.h"
 #include "lib/log.h"
+#include "virtio/virtio.h"
 
 #define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRIVER	VIRTIO_CONFIG_S_DRIVER

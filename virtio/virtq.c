@@ -12,8 +12,8 @@
 #include <string.h>
 #include <linux/virtio_config.h>
 
-#include "virtio/virtq.h"
 #include "lib/log.h"
+#include "virtio/virtq.h"
 
 /* The state of one chain walk, shared by the direct and indirect parts. */
 struct chain_walk {

@@ -10,9 +10,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "vmm/cli.h"
 #include "vmm/exitcode.h"
-#include "lib/log.h"
 
 static const char run_usage[] =
 "usage: kvmini run --kernel FILE [options]\n"

@@ -8,10 +8,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/console.h"
-#include "vmm/exitcode.h"
 #include "lib/log.h"
 #include "lib/term.h"
+#include "vmm/console.h"
+#include "vmm/exitcode.h"
 #include "vmm/vm.h"
 
 #define CONSOLE_ESCAPE	0x01	/* Ctrl-A */

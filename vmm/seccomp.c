@@ -29,11 +29,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vmm/exitcode.h"
-#include "lib/log.h"
-#include "vmm/seccomp.h"
 #include "backend/tap.h"
+#include "lib/log.h"
 #include "lib/term.h"
+#include "vmm/exitcode.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 /* Both kinds of thread, from their work or from libc doing it. */

@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/exitcode.h"
 #include "lib/log.h"
+#include "vmm/exitcode.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 

@@ -15,13 +15,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "virtio/mmio.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
 #include "vmm/exitcode.h"
 #include "vmm/exitdev.h"
-#include "lib/log.h"
 #include "vmm/seccomp.h"
-#include "virtio/mmio.h"
 #include "vmm/vm.h"
 
 /* How long a panicked guest may take to reset itself before kvmini ends

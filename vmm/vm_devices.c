@@ -8,17 +8,17 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/arch.h"
-#include "vmm/console.h"
 #include "backend/disk.h"
 #include "lib/log.h"
+#include "vmm/arch.h"
+#include "vmm/console.h"
 #ifdef KVMINI_HAVE_SLIRP
 #include "backend/slirp.h"
 #endif
 #include "backend/tap.h"
+#include "backend/virtiofsd.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
-#include "backend/virtiofsd.h"
 #include "vmm/vm.h"
 
 /* The transport's view of the VM (virtio_mmio_host): ctx is the vm. */

@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <sys/random.h>
 
-#include "vmm/arch.h"
-#include "vmm/exitdev.h"
 #include "fdt/fdt.h"
 #include "virtio/mmio.h"
+#include "vmm/arch.h"
+#include "vmm/exitdev.h"
 #include "vmm/vm.h"
 
 #define VM_FDT_ARCH_DEVS	4

@@ -12,10 +12,10 @@
 
 #include "arch/arm64/arm64.h"
 #include "fdt/fdt.h"
+#include "legacy/serial.h"
+#include "lib/log.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
-#include "lib/log.h"
-#include "legacy/serial.h"
 #include "vmm/vm.h"
 
 /*

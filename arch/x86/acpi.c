@@ -15,9 +15,9 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
 #include "arch/x86/x86.h"
-#include "virtio/mmio.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "virtio/mmio.h"
 #include "vmm/vm.h"
 
 #define ACPI_OEM_ID		"KVMINI"

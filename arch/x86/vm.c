@@ -12,13 +12,13 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/x86.h"
 #include "fdt/fdt.h"
+#include "legacy/i8042.h"
+#include "legacy/serial.h"
+#include "lib/log.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
 #include "vmm/exitcode.h"
 #include "vmm/exitdev.h"
-#include "legacy/i8042.h"
-#include "lib/log.h"
-#include "legacy/serial.h"
 #include "vmm/vm.h"
 
 /*
