@@ -2,7 +2,7 @@
 /*
  * A newc ("070701") cpio archive built in memory: what the kernel unpacks
  * as its initramfs. kvmini exec hands the guest its agent and job this
- * way (vmm/exec.c). Entries belong to root, dated 0, so the same input
+ * way (exec/exec.c). Entries belong to root, dated 0, so the same input
  * gives the same bytes.
  *
  * Errors stick: after a failed call every later one returns the same

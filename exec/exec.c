@@ -21,7 +21,7 @@
 #include "vmm/exitcode.h"
 #include "vmm/vm.h"
 
-/* vmm/exec_agent.S */
+/* exec/exec_agent.S */
 extern const uint8_t exec_agent_start[], exec_agent_end[];
 
 /* The kernel guests/ builds, relative to build/ARCH/kvmini. */

@@ -28,7 +28,7 @@ struct ev_handler {
  * Run before every wait, after all the handlers of the previous round,
  * on the I/O thread with no device lock held: for a source that must be
  * re-armed from its own state before the loop sleeps (libslirp hands its
- * descriptors and timeout over anew each round: vmm/slirp.c). It must not
+ * descriptors and timeout over anew each round: backend/slirp.c). It must not
  * block; it may add, change and delete handlers, not prepare hooks.
  */
 struct ev_prepare {

@@ -7,7 +7,7 @@
  * iovecs are the guest's own buffers, fdatasync for FLUSH, fallocate for
  * DISCARD and WRITE_ZEROES; then one io_uring_submit() for the whole
  * batch. The ring may do these operations on the image and nothing else
- * (vmm/uring.h): the kernel refuses any other. Completions wake an eventfd registered on the ring, whose
+ * (lib/uring.h): the kernel refuses any other. Completions wake an eventfd registered on the ring, whose
  * handler runs on the I/O thread (virtio_blk_complete(), under
  * vdev->lock like every other entry point): it finishes requests, sends
  * on what is left of short transfers, starts requests that waited for a
@@ -459,7 +459,7 @@ static void vblk_submit(struct vblk *b, struct vblk_req *req)
 	case VBLK_OP_DONE:
 		break;
 	}
-	/* The ring takes no other kind of file (vmm/uring.h). */
+	/* The ring takes no other kind of file (lib/uring.h). */
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, req);
 }

@@ -182,7 +182,7 @@ struct vnet {
 	bool mrg;
 
 	/* The io_uring engine, fd backends only: the tap is the ring's one
-	 * registered file (vmm/uring.h). */
+	 * registered file (lib/uring.h). */
 	struct uring u;
 	struct ev_handler ev;
 	struct evloop *loop;

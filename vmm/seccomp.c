@@ -363,7 +363,7 @@ int seccomp_confine_vcpu(struct vcpu *vcpu)
 }
 
 /*
- * --net user: libslirp's sockets (vmm/slirp.c), which it makes and uses
+ * --net user: libslirp's sockets (backend/slirp.c), which it makes and uses
  * on the I/O thread as the guest opens connections. From libslirp's
  * imports and strace of DHCP, ping, DNS, TCP both ways and hostfwd: no
  * bind or listen (hostfwd ports are bound before the filter), no exec.
@@ -433,7 +433,7 @@ static int allow_slirp(scmp_filter_ctx ctx, struct vm *vm)
 	       allow(ctx, "openat", 2, rdonly);
 }
 
-/* kvmini exec gives fds 1 and 2 their flags back (vmm/exec_out.c). */
+/* kvmini exec gives fds 1 and 2 their flags back (exec/exec_out.c). */
 static int allow_setfl(scmp_filter_ctx ctx, int fd)
 {
 	const struct scmp_arg_cmp cmp[] = {

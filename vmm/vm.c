@@ -103,7 +103,7 @@ static int kvm_create_vm(struct vm *vm)
 
 static int vm_map_memory(struct vm *vm)
 {
-	/* virtio-fs: virtiofsd maps guest RAM too (vmm/virtiofsd.h). */
+	/* virtio-fs: virtiofsd maps guest RAM too (backend/virtiofsd.h). */
 	int err = vm->cfg.nr_shares ? gmem_init_shared(&vm->mem, vm->cfg.mem) :
 		  gmem_init(&vm->mem, vm->cfg.mem);
 

@@ -129,10 +129,10 @@ static inline bool vm_console_on_uart(const struct vm *vm)
 }
 
 
-/* devices.c: the virtio devices the configuration asks for. */
+/* vm_devices.c: the virtio devices the configuration asks for. */
 int vm_devices_init(struct vm *vm);
 void vm_devices_exit(struct vm *vm);
-/* A virtio-fs device for one shared directory (vmm/virtiofsd.h), from
+/* A virtio-fs device for one shared directory (backend/virtiofsd.h), from
  * vm_devices_init: only when cfg.nr_shares > 0 made guest RAM shareable.
  * 0, or -errno after one error line. */
 int vm_add_share(struct vm *vm, const struct share_config *s);

@@ -5,7 +5,7 @@
  * malloc'd guest RAM (ASan sees a byte past a region), and a check that
  * crashes, so that libFuzzer keeps the input.
  *
- * common.c also replaces vmm/log.c: messages are formatted, so their
+ * common.c also replaces lib/log.c: messages are formatted, so their
  * arguments are exercised, and dropped, so a run is not a flood of
  * warnings. Nothing else of kvmini is replaced here; a target that needs
  * a stub defines it itself.

@@ -222,7 +222,7 @@ START_TEST(test_many)
 END_TEST
 
 /*
- * KNOWN BUG (vmm/bus.c:17 and :19, bus_register): the overlap checks
+ * KNOWN BUG (lib/bus.c:17 and :19, bus_register): the overlap checks
  * compute base + len, which is 0 for a range that ends at 2^64, so such
  * a range is never seen to overlap anything. Both calls below return 0
  * instead of -EEXIST, leaving two devices on the same addresses.

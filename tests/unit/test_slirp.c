@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * --net user's backend (vmm/slirp.c) with libslirp behind it and the
+ * --net user's backend (backend/slirp.c) with libslirp behind it and the
  * event loop driving it: frames go in through the backend's transmit, as
  * the device would hand them over, and come back through the delivery
  * seam. Only 127.0.0.1 is ever touched (the hostfwd ports); DHCP and ARP

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmm/uring.c on this host's io_uring: a confined ring does what its spec
+ * lib/uring.c on this host's io_uring: a confined ring does what its spec
  * allows, on its registered file, and the kernel refuses everything else:
  * other operations, plain file descriptors, other SQE flags, and new
  * registrations.

@@ -2,7 +2,7 @@
 /*
  * The whole virtio-fs path without a guest kernel: the real virtiofsd
  * (needs root and qemu-system-common; the tests say so and pass without
- * them), started by vmm/virtiofsd.c, connected by the virtio-fs device
+ * them), started by backend/virtiofsd.c, connected by the virtio-fs device
  * over vhost-user, with the fake guest's driver sending FUSE requests
  * through rings in memfd-backed RAM. Then virtiofsd's failures: missing,
  * failing at start, and kvmini killed under it.
