@@ -43,7 +43,7 @@ struct vp_msg {
 
 struct vp_port {
 	struct vport_backend be;
-	/* As in console.c: the chain being written out, held when the
+	/* As in vconsole.c: the chain being written out, held when the
 	 * backend took only part of it. */
 	bool held;
 	unsigned int seg;
