@@ -30,6 +30,7 @@
 
 #include "backend/slirp.h"
 #include "lib/config.h"
+#include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "virtio/devices.h"
@@ -95,7 +96,7 @@ struct slirp_net {
 
 /* The struct slirp_net around one of its members. */
 #define slirp_of(ptr, member) \
-	((struct slirp_net *)((char *)(ptr) - offsetof(struct slirp_net, member)))
+	container_of(ptr, struct slirp_net, member)
 
 static int64_t slirp_now_ns(void)
 {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "backend/virtiofsd.h"
+#include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 
@@ -399,7 +400,7 @@ void virtiofsd_failed(struct virtiofsd *d, int sock, int err)
  * (it exited) the reason is worth a warning. */
 static void vfsd_on_err(struct ev_handler *h, uint32_t events)
 {
-	struct virtiofsd *d = (struct virtiofsd *)((char *)h - offsetof(struct virtiofsd, err));
+	struct virtiofsd *d = container_of(h, struct virtiofsd, err);
 	char line[VFSD_ERR_MAX];
 
 	(void)events;

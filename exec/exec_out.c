@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "exec/exec.h"
+#include "lib/container_of.h"
 #include "lib/log.h"
 #include "virtio/devices.h"
 #include "vmm/vm.h"
@@ -125,8 +126,7 @@ static void exec_out_try_exit(struct exec_out *o)
 /* Room again: give the device its turn (it takes vdev->lock). */
 static void exec_stream_on_room(struct ev_handler *h, uint32_t events)
 {
-	struct exec_stream *s = (struct exec_stream *)((char *)h -
-				offsetof(struct exec_stream, room));
+	struct exec_stream *s = container_of(h, struct exec_stream, room);
 
 	(void)events;
 	evloop_del(&s->out->vm->loop, h);
@@ -208,8 +208,7 @@ static size_t exec_status_write(void *ctx, const uint8_t *buf, size_t len)
 
 static void exec_out_on_status(struct ev_handler *h, uint32_t events)
 {
-	struct exec_out *o = (struct exec_out *)((char *)h -
-			     offsetof(struct exec_out, status_ev));
+	struct exec_out *o = container_of(h, struct exec_out, status_ev);
 	uint64_t v;
 
 	(void)events;

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/uring.h"
@@ -197,7 +198,7 @@ static void vblk_publish(struct vblk *b)
 
 static void vblk_on_timer(struct ev_handler *h, uint32_t events)
 {
-	struct vblk *b = (struct vblk *)((char *)h - offsetof(struct vblk, timer_ev));
+	struct vblk *b = container_of(h, struct vblk, timer_ev);
 	struct virtio_dev *vdev = b->vdev;
 	uint64_t n, now;
 
@@ -693,7 +694,7 @@ int virtio_blk_completion_fd(const struct virtio_dev *vdev)
 
 static void vblk_on_completion(struct ev_handler *h, uint32_t events)
 {
-	struct vblk *b = (struct vblk *)((char *)h - offsetof(struct vblk, ev));
+	struct vblk *b = container_of(h, struct vblk, ev);
 
 	(void)events;
 	virtio_blk_complete(b->vdev);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <linux/virtio_fs.h>
 
+#include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "virtio/devices.h"
@@ -150,7 +151,7 @@ static void fs_config_read(struct virtio_dev *vdev, uint32_t off, uint8_t *data,
 /* The backend completed requests: interrupt, unless a reset came first. */
 static void fs_on_call(struct ev_handler *h, uint32_t events)
 {
-	struct vfs *fs = (struct vfs *)((char *)h - offsetof(struct vfs, call));
+	struct vfs *fs = container_of(h, struct vfs, call);
 	struct virtio_dev *vdev = fs->vdev;
 	uint64_t n;
 
@@ -166,7 +167,7 @@ static void fs_on_call(struct ev_handler *h, uint32_t events)
 /* The backend closed its end (it exited or crashed). */
 static void fs_on_hup(struct ev_handler *h, uint32_t events)
 {
-	struct vfs *fs = (struct vfs *)((char *)h - offsetof(struct vfs, hup));
+	struct vfs *fs = container_of(h, struct vfs, hup);
 	struct virtio_dev *vdev = fs->vdev;
 
 	(void)events;

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "virtio/mmio.h"
@@ -512,8 +513,7 @@ void virtio_mmio_kick(struct virtio_mmio *m, unsigned int q)
 
 static void virtio_mmio_on_kick(struct ev_handler *h, uint32_t events)
 {
-	struct virtio_mmio_queue *mq = (struct virtio_mmio_queue *)
-		((char *)h - offsetof(struct virtio_mmio_queue, kick));
+	struct virtio_mmio_queue *mq = container_of(h, struct virtio_mmio_queue, kick);
 
 	(void)events;
 	virtio_mmio_kick(mq->m, mq->index);

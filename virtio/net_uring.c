@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <liburing.h>
 
+#include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
 #include "lib/uring.h"
@@ -233,7 +234,7 @@ int virtio_net_completion_fd(const struct virtio_dev *vdev)
 
 static void vnet_on_completion(struct ev_handler *h, uint32_t events)
 {
-	struct vnet *n = (struct vnet *)((char *)h - offsetof(struct vnet, ev));
+	struct vnet *n = container_of(h, struct vnet, ev);
 
 	(void)events;
 	virtio_net_complete(n->vdev);

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/container_of.h"
 #include "lib/log.h"
 #include "lib/term.h"
 #include "vmm/console.h"
@@ -130,7 +131,7 @@ static size_t console_escape(struct console *c, uint8_t *buf, size_t len)
 
 static void console_on_input(struct ev_handler *h, uint32_t events)
 {
-	struct console *c = (struct console *)((char *)h - offsetof(struct console, in));
+	struct console *c = container_of(h, struct console, in);
 	ssize_t n;
 
 	(void)events;
@@ -150,7 +151,7 @@ static void console_on_input(struct ev_handler *h, uint32_t events)
 
 static void console_on_space(struct ev_handler *h, uint32_t events)
 {
-	struct console *c = (struct console *)((char *)h - offsetof(struct console, space));
+	struct console *c = container_of(h, struct console, space);
 	uint64_t v;
 
 	(void)events;

@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "lib/container_of.h"
 #include "lib/log.h"
 #include "virtio/mmio.h"
 #include "vmm/arch.h"
@@ -352,7 +353,7 @@ void vm_guest_panicked(struct vm *vm)
 
 static void vm_on_stop(struct ev_handler *h, uint32_t events)
 {
-	struct vm *vm = (struct vm *)((char *)h - offsetof(struct vm, stop));
+	struct vm *vm = container_of(h, struct vm, stop);
 
 	(void)events;
 	vm->loop.stop = true;
@@ -360,7 +361,7 @@ static void vm_on_stop(struct ev_handler *h, uint32_t events)
 
 static void vm_on_signal(struct ev_handler *h, uint32_t events)
 {
-	struct vm *vm = (struct vm *)((char *)h - offsetof(struct vm, signals));
+	struct vm *vm = container_of(h, struct vm, signals);
 	struct signalfd_siginfo si;
 	char why[64];
 
@@ -373,7 +374,7 @@ static void vm_on_signal(struct ev_handler *h, uint32_t events)
 
 static void vm_on_timeout(struct ev_handler *h, uint32_t events)
 {
-	struct vm *vm = (struct vm *)((char *)h - offsetof(struct vm, timeout));
+	struct vm *vm = container_of(h, struct vm, timeout);
 	char why[64];
 
 	(void)events;
@@ -383,7 +384,7 @@ static void vm_on_timeout(struct ev_handler *h, uint32_t events)
 
 static void vm_on_panic_grace(struct ev_handler *h, uint32_t events)
 {
-	struct vm *vm = (struct vm *)((char *)h - offsetof(struct vm, panic_grace));
+	struct vm *vm = container_of(h, struct vm, panic_grace);
 
 	(void)events;
 	vm_request_exit(vm, EXIT_GUEST_CRASH, "guest kernel panicked");
