@@ -161,11 +161,6 @@ int tap_fd(const struct tap *t)
 	return t->fd;
 }
 
-bool tap_created(const struct tap *t)
-{
-	return t->created;
-}
-
 void tap_close(struct tap *t)
 {
 	if (!t)

@@ -2,7 +2,7 @@
 /*
  * The tap backend of virtio-net (--net tap=NAME): a tap device opened
  * with IFF_VNET_HDR, whose descriptor the device reads and writes with
- * io_uring (struct vnet_backend, virtio/devices.h).
+ * io_uring (struct vnet_backend, virtio/net_backend.h).
  *
  * tap_open() attaches to the tap NAME when it exists (its owner, or
  * CAP_NET_ADMIN), or else creates it (CAP_NET_ADMIN). A tap kvmini
@@ -13,7 +13,6 @@
 #ifndef KVMINI_TAP_H
 #define KVMINI_TAP_H
 
-#include <stdbool.h>
 
 struct net_config;
 struct tap;
@@ -23,8 +22,6 @@ struct vnet_backend;
 struct tap *tap_open(const struct net_config *cfg);
 const struct vnet_backend *tap_backend(struct tap *t);
 int tap_fd(const struct tap *t);
-/* Whether kvmini created it (and its close removes it). */
-bool tap_created(const struct tap *t);
 /* After the device that used it is gone. NULL is fine. */
 void tap_close(struct tap *t);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The I/O thread's event loop (epoll). Console input, signals, timers and,
- * later, device queue kicks all arrive here; nothing ever polls.
+ * The I/O thread's event loop (epoll). Console input, signals, timers,
+ * device queue kicks and io_uring completions all arrive here; nothing
+ * ever polls.
  */
 #ifndef KVMINI_EVLOOP_H
 #define KVMINI_EVLOOP_H

@@ -27,13 +27,6 @@ LIB_SRCS := $(wildcard lib/*.c fdt/*.c legacy/*.c virtio/*.c backend/*.c vmm/*.c
 	    exec/*.c arch/x86/*.c arch/arm64/image.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-# A target for code that is still landing waits for it.
-ifeq ($(wildcard virtio/blk_req.c),)
-TARGETS := $(filter-out blk_req,$(TARGETS))
-endif
-ifeq ($(wildcard arch/arm64/image.c),)
-TARGETS := $(filter-out arm64_image,$(TARGETS))
-endif
 BINS := $(TARGETS:%=$(FUZZ)/fuzz_%)
 
 .PHONY: all targets
