@@ -144,9 +144,16 @@ $(UNIT): $(LIB_OBJS) $(UNIT_OBJS)
 check-layers:
 	scripts/check-layers.sh
 
-# The parser suites read the real guest kernels, of both architectures.
-unit: check-layers $(UNIT) $(GUEST_X86)/bzImage $(GUEST_ARM64)/Image
-	KVMINI_GUEST_DIR=$(GUEST_X86) KVMINI_GUEST_ARM64_DIR=$(GUEST_ARM64) $(UNIT)
+# The suites, without the test cases that read the real guest kernels
+# (tagged "kernel"), so that they need no kernel build.
+unit: check-layers $(UNIT)
+	CK_EXCLUDE_TAGS=kernel $(UNIT)
+
+# The parser test cases on the real guest kernels, of both architectures.
+.PHONY: unit-kernels
+unit-kernels: $(UNIT) $(GUEST_X86)/bzImage $(GUEST_ARM64)/Image
+	CK_INCLUDE_TAGS=kernel KVMINI_GUEST_DIR=$(GUEST_X86) \
+		KVMINI_GUEST_ARM64_DIR=$(GUEST_ARM64) $(UNIT)
 
 # Guest kernel and initramfs, built from Debian packages and cached
 # (see guests/README.md); a second run reuses them.
@@ -247,7 +254,7 @@ check-run: $(KVMINI) $(STATIC) guests
 ifeq ($(ARCH),arm64)
 test: lab
 else
-test: unit native
+test: unit unit-kernels native
 	@$(MAKE) --no-print-directory lab & a=$$!; \
 	{ $(MAKE) --no-print-directory lab-arm64; r=$$?; \
 	  $(MAKE) --no-print-directory check-run && exit $$r; } & b=$$!; \
@@ -262,7 +269,7 @@ endif
 # guest under valgrind, which cannot run a process that filters its own
 # system calls, hence --no-seccomp there.
 check-sanitize: $(KVMINI) $(TINY)
-	$(MAKE) SANITIZE=1 unit native
+	$(MAKE) SANITIZE=1 unit unit-kernels native
 	valgrind -q --leak-check=full --error-exitcode=1 \
 		$(KVMINI) run --kernel $(TINY) --cmdline tiny=h --no-seccomp </dev/null
 	@echo "check-sanitize: valgrind found nothing"

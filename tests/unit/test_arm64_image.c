@@ -238,16 +238,20 @@ END_TEST
 static Suite *arm64_image_suite(void)
 {
 	Suite *s = suite_create("arm64_image");
+	TCase *real = tcase_create("real");
 	TCase *tc = tcase_create("parse");
 
-	tcase_add_test(tc, test_real_image);
+	/* The guest builds' Image and bzImage. */
+	tcase_set_tags(real, UNIT_TAG_KERNEL);
+	tcase_add_test(real, test_real_image);
+	tcase_add_test(real, test_truncated);
+	tcase_add_test(real, test_x86_kernel);
+	suite_add_tcase(s, real);
 	tcase_add_test(tc, test_fake_image);
 	tcase_add_loop_test(tc, test_page_sizes, 0, 4);
 	tcase_add_test(tc, test_old_kernel);
 	tcase_add_test(tc, test_image_size_below_file);
 	tcase_add_loop_test(tc, test_corrupt, 0, sizeof(corruptions) / sizeof(corruptions[0]));
-	tcase_add_test(tc, test_truncated);
-	tcase_add_test(tc, test_x86_kernel);
 	tcase_add_test(tc, test_noise);
 	suite_add_tcase(s, tc);
 	return s;

@@ -317,6 +317,8 @@ static Suite *bzimage_suite(void)
 	TCase *tc = tcase_create("parse");
 	TCase *junk = tcase_create("junk");
 
+	/* Every parse test edits a copy of the real bzImage. */
+	tcase_set_tags(tc, UNIT_TAG_KERNEL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_real_bzimage);

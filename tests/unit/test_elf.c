@@ -673,12 +673,17 @@ END_TEST
 static Suite *elf_suite(void)
 {
 	Suite *suite = suite_create("elf");
+	TCase *real = tcase_create("real");
 	TCase *tc = tcase_create("parse");
 	TCase *bugs = tcase_create("known_bugs");
 
+	/* The guest build's vmlinux. */
+	tcase_set_tags(real, UNIT_TAG_KERNEL);
+	tcase_set_timeout(real, 60);
+	tcase_add_test(real, test_real_vmlinux);
+	tcase_add_test(real, test_real_vmlinux_load);
+	suite_add_tcase(suite, real);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_real_vmlinux);
-	tcase_add_test(tc, test_real_vmlinux_load);
 	tcase_add_test(tc, test_synth_parse);
 	tcase_add_test(tc, test_synth_two_loads);
 	tcase_add_test(tc, test_synth_pvh_variants);

@@ -11,6 +11,13 @@
 
 void unit_register(Suite *(*fn)(void));
 
+/*
+ * The tag of test cases that read the real guest kernels (build/guest,
+ * build/guest-arm64): `make unit` leaves them out (CK_EXCLUDE_TAGS) so
+ * that it needs no kernel build; `make unit-kernels` runs only them.
+ */
+#define UNIT_TAG_KERNEL	"kernel"
+
 #define UNIT_SUITE(fn)							\
 	static void __attribute__((constructor)) fn##_register(void)	\
 	{								\
