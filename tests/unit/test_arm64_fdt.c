@@ -280,7 +280,7 @@ START_TEST(test_dtc_clean)
 	int status;
 
 	if (system("command -v dtc >/dev/null 2>&1")) {
-		fprintf(stderr, "test_arm64_fdt: dtc missing (apt-get install device-tree-compiler): skipped\n");
+		unit_skip("test_arm64_fdt: dtc missing (apt-get install device-tree-compiler)");
 		return;
 	}
 	build(&t, _i ? 2 : 3, 2, true);

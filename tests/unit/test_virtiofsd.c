@@ -47,8 +47,8 @@ static bool have_virtiofsd(void)
 		waitpid(pid, &status, 0);
 	}
 	if (status) {
-		fprintf(stderr, "virtiofsd: not root, no %s or no namespaces: test skipped\n",
-			VIRTIOFSD_DEFAULT);
+		unit_skip("test_virtiofsd: not root, no %s or no namespaces",
+			  VIRTIOFSD_DEFAULT);
 		return false;
 	}
 	return true;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,39 @@ uint8_t *unit_read_guest_file(const char *name, size_t *size)
 uint8_t *unit_read_arm64_guest_file(const char *name, size_t *size)
 {
 	return read_guest_file("KVMINI_GUEST_ARM64_DIR", "build/guest-arm64", name, size);
+}
+
+/* In shared memory: Check runs each test in a child of its own. */
+static unsigned int *skips;
+
+void unit_skips_init(void)
+{
+	void *p = mmap(NULL, sizeof(*skips), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		abort();
+	skips = p;
+}
+
+unsigned int unit_skips(void)
+{
+	return skips ? __atomic_load_n(skips, __ATOMIC_RELAXED) : 0;
+}
+
+void unit_skip(const char *fmt, ...)
+{
+	const char *ci = getenv("KVMINI_CI");
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(!ci || strcmp(ci, "1"), "cannot run here (KVMINI_CI=1): %s", why);
+	fprintf(stderr, "unit: SKIP %s\n", why);
+	if (skips)
+		__atomic_fetch_add(skips, 1, __ATOMIC_RELAXED);
 }
 
 uint8_t *unit_memdup(const void *buf, size_t len)

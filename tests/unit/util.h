@@ -16,6 +16,19 @@ uint8_t *unit_read_guest_file(const char *name, size_t *size);
  * build/guest-arm64). */
 uint8_t *unit_read_arm64_guest_file(const char *name, size_t *size);
 
+/*
+ * For a test that cannot run on this host (a tool, a file system feature,
+ * /dev/shm or root missing): says so on stderr ("unit: SKIP …") and counts
+ * it, and the caller returns. main() prints the count after Check's own
+ * summary, which counts the test as run, so a skip never looks like a
+ * pass. With KVMINI_CI=1, where everything is installed, it fails the
+ * test instead.
+ */
+void unit_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The skip counter, shared with the forked tests; main() sets it up. */
+void unit_skips_init(void);
+unsigned int unit_skips(void);
+
 /* A malloc'd copy of exactly len bytes (a 1-byte allocation when 0). */
 uint8_t *unit_memdup(const void *buf, size_t len);
 
