@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio-blk internals: what blk_req.c (request parsing and validation)
- * hands blk.c (the device and its io_uring engine), and what the unit
- * tests look at. The public side is in virtio/devices.h.
+ * hands blk.c (the device) and blk_uring.c (its io_uring engine), what
+ * those two share, and what the unit tests look at. The public side is in virtio/devices.h.
  *
  * Layout of a request, whatever its descriptors (a device must not
  * assume any particular split, virtio 1.2 section 2.7.4): the first 16
@@ -20,6 +20,10 @@
 #include <sys/uio.h>
 #include <linux/virtio_blk.h>
 
+#include "lib/evloop.h"
+#include "lib/uring.h"
+#include "virtio/blk_backend.h"
+#include "virtio/coalesce.h"
 #include "virtio/virtq.h"
 
 #define VBLK_SECTOR_SHIFT	9
@@ -123,5 +127,82 @@ size_t vblk_iov_from_buf(const struct iovec *iov, unsigned int cnt,
 			 const void *src, size_t len);
 /* Moves *iov past n bytes, trimming its first segment in place. */
 void vblk_iov_advance(struct iovec **iov, unsigned int *cnt, size_t n);
+
+/* ---- the device (blk.c) and its io_uring engine (blk_uring.c) ------- */
+
+#define VBLK_MAX_QUEUES		16
+#define VBLK_MAX_INFLIGHT	128
+#define VBLK_RING_SIZE		VBLK_MAX_INFLIGHT
+#define VBLK_IOWQ_WORKERS	4
+#define VBLK_BOUNCE_SIZE	(64U << 10)	/* per request, O_DIRECT only */
+#define VBLK_ZERO_SIZE		(64U << 10)	/* write zeroes by hand */
+#define VBLK_BUF_ALIGN		4096
+#define VBLK_CANCEL_TAG		1ULL		/* user_data; no request is there */
+#define VBLK_SUBMIT_TRIES	100
+#define VBLK_FILE		0		/* the image: registered file 0 */
+
+struct vblk_queue {
+	unsigned int inflight;	/* popped, not yet completed */
+	bool throttled;		/* out of slots: resume on a completion */
+	bool dirty;		/* used entries added since the last flush */
+	struct coalesce co;	/* whether its interrupt may wait */
+};
+
+struct vblk {
+	struct virtio_dev *vdev;
+	struct disk disk;
+	char name[8];
+	unsigned int nr_queues;
+	uint32_t blk_size;
+
+	struct uring u;			/* restricted to the operations below */
+	bool can_fallocate;
+	bool can_cancel;
+	struct ev_handler ev;
+	struct evloop *loop;
+	bool on_loop;
+	/* Held interrupts: a timer at the earliest one's deadline. */
+	int timer_fd;			/* -1: no event loop, none held */
+	struct ev_handler timer_ev;
+	uint64_t timer_at;		/* armed for then; 0: not armed */
+
+	/* Set at DRIVER_OK from the negotiated features. */
+	struct vblk_limits lim;
+	bool writethrough;		/* FLUSH not negotiated */
+	/* Learnt from the file system: fallocate modes it lacks. */
+	bool no_punch;
+	bool no_zero_range;
+
+	unsigned int nr_inflight;
+	bool cancel_pending;
+	struct vblk_req *reqs;		/* VBLK_MAX_INFLIGHT of them */
+	struct vblk_req *free_reqs;
+	uint8_t *zeroes;		/* VBLK_ZERO_SIZE, aligned for O_DIRECT */
+	struct vblk_queue q[VBLK_MAX_QUEUES];
+};
+
+/* blk.c: status, used entry, slot back (the flush comes once per batch);
+ * the slot alone, for a request whose result is dropped. */
+void vblk_finish(struct vblk *b, struct vblk_req *req, uint8_t status);
+void vblk_put_req(struct vblk *b, struct vblk_req *req);
+
+/*
+ * blk_uring.c. vblk_ring_init(): a ring restricted to this device's
+ * operations on the image. vblk_submit() queues a request's next
+ * operation and vblk_flush_sq() submits the batch; vblk_dwz_next()
+ * starts a discard or write zeroes range by range; vblk_reap() takes
+ * every completion (dropping results with drop); vblk_drain() waits
+ * until nothing is in flight (resets). vblk_fail() completes a request
+ * with IOERR after one warning; vblk_aligned() says whether O_DIRECT
+ * takes its buffers as they are.
+ */
+int vblk_ring_init(struct vblk *b, const struct disk *disk);
+void vblk_submit(struct vblk *b, struct vblk_req *req);
+void vblk_dwz_next(struct vblk *b, struct vblk_req *req);
+void vblk_flush_sq(struct vblk *b);
+void vblk_reap(struct vblk *b, bool drop);
+void vblk_drain(struct vblk *b);
+void vblk_fail(struct vblk *b, struct vblk_req *req, int err);
+bool vblk_aligned(const struct vblk *b, const struct vblk_req *req);
 
 #endif
