@@ -39,7 +39,7 @@
  * VIRTQ_MAX_SEGS non-empty segments, which the specification allows but
  * this device does not take ("reasonable limit of descriptors"). Then
  * virtq_pop() returns 1 with c->err = -E2BIG and no segments; the device
- * completes c->head with virtq_push(vq, c->head, 0) and goes on.
+ * completes c->head with length 0 and goes on.
  *
  * Zero-length descriptors are legal: they count towards the chain length
  * and the readable-before-writable rule but give no segment, and their
@@ -66,7 +66,7 @@
  * the next takes one segment per region.
  */
 struct virtq_chain {
-	uint16_t head;		/* give back to virtq_push() */
+	uint16_t head;		/* give back to virtq_add_used() */
 	int err;		/* 0, or -E2BIG: complete with length 0 */
 	unsigned int nr_out;
 	unsigned int nr_in;
@@ -140,9 +140,10 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c);
  * Returns a chain to the driver, len being the bytes written into its
  * writable segments. virtq_add_used() only fills the used ring entry;
  * virtq_flush() makes every entry added so far visible to the driver at
- * once; virtq_push() is the two together. All three do nothing on a queue
- * that is not ready or is broken, so completions of requests still in
- * flight across a reset never touch guest memory.
+ * once, so devices add a batch and flush it once; virtq_push() is the two
+ * together, for one chain (the tests use it). All three do nothing on a
+ * queue that is not ready or is broken, so completions of requests still
+ * in flight across a reset never touch guest memory.
  */
 void virtq_add_used(struct virtq *vq, uint16_t head, uint32_t len);
 void virtq_flush(struct virtq *vq);
