@@ -275,13 +275,13 @@ fi
 # Soak (docs/soak.md): KVMINI_SOAK_BOOTS (200) boots and ends of the tiny
 # guest with a disk (io_uring ring, image lock) and the rng, back to back
 # from this shell. Every one ends with 0 and takes its disk (a lock or a
-# ring the kernel has not let go would refuse the next); this shell keeps
-# the descriptors it had; kvmini's peak RSS (GNU time) at the end is
-# what it was at the start.
+# ring the kernel has not let go would refuse the next); kvmini's peak
+# RSS (GNU time) at the end is what it was at the start. (No count of
+# this shell's descriptors: a child cannot change them, so it proved
+# nothing of kvmini, and it once moved by one under the sanitizers' load.)
 soak() {
-	local n=${KVMINI_SOAK_BOOTS:-200} i=0 bad=0 fd0 fd1 rss first= last= t0
+	local n=${KVMINI_SOAK_BOOTS:-200} i=0 bad=0 rss first= last= t0
 	truncate -s 16M "$T/soak.img"
-	fd0=$(ls /proc/$$/fd | wc -l)
 	t0=$(date +%s)
 	while [ $i -lt "$n" ]; do
 		i=$((i + 1))
@@ -296,14 +296,11 @@ soak() {
 		[ $i -le 10 ] && first="$first $rss"
 		[ $i -gt $((n - 10)) ] && last="$last $rss"
 	done
-	fd1=$(ls /proc/$$/fd | wc -l)
 	first=$(echo $first | tr ' ' '\n' | sort -n | tail -n 1)
 	last=$(echo $last | tr ' ' '\n' | sort -n | tail -n 1)
-	echo "native/soak: $n boots in $(($(date +%s) - t0)) s; peak RSS ${first:-?} KiB (first 10) and ${last:-?} KiB (last 10); fds $fd0 → $fd1"
+	echo "native/soak: $n boots in $(($(date +%s) - t0)) s; peak RSS ${first:-?} KiB (first 10) and ${last:-?} KiB (last 10)"
 	if [ $bad -ne 0 ]; then
 		bad soak "$bad of $n boots failed; the first: $(head -n 1 "$T/soak.err")"
-	elif [ "$fd1" != "$fd0" ]; then
-		bad soak "this shell had $fd0 descriptors before and $fd1 after"
 	elif [ -z "$first" ] || [ -z "$last" ] || [ "$last" -gt $((first + first / 10)) ]; then
 		bad soak "kvmini's peak RSS grew from ${first:-?} to ${last:-?} KiB"
 	else
