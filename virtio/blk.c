@@ -200,12 +200,16 @@ static void vblk_start(struct vblk *b, unsigned int q, struct vblk_req *req)
  * Pops and starts queue q's requests while slots last; out of slots, the
  * queue stays with kicks off until a completion frees one. More requests
  * in flight than the queue holds means the driver re-posted buffers the
- * device still has.
+ * device still has. At most VIRTIO_BUDGET chains per call: requests that
+ * complete without I/O give their slot straight back, so a driver that
+ * re-posts them would never let the loop end; the rest waits for the
+ * next turn (virtio_requeue()), kicks still off.
  */
 static void vblk_process(struct vblk *b, unsigned int q)
 {
 	struct virtio_dev *vdev = b->vdev;
 	struct virtq *vq = &vdev->vqs[q];
+	unsigned int budget = VIRTIO_BUDGET(vq);
 	uint64_t now = vblk_now(b);
 	int r = 0;
 
@@ -215,6 +219,10 @@ static void vblk_process(struct vblk *b, unsigned int q)
 		while (b->free_reqs) {
 			struct vblk_req *req = b->free_reqs;
 
+			if (!budget--) {
+				virtio_requeue(vdev, q);
+				return;
+			}
 			r = virtio_pop(vdev, q, &req->chain);
 			if (r <= 0)
 				break;

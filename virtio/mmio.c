@@ -55,8 +55,22 @@ static void virtio_mmio_interrupt(struct virtio_dev *vdev)
 			     vdev->name, strerror(errno));
 }
 
+/* A kick of our own on the queue's eventfd: the loop serves it after
+ * what is already waiting (virtio_requeue()). */
+static void virtio_mmio_requeue(struct virtio_dev *vdev, unsigned int q)
+{
+	struct virtio_mmio *m = vdev->transport;
+	uint64_t one = 1;
+
+	if (q < vdev->ops->nr_queues &&
+	    write(m->queues[q].kick.fd, &one, sizeof(one)) < 0)
+		pr_warn_once("virtio %s: cannot queue a kick: %s",
+			     vdev->name, strerror(errno));
+}
+
 static const struct virtio_transport_ops virtio_mmio_tops = {
 	.interrupt = virtio_mmio_interrupt,
+	.requeue = virtio_mmio_requeue,
 };
 
 static uint32_t virtio_mmio_bad_read(struct virtio_mmio *m, uint64_t off)

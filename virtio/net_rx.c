@@ -103,15 +103,25 @@ static int vnet_rx_pop(struct vnet *n)
 	return 1;
 }
 
-/* Pops until the ready buffers hold want bytes (one buffer without
- * MRG_RXBUF); whether they do. */
-static bool vnet_rx_gather(struct vnet *n, uint64_t want)
+/*
+ * Pops until the ready buffers hold want bytes (one buffer without
+ * MRG_RXBUF): 1 when they do, 0 when the driver posted too few (or broke
+ * the queue), -EAGAIN when *budget chains were popped first. Unusable
+ * buffers go straight back, so a driver re-posting one would keep this
+ * loop going: the caller leaves the rest for the next turn.
+ */
+static int vnet_rx_gather(struct vnet *n, uint64_t want, unsigned int *budget)
 {
 	for (;;) {
 		if (n->mrg ? n->ready_bytes >= want : n->nr_ready >= 1)
-			return true;
+			return 1;
+		if (!*budget) {
+			virtio_requeue(n->vdev, VNET_RXQ);
+			return -EAGAIN;
+		}
+		--*budget;
 		if (vnet_rx_pop(n) <= 0)
-			return false;
+			return 0;
 	}
 }
 
@@ -165,6 +175,8 @@ void vnet_rx_fill(struct vnet *n)
 {
 	struct virtio_dev *vdev = n->vdev;
 	uint64_t want = n->hdr_len + n->frame_max;
+	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[VNET_RXQ]);
+	int r;
 
 	if (!vdev->active || n->rx_stopped)
 		return;
@@ -174,10 +186,11 @@ void vnet_rx_fill(struct vnet *n)
 		if (op->busy)
 			continue;
 		virtq_disable_notify(&vdev->vqs[VNET_RXQ]);
-		while (!vnet_rx_gather(n, want)) {
+		while ((r = vnet_rx_gather(n, want, &budget)) <= 0) {
 			/* A frame of any size must fit: partial reads would
 			 * lose the frames that do not. */
-			if (!vdev->active || !virtq_enable_notify(&vdev->vqs[VNET_RXQ]))
+			if (r < 0 || !vdev->active ||
+			    !virtq_enable_notify(&vdev->vqs[VNET_RXQ]))
 				return;
 		}
 		vnet_rx_build(n, op);
@@ -252,8 +265,10 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 	uint32_t lens[VNET_RX_OP_BUFS], used[VNET_RX_OP_BUFS];
 	uint8_t hdr[VNET_HDR_LEN] = { 0 };
 	struct vnet_rx_op *op = &n->rx_ops[0];
+	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[VNET_RXQ]);
 	uint64_t room = 0;
 	unsigned int k;
+	int r;
 
 	/* A frame no buffers could ever hold is dropped, not refused: a
 	 * refused one waits for rx_space, which would never come for it. */
@@ -262,8 +277,11 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 		return true;
 	}
 	virtq_disable_notify(&vdev->vqs[VNET_RXQ]);
-	while (!vnet_rx_gather(n, n->hdr_len + len)) {
-		if (!vdev->active || !virtq_enable_notify(&vdev->vqs[VNET_RXQ])) {
+	while ((r = vnet_rx_gather(n, n->hdr_len + len, &budget)) <= 0) {
+		/* Out of budget: the requeued kick asks for the frame again
+		 * (vnet_rx_space()). */
+		if (r < 0 || !vdev->active ||
+		    !virtq_enable_notify(&vdev->vqs[VNET_RXQ])) {
 			n->rx_refused = true;
 			return false;
 		}

@@ -92,6 +92,7 @@ void vnet_tx_process(struct vnet *n)
 {
 	struct virtio_dev *vdev = n->vdev;
 	struct virtq *vq = &vdev->vqs[VNET_TXQ];
+	unsigned int budget = VIRTIO_BUDGET(vq);
 	int r = 0;
 
 	n->tx_throttled = false;
@@ -100,6 +101,12 @@ void vnet_tx_process(struct vnet *n)
 		while (n->tx_free) {
 			struct vnet_tx_slot *s = n->tx_free;
 
+			/* Dropped frames free their slot at once: a driver
+			 * re-posting them gets the rest next turn. */
+			if (!budget--) {
+				virtio_requeue(vdev, VNET_TXQ);
+				return;
+			}
 			if (n->tx_held == vq->size) {
 				virtio_needs_reset(vdev, "more buffers than the queue holds");
 				return;

@@ -179,6 +179,12 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 		virtio_interrupt(vdev, VIRTIO_ISR_CONFIG);
 }
 
+void virtio_requeue(struct virtio_dev *vdev, unsigned int q)
+{
+	if (vdev->tops && vdev->tops->requeue)
+		vdev->tops->requeue(vdev, q);
+}
+
 int virtio_pop(struct virtio_dev *vdev, unsigned int q, struct virtq_chain *c)
 {
 	int r;

@@ -75,6 +75,9 @@ struct virtio_dev_ops {
 struct virtio_transport_ops {
 	/* Raise the device's interrupt; isr bits are already set. */
 	void (*interrupt)(struct virtio_dev *vdev);
+	/* Have ops->notify(q) called again on a later turn of the I/O
+	 * thread's loop, after the events already waiting (virtio_requeue()). */
+	void (*requeue)(struct virtio_dev *vdev, unsigned int q);
 };
 
 struct virtio_dev {
@@ -120,6 +123,19 @@ void virtio_config_changed(struct virtio_dev *vdev);
 /* The guest broke the device: DEVICE_NEEDS_RESET, config interrupt,
  * no more work until the driver resets it. Logs once per reset. */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+
+/*
+ * Bounded work per turn. A device loop takes at most VIRTIO_BUDGET(vq)
+ * chains of a queue per call (one queue's worth): a driver that re-posts
+ * the entries the device gives straight back (a request completed without
+ * I/O, a dropped frame, an unusable buffer) could otherwise keep the I/O
+ * thread in one loop forever. With the budget spent and kicks of q still
+ * off, the device calls virtio_requeue(): its notify runs again on the
+ * next turn of the loop, after signals, timers and the other devices, and
+ * goes on where it stopped. Nothing is lost and nobody starves.
+ */
+#define VIRTIO_BUDGET(vq)	((vq)->size)
+void virtio_requeue(struct virtio_dev *vdev, unsigned int q);
 
 /* Pops the next chain of queue q; on a broken queue puts the device in
  * DEVICE_NEEDS_RESET. Same returns as virtq_pop(). */

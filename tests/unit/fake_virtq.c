@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <endian.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
@@ -73,9 +75,18 @@ static void fake_interrupt(struct virtio_dev *vdev)
 	g->isr |= __atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE);
 }
 
+static void fake_requeue(struct virtio_dev *vdev, unsigned int q)
+{
+	struct fake_guest *g = vdev->transport;
+
+	ck_assert_uint_lt(q, FAKE_MAX_QUEUES);
+	g->requeues[q]++;
+}
+
 void fake_attach(struct fake_guest *g, struct virtio_dev *vdev)
 {
 	g->tops.interrupt = fake_interrupt;
+	g->tops.requeue = fake_requeue;
 	/* A modern transport offers VERSION_1 on top of the device's bits. */
 	vdev->host_features |= 1ULL << VIRTIO_F_VERSION_1;
 	vdev->tops = &g->tops;
@@ -139,6 +150,14 @@ void fake_driver_start(struct fake_guest *g, struct virtio_dev *vdev,
 	s |= VIRTIO_CONFIG_S_DRIVER_OK;
 	ck_assert(fake_set_status(vdev, s));
 	ck_assert(vdev->active);
+}
+
+static uint64_t fake_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct fake_queue *fake_q(struct fake_guest *g, unsigned int q)
@@ -232,6 +251,50 @@ void fake_kick(struct fake_guest *g, struct virtio_dev *vdev, unsigned int q)
 	pthread_mutex_lock(&vdev->lock);
 	vdev->ops->notify(vdev, q);
 	pthread_mutex_unlock(&vdev->lock);
+}
+
+struct fake_kicker {
+	struct fake_guest *g;
+	struct virtio_dev *vdev;
+	unsigned int q;
+	bool done;
+};
+
+static void *fake_kicker_run(void *arg)
+{
+	struct fake_kicker *k = arg;
+
+	fake_kick(k->g, k->vdev, k->q);
+	__atomic_store_n(&k->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+bool fake_kick_reposting(struct fake_guest *g, struct virtio_dev *vdev,
+			 unsigned int q, uint16_t head, unsigned int timeout_ms)
+{
+	struct fake_queue *fq = fake_q(g, q);
+	struct vring_avail *avail = fake_ptr(g, fq->avail);
+	const uint16_t *last = &vdev->vqs[q].last_avail;
+	struct fake_kicker k = { g, vdev, q, false };
+	uint64_t end = fake_now_ms() + timeout_ms;
+	pthread_t t;
+	bool yielded;
+
+	for (unsigned int i = 0; i < fq->size; i++)
+		avail->ring[i] = htole16(head);
+	/* Every entry holds head: keeping the index a ring ahead of the
+	 * device's is re-posting what it takes. */
+	fq->avail_idx = __atomic_load_n(last, __ATOMIC_RELAXED) + fq->size;
+	__atomic_store_n(&avail->idx, htole16(fq->avail_idx), __ATOMIC_RELEASE);
+	ck_assert_int_eq(pthread_create(&t, NULL, fake_kicker_run, &k), 0);
+	while (!__atomic_load_n(&k.done, __ATOMIC_ACQUIRE) && fake_now_ms() < end) {
+		fq->avail_idx = __atomic_load_n(last, __ATOMIC_RELAXED) + fq->size;
+		__atomic_store_n(&avail->idx, htole16(fq->avail_idx), __ATOMIC_RELEASE);
+	}
+	yielded = __atomic_load_n(&k.done, __ATOMIC_ACQUIRE);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	fq->kicked_idx = fq->avail_idx;
+	return yielded;
 }
 
 uint16_t fake_used_idx(struct fake_guest *g, unsigned int q)

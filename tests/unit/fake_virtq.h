@@ -46,6 +46,7 @@ struct fake_guest {
 	unsigned int nr_queues;
 	struct virtio_transport_ops tops;
 	unsigned int interrupts;	/* tops->interrupt calls */
+	unsigned int requeues[FAKE_MAX_QUEUES];	/* tops->requeue calls */
 	uint32_t isr;			/* bits seen at those calls, or'ed */
 };
 
@@ -86,6 +87,16 @@ void fake_add_head(struct fake_guest *g, unsigned int q, uint16_t head);
 bool fake_kick_wanted(struct fake_guest *g, unsigned int q);
 /* A kick: ops->notify under vdev->lock, as the transport calls it. */
 void fake_kick(struct fake_guest *g, struct virtio_dev *vdev, unsigned int q);
+
+/*
+ * A hostile driver: ops->notify(q) runs in a thread of its own while this
+ * one keeps q's avail ring full of head, re-posting each entry as soon as
+ * the device has taken it. Returns whether notify returned within
+ * timeout_ms; then the re-posting stops (a device that never yields ends
+ * once the ring runs dry) and the fake's avail index follows the ring's.
+ */
+bool fake_kick_reposting(struct fake_guest *g, struct virtio_dev *vdev,
+			 unsigned int q, uint16_t head, unsigned int timeout_ms);
 
 uint16_t fake_used_idx(struct fake_guest *g, unsigned int q);
 /* Reads the next used entry back; false when there is none. */

@@ -887,6 +887,35 @@ START_TEST(test_blk_reposted_buffers)
 }
 END_TEST
 
+/*
+ * A driver that re-posts a request completed without I/O (an unsupported
+ * type) as soon as the device takes it: one kick handles a queue's worth,
+ * then asks for another turn instead of looping for ever; that turn goes
+ * on where the first stopped.
+ */
+START_TEST(test_blk_reposting_bounded)
+{
+	uint64_t st = new_status();
+	struct fake_seg s[2] = { { put_hdr(99, 0), 16, false }, { st, 1, true } };
+	uint16_t head, used, pending;
+
+	new_blk(false);
+	start(F_BLK, QSIZE);
+	head = fake_add_chain(&g, 0, s, 2);
+	ck_assert_msg(fake_kick_reposting(&g, blk, 0, head, 2000),
+		      "one kick kept the I/O thread while the driver re-posted");
+	used = fake_used_idx(&g, 0);
+	ck_assert_uint_le(used, QSIZE);
+	ck_assert_uint_eq(g.requeues[0], 1);
+	ck_assert(blk->active);
+	ck_assert_uint_eq(status_of(st), VIRTIO_BLK_S_UNSUPP);
+	pending = g.q[0].avail_idx - blk->vqs[0].last_avail;
+	ck_assert_uint_gt(pending, 0);
+	fake_kick(&g, blk, 0);
+	ck_assert_uint_eq(fake_used_idx(&g, 0), (uint16_t)(used + pending));
+}
+END_TEST
+
 static bool new_direct(void)
 {
 	struct disk d;
@@ -1003,6 +1032,7 @@ static Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, test_blk_writethrough_zeroes);
 	tcase_add_test(tc, test_blk_zeroes_fallback);
 	tcase_add_test(tc, test_blk_reposted_buffers);
+	tcase_add_test(tc, test_blk_reposting_bounded);
 	tcase_add_test(tc, test_blk_direct);
 	tcase_add_test(tc, test_blk_no_fd_leak);
 	suite_add_tcase(s, tc);
