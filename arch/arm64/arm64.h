@@ -28,7 +28,7 @@
 
 struct fdt_desc;
 struct fdt_mmio_dev;
-struct serial;
+struct vm_uart;
 struct vm;
 struct vcpu;
 
@@ -109,7 +109,7 @@ struct arm64_boot {
 
 struct arm64_vm {
 	struct arm64_boot boot;
-	struct serial *serial;
+	struct vm_uart *uart;
 	int gic_fd;
 	unsigned int gic_version;
 	uint32_t target;	/* KVM_ARM_PREFERRED_TARGET */

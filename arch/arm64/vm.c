@@ -15,8 +15,8 @@
 #include "legacy/serial.h"
 #include "lib/log.h"
 #include "vmm/arch.h"
-#include "vmm/console.h"
 #include "vmm/vm.h"
+#include "vmm/vm_uart.h"
 
 /*
  * console=ttyS0: the UART is the console (the device tree's stdout-path
@@ -105,50 +105,15 @@ int arch_irq_line(struct vm *vm, uint32_t irq, int level)
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
 }
 
-static void arm64_serial_irq(void *ctx, int level)
-{
-	arch_irq_line(ctx, ARM64_UART_SPI, level);
-}
-
-static void arm64_serial_output(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct vm *vm = ctx;
-
-	if (vm_console_on_uart(vm))
-		console_output(vm->console, buf, len);
-	else
-		console_scan(vm->console, buf, len);
-}
-
-static void arm64_serial_rx_space(void *ctx)
-{
-	struct vm *vm = ctx;
-
-	console_input_space(vm->console);
-}
-
-static size_t arm64_serial_push(void *ctx, const uint8_t *buf, size_t len)
-{
-	return serial_rx_push(ctx, buf, len);
-}
-
-static const struct serial_ops arm64_serial_ops = {
-	.set_irq = arm64_serial_irq,
-	.output = arm64_serial_output,
-	.rx_space = arm64_serial_rx_space,
-};
-
 int arch_devices_init(struct vm *vm)
 {
 	struct arm64_vm *a = vm->arch;
 
-	a->serial = serial_new(&arm64_serial_ops, vm);
-	if (!a->serial)
+	a->uart = vm_uart_new(vm, ARM64_UART_SPI);
+	if (!a->uart)
 		return -ENOMEM;
-	if (vm_console_on_uart(vm))
-		console_attach(vm->console, arm64_serial_push, a->serial);
 	return vm_register_mmio(vm, ARM64_UART_BASE, ARM64_UART_SIZE, serial_access,
-				a->serial, "UART");
+				vm_uart_serial(a->uart), "UART");
 }
 
 int arm64_write_dtb(struct vm *vm)
@@ -186,8 +151,7 @@ void arch_vm_exit(struct vm *vm)
 
 	if (!a)
 		return;
-	if (a->serial)
-		serial_free(a->serial);
+	vm_uart_free(a->uart);
 	if (a->gic_fd >= 0)
 		close(a->gic_fd);
 	free(a->mpidr);

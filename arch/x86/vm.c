@@ -16,10 +16,10 @@
 #include "legacy/serial.h"
 #include "lib/log.h"
 #include "vmm/arch.h"
-#include "vmm/console.h"
 #include "vmm/exitcode.h"
 #include "vmm/exitdev.h"
 #include "vmm/vm.h"
+#include "vmm/vm_uart.h"
 
 /*
  * console=ttyS0: the UART is the console. reboot=k: reboot through the
@@ -117,39 +117,6 @@ int arch_irq_line(struct vm *vm, uint32_t irq, int level)
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
 }
 
-static void x86_serial_irq(void *ctx, int level)
-{
-	arch_irq_line(ctx, X86_COM1_IRQ, level);
-}
-
-static void x86_serial_output(void *ctx, const uint8_t *buf, size_t len)
-{
-	struct vm *vm = ctx;
-
-	if (vm_console_on_uart(vm))
-		console_output(vm->console, buf, len);
-	else
-		console_scan(vm->console, buf, len);
-}
-
-static void x86_serial_rx_space(void *ctx)
-{
-	struct vm *vm = ctx;
-
-	console_input_space(vm->console);
-}
-
-static size_t x86_serial_push(void *ctx, const uint8_t *buf, size_t len)
-{
-	return serial_rx_push(ctx, buf, len);
-}
-
-static const struct serial_ops x86_serial_ops = {
-	.set_irq = x86_serial_irq,
-	.output = x86_serial_output,
-	.rx_space = x86_serial_rx_space,
-};
-
 static void x86_reset(void *ctx)
 {
 	vm_request_exit(ctx, EXIT_GUEST_OK, "guest rebooted");
@@ -190,13 +157,12 @@ int arch_devices_init(struct vm *vm)
 	struct x86_vm *x = vm->arch;
 	int err;
 
-	x->serial = serial_new(&x86_serial_ops, vm);
+	x->uart = vm_uart_new(vm, X86_COM1_IRQ);
 	x->i8042 = i8042_new(&x86_i8042_ops, vm);
-	if (!x->serial || !x->i8042)
+	if (!x->uart || !x->i8042)
 		return -ENOMEM;
-	if (vm_console_on_uart(vm))
-		console_attach(vm->console, x86_serial_push, x->serial);
-	err = vm_register_pio(vm, X86_COM1_PORT, 8, serial_access, x->serial, "COM1");
+	err = vm_register_pio(vm, X86_COM1_PORT, SERIAL_NR_REGS, serial_access,
+			      vm_uart_serial(x->uart), "COM1");
 	if (!err)
 		err = vm_register_pio(vm, X86_I8042_PORT, I8042_NR_PORTS,
 				      i8042_access, x->i8042, "i8042");
@@ -221,8 +187,7 @@ void arch_vm_exit(struct vm *vm)
 
 	if (!x)
 		return;
-	if (x->serial)
-		serial_free(x->serial);
+	vm_uart_free(x->uart);
 	if (x->i8042)
 		i8042_free(x->i8042);
 	free(x);

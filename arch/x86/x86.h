@@ -21,7 +21,7 @@
 #include <asm/bootparam.h>
 
 struct guest_mem;
-struct serial;
+struct vm_uart;
 struct i8042;
 
 #define X86_GDT_ADDR		0x500ULL
@@ -69,7 +69,7 @@ struct x86_boot {
 struct x86_vm {
 	struct x86_boot boot;
 	uint64_t acpi_rsdp;	/* 0 without ACPI (--no-acpi) */
-	struct serial *serial;
+	struct vm_uart *uart;
 	struct i8042 *i8042;
 };
 

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+
+#include "legacy/serial.h"
+#include "vmm/arch.h"
+#include "vmm/console.h"
+#include "vmm/vm.h"
+#include "vmm/vm_uart.h"
+
+struct vm_uart {
+	struct vm *vm;
+	uint32_t irq;
+	struct serial *serial;
+};
+
+static void uart_irq(void *ctx, int level)
+{
+	struct vm_uart *u = ctx;
+
+	arch_irq_line(u->vm, u->irq, level);
+}
+
+static void uart_output(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm_uart *u = ctx;
+
+	if (vm_console_on_uart(u->vm))
+		console_output(u->vm->console, buf, len);
+	else
+		console_scan(u->vm->console, buf, len);
+}
+
+static void uart_rx_space(void *ctx)
+{
+	struct vm_uart *u = ctx;
+
+	console_input_space(u->vm->console);
+}
+
+static size_t uart_push(void *ctx, const uint8_t *buf, size_t len)
+{
+	return serial_rx_push(ctx, buf, len);
+}
+
+static const struct serial_ops uart_ops = {
+	.set_irq = uart_irq,
+	.output = uart_output,
+	.rx_space = uart_rx_space,
+};
+
+struct vm_uart *vm_uart_new(struct vm *vm, uint32_t irq)
+{
+	struct vm_uart *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->vm = vm;
+	u->irq = irq;
+	u->serial = serial_new(&uart_ops, u);
+	if (!u->serial) {
+		free(u);
+		return NULL;
+	}
+	if (vm_console_on_uart(vm))
+		console_attach(vm->console, uart_push, u->serial);
+	return u;
+}
+
+struct serial *vm_uart_serial(struct vm_uart *u)
+{
+	return u->serial;
+}
+
+void vm_uart_free(struct vm_uart *u)
+{
+	if (!u)
+		return;
+	serial_free(u->serial);
+	free(u);
+}
