@@ -41,6 +41,9 @@ int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 
 void virtio_dev_exit(struct virtio_dev *vdev)
 {
+	/* Before free: the queues' names may live in priv. */
+	for (unsigned int i = 0; vdev->ops && vdev->vqs && i < vdev->ops->nr_queues; i++)
+		virtq_exit(&vdev->vqs[i]);
 	if (vdev->ops && vdev->ops->free)
 		vdev->ops->free(vdev);
 	free(vdev->vqs);

@@ -29,15 +29,23 @@ virtq_fail(struct virtq *vq, int err, const char *fmt, ...)
 	char why[128];
 	va_list ap;
 
-	/* Sticky and logged once: a guest must not be able to flood the log. */
+	/* Sticky until a reset, and logged a few times in the queue's life:
+	 * a guest must not be able to flood the log. */
 	if (vq->broken)
 		return vq->err;
 	vq->broken = true;
 	vq->err = err;
+	if (vq->breaks_logged == VIRTQ_BREAKS_LOGGED) {
+		vq->breaks_unlogged++;
+		return err;
+	}
+	vq->breaks_logged++;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	pr_warn("virtq %s: guest broke the queue: %s", vq->name, why);
+	pr_warn("virtq %s: guest broke the queue: %s%s", vq->name, why,
+		vq->breaks_logged == VIRTQ_BREAKS_LOGGED ?
+		" (further breaks of this queue are counted, not logged)" : "");
 	return err;
 }
 
@@ -58,11 +66,25 @@ void virtq_reset(struct virtq *vq)
 	const struct guest_mem *mem = vq->mem;
 	const char *name = vq->name;
 	unsigned int max_size = vq->max_size;
+	bool warned_long = vq->warned_long;
+	unsigned int logged = vq->breaks_logged;
+	unsigned long unlogged = vq->breaks_unlogged;
 
 	memset(vq, 0, sizeof(*vq));
 	vq->mem = mem;
 	vq->name = name;
 	vq->max_size = max_size;
+	vq->warned_long = warned_long;
+	vq->breaks_logged = logged;
+	vq->breaks_unlogged = unlogged;
+}
+
+void virtq_exit(struct virtq *vq)
+{
+	if (vq->breaks_unlogged)
+		pr_warn("virtq %s: %lu more breaks of the queue, not logged",
+			vq->name, vq->breaks_unlogged);
+	vq->breaks_unlogged = 0;
 }
 
 /*

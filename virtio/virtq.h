@@ -21,8 +21,10 @@
  * Error policy. The guest is hostile, and every value read from the rings
  * is checked. Anything the specification forbids the driver to do to the
  * ring structure is "the queue is broken": virtq_pop() returns -errno,
- * logs the reason once, and keeps returning that error until
- * virtq_reset(); the caller sets DEVICE_NEEDS_RESET. That covers:
+ * logs the reason, and keeps returning that error until virtq_reset();
+ * the caller sets DEVICE_NEEDS_RESET. Only the first VIRTQ_BREAKS_LOGGED
+ * breaks of a queue's lifetime are logged, resets or not; the rest are
+ * counted, and virtq_exit() says how many. That covers:
  *
  *   -EINVAL      avail idx more than size ahead of the last chain popped;
  *                head or next index out of the table; a device-readable
@@ -58,6 +60,8 @@
 #define VIRTQ_MAX_SIZE	32768
 /* Below IOV_MAX (1024), so a chain's iovecs go to readv/writev as they are. */
 #define VIRTQ_MAX_SEGS	256
+/* Breaks of one queue logged, for the VM's lifetime. */
+#define VIRTQ_BREAKS_LOGGED	3
 
 /*
  * One popped chain. iov[0, nr_out) are device-readable ("out") segments,
@@ -80,6 +84,11 @@ struct virtq {
 	const struct guest_mem *mem;
 	const char *name;		/* for log messages */
 	unsigned int max_size;
+	/* The log's limits, for the queue's lifetime: kept by virtq_reset(),
+	 * or a driver breaking and resetting it in a loop floods the log. */
+	bool warned_long;
+	unsigned int breaks_logged;	/* at most VIRTQ_BREAKS_LOGGED */
+	unsigned long breaks_unlogged;	/* the ones after: virtq_exit() */
 
 	/* Written by the transport while the queue is not ready. */
 	unsigned int size;
@@ -93,7 +102,6 @@ struct virtq {
 	bool broken;
 	bool event_idx;
 	bool indirect;
-	bool warned_long;
 	int err;			/* why broken */
 	const uint8_t *desc;		/* host views of the rings */
 	struct vring_avail *avail;
@@ -121,8 +129,11 @@ int virtq_init(struct virtq *vq, const struct guest_mem *mem,
  */
 int virtq_enable(struct virtq *vq);
 
-/* Back to the state after virtq_init(): not ready, not broken. */
+/* Back to the state after virtq_init(): not ready, not broken; the log's
+ * limits stay. */
 void virtq_reset(struct virtq *vq);
+/* The queue's end: one line for the breaks that were not logged, if any. */
+void virtq_exit(struct virtq *vq);
 
 static inline bool virtq_is_broken(const struct virtq *vq)
 {

@@ -14,6 +14,7 @@
 #include <linux/virtio_ring.h>
 
 #include "unit.h"
+#include "util.h"
 #include "virtio/virtq.h"
 #include "lib/mem.h"
 
@@ -724,6 +725,42 @@ START_TEST(test_reset_unbreaks)
 }
 END_TEST
 
+/*
+ * Break, reset, set up again, in a loop: the log has the first
+ * VIRTQ_BREAKS_LOGGED breaks of the queue's life, and virtq_exit() one
+ * line that counts the rest.
+ */
+START_TEST(test_break_log_bounded)
+{
+	struct unit_capture cap;
+	unsigned int lines = 0;
+	char *log, *p;
+
+	configure(8, 0);
+	unit_capture_begin(&cap, 2);
+	for (unsigned int i = 0; i < 100; i++) {
+		/* What the transport writes again after a reset. */
+		vq.size = 8;
+		vq.desc_gpa = gpa(DESC_OFF);
+		vq.avail_gpa = gpa(AVAIL_OFF);
+		vq.used_gpa = gpa(USED_OFF);
+		ck_assert_int_eq(virtq_enable(&vq), 0);
+		set_avail_idx(9);
+		pop_broken(-EINVAL);
+		virtq_reset(&vq);
+		set_avail_idx(0);
+	}
+	virtq_exit(&vq);
+	log = unit_capture_end(&cap);
+	for (p = log; (p = strstr(p, "guest broke the queue")); p++)
+		lines++;
+	ck_assert_uint_eq(lines, VIRTQ_BREAKS_LOGGED);
+	ck_assert_ptr_nonnull(strstr(log, "counted, not logged"));
+	ck_assert_ptr_nonnull(strstr(log, "97 more breaks of the queue, not logged"));
+	free(log);
+}
+END_TEST
+
 /* ---- indices wrapping at 65536 ---- */
 
 START_TEST(test_avail_wrap)
@@ -1191,6 +1228,7 @@ static Suite *virtq_suite(void)
 	    test_indirect_write_flag_ignored, test_direct_then_indirect,
 	    test_indirect_unaligned_full, test_too_many_segments,
 	    test_too_many_segments_then_bad, test_batched_push, test_reset,
+	    test_break_log_bounded,
 	    test_reset_unbreaks);
 	ADD(s, "wrap", test_avail_wrap, test_avail_jump_across_wrap,
 	    test_event_idx_notify_wrap, test_event_idx_batch_wrap,
