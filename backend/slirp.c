@@ -669,7 +669,7 @@ struct slirp_net *slirp_net_new(const struct net_config *cfg, struct evloop *loo
 {
 	(void)cfg;
 	(void)loop;
-	pr_err("--net user: this kvmini was built without libslirp (the static and arm64 builds are): use a dynamic build with libslirp-dev installed");
+	pr_err("--net user: this kvmini was built without libslirp (the static and arm64 builds are): use a dynamic build with libslirp-dev installed, or --net tap=NAME");
 	return NULL;
 }
 

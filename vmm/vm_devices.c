@@ -12,9 +12,7 @@
 #include "lib/log.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
-#ifdef KVMINI_HAVE_SLIRP
 #include "backend/slirp.h"
-#endif
 #include "backend/tap.h"
 #include "backend/virtiofsd.h"
 #include "virtio/devices.h"
@@ -188,24 +186,18 @@ static int vm_add_net(struct vm *vm, unsigned int i)
 		vm->nr_nets++;
 		be = tap_backend(net->tap);
 	} else {
-#ifdef KVMINI_HAVE_SLIRP
+		/* Without libslirp (static, arm64), its stub says so. */
 		net->slirp = slirp_net_new(cfg, &vm->loop);
 		if (!net->slirp)
 			return -EIO;
 		vm->nr_nets++;
 		be = slirp_net_backend(net->slirp);
-#else
-		pr_err("--net user: this kvmini was built without user networking (libslirp); use a dynamically linked build with libslirp, or --net tap=NAME");
-		return -ENOTSUP;
-#endif
 	}
 	vdev = virtio_net_new(&vm->mem, be, cfg->mac, &vm->loop, i);
 	if (!vdev)
 		return -ENOMEM;
-#ifdef KVMINI_HAVE_SLIRP
 	if (net->slirp)
 		slirp_net_attach(net->slirp, vdev);
-#endif
 	return vm_add_virtio(vm, vdev);
 }
 
@@ -242,9 +234,7 @@ void vm_devices_exit(struct vm *vm)
 	/* The NICs' backends, now that no device uses them. */
 	for (unsigned int i = 0; i < vm->nr_nets; i++) {
 		tap_close(vm->nets[i].tap);
-#ifdef KVMINI_HAVE_SLIRP
 		slirp_net_free(vm->nets[i].slirp);
-#endif
 	}
 	vm->nr_nets = 0;
 }
