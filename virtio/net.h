@@ -161,10 +161,19 @@ struct vnet_rx_op {
 };
 
 /* A frame being written to the tap: the chain is the guest's buffers. */
+/*
+ * A write to the tap: the chain, and what the write sends, which is the
+ * header as vnet_tx_check() checked it (a copy: the guest may rewrite its
+ * own until the kernel reads it) followed by the guest's frame after its
+ * header; one more segment than the chain at most.
+ */
 struct vnet_tx_slot {
 	enum vnet_op_kind kind;
 	bool need_poll;
 	struct vnet_tx_slot *next_free;
+	struct virtio_net_hdr_v1 hdr;
+	unsigned int nr_iov;
+	struct iovec iov[VIRTQ_MAX_SEGS + 1];
 	struct virtq_chain chain;
 };
 

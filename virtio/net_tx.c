@@ -3,8 +3,9 @@
  * virtio-net transmit (net.c's top comment has the whole picture): every
  * chain the guest sends is checked first (vnet_tx_check(), net_hdr.c),
  * then goes to a callback backend without its header at once, or to a
- * tap as one writev of the guest's own buffers through the io_uring
- * engine (net_uring.c), at most VNET_TX_SLOTS at a time.
+ * tap as one writev through the io_uring engine (net_uring.c), at most
+ * VNET_TX_SLOTS at a time: the header checked (a copy the guest cannot
+ * change), then the guest's own buffers after its header.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,11 +13,12 @@
 #include "lib/log.h"
 #include "virtio/net.h"
 
-/* Checks a popped chain; false when it was dropped (and given back). */
-static bool vnet_tx_valid(struct vnet *n, const struct virtq_chain *c)
+/* Checks a popped chain, its header copied into *hdr; false when it was
+ * dropped (and given back). */
+static bool vnet_tx_valid(struct vnet *n, const struct virtq_chain *c,
+			  struct virtio_net_hdr_v1 *hdr)
 {
-	struct virtio_net_hdr_v1 hdr;
-	const char *why = vnet_tx_check(c, n->hdr_len, n->vdev->features, &hdr);
+	const char *why = vnet_tx_check(c, n->hdr_len, n->vdev->features, hdr);
 
 	if (!why)
 		return true;
@@ -27,8 +29,9 @@ static bool vnet_tx_valid(struct vnet *n, const struct virtq_chain *c)
 
 /* ---- callback backends ------------------------------------------------- */
 
-/* A frame of the chain without its header, for a callback backend. */
-static void vnet_tx_callback(struct vnet *n, const struct virtq_chain *c)
+/* The chain's frame after its header into iov; the number of segments. */
+static unsigned int vnet_tx_frame(struct vnet *n, const struct virtq_chain *c,
+				  struct iovec *iov)
 {
 	unsigned int cnt = 0;
 	size_t skip = n->hdr_len;
@@ -40,10 +43,18 @@ static void vnet_tx_callback(struct vnet *n, const struct virtq_chain *c)
 			skip -= len;
 			continue;
 		}
-		n->tx_iov[cnt++] = (struct iovec){
+		iov[cnt++] = (struct iovec){
 			(uint8_t *)c->iov[i].iov_base + skip, len - skip };
 		skip = 0;
 	}
+	return cnt;
+}
+
+/* A frame of the chain without its header, for a callback backend. */
+static void vnet_tx_callback(struct vnet *n, const struct virtq_chain *c)
+{
+	unsigned int cnt = vnet_tx_frame(n, c, n->tx_iov);
+
 	if (n->be.transmit)
 		n->be.transmit(n->be.ctx, n->tx_iov, cnt, c->out_len - n->hdr_len);
 	n->stats.tx_packets++;
@@ -55,13 +66,14 @@ void vnet_tx_callbacks(struct vnet *n)
 	struct virtio_dev *vdev = n->vdev;
 	struct virtq *vq = &vdev->vqs[VNET_TXQ];
 	struct virtq_chain *c = &n->scratch;
+	struct virtio_net_hdr_v1 hdr;
 	unsigned int popped = 0;
 	int r;
 
 	for (;;) {
 		virtq_disable_notify(vq);
 		while ((r = virtio_pop_batch(vdev, VNET_TXQ, c, &popped)) > 0) {
-			if (vnet_tx_valid(n, c))
+			if (vnet_tx_valid(n, c, &hdr))
 				vnet_tx_callback(n, c);
 			virtq_add_used(vq, c->head, 0);
 			n->tx_dirty = true;
@@ -84,8 +96,14 @@ static void vnet_tx_put(struct vnet *n, struct vnet_tx_slot *s)
 
 static bool vnet_tx_submit(struct vnet *n, struct vnet_tx_slot *s)
 {
-	return vnet_submit_rw(n, true, s->chain.iov, s->chain.nr_out,
-			      s->need_poll, s);
+	return vnet_submit_rw(n, true, s->iov, s->nr_iov, s->need_poll, s);
+}
+
+/* What the write sends: the checked header, not the guest's. */
+static void vnet_tx_build(struct vnet *n, struct vnet_tx_slot *s)
+{
+	s->iov[0] = (struct iovec){ &s->hdr, n->hdr_len };
+	s->nr_iov = 1 + vnet_tx_frame(n, &s->chain, s->iov + 1);
 }
 
 void vnet_tx_process(struct vnet *n)
@@ -117,7 +135,12 @@ void vnet_tx_process(struct vnet *n)
 			n->tx_free = s->next_free;
 			n->tx_held++;
 			s->need_poll = false;
-			if (!vnet_tx_valid(n, &s->chain) || !vnet_tx_submit(n, s))
+			if (!vnet_tx_valid(n, &s->chain, &s->hdr)) {
+				vnet_tx_put(n, s);
+				continue;
+			}
+			vnet_tx_build(n, s);
+			if (!vnet_tx_submit(n, s))
 				vnet_tx_put(n, s);
 		}
 		if (r < 0 || !vdev->active)

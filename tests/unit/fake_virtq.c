@@ -293,6 +293,9 @@ bool fake_kick_reposting(struct fake_guest *g, struct virtio_dev *vdev,
 	}
 	yielded = __atomic_load_n(&k.done, __ATOMIC_ACQUIRE);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	/* One last re-post: a ring's worth waits for the next turn. */
+	fq->avail_idx = *last + fq->size;
+	__atomic_store_n(&avail->idx, htole16(fq->avail_idx), __ATOMIC_RELEASE);
 	fq->kicked_idx = fq->avail_idx;
 	return yielded;
 }

@@ -93,7 +93,8 @@ void fake_kick(struct fake_guest *g, struct virtio_dev *vdev, unsigned int q);
  * one keeps q's avail ring full of head, re-posting each entry as soon as
  * the device has taken it. Returns whether notify returned within
  * timeout_ms; then the re-posting stops (a device that never yields ends
- * once the ring runs dry) and the fake's avail index follows the ring's.
+ * once the ring runs dry), the ring is left holding a full ring of head
+ * for the next kick, and the fake's avail index follows the ring's.
  */
 bool fake_kick_reposting(struct fake_guest *g, struct virtio_dev *vdev,
 			 unsigned int q, uint16_t head, unsigned int timeout_ms);
