@@ -188,6 +188,13 @@ static int vfsd_path(const struct share_config *s, char **out)
 	} else if (!S_ISDIR(st.st_mode)) {
 		err = -ENOTDIR;
 		pr_err("share '%s': %s is not a directory", s->tag, given);
+	} else if (strpbrk(*out, ",\\")) {
+		/* virtiofsd 7.2 has no --shared-dir; its "-o source=" splits
+		 * at commas (and unescapes backslashes), so such a name would
+		 * add options of the directory's choosing. */
+		err = -EINVAL;
+		pr_err("share '%s': %s: virtiofsd cannot take a path with ',' or '\\'",
+		       s->tag, *out);
 	}
 	free(given);
 	if (err) {

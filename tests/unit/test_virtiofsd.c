@@ -297,6 +297,16 @@ START_TEST(test_errors)
 	ck_assert_int_eq(start_err(&s, &err), -ENOTDIR);
 	ck_assert_ptr_nonnull(strstr(err, "not a directory"));
 	free(err);
+	/* "-o source=" splits at commas: such a name would add options. */
+	snprintf(script, sizeof(script), "%s/x,modcaps=+sys_admin", dir);
+	ck_assert_int_eq(mkdir(script, 0700), 0);
+	s = share(script, false);
+	r = start_err(&s, &err);
+	rmdir(script);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_uint_eq(unit_count_lines(err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot take a path with ','"));
+	free(err);
 
 	/* A virtiofsd that dies at once: its last line explains. */
 	snprintf(script, sizeof(script), "%s/fake-virtiofsd", dir);
