@@ -20,8 +20,10 @@
  * docs/threat-model.md says what they protect.
  *
  * Testing: with KVMINI_SECCOMP_SELFTEST=io (or =vcpu) in the environment,
- * the I/O thread (or vCPU 0) makes a forbidden call right after its filter
- * is installed (tests/native/run.sh checks the message and status).
+ * the I/O thread (or vCPU 0) makes a forbidden call (socket) right after
+ * its filter is installed; with =io:NAME (or =vcpu:NAME) it calls NAME on
+ * fd -1 instead, which must be forbidden too (tests/native/run.sh checks
+ * the message and status).
  */
 #ifndef KVMINI_SECCOMP_H
 #define KVMINI_SECCOMP_H

@@ -248,6 +248,11 @@ expect seccomp-io 159 "^kvmini: error: forbidden system call [0-9]+ \(socket\)$"
 	env KVMINI_SECCOMP_SELFTEST=io "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 20
 expect seccomp-vcpu 159 "^kvmini: error: forbidden system call [0-9]+ \(socket\)$" "" -- \
 	env KVMINI_SECCOMP_SELFTEST=vcpu "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 20 --cpus 2
+# Disk I/O is io_uring's: the I/O thread has no synchronous form of it.
+for call in pread64 pwrite64 preadv pwritev preadv2 pwritev2 fsync fdatasync fallocate; do
+	expect "seccomp-io-$call" 159 "^kvmini: error: forbidden system call [0-9]+ \($call\)$" "*" -- \
+		env KVMINI_SECCOMP_SELFTEST=io:$call "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 20
+done
 expect no-seccomp 124 "timeout" "halting forever" -- \
 	env KVMINI_SECCOMP_SELFTEST=io "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 1 --no-seccomp
 
