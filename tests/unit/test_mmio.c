@@ -494,6 +494,24 @@ START_TEST(test_notify_eventfd)
 }
 END_TEST
 
+/* A device out of budget requeues: one notify on the next turn, through
+ * the queue's own kick eventfd. */
+START_TEST(test_requeue)
+{
+	drv_init();
+	pthread_mutex_lock(&vdev.lock);
+	virtio_requeue(&vdev, 1);
+	pthread_mutex_unlock(&vdev.lock);
+	ck_assert_uint_eq(fake.notifies[1], 0);
+	virtio_mmio_kick(m, 0);
+	ck_assert_uint_eq(fake.notifies[0], 0);
+	virtio_mmio_kick(m, 1);
+	ck_assert_uint_eq(fake.notifies[1], 1);
+	virtio_mmio_kick(m, 1);
+	ck_assert_uint_eq(fake.notifies[1], 1);
+}
+END_TEST
+
 START_TEST(test_notify_before_driver_ok)
 {
 	drv_negotiate();
@@ -1304,7 +1322,8 @@ static Suite *mmio_suite(void)
 	Suite *s = suite_create("virtio-mmio");
 
 	ADD(s, "modern", setup_modern, test_probe_registers, test_shm_none,
-	    test_linux_init, test_notify_eventfd, test_notify_before_driver_ok,
+	    test_linux_init, test_notify_eventfd, test_requeue,
+	    test_notify_before_driver_ok,
 	    test_kicks_race_resets, test_config_change_interrupt,
 	    test_config_access,
 	    test_config_bounds, test_reset_every_state, test_features_refused,
