@@ -257,6 +257,8 @@ struct fake_kicker {
 	struct fake_guest *g;
 	struct virtio_dev *vdev;
 	unsigned int q;
+	void (*fn)(void *arg);
+	void *arg;
 	bool done;
 };
 
@@ -264,7 +266,10 @@ static void *fake_kicker_run(void *arg)
 {
 	struct fake_kicker *k = arg;
 
-	fake_kick(k->g, k->vdev, k->q);
+	if (k->fn)
+		k->fn(k->arg);
+	else
+		fake_kick(k->g, k->vdev, k->q);
 	__atomic_store_n(&k->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -272,10 +277,17 @@ static void *fake_kicker_run(void *arg)
 bool fake_kick_reposting(struct fake_guest *g, struct virtio_dev *vdev,
 			 unsigned int q, uint16_t head, unsigned int timeout_ms)
 {
+	return fake_run_reposting(g, vdev, q, head, NULL, NULL, timeout_ms);
+}
+
+bool fake_run_reposting(struct fake_guest *g, struct virtio_dev *vdev,
+			unsigned int q, uint16_t head, void (*fn)(void *arg),
+			void *arg, unsigned int timeout_ms)
+{
 	struct fake_queue *fq = fake_q(g, q);
 	struct vring_avail *avail = fake_ptr(g, fq->avail);
 	const uint16_t *last = &vdev->vqs[q].last_avail;
-	struct fake_kicker k = { g, vdev, q, false };
+	struct fake_kicker k = { g, vdev, q, fn, arg, false };
 	uint64_t end = fake_now_ms() + timeout_ms;
 	pthread_t t;
 	bool yielded;

@@ -98,6 +98,11 @@ void fake_kick(struct fake_guest *g, struct virtio_dev *vdev, unsigned int q);
  */
 bool fake_kick_reposting(struct fake_guest *g, struct virtio_dev *vdev,
 			 unsigned int q, uint16_t head, unsigned int timeout_ms);
+/* The same with fn(arg) in the other thread instead of the kick: a
+ * backend's call into the device (a frame for the guest, say). */
+bool fake_run_reposting(struct fake_guest *g, struct virtio_dev *vdev,
+			unsigned int q, uint16_t head, void (*fn)(void *arg),
+			void *arg, unsigned int timeout_ms);
 
 uint16_t fake_used_idx(struct fake_guest *g, unsigned int q);
 /* Reads the next used entry back; false when there is none. */
