@@ -817,7 +817,9 @@ done
 reboots=${KVMINI_LAB_RETRY:-0}
 # shellcheck disable=SC2086
 reruns=$(set -- $KVMINI_LAB_RERUNS; echo $#)
-echo "$lab: outer-VM re-boots: $reboots; scenario re-runs: $reruns${KVMINI_LAB_RERUNS:+ (}$(echo $KVMINI_LAB_RERUNS)${KVMINI_LAB_RERUNS:+)}"
+# shellcheck disable=SC2086
+rerun_names=$(echo $KVMINI_LAB_RERUNS)
+echo "$lab: outer-VM re-boots: $reboots; scenario re-runs: $reruns${rerun_names:+ ($rerun_names)}"
 if [ "$reboots" -gt 0 ] || [ "$reruns" -gt 0 ]; then
 	echo "$lab: WARNING: this result needed $reboots re-boots of a hung outer VM and $reruns second runs:" \
 		"the lab is not reliable (post-mortems: $logdir/hang.*.txt, serial logs: $serial.boot*)"
