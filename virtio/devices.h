@@ -36,6 +36,23 @@ static inline int virtio_pop_batch(struct virtio_dev *vdev, unsigned int q,
 }
 
 /*
+ * The drain loop of a device that completes each chain as it pops it
+ * (rng, console output, control queues, callback transmit): with queue
+ * q's kicks off, pops chains with virtio_pop_batch() into *c and gives
+ * each to fn, which returns the bytes it wrote into the chain, for the
+ * used ring; with the ring empty, kicks go back on and, if buffers came
+ * in meanwhile, it goes round again. Returns 0, or < 0 when the queue
+ * broke (the device then needs a reset). Nothing is published:
+ * virtio_publish() does that, once per kick.
+ */
+int virtio_drain(struct virtio_dev *vdev, unsigned int q, struct virtq_chain *c,
+		 uint32_t (*fn)(void *ctx, struct virtq_chain *c), void *ctx);
+
+/* Flushes queue q's used entries and interrupts the driver if it wants
+ * it; nothing once the device needs a reset (it answers nothing more). */
+void virtio_publish(struct virtio_dev *vdev, unsigned int q);
+
+/*
  * virtio-rng (virtio 1.2 section 5.4): one request queue whose buffers are
  * filled from the host's getrandom(). A request gets at most
  * VIRTIO_RNG_MAX_REQUEST bytes, which the specification allows ("MAY use

@@ -88,8 +88,10 @@ static uint8_t vnet_ctrl_apply(struct vnet *n, struct vnet_ctrl_state *st)
 	return VIRTIO_NET_OK;
 }
 
-static void vnet_ctrl_one(struct vnet *n, const struct virtq_chain *c)
+/* One command; returns the bytes written (the ack, or none). */
+static uint32_t vnet_ctrl_one(void *ctx, struct virtq_chain *c)
 {
+	struct vnet *n = ctx;
 	struct vnet_ctrl_state st = n->ctrl;
 	const struct iovec *ack;
 	uint8_t r;
@@ -98,35 +100,20 @@ static void vnet_ctrl_one(struct vnet *n, const struct virtq_chain *c)
 	if (c->err || !c->nr_in) {
 		pr_warn_once("virtio %s: control command without room for its ack",
 			     n->name);
-		virtq_add_used(&n->vdev->vqs[VNET_CTRLQ], c->head, 0);
-		return;
+		return 0;
 	}
 	ack = &c->iov[c->nr_out + c->nr_in - 1];
 	r = vnet_ctrl_cmd(&st, n->vdev->features, c->iov, c->nr_out, c->out_len);
 	if (r == VIRTIO_NET_OK)
 		r = vnet_ctrl_apply(n, &st);
 	((uint8_t *)ack->iov_base)[ack->iov_len - 1] = r;
-	virtq_add_used(&n->vdev->vqs[VNET_CTRLQ], c->head, 1);
+	return 1;
 }
 
 static void vnet_ctrl(struct vnet *n)
 {
-	struct virtio_dev *vdev = n->vdev;
-	struct virtq *vq = &vdev->vqs[VNET_CTRLQ];
-	unsigned int popped = 0;
-	int r;
-
-	for (;;) {
-		virtq_disable_notify(vq);
-		while ((r = virtio_pop_batch(vdev, VNET_CTRLQ, &n->scratch, &popped)) > 0)
-			vnet_ctrl_one(n, &n->scratch);
-		if (r < 0 || !virtq_enable_notify(vq))
-			break;
-	}
-	if (!vdev->active)
-		return;
-	virtq_flush(vq);
-	virtio_notify_used(vdev, VNET_CTRLQ);
+	virtio_drain(n->vdev, VNET_CTRLQ, &n->scratch, vnet_ctrl_one, n);
+	virtio_publish(n->vdev, VNET_CTRLQ);
 }
 
 /* ---- used buffers ------------------------------------------------------------ */

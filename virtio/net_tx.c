@@ -61,26 +61,21 @@ static void vnet_tx_callback(struct vnet *n, const struct virtq_chain *c)
 	n->stats.tx_bytes += c->out_len - n->hdr_len;
 }
 
+static uint32_t vnet_tx_callback_one(void *ctx, struct virtq_chain *c)
+{
+	struct vnet *n = ctx;
+	struct virtio_net_hdr_v1 hdr;
+
+	if (vnet_tx_valid(n, c, &hdr))
+		vnet_tx_callback(n, c);
+	n->tx_dirty = true;
+	return 0;
+}
+
+/* Published with the receive side's frames, by vnet_publish(). */
 void vnet_tx_callbacks(struct vnet *n)
 {
-	struct virtio_dev *vdev = n->vdev;
-	struct virtq *vq = &vdev->vqs[VNET_TXQ];
-	struct virtq_chain *c = &n->scratch;
-	struct virtio_net_hdr_v1 hdr;
-	unsigned int popped = 0;
-	int r;
-
-	for (;;) {
-		virtq_disable_notify(vq);
-		while ((r = virtio_pop_batch(vdev, VNET_TXQ, c, &popped)) > 0) {
-			if (vnet_tx_valid(n, c, &hdr))
-				vnet_tx_callback(n, c);
-			virtq_add_used(vq, c->head, 0);
-			n->tx_dirty = true;
-		}
-		if (r < 0 || !virtq_enable_notify(vq))
-			return;
-	}
+	virtio_drain(n->vdev, VNET_TXQ, &n->scratch, vnet_tx_callback_one, n);
 }
 
 /* ---- fd backends --------------------------------------------------------- */

@@ -64,29 +64,21 @@ static uint32_t rng_fill(const struct virtq_chain *c)
 	return done;
 }
 
+static uint32_t rng_one(void *ctx, struct virtq_chain *c)
+{
+	(void)ctx;
+	return c->err ? 0 : rng_fill(c);
+}
+
 /* A kick: complete every request, then publish and interrupt once. */
 static void rng_notify(struct virtio_dev *vdev, unsigned int q)
 {
 	struct vrng *rng = vdev->priv;
-	struct virtq *vq = &vdev->vqs[RNG_REQUESTQ];
-	struct virtq_chain *c = &rng->chain;
-	unsigned int popped = 0;
-	int r;
 
 	if (q != RNG_REQUESTQ || !vdev->active)
 		return;
-	for (;;) {
-		virtq_disable_notify(vq);
-		while ((r = virtio_pop_batch(vdev, RNG_REQUESTQ, c, &popped)) > 0)
-			virtq_add_used(vq, c->head, c->err ? 0 : rng_fill(c));
-		if (r < 0 || !virtq_enable_notify(vq))
-			break;
-	}
-	/* A device that now needs a reset answers nothing more. */
-	if (!vdev->active)
-		return;
-	virtq_flush(vq);
-	virtio_notify_used(vdev, RNG_REQUESTQ);
+	virtio_drain(vdev, RNG_REQUESTQ, &rng->chain, rng_one, NULL);
+	virtio_publish(vdev, RNG_REQUESTQ);
 }
 
 /* Never called with a non-empty range (config_size is 0); here for safety. */

@@ -54,27 +54,18 @@ static void vcon_output_chain(struct vconsole *vc, const struct virtq_chain *c)
 		vc->be.output(vc->be.ctx, c->iov[i].iov_base, c->iov[i].iov_len);
 }
 
+static uint32_t vcon_tx_one(void *ctx, struct virtq_chain *c)
+{
+	vcon_output_chain(ctx, c);
+	return 0;
+}
+
 static void vcon_tx(struct virtio_dev *vdev)
 {
 	struct vconsole *vc = vdev->priv;
-	struct virtq *vq = &vdev->vqs[VCON_TXQ];
-	struct virtq_chain *c = &vc->chain;
-	unsigned int popped = 0;
-	int r;
 
-	for (;;) {
-		virtq_disable_notify(vq);
-		while ((r = virtio_pop_batch(vdev, VCON_TXQ, c, &popped)) > 0) {
-			vcon_output_chain(vc, c);
-			virtq_add_used(vq, c->head, 0);
-		}
-		if (r < 0 || !virtq_enable_notify(vq))
-			break;
-	}
-	if (!vdev->active)
-		return;
-	virtq_flush(vq);
-	virtio_notify_used(vdev, VCON_TXQ);
+	virtio_drain(vdev, VCON_TXQ, &vc->chain, vcon_tx_one, vc);
+	virtio_publish(vdev, VCON_TXQ);
 }
 
 /* Copies into the chain's writable segments; returns the bytes copied. */

@@ -247,28 +247,23 @@ static bool vp_read_msg(const struct virtq_chain *c, struct virtio_console_contr
 	return true;
 }
 
+static uint32_t vp_ctrl_tx_one(void *ctx, struct virtq_chain *c)
+{
+	struct virtio_console_control cc;
+
+	if (vp_read_msg(c, &cc))
+		vp_handle_msg(ctx, &cc);
+	return 0;
+}
+
 static void vp_ctrl_tx(struct virtio_dev *vdev)
 {
 	struct vports *vp = vdev->priv;
-	struct virtq *vq = &vdev->vqs[VP_CTRL_TXQ];
-	struct virtio_console_control cc;
-	unsigned int popped = 0;
-	int r;
 
-	for (;;) {
-		virtq_disable_notify(vq);
-		while ((r = virtio_pop_batch(vdev, VP_CTRL_TXQ, &vp->chain, &popped)) > 0) {
-			if (vp_read_msg(&vp->chain, &cc))
-				vp_handle_msg(vp, &cc);
-			virtq_add_used(vq, vp->chain.head, 0);
-		}
-		if (r < 0 || !virtq_enable_notify(vq))
-			break;
-	}
+	virtio_drain(vdev, VP_CTRL_TXQ, &vp->chain, vp_ctrl_tx_one, vp);
 	if (!vdev->active)
 		return;
-	virtq_flush(vq);
-	virtio_notify_used(vdev, VP_CTRL_TXQ);
+	virtio_publish(vdev, VP_CTRL_TXQ);
 	vp_send_msgs(vdev);
 }
 
