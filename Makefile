@@ -90,7 +90,29 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(UNIT_PORTABLE:%.c=$(BUILD)/%.o)
 
 KVMINI := $(BUILD)/kvmini
 STATIC := $(BUILD)/kvmini-static
-UNIT := $(BUILD)/unit-tests
+# One unit binary per layer (scripts/check-layers.sh has the order): a
+# layer's suites link that layer and the ones below it, nothing above, so
+# a test that needs a higher layer does not link. Suites go by the module
+# they test.
+UNIT_LAYERS := lib fdt legacy virtio backend vmm exec
+UNIT_DIRS_lib := lib
+UNIT_DIRS_fdt := $(UNIT_DIRS_lib) fdt
+UNIT_DIRS_legacy := $(UNIT_DIRS_fdt) legacy
+UNIT_DIRS_virtio := $(UNIT_DIRS_legacy) virtio
+UNIT_DIRS_backend := $(UNIT_DIRS_virtio) backend
+UNIT_DIRS_vmm := $(UNIT_DIRS_backend) vmm arch
+UNIT_DIRS_exec := $(UNIT_DIRS_vmm) exec
+UNIT_TESTS_lib := bus mem uring
+UNIT_TESTS_fdt := fdt
+UNIT_TESTS_legacy := serial i8042
+UNIT_TESTS_virtio := virtq mmio coalesce virtio_rng virtio_console vports virtio_net vhost_user
+UNIT_TESTS_backend := slirp virtiofsd virtio_blk
+UNIT_TESTS_vmm := cli disk e820 mptable acpi aml bzimage elf arm64_image arm64_fdt
+UNIT_TESTS_exec := exec cpio
+UNIT_COMMON := $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/util.o
+UNIT_FAKES := $(BUILD)/tests/unit/fake_virtq.o
+UNIT_BINS := $(UNIT_LAYERS:%=$(BUILD)/unit-%)
+UNIT := $(UNIT_BINS)
 
 .PHONY: all static unit test check-sanitize guests run lab lab-arm64 native deps clean fuzz
 all: $(KVMINI)
@@ -136,8 +158,21 @@ $(STATIC): $(STATIC_OBJS)
 	$(CC) -static -o $@ $^ $(filter-out $(SLIRP_LIBS),$(LIBS))
 static: $(STATIC)
 
-$(UNIT): $(LIB_OBJS) $(UNIT_OBJS)
-	$(CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs check) $(LIBS)
+# unit_objs LAYER: the production objects of LAYER and those below it.
+unit_objs = $(filter $(foreach d,$(UNIT_DIRS_$(1)),$(BUILD)/$(d)/%),$(LIB_OBJS) \
+	$(UNIT_PORTABLE:%.c=$(BUILD)/%.o))
+define UNIT_BIN
+$(BUILD)/unit-$(1): $(UNIT_COMMON) $(if $(filter lib fdt legacy,$(1)),,$(UNIT_FAKES)) \
+		$(UNIT_TESTS_$(1):%=$(BUILD)/tests/unit/test_%.o) $$(call unit_objs,$(1))
+	$$(CC) -o $$@ $$^ $$(shell $$(PKG_CONFIG) --libs check) $$(LIBS)
+endef
+$(foreach l,$(UNIT_LAYERS),$(eval $(call UNIT_BIN,$(l))))
+# Every suite is in exactly one layer's binary.
+UNIT_LISTED := $(sort $(foreach l,$(UNIT_LAYERS),$(UNIT_TESTS_$(l))))
+UNIT_FOUND := $(sort $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c)))
+ifneq ($(UNIT_LISTED),$(UNIT_FOUND))
+$(error unit suites not in UNIT_TESTS_<layer>: $(filter-out $(UNIT_LISTED),$(UNIT_FOUND)))
+endif
 
 # Includes point only down the layers (ARCHITECTURE.md, "Layers").
 .PHONY: check-layers
@@ -147,13 +182,13 @@ check-layers:
 # The suites, without the test cases that read the real guest kernels
 # (tagged "kernel"), so that they need no kernel build.
 unit: check-layers $(UNIT)
-	CK_EXCLUDE_TAGS=kernel $(UNIT)
+	@rc=0; for u in $(UNIT); do echo "unit: $$u"; CK_EXCLUDE_TAGS=kernel $$u || rc=1; done; exit $$rc
 
 # The parser test cases on the real guest kernels, of both architectures.
 .PHONY: unit-kernels
 unit-kernels: $(UNIT) $(GUEST_X86)/bzImage $(GUEST_ARM64)/Image
 	CK_INCLUDE_TAGS=kernel KVMINI_GUEST_DIR=$(GUEST_X86) \
-		KVMINI_GUEST_ARM64_DIR=$(GUEST_ARM64) $(UNIT)
+		KVMINI_GUEST_ARM64_DIR=$(GUEST_ARM64) $(BUILD)/unit-vmm
 
 # Guest kernel and initramfs, built from Debian packages and cached
 # (see guests/README.md); a second run reuses them.
