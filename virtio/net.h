@@ -160,7 +160,6 @@ struct vnet_rx_op {
 	struct iovec iov[VNET_RX_OP_IOVS];
 };
 
-/* A frame being written to the tap: the chain is the guest's buffers. */
 /*
  * A write to the tap: the chain, and what the write sends, which is the
  * header as vnet_tx_check() checked it (a copy: the guest may rewrite its
