@@ -200,11 +200,12 @@ $(GUEST_ARM64)/Image: guests/build-kernel.sh guests/kernel/arm64.config
 	MAKEFLAGS= MFLAGS= guests/build-kernel.sh arm64 $(GUEST_ARM64)
 # Test programs that busybox lacks, static, for the test guest and the
 # lab's outer VM alike.
-$(GUEST)/udpburst: guests/tools/udpburst.c
+GUEST_TOOLS := $(addprefix $(GUEST)/,$(basename $(notdir $(wildcard guests/tools/*.c))))
+$(GUEST_TOOLS): $(GUEST)/%: guests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -Os -D_GNU_SOURCE -static -s -o $@ $<
 $(GUEST)/initramfs.cpio.gz: guests/build-initramfs.sh $(wildcard guests/initramfs/* tests/guest/*) \
-		$(GUEST)/udpburst $(if $(SYSROOT),$(SYSROOT)/.complete)
+		$(GUEST_TOOLS) $(if $(SYSROOT),$(SYSROOT)/.complete)
 	KVMINI_SYSROOT_ARM64=$(SYSROOT_ARM64) guests/build-initramfs.sh $(GUEST) $(ARCH)
 guests: $(GUEST)/$(KERNEL_IMAGE) $(GUEST)/initramfs.cpio.gz
 

@@ -81,6 +81,24 @@ static void vcpu_system_event(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * arm64: the guest touched device memory with an instruction that leaves
+ * KVM no syndrome to decode (ldp/stp, writeback). Real hardware would
+ * fault too; kvmini does not emulate these, so it is the guest's crash.
+ * ipa is ~0 when KVM_RUN's ENOSYS (no KVM_CAP_ARM_NISV_TO_USER) says so.
+ */
+static void vcpu_nisv(struct vcpu *vcpu, uint64_t ipa)
+{
+	char at[32] = "", why[192];
+
+	if (ipa != ~0ULL)
+		snprintf(at, sizeof(at), " at %#llx", (unsigned long long)ipa);
+	snprintf(why, sizeof(why),
+		 "guest crashed: vCPU %u accessed device memory%s with an instruction KVM cannot decode (a load/store pair or writeback)",
+		 vcpu->id, at);
+	vm_request_exit(vcpu->vm, EXIT_GUEST_CRASH, why);
+}
+
 /* Returns false when the vCPU must stop. */
 static bool vcpu_handle_exit(struct vcpu *vcpu)
 {
@@ -114,6 +132,9 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 			 " (an instruction KVM cannot emulate)" : "");
 		vm_request_exit(vm, EXIT_GUEST_CRASH, why);
 		return false;
+	case KVM_EXIT_ARM_NISV:
+		vcpu_nisv(vcpu, run->arm_nisv.fault_ipa);
+		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why),
 			 "guest crashed: KVM could not enter vCPU %u (reason %#llx)",
@@ -146,6 +167,12 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			if (errno == ENOSYS) {
+				/* arm64's answer to an undecodable MMIO access
+				 * when NISV exits are not available. */
+				vcpu_nisv(vcpu, ~0ULL);
+				break;
+			}
 			snprintf(name, sizeof(name), "%u", vcpu->id);
 			pr_err("KVM_RUN failed on vCPU %s: %s", name, strerror(errno));
 			vm_request_exit(vm, EXIT_VMM_ERROR, "KVM_RUN failed");

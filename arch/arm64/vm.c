@@ -54,6 +54,21 @@ static const struct { long cap; const char *name; } arm64_caps[] = {
 	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
 };
 
+/*
+ * A guest load/store pair (ldp/stp) or writeback access to device memory
+ * gives KVM no syndrome to decode. Without this capability KVM_RUN fails
+ * with ENOSYS; with it, the vCPU exits with KVM_EXIT_ARM_NISV and the
+ * faulting address, which vmm/vcpu.c reports as the guest's crash (122).
+ * Best effort: kernels before 5.5 lack it and keep the ENOSYS path.
+ */
+static void arm64_nisv_to_user(struct vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+	if (kvm_check_cap(vm, KVM_CAP_ARM_NISV_TO_USER))
+		ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap);
+}
+
 int arch_vm_init(struct vm *vm)
 {
 	struct kvm_vcpu_init init;
@@ -79,6 +94,7 @@ int arch_vm_init(struct vm *vm)
 		return -errno;
 	}
 	a->target = init.target;
+	arm64_nisv_to_user(vm);
 	return arm64_gic_create(vm);
 }
 

@@ -455,7 +455,8 @@ lab_initramfs()
 		cp "$guest/$f" "$r/guest/"
 	done
 	# The guest's static test programs, for this side of the tests too.
-	for f in udpburst; do
+	for c in "$top"/guests/tools/*.c; do
+		f=$(basename "$c" .c)
 		[ ! -f "$guest/$f" ] || install -m 0755 "$guest/$f" "$r/usr/bin/$f"
 	done
 	[ -z "$guest_modules" ] || lab_stock_guest "$r/guest"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every way a guest can end: reboot (0), kernel panic (122, whether the
-# kernel resets itself or hangs), --timeout (124), SIGTERM (143).
+# kernel resets itself or hangs), a device access KVM cannot decode
+# (arm64's load pair: 122), --timeout (124), SIGTERM (143).
 . "$LIB"
 
 guest reboot 0 --cmdline "kvmini.script=reboot"
@@ -13,6 +14,12 @@ console panic "Kernel panic - not syncing"
 stderr panic "guest kernel panicked"
 guest panic-hang 122 --cmdline "rdinit=/no-such-init panic=0"
 stderr panic-hang "guest kernel panicked"
+
+if [ "${KVMINI_ARCH:-x86_64}" = arm64 ]; then
+	guest ldp 122 --cmdline "kvmini.script=ldpmmio"
+	console ldp "ldpmmio: ldp from"
+	stderr ldp "accessed device memory at 0x[0-9a-f]+ with an instruction KVM cannot decode"
+fi
 
 guest timeout 124 --timeout 8 --cmdline "kvmini.script=sleep"
 stderr timeout "timeout: the guest ran for 8 s"
