@@ -37,6 +37,7 @@ struct uring {
 	int efd;			/* readable when completions arrived */
 	bool ready;			/* ring exists: uring_exit() tears it down */
 	uint64_t ops[4];		/* the spec's ops this kernel has */
+	bool fixed_files;		/* IOSQE_FIXED_FILE required */
 };
 
 /*
@@ -48,6 +49,17 @@ struct uring {
 int uring_init(struct uring *u, const struct uring_spec *spec);
 /* Whether op is allowed on u and this kernel has it. */
 bool uring_has_op(const struct uring *u, unsigned int op);
+/*
+ * Whether this kernel cancels every request of u with one SQE
+ * (IORING_ASYNC_CANCEL_ANY, Linux 5.19), sent as a reset sends it:
+ * IOSQE_FIXED_FILE set when u requires it. Submits one such cancel on
+ * u, which must have IORING_OP_ASYNC_CANCEL and nothing in flight (call
+ * it at set-up), and waits for its completion; uring_cancel_any_says()
+ * reads that: 1 yes, 0 no (older kernels refuse the flag with -EINVAL),
+ * else -errno (the probe itself failed).
+ */
+int uring_probe_cancel_any(struct uring *u);
+int uring_cancel_any_says(int res);
 /*
  * Releases the registered files, synchronously, so that the image and
  * its lock are gone when this returns (a ring's own tear-down in the
