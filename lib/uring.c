@@ -46,7 +46,7 @@ static int uring_probe(struct uring *u, const struct uring_spec *spec)
 /* The fds, the completion eventfd and the io-wq bound: while disabled. */
 static int uring_register(struct uring *u, const struct uring_spec *spec)
 {
-	unsigned int workers[2] = { spec->max_workers, spec->max_workers };
+	unsigned int workers[2] = { URING_IOWQ_WORKERS, URING_IOWQ_WORKERS };
 	int err;
 
 	if (spec->nr_files) {
@@ -69,14 +69,13 @@ static int uring_register(struct uring *u, const struct uring_spec *spec)
 		       spec->name, strerror(-err));
 		return err;
 	}
-	/* A bound on the host threads one guest can keep busy. */
-	if (spec->max_workers) {
-		err = io_uring_register_iowq_max_workers(&u->ring, workers);
-		if (err < 0) {
-			pr_err("%s: cannot bound io_uring's workers: %s (Linux 5.15 or later needed)",
-			       spec->name, strerror(-err));
-			return err;
-		}
+	/* A bound on the host threads the guest can keep busy: the
+	 * submitting thread's, the same for every ring (uring.h). */
+	err = io_uring_register_iowq_max_workers(&u->ring, workers);
+	if (err < 0) {
+		pr_err("%s: cannot bound io_uring's workers: %s (Linux 5.15 or later needed)",
+		       spec->name, strerror(-err));
+		return err;
 	}
 	return 0;
 }

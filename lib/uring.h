@@ -3,9 +3,10 @@
  * io_uring rings confined to what one device does with them.
  *
  * A device that hands guest requests to io_uring describes its ring in a
- * struct uring_spec: how many entries, how many io-wq workers, which
- * files and which operations. uring_init() creates the ring disabled,
- * registers the files, a completion eventfd and the worker bound, and
+ * struct uring_spec: how many entries, which files and which
+ * operations. uring_init() creates the ring disabled, registers the
+ * files, a completion eventfd and the worker bound (URING_IOWQ_WORKERS,
+ * below), and
  * then restricts it (IORING_REGISTER_RESTRICTIONS) before enabling it:
  * from then on the kernel refuses, with -EACCES, any operation not in
  * the spec, any SQE that names a file other than by its index among the
@@ -21,10 +22,25 @@
 #include <stdint.h>
 #include <liburing.h>
 
+/*
+ * io-wq workers, the kernel threads that run what cannot complete at
+ * once, belong to the thread that submits, not to a ring: each thread
+ * that submits to any ring has one io-wq, shared by all the rings it
+ * uses, and IORING_REGISTER_IOWQ_MAX_WORKERS sets the bound of the
+ * io-wq of every thread that uses that ring (and of one that starts to
+ * later, if it had no io-wq yet): the last ring registered wins. So
+ * every ring gets this one bound, and what it bounds is kvmini's I/O
+ * thread as a whole: at most this many workers of each kind (bounded:
+ * regular-file I/O, the disks; unbounded: the taps) per NUMA node of
+ * the host, however many disks and NICs there are. A vCPU thread that
+ * resets a device submits only a cancel, which runs at once; it gets an
+ * io-wq of its own with the same bound, to which nothing is queued.
+ */
+#define URING_IOWQ_WORKERS	4
+
 struct uring_spec {
 	const char *name;		/* for messages: "virtio blk0" */
 	unsigned int entries;		/* submission ring; completions get 2x */
-	unsigned int max_workers;	/* io-wq workers of each kind; 0: no bound */
 	const int *files;		/* registered: SQEs use their index */
 	unsigned int nr_files;
 	const uint8_t *ops;		/* IORING_OP_* the device submits */

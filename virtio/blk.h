@@ -134,7 +134,6 @@ void vblk_iov_advance(struct iovec **iov, unsigned int *cnt, size_t n);
 #define VBLK_MAX_QUEUES		16
 #define VBLK_MAX_INFLIGHT	128
 #define VBLK_RING_SIZE		VBLK_MAX_INFLIGHT
-#define VBLK_IOWQ_WORKERS	4
 #define VBLK_BOUNCE_SIZE	(64U << 10)	/* per request, O_DIRECT only */
 #define VBLK_ZERO_SIZE		(64U << 10)	/* write zeroes by hand */
 #define VBLK_BUF_ALIGN		4096

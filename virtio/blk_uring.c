@@ -391,7 +391,6 @@ int vblk_ring_init(struct vblk *b, const struct disk *disk)
 	struct uring_spec spec = {
 		.name = who,
 		.entries = VBLK_RING_SIZE,
-		.max_workers = VBLK_IOWQ_WORKERS,
 		.files = &disk->fd,
 		.nr_files = 1,
 		.ops = ops,

@@ -199,8 +199,9 @@ struct vnet {
 	unsigned int nr_polls;		/* of them, polls */
 	bool cancel_pending;
 	/* A reset's cancel: one for everything (IORING_ASYNC_CANCEL_ANY,
-	 * Linux 5.19, probed at creation), else one per read and per poll
-	 * by its tag (net_uring.c). Tests may clear it after creation. */
+	 * Linux 5.19, probed at creation), else one per busy read and
+	 * transmit slot and its poll, by tag (net_uring.c). Tests may
+	 * clear it after creation (vnet_cancel_mode()). */
 	bool cancel_any;
 	bool rx_stopped;		/* the backend keeps failing */
 	unsigned int rx_errors;		/* in a row */

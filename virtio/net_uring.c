@@ -27,7 +27,6 @@
  * two cancels for each busy slot and read (a reset on an older kernel,
  * vnet_cancel_all()). */
 #define VNET_RING_SIZE		256
-#define VNET_IOWQ_WORKERS	2
 #define VNET_TAG_CANCEL		1ULL
 /* A poll's tag: the tag of what it leads (a slot or read, 8-byte
  * aligned) with this bit, so each poll can be cancelled by its own. */
@@ -305,7 +304,6 @@ int vnet_ring_init(struct vnet *n)
 	struct uring_spec spec = {
 		.name = name,
 		.entries = VNET_RING_SIZE,
-		.max_workers = VNET_IOWQ_WORKERS,
 		.files = &n->be.fd,
 		.nr_files = 1,
 		.ops = ops,
@@ -338,7 +336,7 @@ int vnet_cancel_mode(struct vnet *n, int probe)
 	}
 	n->cancel_any = probe;
 	if (!probe)
-		pr_info("virtio %s: io_uring cancels one request at a time (all at once needs Linux 5.19): a reset cancels each read and poll by its tag",
+		pr_info("virtio %s: io_uring cancels one request at a time (all at once needs Linux 5.19): a reset cancels each read, write and poll by its tag",
 			n->name);
 	return 0;
 }

@@ -28,7 +28,6 @@ static void setup_ring(uint8_t sqe_flags)
 	struct uring_spec spec = {
 		.name = "test",
 		.entries = 8,
-		.max_workers = 2,
 		.files = &fd,
 		.nr_files = 1,
 		.ops = read_write,
@@ -205,7 +204,7 @@ START_TEST(cancel_any_probe)
 	static const uint8_t ops[] = { IORING_OP_READ, IORING_OP_ASYNC_CANCEL };
 	const char *dir = getenv("TMPDIR");
 	struct uring_spec spec = {
-		.name = "test", .entries = 8, .max_workers = 2,
+		.name = "test", .entries = 8,
 		.files = &fd, .nr_files = 1, .ops = ops, .nr_ops = sizeof(ops),
 	};
 	struct io_uring_cqe *cqe;
@@ -233,6 +232,33 @@ START_TEST(cancel_any_probe)
 }
 END_TEST
 
+/*
+ * The io-wq bound is the submitting thread's, not the ring's: a ring
+ * that never registered one reports the bound u registered (asking with
+ * zeros reads the thread's bound), and another bound registered on it
+ * is the thread's, u's included. Hence one bound for every ring
+ * (URING_IOWQ_WORKERS). u is restricted, so the asking is on the other.
+ */
+START_TEST(iowq_bound_is_the_threads)
+{
+	unsigned int two[2] = { 2, 2 }, ask[2] = { 0, 0 };
+	struct io_uring other;
+
+	setup_ring(0);
+	ck_assert_int_eq(io_uring_queue_init(4, &other, 0), 0);
+	ck_assert_int_eq(io_uring_register_iowq_max_workers(&other, ask), 0);
+	ck_assert_uint_eq(ask[0], URING_IOWQ_WORKERS);
+	ck_assert_uint_eq(ask[1], URING_IOWQ_WORKERS);
+	ck_assert_int_eq(io_uring_register_iowq_max_workers(&other, two), 0);
+	ask[0] = ask[1] = 0;
+	ck_assert_int_eq(io_uring_register_iowq_max_workers(&other, ask), 0);
+	ck_assert_uint_eq(ask[0], 2);
+	ck_assert_uint_eq(ask[1], 2);
+	io_uring_queue_exit(&other);
+	teardown();
+}
+END_TEST
+
 static Suite *uring_suite(void)
 {
 	Suite *s = suite_create("uring");
@@ -246,6 +272,7 @@ static Suite *uring_suite(void)
 	tcase_add_test(tc, exit_releases_the_file);
 	tcase_add_test(tc, cancel_any_results);
 	tcase_add_test(tc, cancel_any_probe);
+	tcase_add_test(tc, iowq_bound_is_the_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
