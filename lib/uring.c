@@ -46,7 +46,7 @@ static int uring_probe(struct uring *u, const struct uring_spec *spec)
 /* The fds, the completion eventfd and the io-wq bound: while disabled. */
 static int uring_register(struct uring *u, const struct uring_spec *spec)
 {
-	unsigned int workers[2] = { spec->max_workers, spec->max_workers };
+	unsigned int workers[2] = { URING_IOWQ_WORKERS, URING_IOWQ_WORKERS };
 	int err;
 
 	if (spec->nr_files) {
@@ -69,14 +69,13 @@ static int uring_register(struct uring *u, const struct uring_spec *spec)
 		       spec->name, strerror(-err));
 		return err;
 	}
-	/* A bound on the host threads one guest can keep busy. */
-	if (spec->max_workers) {
-		err = io_uring_register_iowq_max_workers(&u->ring, workers);
-		if (err < 0) {
-			pr_err("%s: cannot bound io_uring's workers: %s (Linux 5.15 or later needed)",
-			       spec->name, strerror(-err));
-			return err;
-		}
+	/* A bound on the host threads the guest can keep busy: the
+	 * submitting thread's, the same for every ring (uring.h). */
+	err = io_uring_register_iowq_max_workers(&u->ring, workers);
+	if (err < 0) {
+		pr_err("%s: cannot bound io_uring's workers: %s (Linux 5.15 or later needed)",
+		       spec->name, strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -109,6 +108,7 @@ static int uring_restrict(struct uring *u, const struct uring_spec *spec)
 	}
 	/* Tear-down gives the files back before the ring goes. */
 	if (spec->nr_files) {
+		u->fixed_files = true;
 		res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
 		res[n++].register_op = IORING_UNREGISTER_FILES;
 		res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
@@ -142,6 +142,44 @@ int uring_init(struct uring *u, const struct uring_spec *spec)
 	return uring_probe(u, spec) ?:
 	       uring_register(u, spec) ?:
 	       uring_restrict(u, spec);
+}
+
+int uring_cancel_any_says(int res)
+{
+	if (res == -EINVAL)
+		return 0;
+	/* Nothing to cancel: 0 (5.19 and later count what they cancelled),
+	 * or -ENOENT. */
+	if (res >= 0 || res == -ENOENT)
+		return 1;
+	return res;
+}
+
+int uring_probe_cancel_any(struct uring *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_cqe *cqe;
+	uint64_t v;
+	int r;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+	if (u->fixed_files)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	r = io_uring_submit_and_wait(&u->ring, 1);
+	if (r < 0)
+		return r;
+	r = io_uring_peek_cqe(&u->ring, &cqe);
+	if (r)
+		return r;
+	r = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	/* Its completion rang the eventfd: the device's first wake-up
+	 * should be for a completion of its own. */
+	if (u->efd >= 0 && read(u->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	return uring_cancel_any_says(r);
 }
 
 void uring_exit(struct uring *u)

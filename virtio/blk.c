@@ -20,7 +20,8 @@
  * has at most one operation in the ring, so the submission ring never
  * fills and the completion ring, twice its size, never overflows); a
  * queue with more waits, kicks off, until completions free slots. io-wq
- * gets at most VBLK_IOWQ_WORKERS workers of each kind.
+ * workers are the I/O thread's, shared with every other ring, and
+ * bounded there (URING_IOWQ_WORKERS, lib/uring.h).
  *
  * Reset, and every other way the device stops (FAILED, DEVICE_NEEDS_RESET,
  * teardown), waits in vblk_drain() until nothing is in flight, cancelling

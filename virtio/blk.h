@@ -38,7 +38,7 @@
  */
 #define VBLK_QUEUE_MAX		256
 #define VBLK_SEG_MAX		(VBLK_QUEUE_MAX - 2)
-#define VBLK_SIZE_MAX		(1U << 20)	/* bytes in one segment */
+#define VBLK_SIZE_MAX		(1U << 20)	/* data bytes in one segment */
 #define VBLK_DWZ_MAX_SEG	16		/* discard, write zeroes */
 #define VBLK_DWZ_MAX_SECTORS	(1U << 22)	/* 2 GiB in one segment */
 
@@ -119,7 +119,8 @@ struct vblk_req {
  */
 void vblk_parse(struct vblk_req *r, const struct vblk_limits *lim);
 
-/* Gathers up to len bytes from iov into dst; returns the bytes copied. */
+/* Gathers up to len bytes from iov into dst; returns the bytes copied.
+ * One snapshot, as guest_copy() takes (virtq.h): only dst is checked. */
 size_t vblk_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
 		       size_t len);
 /* Scatters up to len bytes of src into iov; returns the bytes copied. */
@@ -133,7 +134,6 @@ void vblk_iov_advance(struct iovec **iov, unsigned int *cnt, size_t n);
 #define VBLK_MAX_QUEUES		16
 #define VBLK_MAX_INFLIGHT	128
 #define VBLK_RING_SIZE		VBLK_MAX_INFLIGHT
-#define VBLK_IOWQ_WORKERS	4
 #define VBLK_BOUNCE_SIZE	(64U << 10)	/* per request, O_DIRECT only */
 #define VBLK_ZERO_SIZE		(64U << 10)	/* write zeroes by hand */
 #define VBLK_BUF_ALIGN		4096

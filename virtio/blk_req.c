@@ -24,6 +24,9 @@ size_t vblk_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
 		memcpy((uint8_t *)dst + done, iov[i].iov_base, n);
 		done += n;
 	}
+	/* One snapshot of guest bytes: the header and ranges are checked
+	 * in dst and must not be read from the guest again (virtq.h). */
+	guest_barrier();
 	return done;
 }
 
@@ -89,15 +92,31 @@ static bool vblk_in_disk(const struct vblk_limits *lim, uint64_t sector,
 	return sector <= cap && len >> VBLK_SECTOR_SHIFT <= cap - sector;
 }
 
+/*
+ * SIZE_MAX, as advertised: no data segment longer than VBLK_SIZE_MAX. A
+ * segment here is a descriptor's data (the header and status bytes it
+ * may also hold are off already), or its part in one RAM region when it
+ * runs into the next: each is one iovec of the transfer.
+ */
+static bool vblk_segs_fit(const struct iovec *iov, unsigned int cnt)
+{
+	for (unsigned int i = 0; i < cnt; i++)
+		if (iov[i].iov_len > VBLK_SIZE_MAX)
+			return false;
+	return true;
+}
+
 /* Reads and writes: whole sectors, inside the disk, aligned as O_DIRECT
- * needs (the guest honours blk_size; a request that does not fails). */
+ * needs (the guest honours blk_size; a request that does not fails),
+ * segments within SIZE_MAX. */
 static void vblk_parse_rw(struct vblk_req *r, const struct vblk_limits *lim,
 			  struct iovec *iov, unsigned int cnt, uint32_t len)
 {
 	uint64_t off = r->sector << VBLK_SECTOR_SHIFT;
 
 	if (len % VBLK_SECTOR_SIZE || !vblk_in_disk(lim, r->sector, len) ||
-	    off % lim->off_align || len % lim->off_align)
+	    off % lim->off_align || len % lim->off_align ||
+	    !vblk_segs_fit(iov, cnt))
 		return vblk_done(r, VIRTIO_BLK_S_IOERR);
 	if (!len)
 		return vblk_done(r, VIRTIO_BLK_S_OK);

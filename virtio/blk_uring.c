@@ -391,7 +391,6 @@ int vblk_ring_init(struct vblk *b, const struct disk *disk)
 	struct uring_spec spec = {
 		.name = who,
 		.entries = VBLK_RING_SIZE,
-		.max_workers = VBLK_IOWQ_WORKERS,
 		.files = &disk->fd,
 		.nr_files = 1,
 		.ops = ops,
@@ -412,6 +411,10 @@ int vblk_ring_init(struct vblk *b, const struct disk *disk)
 		}
 	}
 	b->can_fallocate = uring_has_op(&b->u, IORING_OP_FALLOCATE);
-	b->can_cancel = uring_has_op(&b->u, IORING_OP_ASYNC_CANCEL);
+	/* A reset's cancel only saves waiting for queued requests, which
+	 * end by themselves: without IORING_ASYNC_CANCEL_ANY (Linux 5.19),
+	 * which older kernels refuse, the reset just waits. */
+	b->can_cancel = uring_has_op(&b->u, IORING_OP_ASYNC_CANCEL) &&
+			uring_probe_cancel_any(&b->u) == 1;
 	return 0;
 }

@@ -196,7 +196,13 @@ struct vnet {
 	struct evloop *loop;
 	bool on_loop;
 	unsigned int nr_inflight;	/* operations, polls included */
+	unsigned int nr_polls;		/* of them, polls */
 	bool cancel_pending;
+	/* A reset's cancel: one for everything (IORING_ASYNC_CANCEL_ANY,
+	 * Linux 5.19, probed at creation), else one per busy read and
+	 * transmit slot and its poll, by tag (net_uring.c). Tests may
+	 * clear it after creation (vnet_cancel_mode()). */
+	bool cancel_any;
 	bool rx_stopped;		/* the backend keeps failing */
 	unsigned int rx_errors;		/* in a row */
 
@@ -232,8 +238,13 @@ static inline bool vnet_has_fd(const struct vnet *n)
 void vnet_publish(struct vnet *n);
 
 /* net_uring.c: the io_uring engine of fd backends. */
-/* The ring (the tap its one file); 0 or -errno after one error line. */
+/* The ring (the tap its one file), and how a reset will cancel on it;
+ * 0 or -errno after one error line. */
 int vnet_ring_init(struct vnet *n);
+/* How a reset cancels, from probe (uring_probe_cancel_any()'s answer):
+ * all at once (1), one by one (0, and one --verbose line saying so), or
+ * the device fails (-errno, one error line). */
+int vnet_cancel_mode(struct vnet *n, int probe);
 /* Completions handled on loop's thread (none without a loop or an fd). */
 int vnet_loop_add(struct vnet *n, struct evloop *loop);
 /* Submits what is queued (one submit for a kick's frames) and takes

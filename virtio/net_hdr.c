@@ -126,7 +126,12 @@ static size_t vnet_iov_copy(const struct iovec *iov, unsigned int cnt,
 size_t vnet_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
 		       size_t off, size_t len)
 {
-	return vnet_iov_copy(iov, cnt, off, dst, len, false);
+	size_t done = vnet_iov_copy(iov, cnt, off, dst, len, false);
+
+	/* One snapshot of guest bytes (virtq.h): the header and control
+	 * commands are checked in dst, never read from the guest again. */
+	guest_barrier();
+	return done;
 }
 
 size_t vnet_iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off,

@@ -23,15 +23,24 @@
 #include "lib/uring.h"
 #include "virtio/net.h"
 
-#define VNET_RING_SIZE		128	/* tx + 2 per read + a cancel */
-#define VNET_IOWQ_WORKERS	2
+/* Completions (twice this) for every operation and poll in flight, and
+ * two cancels for each busy slot and read (a reset on an older kernel,
+ * vnet_cancel_all()). */
+#define VNET_RING_SIZE		256
 #define VNET_TAG_CANCEL		1ULL
+/* A poll's tag: the tag of what it leads (a slot or read, 8-byte
+ * aligned) with this bit, so each poll can be cancelled by its own. */
 #define VNET_TAG_POLL		2ULL
 #define VNET_SUBMIT_TRIES	100
 #define VNET_FILE		0	/* the tap, registered */
 #define VNET_PASSES		32	/* reap-and-refill rounds per wake-up */
 
-_Static_assert(VNET_TX_SLOTS + 2 * VNET_RX_OPS + 1 <= VNET_RING_SIZE, "ring");
+_Static_assert(_Alignof(struct vnet_tx_slot) > VNET_TAG_POLL &&
+	       _Alignof(struct vnet_rx_op) > VNET_TAG_POLL, "poll tag bit");
+#define VNET_MAX_INFLIGHT	(2 * VNET_TX_SLOTS + 2 * VNET_RX_OPS)
+_Static_assert(VNET_MAX_INFLIGHT <= VNET_RING_SIZE, "submission ring");
+_Static_assert(VNET_MAX_INFLIGHT + 2 * (VNET_TX_SLOTS + VNET_RX_OPS) <=
+	       2 * VNET_RING_SIZE, "completion ring");
 
 /* ---- the ring ------------------------------------------------------------ */
 
@@ -69,16 +78,17 @@ static struct io_uring_sqe *vnet_sqe(struct vnet *n)
 
 /* A kernel whose io_uring gives EAGAIN back for a nonblocking file gets
  * a poll linked in front of the retry, never a busy loop. */
-static bool vnet_prep_poll(struct vnet *n, short events)
+static bool vnet_prep_poll(struct vnet *n, short events, void *tag)
 {
 	struct io_uring_sqe *sqe = vnet_sqe(n);
 
 	if (!sqe)
 		return false;
 	io_uring_prep_poll_add(sqe, VNET_FILE, events);
-	io_uring_sqe_set_data64(sqe, VNET_TAG_POLL);
+	io_uring_sqe_set_data64(sqe, (uintptr_t)tag | VNET_TAG_POLL);
 	sqe->flags |= IOSQE_IO_LINK | IOSQE_FIXED_FILE;
 	n->nr_inflight++;
+	n->nr_polls++;
 	return true;
 }
 
@@ -89,7 +99,7 @@ bool vnet_submit_rw(struct vnet *n, bool write, const struct iovec *iov,
 {
 	struct io_uring_sqe *sqe;
 
-	if (need_poll && !vnet_prep_poll(n, write ? POLLOUT : POLLIN))
+	if (need_poll && !vnet_prep_poll(n, write ? POLLOUT : POLLIN, tag))
 		return false;
 	sqe = vnet_sqe(n);
 	if (!sqe)
@@ -128,11 +138,58 @@ static unsigned int vnet_reap(struct vnet *n, bool drop)
 		n->nr_inflight--;
 		if (tag == VNET_TAG_CANCEL)
 			n->cancel_pending = false;
-		else if (tag != VNET_TAG_POLL && !drop)
+		else if (tag & VNET_TAG_POLL)
+			n->nr_polls--;
+		else if (!drop)
 			vnet_cqe(n, tag, cqe->res);
 	}
 	io_uring_cq_advance(&n->u.ring, nr);
 	return nr;
+}
+
+static void vnet_cancel(struct vnet *n, uint64_t tag, int flags)
+{
+	struct io_uring_sqe *sqe = vnet_sqe(n);
+
+	if (!sqe)
+		return;
+	io_uring_prep_cancel64(sqe, tag, flags);
+	sqe->flags |= IOSQE_FIXED_FILE;	/* the ring requires it */
+	io_uring_sqe_set_data64(sqe, VNET_TAG_CANCEL);
+	n->cancel_pending = true;
+	n->nr_inflight++;
+}
+
+/* One busy read or transmit slot: the operation, or the poll in front
+ * of it (cancelling that cancels what it leads); one of the two misses. */
+static void vnet_cancel_op(struct vnet *n, void *tag)
+{
+	vnet_cancel(n, (uintptr_t)tag, 0);
+	vnet_cancel(n, (uintptr_t)tag | VNET_TAG_POLL, 0);
+}
+
+/*
+ * What may wait forever: a read on an idle tap (io_uring polls inside
+ * the kernel for a file that can wait without blocking), a write the
+ * tap has no room for, and a poll of ours linked in front of either
+ * (older kernels answer EAGAIN instead). One cancel takes them all on
+ * Linux 5.19 and later. Before, a cancel finds one request by its tag:
+ * so each busy read and transmit slot, and its poll, by theirs.
+ */
+static void vnet_cancel_all(struct vnet *n)
+{
+	bool free_slot[VNET_TX_SLOTS] = { false };
+
+	if (n->cancel_any)
+		return vnet_cancel(n, 0, IORING_ASYNC_CANCEL_ANY);
+	for (unsigned int i = 0; n->rx_ops && i < VNET_RX_OPS; i++)
+		if (n->rx_ops[i].busy)
+			vnet_cancel_op(n, &n->rx_ops[i]);
+	for (struct vnet_tx_slot *s = n->tx_free; s; s = s->next_free)
+		free_slot[s - n->tx] = true;
+	for (unsigned int i = 0; n->tx && i < VNET_TX_SLOTS; i++)
+		if (!free_slot[i])
+			vnet_cancel_op(n, &n->tx[i]);
 }
 
 /*
@@ -142,17 +199,10 @@ static unsigned int vnet_reap(struct vnet *n, bool drop)
  */
 void vnet_drain(struct vnet *n)
 {
-	struct io_uring_sqe *sqe;
-
 	if (!n->u.ready)
 		goto out;
-	if (n->nr_inflight && (sqe = io_uring_get_sqe(&n->u.ring))) {
-		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-		sqe->flags |= IOSQE_FIXED_FILE;	/* the ring requires it */
-		io_uring_sqe_set_data64(sqe, VNET_TAG_CANCEL);
-		n->cancel_pending = true;
-		n->nr_inflight++;
-	}
+	if (n->nr_inflight)
+		vnet_cancel_all(n);
 	while (n->nr_inflight) {
 		int r = io_uring_submit_and_wait(&n->u.ring, 1);
 
@@ -254,7 +304,6 @@ int vnet_ring_init(struct vnet *n)
 	struct uring_spec spec = {
 		.name = name,
 		.entries = VNET_RING_SIZE,
-		.max_workers = VNET_IOWQ_WORKERS,
 		.files = &n->be.fd,
 		.nr_files = 1,
 		.ops = ops,
@@ -274,6 +323,21 @@ int vnet_ring_init(struct vnet *n)
 			return -ENOTSUP;
 		}
 	}
+	return vnet_cancel_mode(n, uring_probe_cancel_any(&n->u));
+}
+
+/* A probe's answer (uring_probe_cancel_any()): how a reset cancels. */
+int vnet_cancel_mode(struct vnet *n, int probe)
+{
+	if (probe < 0) {
+		pr_err("virtio %s: cannot ask io_uring how it cancels: %s",
+		       n->name, strerror(-probe));
+		return probe;
+	}
+	n->cancel_any = probe;
+	if (!probe)
+		pr_info("virtio %s: io_uring cancels one request at a time (all at once needs Linux 5.19): a reset cancels each read, write and poll by its tag",
+			n->name);
 	return 0;
 }
 

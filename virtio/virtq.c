@@ -167,6 +167,7 @@ int virtq_enable(struct virtq *vq)
 	return 0;
 }
 
+/* Ring fields: one atomic load each (see GUEST_LOAD() in virtq.h). */
 static uint16_t load16(const uint16_t *p, int order)
 {
 	return le16toh(__atomic_load_n(p, order));
@@ -206,10 +207,15 @@ static int avail_pending(struct virtq *vq)
 	return avail_update(vq);
 }
 
-/* A descriptor may sit anywhere in an indirect table: copy, never cast. */
+/*
+ * A descriptor may sit anywhere in an indirect table: copy, never cast.
+ * One snapshot (guest_copy()): the walk checks d->len, d->next and
+ * d->flags and then uses them, and none of them may be read again from
+ * the table in between.
+ */
 static void read_desc(const uint8_t *table, uint32_t i, struct vring_desc *d)
 {
-	memcpy(d, table + (size_t)i * sizeof(*d), sizeof(*d));
+	guest_copy(d, table + (size_t)i * sizeof(*d), sizeof(*d));
 	d->addr = le64toh(d->addr);
 	d->len = le32toh(d->len);
 	d->flags = le16toh(d->flags);

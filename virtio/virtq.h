@@ -51,11 +51,41 @@
 #define KVMINI_VIRTQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 #include <linux/virtio_ring.h>
 
 #include "lib/mem.h"
+
+/*
+ * Reading what the guest shares (rings, descriptors, request headers).
+ * The driver may rewrite any of it while the device looks, so a value
+ * the device checks must be the value it uses. A plain load does not
+ * promise that in the generated code: the compiler, assuming no other
+ * thread writes, may load a field again where the C code uses its
+ * checked local, and see what the guest wrote after the check. So each
+ * guest read is one of these two, and the device then looks only at
+ * its local copy:
+ *
+ *   GUEST_LOAD(p)	an aligned scalar: one relaxed atomic load
+ *   guest_copy()	bytes into private memory, then a compiler barrier:
+ *			nothing read before it can be read again after it
+ *			(the way Linux's READ_ONCE() read aggregates), so
+ *			every later use sees that one snapshot. A torn
+ *			snapshot is still one set of values, checked as such.
+ *
+ * Ordering against other fields (avail idx before the entries it
+ * exposes) needs the acquire loads and fences of virtq.c on top.
+ */
+#define GUEST_LOAD(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+#define guest_barrier()	__asm__ __volatile__("" ::: "memory")
+
+static inline void guest_copy(void *dst, const void *src, size_t len)
+{
+	__builtin_memcpy(dst, src, len);
+	guest_barrier();
+}
 
 #define VIRTQ_MAX_SIZE	32768
 /* Below IOV_MAX (1024), so a chain's iovecs go to readv/writev as they are. */

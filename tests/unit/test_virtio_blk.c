@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1001,6 +1002,144 @@ START_TEST(test_blk_no_fd_leak)
 }
 END_TEST
 
+/* ---- parsing alone: SIZE_MAX, read once ---------------------------- */
+
+static const struct vblk_limits parse_lim = {
+	.capacity = 1ULL << 40, .off_align = 512, .serial = "x",
+};
+
+/* A chain of header, data segments as given (writable: a read), and
+ * status, as virtq_pop() hands it over; the iovecs point into buf. */
+static void parse_chain(struct vblk_req *r, struct virtio_blk_outhdr *h,
+			uint8_t *buf, const size_t *lens, unsigned int n,
+			uint8_t *status)
+{
+	struct virtq_chain *c = &r->chain;
+
+	memset(c, 0, sizeof(*c));
+	c->iov[0] = (struct iovec){ h, sizeof(*h) };
+	c->nr_out = 1;
+	c->out_len = sizeof(*h);
+	for (unsigned int i = 0; i < n; i++) {
+		c->iov[1 + i] = (struct iovec){ buf, lens[i] };
+		buf += lens[i];
+		c->in_len += lens[i];
+	}
+	c->iov[1 + n] = (struct iovec){ status, 1 };
+	c->nr_in = n + 1;
+	c->in_len += 1;
+}
+
+/* SIZE_MAX is advertised, so a longer data segment fails the request
+ * (and the same bytes in two segments do not). */
+START_TEST(test_blk_size_max)
+{
+	static const size_t one_big[] = { VBLK_SIZE_MAX + 512 };
+	static const size_t two[] = { VBLK_SIZE_MAX, 512 };
+	static const size_t exact[] = { VBLK_SIZE_MAX };
+	struct virtio_blk_outhdr h = { .type = htole32(VIRTIO_BLK_T_IN) };
+	uint8_t *buf = malloc(2 * VBLK_SIZE_MAX), status;
+	struct vblk_req *r = calloc(1, sizeof(*r));
+
+	ck_assert(buf && r);
+	parse_chain(r, &h, buf, one_big, 1, &status);
+	vblk_parse(r, &parse_lim);
+	ck_assert_int_eq(r->op, VBLK_OP_DONE);
+	ck_assert_uint_eq(r->result, VIRTIO_BLK_S_IOERR);
+	ck_assert_ptr_eq(r->status, &status);
+
+	parse_chain(r, &h, buf, two, 2, &status);
+	vblk_parse(r, &parse_lim);
+	ck_assert_int_eq(r->op, VBLK_OP_READ);
+	ck_assert_uint_eq(r->left, VBLK_SIZE_MAX + 512);
+
+	parse_chain(r, &h, buf, exact, 1, &status);
+	vblk_parse(r, &parse_lim);
+	ck_assert_int_eq(r->op, VBLK_OP_READ);
+
+	/* A write whose one readable descriptor holds the header and
+	 * SIZE_MAX bytes of data: the header is not data. */
+	memset(&r->chain, 0, sizeof(r->chain));
+	memcpy(buf, &(struct virtio_blk_outhdr){ .type = htole32(VIRTIO_BLK_T_OUT) },
+	       VBLK_HDR_SIZE);
+	r->chain.iov[0] = (struct iovec){ buf, VBLK_HDR_SIZE + VBLK_SIZE_MAX };
+	r->chain.iov[1] = (struct iovec){ &status, 1 };
+	r->chain.nr_out = r->chain.nr_in = 1;
+	r->chain.out_len = VBLK_HDR_SIZE + VBLK_SIZE_MAX;
+	r->chain.in_len = 1;
+	vblk_parse(r, &parse_lim);
+	ck_assert_int_eq(r->op, VBLK_OP_WRITE);
+	ck_assert_uint_eq(r->left, VBLK_SIZE_MAX);
+	r->chain.iov[0] = (struct iovec){ buf, VBLK_HDR_SIZE + VBLK_SIZE_MAX + 512 };
+	r->chain.iov[1] = (struct iovec){ &status, 1 };
+	r->chain.nr_out = r->chain.nr_in = 1;
+	r->chain.out_len = VBLK_HDR_SIZE + VBLK_SIZE_MAX + 512;
+	vblk_parse(r, &parse_lim);
+	ck_assert_int_eq(r->op, VBLK_OP_DONE);
+	ck_assert_uint_eq(r->result, VIRTIO_BLK_S_IOERR);
+	free(r);
+	free(buf);
+}
+END_TEST
+
+/*
+ * A driver rewriting the header while the device parses it: the sector
+ * flips between 0 (a good read) and one far past the disk. The device
+ * must use the sector it checked: a read it accepts is at offset 0.
+ */
+struct hdr_flip {
+	__virtio64 *sector;
+	bool stop;
+};
+
+static void *hdr_flipper(void *arg)
+{
+	struct hdr_flip *f = arg;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
+		__atomic_store_n(f->sector, htole64(1ULL << 50), __ATOMIC_RELAXED);
+		__atomic_store_n(f->sector, htole64(0), __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+START_TEST(test_blk_header_rewritten_while_parsed)
+{
+	static const size_t lens[] = { 4096 };
+	struct virtio_blk_outhdr *h = aligned_alloc(64, 64);
+	struct vblk_req *r = calloc(1, sizeof(*r));
+	uint8_t *buf = malloc(4096), status;
+	struct hdr_flip f = { .sector = &h->sector };
+	unsigned int ok = 0, bad = 0;
+	pthread_t t;
+
+	ck_assert(h && r && buf);
+	*h = (struct virtio_blk_outhdr){ .type = htole32(VIRTIO_BLK_T_IN) };
+	ck_assert_int_eq(pthread_create(&t, NULL, hdr_flipper, &f), 0);
+	for (unsigned int i = 0; i < 2000 || ((!ok || !bad) && i < 5000000); i++) {
+		parse_chain(r, h, buf, lens, 1, &status);
+		vblk_parse(r, &parse_lim);
+		if (r->op == VBLK_OP_READ) {
+			ok++;
+			ck_assert_uint_eq(r->sector, 0);
+			ck_assert_uint_eq(r->off, 0);
+		} else {
+			bad++;
+			ck_assert_int_eq(r->op, VBLK_OP_DONE);
+			ck_assert_uint_eq(r->result, VIRTIO_BLK_S_IOERR);
+			ck_assert_uint_eq(r->sector, 1ULL << 50);
+		}
+	}
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	ck_assert_uint_gt(ok, 0);
+	ck_assert_uint_gt(bad, 0);
+	free(buf);
+	free(r);
+	free(h);
+}
+END_TEST
+
 static Suite *virtio_blk_suite(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -1035,6 +1174,8 @@ static Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, test_blk_reposting_bounded);
 	tcase_add_test(tc, test_blk_direct);
 	tcase_add_test(tc, test_blk_no_fd_leak);
+	tcase_add_test(tc, test_blk_size_max);
+	tcase_add_test(tc, test_blk_header_rewritten_while_parsed);
 	suite_add_tcase(s, tc);
 	return s;
 }

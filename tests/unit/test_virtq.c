@@ -7,6 +7,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1194,6 +1195,84 @@ START_TEST(test_indirect_readable_after_writable)
 }
 END_TEST
 
+/* ---- read once ---- */
+
+/*
+ * A driver on another CPU rewriting a descriptor while the device walks
+ * it. Descriptor 0 flips between a good form (64 readable bytes, then
+ * descriptor 1) and a bad one (a length past RAM, a next out of the
+ * table); each half is one atomic store, so the device can also see a
+ * mix. Whatever it sees, a chain it returns must be the good one in
+ * full: a length or next that passed the check cannot be replaced by a
+ * later read. Anything else must break the queue.
+ */
+#define FLIP_GOOD	((uint64_t)htole32(64) | (uint64_t)htole16(VRING_DESC_F_NEXT) << 32 | \
+			 (uint64_t)htole16(1) << 48)
+#define FLIP_BAD	((uint64_t)htole32(0x10000000) | \
+			 (uint64_t)htole16(VRING_DESC_F_NEXT) << 32 | \
+			 (uint64_t)htole16(0xffff) << 48)
+
+static bool flip_stop;
+
+static void *flipper(void *arg)
+{
+	uint64_t *word = arg;	/* len, flags, next of descriptor 0 */
+
+	while (!__atomic_load_n(&flip_stop, __ATOMIC_RELAXED)) {
+		__atomic_store_n(word, FLIP_BAD, __ATOMIC_RELAXED);
+		__atomic_store_n(word, FLIP_GOOD, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+START_TEST(test_desc_rewritten_while_read)
+{
+	unsigned int good = 0, broke = 0;
+	pthread_t t;
+
+	start(8, 0);
+	set_desc(0, gpa(BUF_OFF), 64, VRING_DESC_F_NEXT, 1);
+	set_desc(1, gpa(BUF_OFF + 0x100), 32, VRING_DESC_F_WRITE, 0);
+	flip_stop = false;
+	ck_assert_int_eq(pthread_create(&t, NULL, flipper,
+					ram + DESC_OFF + 8), 0);
+	for (unsigned int i = 0; i < 2000 || ((!good || !broke) && i < 5000000); i++) {
+		int r;
+
+		avail_add(0);
+		r = virtq_pop(&vq, &chain);
+		if (r == 1) {
+			good++;
+			ck_assert_int_eq(chain.err, 0);
+			ck_assert_uint_eq(chain.nr_out, 1);
+			ck_assert_uint_eq(chain.nr_in, 1);
+			ck_assert_uint_eq(chain.out_len, 64);
+			ck_assert_uint_eq(chain.in_len, 32);
+			check_seg(0, BUF_OFF, 64);
+			check_seg(1, BUF_OFF + 0x100, 32);
+			virtq_push(&vq, chain.head, 0);
+			continue;
+		}
+		ck_assert_msg(r == -EFAULT || r == -EINVAL, "pop: %d", r);
+		broke++;
+		/* As a device reset would; the log's limits stay. */
+		virtq_reset(&vq);
+		vq.size = qsize;
+		vq.desc_gpa = gpa(DESC_OFF);
+		vq.avail_gpa = gpa(AVAIL_OFF);
+		vq.used_gpa = gpa(USED_OFF);
+		ck_assert_int_eq(virtq_enable(&vq), 0);
+		drv_avail = 0;
+		set_avail_idx(0);
+	}
+	__atomic_store_n(&flip_stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	/* Both forms were seen, or the test proved nothing. */
+	ck_assert_uint_gt(good, 0);
+	ck_assert_uint_gt(broke, 0);
+}
+END_TEST
+
 static void add(Suite *s, const char *name, const TTest *const t[], size_t n)
 {
 	TCase *tc = tcase_create(name);
@@ -1247,6 +1326,7 @@ static Suite *virtq_suite(void)
 	    test_indirect_outside_ram, test_indirect_past_end,
 	    test_indirect_next_out_of_table, test_indirect_loop,
 	    test_indirect_readable_after_writable);
+	ADD(s, "read once", test_desc_rewritten_while_read);
 	return s;
 }
 
