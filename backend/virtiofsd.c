@@ -136,16 +136,37 @@ static int child_proc(void)
 }
 
 /*
+ * Out of a chroot kvmini may run in (unshare(CLONE_NEWUSER) refuses a
+ * chrooted caller), keeping the chroot's root in *root: entering one's own
+ * mount namespace again goes to its real root.
+ */
+static int child_unchroot(int *root)
+{
+	int ns;
+
+	*root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (*root < 0 || ns < 0 || setns(ns, CLONE_NEWNS) < 0) {
+		child_say("cannot leave kvmini's chroot for a user namespace", errno);
+		return -1;
+	}
+	close(ns);
+	return 0;
+}
+
+/*
  * Into a user namespace whose only user and group are 0, mapped to the
  * host's nobody and nogroup (the parent writes the maps, see vfsd_maps()):
  * virtiofsd keeps root's powers there, but they reach only files owned by
  * 65534:65534, and the kernel checks everything else as for nobody. The
- * supplementary groups go first: setgroups is then denied.
+ * supplementary groups go first: setgroups is then denied. Then back
+ * into kvmini's root.
  */
 static int child_userns(const struct vfsd_exec *x)
 {
 	struct rlimit nofile = { VFSD_NOFILE, VFSD_NOFILE };
 	char c = 0;
+	int root;
 
 	/* As root still: afterwards only lowering it is allowed. */
 	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 && getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
@@ -157,14 +178,21 @@ static int child_userns(const struct vfsd_exec *x)
 		child_say("cannot drop the supplementary groups", errno);
 		return -1;
 	}
+	if (child_unchroot(&root))
+		return -1;
 	if (unshare(CLONE_NEWUSER) < 0) {
-		child_say("cannot make a user namespace to serve the share as nobody (/proc/sys/user/max_user_namespaces?)",
+		child_say("cannot make a user namespace to serve the share as nobody (see /proc/sys/user/max_user_namespaces)",
 			  errno);
 		return -1;
 	}
 	if (write(x->sync_fd, &c, 1) != 1 || read(x->sync_fd, &c, 1) != 1 || c != 1)
 		return -1;	/* the parent said why */
 	close(x->sync_fd);
+	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		child_say("cannot return to kvmini's root in the user namespace", errno);
+		return -1;
+	}
+	close(root);
 	if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
 		child_say("cannot become nobody in the user namespace", errno);
 		return -1;
@@ -178,7 +206,6 @@ static int child_userns(const struct vfsd_exec *x)
 static void __attribute__((noreturn)) child_run(const struct vfsd_exec *x)
 {
 	static char *const no_env[] = { NULL };
-
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 

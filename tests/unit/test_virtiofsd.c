@@ -14,11 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <linux/fuse.h>
+#include <linux/seccomp.h>
 
 #include "unit.h"
 #include "util.h"
@@ -470,6 +476,96 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/*
+ * kvmini in a chroot (the lab runs it so, as schroot does), where
+ * unshare(CLONE_NEWUSER) is refused: the share is still served as nobody,
+ * from the chroot. Here the chroot is a bind mount of /, in a child with
+ * a mount namespace of its own.
+ */
+START_TEST(test_nobody_in_chroot)
+{
+	pid_t pid;
+	int status;
+
+	if (!have_virtiofsd())
+		return;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		struct share_config s = share("/", true);
+		struct vfs_backend be = { .stop = virtiofsd_stop };
+		struct virtiofsd *d;
+		uint64_t node, fh;
+
+		s.as_nobody = true;
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mkdir(in_dir("r"), 0755) ||
+		    mount("/", in_dir("r"), NULL, MS_BIND | MS_REC, NULL) ||
+		    chroot(in_dir("r")) || chdir("/"))
+			_exit(2);
+		if (virtiofsd_start(&s, &d, &be.sock))
+			_exit(3);
+		be.ctx = d;
+		if (virtio_fs_new(&g.mem, "t", &be, NULL, 0, &fs))
+			_exit(4);
+		fake_driver_start(&g, fs, 0, 64);
+		fuse_init();
+		_exit(fuse_open("etc/passwd", false, &node, &fh) ? 5 :
+		      fuse_open("etc/shadow", false, &node, &fh) != -EACCES ? 6 :
+		      fuse_open("root", true, &node, &fh) != -EACCES ? 7 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "status %#x", status);
+}
+END_TEST
+
+/* Refuses unshare(CLONE_NEWUSER) as the kernel does when user namespaces
+ * are disabled (max_user_namespaces 0): ENOSPC. */
+static int no_user_namespaces(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSPC),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -1 : 0;
+}
+
+/* No user namespaces: one line saying so, and never root instead. */
+START_TEST(test_nobody_without_userns)
+{
+	pid_t pid;
+	int status;
+
+	if (!have_virtiofsd())
+		return;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		struct share_config s = share("/", true);
+		char *err;
+		int r;
+
+		s.as_nobody = true;
+		if (no_user_namespaces())
+			_exit(2);
+		r = start_err(&s, &err);
+		_exit(r != -ECHILD ? 3 : unit_count_lines(err) != 1 ? 4 :
+		      !strstr(err, "share 't': cannot start virtiofsd: cannot make a user namespace") ? 5 :
+		      !strstr(err, "No space left on device") ? 6 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "status %#x", status);
+}
+END_TEST
+
 /* Its children, from /proc: virtiofsd's PID. */
 static pid_t child_of(pid_t pid)
 {
@@ -546,6 +642,8 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_share_ro);
 	tcase_add_test(tc, test_share_root_ro);
 	tcase_add_test(tc, test_share_root_nobody);
+	tcase_add_test(tc, test_nobody_without_userns);
+	tcase_add_test(tc, test_nobody_in_chroot);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_dies_with_kvmini);
 	suite_add_tcase(suite, tc);
