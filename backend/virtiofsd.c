@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "backend/virtiofsd.h"
 #include "lib/container_of.h"
@@ -44,7 +45,7 @@ struct virtiofsd {
 /* What the child needs, all prepared before fork(). */
 struct vfsd_exec {
 	const char *bin;
-	char *argv[12];
+	char *argv[16];
 	const char *path;
 	bool ro;
 	bool as_nobody;
@@ -155,11 +156,46 @@ static int child_unchroot(int *root)
 }
 
 /*
- * Into a user namespace whose only user and group are 0, mapped to the
- * host's nobody and nogroup (the parent writes the maps, see vfsd_maps()):
- * virtiofsd keeps root's powers there, but they reach only files owned by
- * 65534:65534, and the kernel checks everything else as for nobody. The
- * supplementary groups go first: setgroups is then denied. Then back
+ * virtiofsd's identity for a share served as nobody: uid 65534, gid
+ * 65534, no supplementary group, and of all capabilities only these,
+ * inherited through execve() as ambient ones: CAP_FOWNER, because the
+ * guest's overlayfs opens every file O_NOATIME (only the owner, or
+ * CAP_FOWNER, may); CAP_SYS_CHROOT for virtiofsd's own chroot; and
+ * CAP_SETPCAP, without which its libcap-ng cannot drop the bounding set
+ * and it dies. virtiofsd then keeps CAP_FOWNER alone (-o modcaps). No
+ * CAP_DAC_*: the kernel checks every read as for nobody. No new privileges
+ * (no set-uid program, no file capabilities), and virtiofsd's seccomp
+ * filter then needs no CAP_SYS_ADMIN.
+ */
+static int child_drop_to_nobody(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	uint32_t keep = 1u << CAP_FOWNER | 1u << CAP_SYS_CHROOT | 1u << CAP_SETPCAP;
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {
+		{ .effective = keep, .permitted = keep, .inheritable = keep },
+	};
+
+	if (prctl(PR_SET_KEEPCAPS, 1) < 0 ||
+	    syscall(SYS_setresgid, VIRTIOFSD_NOBODY, VIRTIOFSD_NOBODY, VIRTIOFSD_NOBODY) < 0 ||
+	    syscall(SYS_setresuid, VIRTIOFSD_NOBODY, VIRTIOFSD_NOBODY, VIRTIOFSD_NOBODY) < 0 ||
+	    syscall(SYS_capset, &hdr, caps) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_FOWNER, 0, 0) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_CHROOT, 0, 0) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETPCAP, 0, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		child_say("cannot become nobody in the user namespace", errno);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Into a user namespace that maps every uid and gid to itself (the parent
+ * writes the maps, see vfsd_maps()), so that the guest sees each file's
+ * real owner, and there down to nobody (child_drop_to_nobody()). Why a
+ * namespace at all: capabilities are needed there, and a process that is
+ * root outside one cannot hold them without holding them over the host.
+ * The supplementary groups go first: setgroups is then denied. Then back
  * into kvmini's root.
  */
 static int child_userns(const struct vfsd_exec *x)
@@ -193,10 +229,8 @@ static int child_userns(const struct vfsd_exec *x)
 		return -1;
 	}
 	close(root);
-	if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
-		child_say("cannot become nobody in the user namespace", errno);
+	if (child_drop_to_nobody())
 		return -1;
-	}
 	/* A new uid cleared the parent-death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != x->parent)
 		return -1;
@@ -353,12 +387,12 @@ static int vfsd_write_proc(pid_t pid, const char *name, const char *text)
 
 /*
  * The child's half of child_userns(): once it is in its user namespace,
- * uid and gid 0 there become the host's 65534, setgroups is denied, and
- * it may go on. 0, or -errno (the child is then told nothing and ends).
+ * every uid and gid maps to itself there, setgroups is denied, and it may
+ * go on. 0, or -errno (the child is then told nothing and ends).
  */
 static int vfsd_maps(struct virtiofsd *d, int sync_fd)
 {
-	const char *map = "0 " VIRTIOFSD_NOBODY " 1\n";
+	const char *map = "0 0 4294967295\n";
 	char c;
 	int err;
 
@@ -445,9 +479,13 @@ static int vfsd_spawn(struct virtiofsd *d, const struct share_config *s,
 	x.argv[n++] = "cache=auto";
 	x.argv[n++] = "-o";
 	x.argv[n++] = "log_level=err";
-	/* Its user namespace could not raise it: child_userns() did. */
-	if (s->as_nobody)
+	/* Its user namespace could not raise it: child_userns() did. And
+	 * of its capabilities, only the one child_drop_to_nobody() left. */
+	if (s->as_nobody) {
 		x.argv[n++] = "--rlimit-nofile=0";
+		x.argv[n++] = "-o";
+		x.argv[n++] = "modcaps=-chown:-dac_override:-fsetid:-setgid:-setuid:-mknod:-setfcap";
+	}
 	x.argv[n] = NULL;
 
 	if (pipe2(pipe_fds, O_CLOEXEC) < 0)

@@ -30,7 +30,7 @@ struct virtiofsd;
 #define VIRTIOFSD_DEFAULT	"/usr/lib/qemu/virtiofsd"
 /* share_config.as_nobody: the host's uid and gid its access is checked
  * as (Debian's nobody and nogroup). */
-#define VIRTIOFSD_NOBODY	"65534"
+#define VIRTIOFSD_NOBODY	65534
 /* How long an ended connection may take to end virtiofsd, before it is
  * killed. */
 #define VIRTIOFSD_STOP_MS	2000

@@ -285,10 +285,15 @@ static int fuse_walk(const char *path, uint64_t *node)
 	return 0;
 }
 
-/* FUSE_OPEN (or FUSE_OPENDIR) of path for reading: the error, *fh. */
+/*
+ * FUSE_OPEN (or FUSE_OPENDIR) of path for reading: the error, *fh. With
+ * O_NOATIME, as the guest's overlayfs opens its lower files.
+ */
 static int fuse_open(const char *path, bool is_dir, uint64_t *node, uint64_t *fh)
 {
-	struct fuse_open_in in = { .flags = is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY };
+	struct fuse_open_in in = {
+		.flags = (is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_NOATIME,
+	};
 	struct fuse_open_out *o;
 	int err = fuse_walk(path, node);
 
@@ -321,9 +326,10 @@ static pid_t child_of(pid_t pid);
 
 /*
  * kvmini exec's root: the host's / as nobody. Files and directories only
- * root may read stay closed, world-readable ones open, /proc shows no
- * host process, and virtiofsd is 65534 in a user namespace, with no
- * supplementary group and no environment.
+ * root may read stay closed, world-readable ones open (O_NOATIME too),
+ * /proc shows no host process, and virtiofsd is 65534 in a user
+ * namespace, with CAP_FOWNER alone, no supplementary group and no
+ * environment.
  */
 START_TEST(test_share_root_nobody)
 {
@@ -331,6 +337,8 @@ START_TEST(test_share_root_nobody)
 	struct vfs_backend be = { .stop = virtiofsd_stop };
 	char path[128], *base = dir + 1;	/* "tmp/kvmini-vfsd.XXXXXX" */
 	struct fuse_read_in rd = { .size = 64 };
+	struct fuse_getattr_in ga = { 0 };
+	struct fuse_attr_out *attr;
 	struct virtiofsd *d;
 	uint64_t node, fh;
 	struct stat st, own;
@@ -348,6 +356,8 @@ START_TEST(test_share_root_nobody)
 	fputs("for all\n", f);
 	fclose(f);
 	ck_assert_int_eq(chmod(in_dir("public"), 0644), 0);
+	ck_assert_int_eq(close(open(in_dir("users"), O_CREAT | O_WRONLY, 0644)), 0);
+	ck_assert_int_eq(chown(in_dir("users"), 1000, 1000), 0);
 	ck_assert_int_eq(chmod(dir, 0700), 0);
 
 	s.as_nobody = true;
@@ -359,10 +369,15 @@ START_TEST(test_share_root_nobody)
 
 	pid = child_of(getpid());
 	ck_assert_int_gt(pid, 0);
-	ck_assert_str_eq(proc_line(pid, "uid_map", ""), "         0      65534          1\n");
-	ck_assert_str_eq(proc_line(pid, "gid_map", ""), "         0      65534          1\n");
+	ck_assert_str_eq(proc_line(pid, "uid_map", ""), "         0          0 4294967295\n");
+	ck_assert_str_eq(proc_line(pid, "gid_map", ""), "         0          0 4294967295\n");
 	ck_assert_str_eq(proc_line(pid, "setgroups", ""), "deny\n");
 	ck_assert_str_eq(proc_line(pid, "status", "Uid:"), "Uid:\t65534\t65534\t65534\t65534\n");
+	ck_assert_str_eq(proc_line(pid, "status", "Gid:"), "Gid:\t65534\t65534\t65534\t65534\n");
+	/* CAP_FOWNER alone, for O_NOATIME (virtiofsd drops the others). */
+	ck_assert_str_eq(proc_line(pid, "status", "CapPrm:"), "CapPrm:\t0000000000000008\n");
+	ck_assert_str_eq(proc_line(pid, "status", "CapEff:"), "CapEff:\t0000000000000008\n");
+	ck_assert_str_eq(proc_line(pid, "status", "NoNewPrivs:"), "NoNewPrivs:\t1\n");
 	data = proc_line(pid, "status", "Groups:");
 	ck_assert_msg(!strpbrk(data, "0123456789"), "virtiofsd kept groups: %s", data);
 	ck_assert_str_eq(proc_line(pid, "environ", ""), "");
@@ -381,6 +396,14 @@ START_TEST(test_share_root_nobody)
 	rd.fh = fh;
 	ck_assert_int_eq(fuse(FUSE_READ, node, &rd, sizeof(rd), (void **)&data), 0);
 	ck_assert_int_eq(memcmp(data, "for all\n", 8), 0);
+	/* Another user's file: readable, with its owner as it is. */
+	snprintf(path, sizeof(path), "%s/users", base);
+	ck_assert_int_eq(fuse_open(path, false, &node, &fh), 0);
+	ck_assert_int_eq(fuse(FUSE_GETATTR, node, &ga, sizeof(ga), (void **)&attr), 0);
+	ck_assert_uint_eq(attr->attr.uid, 1000);
+	ck_assert_int_eq(fuse_open("etc/passwd", false, &node, &fh), 0);
+	ck_assert_int_eq(fuse(FUSE_GETATTR, node, &ga, sizeof(ga), (void **)&attr), 0);
+	ck_assert_uint_eq(attr->attr.uid, 0);
 	if (!stat("/etc/shadow", &st) && !(st.st_mode & S_IROTH))
 		ck_assert_int_eq(fuse_open("etc/shadow", false, &node, &fh), -EACCES);
 	if (!stat("/root", &st) && !(st.st_mode & S_IROTH))
@@ -396,7 +419,9 @@ START_TEST(test_share_root_nobody)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(stat("/proc/self/ns/net", &own), 0);
 	ck_assert_uint_ne(st.st_ino, own.st_ino);
-	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "kvmini-must-not-exist"), -EROFS);
+	/* No write either: without CAP_SETUID it fails before EROFS would. */
+	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "kvmini-must-not-exist"), -EPERM);
+	ck_assert_int_eq(access("/kvmini-must-not-exist", F_OK), -1);
 }
 END_TEST
 
