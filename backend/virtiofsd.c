@@ -396,7 +396,11 @@ static int vfsd_maps(struct virtiofsd *d, int sync_fd)
 	char c;
 	int err;
 
-	if (read(sync_fd, &c, 1) != 1)
+	ssize_t n;
+
+	while ((n = read(sync_fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
 		return -ECHILD;		/* it failed, and said why */
 	err = vfsd_write_proc(d->pid, "uid_map", map) ?:
 	      vfsd_write_proc(d->pid, "setgroups", "deny") ?:

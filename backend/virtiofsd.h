@@ -16,6 +16,12 @@
  *    handle), dies with kvmini (PR_SET_PDEATHSIG, even on SIGKILL), and
  *    is reaped through a pidfd on every exit path.
  *  - Its stderr is kept; the last line explains a failed start.
+ *  - A share with as_nobody (kvmini exec's root) is read with the host's
+ *    rights of nobody: virtiofsd runs in a user namespace that maps every
+ *    id to itself, as 65534:65534 with no supplementary group and
+ *    CAP_FOWNER alone, in mount and network namespaces of its own whose
+ *    /proc shows no other process, with no environment. Without user
+ *    namespaces the start fails, with one line. See docs/exec.md.
  *
  * virtiofsd itself needs root (it sandboxes itself in namespaces).
  */
