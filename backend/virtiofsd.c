@@ -476,9 +476,11 @@ static int vfsd_spawn(struct virtiofsd *d, const struct share_config *s,
 	x.argv[n++] = source;
 	/* pivot_root into the share, in mount, PID and network namespaces
 	 * of its own; but pivot_root cannot leave /, so the host's root
-	 * gets chroot, which is no confinement at all there. */
+	 * gets chroot, which is no confinement at all there. As nobody,
+	 * too: it has no CAP_SYS_ADMIN for namespaces, and child_proc()
+	 * made its network namespace. */
 	x.argv[n++] = "-o";
-	x.argv[n++] = strcmp(path, "/") ? "sandbox=namespace" : "sandbox=chroot";
+	x.argv[n++] = strcmp(path, "/") && !s->as_nobody ? "sandbox=namespace" : "sandbox=chroot";
 	x.argv[n++] = "-o";
 	x.argv[n++] = "cache=auto";
 	x.argv[n++] = "-o";
