@@ -16,6 +16,12 @@
  *    handle), dies with kvmini (PR_SET_PDEATHSIG, even on SIGKILL), and
  *    is reaped through a pidfd on every exit path.
  *  - Its stderr is kept; the last line explains a failed start.
+ *  - A share with as_nobody (kvmini exec's root) is read with the host's
+ *    rights of nobody: virtiofsd runs in a user namespace that maps every
+ *    id to itself, as 65534:65534 with no supplementary group and
+ *    CAP_FOWNER alone, in mount and network namespaces of its own whose
+ *    /proc shows no other process, with no environment. Without user
+ *    namespaces the start fails, with one line. See docs/exec.md.
  *
  * virtiofsd itself needs root (it sandboxes itself in namespaces).
  */
@@ -28,6 +34,9 @@ struct evloop;
 struct virtiofsd;
 
 #define VIRTIOFSD_DEFAULT	"/usr/lib/qemu/virtiofsd"
+/* share_config.as_nobody: the host's uid and gid its access is checked
+ * as (Debian's nobody and nogroup). */
+#define VIRTIOFSD_NOBODY	65534
 /* How long an ended connection may take to end virtiofsd, before it is
  * killed. */
 #define VIRTIOFSD_STOP_MS	2000

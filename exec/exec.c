@@ -3,7 +3,8 @@
  * kvmini exec: the VM behind one command (docs/exec.md). The guest gets
  * the default guest kernel and an initramfs built here: the user's
  * --initrd if any, then the agent as /init and the job spec as /job. Its
- * root is this host's / over virtio-fs, read-only; the job's output comes
+ * root is this host's / over virtio-fs, read-only, and only what the
+ * host's nobody may read (docs/exec.md); the job's output comes
  * back on two virtio-consoles (exec_out.c) and its status through the
  * exit device, which becomes kvmini's own.
  */
@@ -118,8 +119,11 @@ static void exec_vm_config(struct exec_config *ec)
 
 	cfg->console = cfg->verbose ? CONSOLE_STDERR : CONSOLE_NONE;
 	cfg->cmdline = cfg->verbose ? EXEC_CMDLINE_VERBOSE : EXEC_CMDLINE;
-	if (ec->root == EXEC_ROOT_HOST)
-		exec_share_config(&cfg->shares[cfg->nr_shares++], "/", EXEC_ROOT_TAG, true);
+	if (ec->root == EXEC_ROOT_HOST) {
+		/* Only what the host's nobody may read: not the host's secrets. */
+		exec_share_config(&cfg->shares[cfg->nr_shares], "/", EXEC_ROOT_TAG, true);
+		cfg->shares[cfg->nr_shares++].as_nobody = true;
+	}
 	for (unsigned int i = 0; i < ec->nr_shares; i++) {
 		snprintf(tag, sizeof(tag), "share%u", i);
 		exec_share_config(&cfg->shares[cfg->nr_shares++], ec->shares[i].host,

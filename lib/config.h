@@ -65,6 +65,7 @@ struct share_config {
 	unsigned int path_len;		/* first path_len bytes */
 	char tag[CONFIG_TAG_MAX + 1];	/* mount -t virtiofs TAG /mnt */
 	bool ro;			/* enforced on the host side */
+	bool as_nobody;			/* only what host uid 65534 may read */
 };
 
 struct vm_config {

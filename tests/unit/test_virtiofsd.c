@@ -14,11 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <linux/fuse.h>
+#include <linux/seccomp.h>
 
 #include "unit.h"
 #include "util.h"
@@ -254,6 +260,171 @@ START_TEST(test_share_root_ro)
 }
 END_TEST
 
+/* FUSE_LOOKUP of each component of path, from the root: the error, and
+ * the last node in *node. */
+static int fuse_walk(const char *path, uint64_t *node)
+{
+	char name[64];
+	struct fuse_entry_out *e;
+	const char *p = path;
+	int err;
+
+	*node = FUSE_ROOT_ID;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		ck_assert_uint_lt(n, sizeof(name));
+		memcpy(name, p, n);
+		name[n] = 0;
+		err = fuse(FUSE_LOOKUP, *node, name, n + 1, (void **)&e);
+		if (err)
+			return err;
+		*node = e->nodeid;
+		p += n + (p[n] == '/');
+	}
+	return 0;
+}
+
+/*
+ * FUSE_OPEN (or FUSE_OPENDIR) of path for reading: the error, *fh. With
+ * O_NOATIME, as the guest's overlayfs opens its lower files.
+ */
+static int fuse_open(const char *path, bool is_dir, uint64_t *node, uint64_t *fh)
+{
+	struct fuse_open_in in = {
+		.flags = (is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_NOATIME,
+	};
+	struct fuse_open_out *o;
+	int err = fuse_walk(path, node);
+
+	if (err)
+		return err;
+	err = fuse(is_dir ? FUSE_OPENDIR : FUSE_OPEN, *node, &in, sizeof(in), (void **)&o);
+	if (!err)
+		*fh = o->fh;
+	return err;
+}
+
+/* A line of /proc/PID/name, from the host. */
+static char *proc_line(pid_t pid, const char *name, const char *start)
+{
+	static char line[256];
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	line[0] = 0;
+	while (fgets(line, sizeof(line), f) && strncmp(line, start, strlen(start)))
+		line[0] = 0;
+	fclose(f);
+	return line;
+}
+
+static pid_t child_of(pid_t pid);
+
+/*
+ * kvmini exec's root: the host's / as nobody. Files and directories only
+ * root may read stay closed, world-readable ones open (O_NOATIME too),
+ * /proc shows no host process, and virtiofsd is 65534 in a user
+ * namespace, with CAP_FOWNER alone, no supplementary group and no
+ * environment.
+ */
+START_TEST(test_share_root_nobody)
+{
+	struct share_config s = share("/", true);
+	struct vfs_backend be = { .stop = virtiofsd_stop };
+	char path[128], *base = dir + 1;	/* "tmp/kvmini-vfsd.XXXXXX" */
+	struct fuse_read_in rd = { .size = 64 };
+	struct fuse_getattr_in ga = { 0 };
+	struct fuse_attr_out *attr;
+	struct virtiofsd *d;
+	uint64_t node, fh;
+	struct stat st, own;
+	char *data;
+	pid_t pid;
+	FILE *f;
+
+	if (!have_virtiofsd())
+		return;
+	f = fopen(in_dir("secret"), "w");
+	fputs("root only\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(in_dir("secret"), 0600), 0);
+	f = fopen(in_dir("public"), "w");
+	fputs("for all\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(in_dir("public"), 0644), 0);
+	ck_assert_int_eq(close(open(in_dir("users"), O_CREAT | O_WRONLY, 0644)), 0);
+	ck_assert_int_eq(chown(in_dir("users"), 1000, 1000), 0);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+
+	s.as_nobody = true;
+	ck_assert_int_eq(virtiofsd_start(&s, &d, &be.sock), 0);
+	be.ctx = d;
+	ck_assert_int_eq(virtio_fs_new(&g.mem, "t", &be, NULL, 0, &fs), 0);
+	fake_driver_start(&g, fs, 0, 64);
+	fuse_init();
+
+	pid = child_of(getpid());
+	ck_assert_int_gt(pid, 0);
+	ck_assert_str_eq(proc_line(pid, "uid_map", ""), "         0          0 4294967295\n");
+	ck_assert_str_eq(proc_line(pid, "gid_map", ""), "         0          0 4294967295\n");
+	ck_assert_str_eq(proc_line(pid, "setgroups", ""), "deny\n");
+	ck_assert_str_eq(proc_line(pid, "status", "Uid:"), "Uid:\t65534\t65534\t65534\t65534\n");
+	ck_assert_str_eq(proc_line(pid, "status", "Gid:"), "Gid:\t65534\t65534\t65534\t65534\n");
+	/* CAP_FOWNER alone, for O_NOATIME (virtiofsd drops the others). */
+	ck_assert_str_eq(proc_line(pid, "status", "CapPrm:"), "CapPrm:\t0000000000000008\n");
+	ck_assert_str_eq(proc_line(pid, "status", "CapEff:"), "CapEff:\t0000000000000008\n");
+	ck_assert_str_eq(proc_line(pid, "status", "NoNewPrivs:"), "NoNewPrivs:\t1\n");
+	data = proc_line(pid, "status", "Groups:");
+	ck_assert_msg(!strpbrk(data, "0123456789"), "virtiofsd kept groups: %s", data);
+	ck_assert_str_eq(proc_line(pid, "environ", ""), "");
+
+	/* A 0700 directory of root's: seen, not listed, not entered. */
+	ck_assert_int_eq(fuse_open(base, true, &node, &fh), -EACCES);
+	snprintf(path, sizeof(path), "%s/public", base);
+	ck_assert_int_eq(fuse_walk(path, &node), -EACCES);
+	/* Opened up: a 0600 file stays closed, a 0644 one reads. */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(fuse_open(base, true, &node, &fh), 0);
+	snprintf(path, sizeof(path), "%s/secret", base);
+	ck_assert_int_eq(fuse_open(path, false, &node, &fh), -EACCES);
+	snprintf(path, sizeof(path), "%s/public", base);
+	ck_assert_int_eq(fuse_open(path, false, &node, &fh), 0);
+	rd.fh = fh;
+	ck_assert_int_eq(fuse(FUSE_READ, node, &rd, sizeof(rd), (void **)&data), 0);
+	ck_assert_int_eq(memcmp(data, "for all\n", 8), 0);
+	/* Another user's file: readable, with its owner as it is. */
+	snprintf(path, sizeof(path), "%s/users", base);
+	ck_assert_int_eq(fuse_open(path, false, &node, &fh), 0);
+	ck_assert_int_eq(fuse(FUSE_GETATTR, node, &ga, sizeof(ga), (void **)&attr), 0);
+	ck_assert_uint_eq(attr->attr.uid, 1000);
+	ck_assert_int_eq(fuse_open("etc/passwd", false, &node, &fh), 0);
+	ck_assert_int_eq(fuse(FUSE_GETATTR, node, &ga, sizeof(ga), (void **)&attr), 0);
+	ck_assert_uint_eq(attr->attr.uid, 0);
+	if (!stat("/etc/shadow", &st) && !(st.st_mode & S_IROTH))
+		ck_assert_int_eq(fuse_open("etc/shadow", false, &node, &fh), -EACCES);
+	if (!stat("/root", &st) && !(st.st_mode & S_IROTH))
+		ck_assert_int_eq(fuse_open("root", true, &node, &fh), -EACCES);
+	ck_assert_int_eq(fuse_open("etc/passwd", false, &node, &fh), 0);
+
+	/* /proc: virtiofsd's own processes, nothing of the host's; and
+	 * for /proc/net, a network namespace of its own. */
+	ck_assert_int_eq(fuse_walk("proc/1", &node), -ENOENT);
+	snprintf(path, sizeof(path), "proc/%d/fd", pid);
+	ck_assert_int_eq(fuse_walk(path, &node), 0);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(stat("/proc/self/ns/net", &own), 0);
+	ck_assert_uint_ne(st.st_ino, own.st_ino);
+	/* No write either: without CAP_SETUID it fails before EROFS would. */
+	ck_assert_int_eq(fuse_mkdir(FUSE_ROOT_ID, "kvmini-must-not-exist"), -EPERM);
+	ck_assert_int_eq(access("/kvmini-must-not-exist", F_OK), -1);
+}
+END_TEST
+
 /* Runs virtiofsd_start() on s, with stderr captured: its return. */
 static int start_err(const struct share_config *s, char **err)
 {
@@ -327,6 +498,96 @@ START_TEST(test_errors)
 	ck_assert_uint_eq(unit_count_lines(err), 1);
 	ck_assert_ptr_nonnull(strstr(err, "share 't': virtiofsd failed: bad option: really"));
 	free(err);
+}
+END_TEST
+
+/*
+ * kvmini in a chroot (the lab runs it so, as schroot does), where
+ * unshare(CLONE_NEWUSER) is refused: the share is still served as nobody,
+ * from the chroot. Here the chroot is a bind mount of /, in a child with
+ * a mount namespace of its own.
+ */
+START_TEST(test_nobody_in_chroot)
+{
+	pid_t pid;
+	int status;
+
+	if (!have_virtiofsd())
+		return;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		struct share_config s = share("/", true);
+		struct vfs_backend be = { .stop = virtiofsd_stop };
+		struct virtiofsd *d;
+		uint64_t node, fh;
+
+		s.as_nobody = true;
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mkdir(in_dir("r"), 0755) ||
+		    mount("/", in_dir("r"), NULL, MS_BIND | MS_REC, NULL) ||
+		    chroot(in_dir("r")) || chdir("/"))
+			_exit(2);
+		if (virtiofsd_start(&s, &d, &be.sock))
+			_exit(3);
+		be.ctx = d;
+		if (virtio_fs_new(&g.mem, "t", &be, NULL, 0, &fs))
+			_exit(4);
+		fake_driver_start(&g, fs, 0, 64);
+		fuse_init();
+		_exit(fuse_open("etc/passwd", false, &node, &fh) ? 5 :
+		      fuse_open("etc/shadow", false, &node, &fh) != -EACCES ? 6 :
+		      fuse_open("root", true, &node, &fh) != -EACCES ? 7 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "status %#x", status);
+}
+END_TEST
+
+/* Refuses unshare(CLONE_NEWUSER) as the kernel does when user namespaces
+ * are disabled (max_user_namespaces 0): ENOSPC. */
+static int no_user_namespaces(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSPC),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -1 : 0;
+}
+
+/* No user namespaces: one line saying so, and never root instead. */
+START_TEST(test_nobody_without_userns)
+{
+	pid_t pid;
+	int status;
+
+	if (!have_virtiofsd())
+		return;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		struct share_config s = share("/", true);
+		char *err;
+		int r;
+
+		s.as_nobody = true;
+		if (no_user_namespaces())
+			_exit(2);
+		r = start_err(&s, &err);
+		_exit(r != -ECHILD ? 3 : unit_count_lines(err) != 1 ? 4 :
+		      !strstr(err, "share 't': cannot start virtiofsd: cannot make a user namespace") ? 5 :
+		      !strstr(err, "No space left on device") ? 6 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "status %#x", status);
 }
 END_TEST
 
@@ -405,6 +666,9 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_share_rw);
 	tcase_add_test(tc, test_share_ro);
 	tcase_add_test(tc, test_share_root_ro);
+	tcase_add_test(tc, test_share_root_nobody);
+	tcase_add_test(tc, test_nobody_without_userns);
+	tcase_add_test(tc, test_nobody_in_chroot);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_dies_with_kvmini);
 	suite_add_tcase(suite, tc);
