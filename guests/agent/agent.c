@@ -381,6 +381,11 @@ static void mount_system(const char *root)
 		snprintf(p, sizeof(p), "%s/dev", root);
 		if (mkdirs(p) || mount("/dev", p, NULL, MS_MOVE, NULL) < 0)
 			die("cannot move /dev into the job's root: %s", strerror(errno));
+		/* The host's /root is root's alone, and the root share is
+		 * served with nobody's rights: the job's $HOME would be a
+		 * directory it cannot even look into. An empty one instead. */
+		snprintf(p, sizeof(p), "%s/root", root);
+		do_mount("tmpfs", p, "tmpfs", 0, "mode=0700");
 	}
 	snprintf(p, sizeof(p), "%s/dev/pts", root);
 	do_mount("devpts", p, "devpts", 0, "ptmxmode=0666,mode=0620");

@@ -2,8 +2,8 @@
 # kvmini exec does not hand out the host's secrets (docs/exec.md, "What
 # the job can read"): the host's / is served as the host's nobody, so the
 # job cannot read /etc/shadow, a 0600 file of root's, or list a 0700
-# directory of root's (/root), not even by mounting the root share again
-# itself, and sees no host process in that share's /proc; it still reads
+# directory of root's (/root: the job's own /root is an empty tmpfs),
+# not even by mounting the root share again itself, and sees no host process in that share's /proc; it still reads
 # world-readable files, builds and runs a C program with the host's gcc,
 # and writes to a --share directory. kvmini runs from the build host's /
 # (HOSTROOT, tests/lab/run.sh), as in exec-host.sh.
@@ -41,10 +41,12 @@ s=/var/tmp/kvmini-secrets
 for f in /etc/shadow /root/secret $s/only-root; do
 	cat "$f" >/dev/null && echo "LEAK: read $f"
 done
-ls /root >/dev/null 2>&1 && echo "LEAK: listed /root"
+[ -z "$(ls -A /root)" ] || echo "LEAK: /root is not the job'"'"'s own"
+mkdir -p /root/.cache && echo home >/root/.cache/x || echo "FAILED: \$HOME not writable"
 ls $s/closed >/dev/null 2>&1 && echo "LEAK: listed $s/closed"
 mkdir -p /mnt/r && busybox mount -t virtiofs -o ro root /mnt/r || echo "cannot mount the root share"
 cat /mnt/r/etc/shadow >/dev/null 2>&1 && echo "LEAK: read /etc/shadow, mounted again"
+ls /mnt/r/root >/dev/null 2>&1 && echo "LEAK: listed /root, mounted again"
 [ -e /mnt/r/proc/1 ] && echo "LEAK: the host'"'"'s /proc/1"
 cat /mnt/r/proc/1/environ >/dev/null 2>&1 && echo "LEAK: read the host'"'"'s /proc/1/environ"
 cat $s/world
