@@ -179,9 +179,14 @@ endif
 check-layers:
 	scripts/check-layers.sh
 
+# The manual pages list exactly the options --help lists.
+.PHONY: check-man
+check-man: $(KVMINI)
+	scripts/check-man.sh $(KVMINI) docs/man
+
 # The suites, without the test cases that read the real guest kernels
 # (tagged "kernel"), so that they need no kernel build.
-unit: check-layers $(UNIT)
+unit: check-layers check-man $(UNIT)
 	@rc=0; for u in $(UNIT); do echo "unit: $$u"; CK_EXCLUDE_TAGS=kernel $$u || rc=1; done; exit $$rc
 
 # The parser test cases on the real guest kernels, of both architectures.
