@@ -4,6 +4,8 @@
 #   make run        boot the default guest on this terminal (Ctrl-A x quits)
 #   make test       unit suites, native checks and Linux guest boots (lab)
 #   make deps       install the Debian packages everything needs
+#   make install    kvmini, its guest kernel, manual pages and bash
+#                   completion under PREFIX (/usr/local), DESTDIR honoured
 #   make bench      kvmini and QEMU side by side: bench/RESULTS.md
 #   make lab-arm64  the arm64 build's Linux guest boots (make test runs it)
 #
@@ -184,9 +186,15 @@ check-layers:
 check-man: $(KVMINI)
 	scripts/check-man.sh $(KVMINI) docs/man
 
+# make install into a temporary DESTDIR, what it put there, and make
+# uninstall (tests/install.sh; a few seconds, no guest kernel build).
+.PHONY: check-install
+check-install: $(KVMINI)
+	tests/install.sh $(if $(SANITIZE),SANITIZE=$(SANITIZE))
+
 # The suites, without the test cases that read the real guest kernels
 # (tagged "kernel"), so that they need no kernel build.
-unit: check-layers check-man $(UNIT)
+unit: check-layers check-man check-install $(UNIT)
 	@rc=0; for u in $(UNIT); do echo "unit: $$u"; CK_EXCLUDE_TAGS=kernel $$u || rc=1; done; exit $$rc
 
 # The parser test cases on the real guest kernels, of both architectures.
@@ -340,6 +348,35 @@ bench: $(KVMINI) $(STATIC) guests
 
 deps:
 	scripts/deps.sh
+
+# Install in the GNU conventions (PREFIX, DESTDIR): nothing outside
+# $(DESTDIR)$(PREFIX), no build path in the binary. The guest kernel that
+# kvmini exec boots by default goes under share/, not lib/: to the host it
+# is data that kvmini reads, never code the host runs (as QEMU's guest
+# firmware is in /usr/share/qemu), and the ARCH directory keeps the
+# kernels of several architectures apart in one shared tree. INSTALL_KERNEL
+# names another kernel file (tests/install.sh gives a stand-in).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+INSTALL_KERNEL ?= $(GUEST)/$(KERNEL_IMAGE)
+MAN_PAGES := $(wildcard docs/man/*.1)
+INSTALL_FILES := $(BINDIR)/kvmini $(DATADIR)/kvmini/$(ARCH)/$(KERNEL_IMAGE) \
+	$(MAN_PAGES:docs/man/%=$(MANDIR)/man1/%) \
+	$(DATADIR)/bash-completion/completions/kvmini
+.PHONY: install uninstall
+install: $(KVMINI) $(INSTALL_KERNEL)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/kvmini/$(ARCH) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 0755 $(KVMINI) $(DESTDIR)$(BINDIR)/kvmini
+	install -m 0644 $(INSTALL_KERNEL) $(DESTDIR)$(DATADIR)/kvmini/$(ARCH)/$(KERNEL_IMAGE)
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 contrib/bash-completion/kvmini \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/kvmini
+uninstall:
+	rm -f $(INSTALL_FILES:%=$(DESTDIR)%)
+	rmdir $(DESTDIR)$(DATADIR)/kvmini/$(ARCH) $(DESTDIR)$(DATADIR)/kvmini 2>/dev/null || true
 
 clean:
 	rm -rf build
