@@ -346,6 +346,8 @@ soak: $(STATIC) guests
 bench: $(KVMINI) $(STATIC) guests
 	bench/run.sh --kvmini $(KVMINI) --static $(STATIC) --guest $(GUEST)
 
+# Both package lists; scripts/deps.sh --build-only installs only what
+# building and running kvmini needs.
 deps:
 	scripts/deps.sh
 
