@@ -64,6 +64,10 @@ out=$(cd / && env -i PATH="$root/usr/bin" kvmini --version 2>&1)
 # man finds each page by name in the installed tree, and renders it
 # with every groff warning on, silently.
 for page in kvmini kvmini-run kvmini-exec; do
+	if ! command -v man >/dev/null; then
+		bad "man-$page" "no man on PATH: run 'make deps' (man-db)"
+		continue
+	fi
 	path=$(man -M "$root/usr/share/man" -w "$page" 2>&1)
 	if [ "$path" != "$root/usr/share/man/man1/$page.1" ]; then
 		bad "man-$page" "man -w found '$path'"
