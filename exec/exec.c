@@ -25,11 +25,17 @@
 /* exec/exec_agent.S */
 extern const uint8_t exec_agent_start[], exec_agent_end[];
 
-/* The kernel guests/ builds, relative to build/ARCH/kvmini. */
+/*
+ * The guest kernel, relative to the binary's directory: where make
+ * install puts it (PREFIX/bin/kvmini, PREFIX/share/kvmini/ARCH/), then
+ * where guests/ builds it (build/ARCH/kvmini, build/guest/...).
+ */
 #if defined(__aarch64__)
-#define EXEC_GUEST_KERNEL	"../guest-arm64/Image"
+#define EXEC_KERNEL_INSTALLED	"../share/kvmini/arm64/Image"
+#define EXEC_KERNEL_BUILT	"../guest-arm64/Image"
 #else
-#define EXEC_GUEST_KERNEL	"../guest/bzImage"
+#define EXEC_KERNEL_INSTALLED	"../share/kvmini/x86_64/bzImage"
+#define EXEC_KERNEL_BUILT	"../guest/bzImage"
 #endif
 
 /*
@@ -39,14 +45,22 @@ extern const uint8_t exec_agent_start[], exec_agent_end[];
 #define EXEC_CMDLINE		"quiet"
 #define EXEC_CMDLINE_VERBOSE	"loglevel=7"
 
-/* Beside the binary: dir(/proc/self/exe)/EXEC_GUEST_KERNEL. */
+/* Beside the binary: the installed kernel, else the built one, else NULL. */
 static char *exec_kernel_beside_self(void)
 {
+	static const char *const rel[] = { EXEC_KERNEL_INSTALLED, EXEC_KERNEL_BUILT };
 	char *self = realpath("/proc/self/exe", NULL);
+	const char *dir = self ? dirname(self) : NULL;
 	char *path = NULL;
 
-	if (self && asprintf(&path, "%s/%s", dirname(self), EXEC_GUEST_KERNEL) < 0)
+	for (size_t i = 0; dir && i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if (asprintf(&path, "%s/%s", dir, rel[i]) < 0)
+			path = NULL;
+		if (path && !access(path, R_OK))
+			break;
+		free(path);
 		path = NULL;
+	}
 	free(self);
 	return path;
 }
@@ -64,10 +78,9 @@ static int exec_map_kernel(const struct exec_config *ec, struct vm *vm)
 		return map_file("kernel ($KVMINI_KERNEL)", env, &vm->kernel,
 				&vm->kernel_size);
 	path = exec_kernel_beside_self();
-	if (!path || access(path, R_OK)) {
-		pr_err("no guest kernel: give --kernel FILE, set KVMINI_KERNEL, or build one with 'make guests' (looked for %s)",
-		       path ? path : EXEC_GUEST_KERNEL);
-		free(path);
+	if (!path) {
+		pr_err("no guest kernel: give --kernel FILE, set KVMINI_KERNEL, or build one with 'make guests' (looked for %s and %s beside kvmini)",
+		       EXEC_KERNEL_INSTALLED, EXEC_KERNEL_BUILT);
 		return -ENOENT;
 	}
 	pr_info("guest kernel %s", path);

@@ -78,6 +78,24 @@ read -r t0 _ </proc/uptime
 hrun hosttrue 0 -- true
 echo "startup: kvmini exec -- true (host root, virtiofsd) took $(secs_since "$t0") s"
 
+# Installed as make install lays it out (tests/install.sh checks that):
+# PREFIX/bin/kvmini finds PREFIX/share/kvmini/x86_64/bzImage by itself.
+if [ -n "$HOSTROOT" ]; then
+	I=/var/tmp/kvmini-installed
+	mkdir -p "$HOSTROOT$I/bin" "$HOSTROOT$I/share/kvmini/x86_64"
+	cp "$HOSTROOT$KX" "$HOSTROOT$I/bin/kvmini"
+	cp "$HOSTROOT$K" "$HOSTROOT$I/share/kvmini/x86_64/bzImage"
+	rc=0
+	kx env -u KVMINI_KERNEL "$I/bin/kvmini" exec --timeout 200 -- echo installed \
+		>"$T/installed.out" 2>"$T/installed.err" </dev/null || rc=$?
+	if [ $rc -eq 0 ] && [ "$(cat "$T/installed.out")" = installed ]; then
+		echo "installed: kvmini exec found its kernel in share/kvmini: ok"
+	else
+		fail installed "exit status $rc, stdout '$(cat "$T/installed.out")'"
+	fi
+	rm -rf "${HOSTROOT:?}$I"
+fi
+
 # Writes to / land in the overlay and vanish with the VM.
 hrun overlay 0 -- sh -c 'echo x >/etc/kvmini-exec-test && cat /etc/kvmini-exec-test &&
 	rm /etc/os-release && test ! -e /etc/os-release' && is overlay out 'x\n'
