@@ -194,8 +194,9 @@ int virtio_fs_new(const struct guest_mem *mem, const char *tag,
 /*
  * virtio-vsock (virtio 1.2 section 5.10): stream sockets between the
  * guest (CID cid, 3 to 0xfffffffe) and the host (CID 2), served here
- * over the host sockets be hands over; see virtio/vsock.c. be is copied.
- * NULL without memory or an eventfd.
+ * over the host sockets be hands over; see virtio/vsock.c. be is copied;
+ * the device calls be->release() when it is freed. NULL without memory
+ * or an eventfd, and then the caller still owns the backend.
  */
 struct vsock_backend;
 

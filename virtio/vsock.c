@@ -640,6 +640,8 @@ static void vsock_free(struct virtio_dev *vdev)
 		evloop_del(s->loop, &s->reset_ev);
 		close(s->reset_fd);
 	}
+	if (s->be.release)
+		s->be.release(s->be.ctx);
 	free(s);
 	vdev->priv = NULL;
 }

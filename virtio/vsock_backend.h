@@ -6,8 +6,8 @@
  * owns from the moment it has it, reads and writes itself (readv and
  * writev on the guest's buffers) and closes.
  *
- * Both callbacks run on the I/O thread with vdev->lock held: they must
- * not call back into the device.
+ * connect and accepted run on the I/O thread with vdev->lock held: they
+ * must not call back into the device.
  */
 #ifndef KVMINI_VIRTIO_VSOCK_BACKEND_H
 #define KVMINI_VIRTIO_VSOCK_BACKEND_H
@@ -23,6 +23,9 @@ struct vsock_backend {
 	 * virtio_vsock_host_connect(); local_port is the host end's port
 	 * number. 0, or -errno to have the device reset it. May be NULL. */
 	int (*accepted)(void *ctx, int fd, uint32_t local_port);
+	/* The device is being freed, its streams closed: the backend may
+	 * go too (it outlives nothing else). May be NULL. */
+	void (*release)(void *ctx);
 	void *ctx;
 };
 
