@@ -149,11 +149,17 @@ static void vsock_close(struct vsock *s, struct vsock_conn *c, bool rst)
 	if (c->fd >= 0)
 		close(c->fd);
 	vsock_unqueue(s, c);
-	if (rst) {
-		s->resets++;
+	if (rst)
 		vsock_rst_push(s, VSOCK_HOST_CID, c->local_port, c->peer_port, false);
-	}
 	vsock_conn_release(&s->t, c);
+}
+
+/* A stream broken by either side's mistake or failure (counted): not the
+ * reset that ends every stream the guest closed. */
+static void vsock_reset_conn(struct vsock *s, struct vsock_conn *c)
+{
+	s->resets++;
+	vsock_close(s, c, true);
 }
 
 static void vsock_close_all(struct vsock *s)
@@ -332,7 +338,7 @@ static uint32_t vsock_tx_one(void *ctx, struct virtq_chain *ch)
 	case VSOCK_PKT_RESET:
 		c = vsock_conn_find(&s->t, h.dst_port, h.src_port);
 		if (c)
-			vsock_close(s, c, true);
+			vsock_reset_conn(s, c);
 		else
 			vsock_refuse(s, &h);
 		return 0;
@@ -352,13 +358,13 @@ static uint32_t vsock_tx_one(void *ctx, struct virtq_chain *ch)
 		break;
 	case VSOCK_ACT_DATA:
 		if (!vsock_tx_data(s, c, ch, h.len)) {
-			vsock_close(s, c, true);
+			vsock_reset_conn(s, c);
 			return 0;
 		}
 		break;
 	case VSOCK_ACT_ACCEPTED:
 		if (s->be.accepted && s->be.accepted(s->be.ctx, c->fd, c->local_port)) {
-			vsock_close(s, c, true);
+			vsock_reset_conn(s, c);
 			return 0;
 		}
 		break;
@@ -366,7 +372,7 @@ static uint32_t vsock_tx_one(void *ctx, struct virtq_chain *ch)
 		vsock_close(s, c, false);
 		return 0;
 	case VSOCK_ACT_RESET:
-		vsock_close(s, c, true);
+		vsock_reset_conn(s, c);
 		return 0;
 	}
 	vsock_settle(s, c);
@@ -399,8 +405,6 @@ static uint32_t vsock_rx_conn(struct vsock *s, struct vsock_conn *c)
 	if (op) {
 		vsock_conn_hdr(c, s->cid, op, 0,
 			       op == VIRTIO_VSOCK_OP_SHUTDOWN ? c->shut_sent : 0, &h);
-		if (op == VIRTIO_VSOCK_OP_RST)
-			vsock_close(s, c, false);
 		return vsock_put_hdr(s, &h);
 	}
 	if (!data)
@@ -429,6 +433,7 @@ static uint32_t vsock_rx_conn(struct vsock *s, struct vsock_conn *c)
 		return 0;
 	if (r < 0) {
 		vsock_conn_hdr(c, s->cid, VIRTIO_VSOCK_OP_RST, 0, 0, &h);
+		s->resets++;
 		vsock_close(s, c, false);
 		return vsock_put_hdr(s, &h);
 	}
@@ -534,7 +539,7 @@ static void vsock_on_sock(struct ev_handler *h, uint32_t events)
 	} else if (c->state != VSOCK_FREE && c->ev.fd >= 0) {
 		if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c->buf_len &&
 		    !vsock_flush(c)) {
-			vsock_close(s, c, true);
+			vsock_reset_conn(s, c);
 		} else {
 			if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 				c->readable = true;
@@ -634,7 +639,7 @@ static void vsock_free(struct virtio_dev *vdev)
 		return;
 	vsock_close_all(s);
 	if (s->dropped || s->refused || s->resets)
-		pr_info("virtio vsock: %lu packets dropped, %lu refused, %lu streams reset",
+		pr_info("virtio vsock: %lu packets dropped, %lu refused, %lu streams broken and reset",
 			s->dropped, s->refused, s->resets);
 	if (s->reset_fd >= 0) {
 		evloop_del(s->loop, &s->reset_ev);

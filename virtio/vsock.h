@@ -103,7 +103,6 @@ enum vsock_state {
 #define VSOCK_PEND_CREDIT	0x04	/* CREDIT_UPDATE */
 #define VSOCK_PEND_CREDIT_REQ	0x08
 #define VSOCK_PEND_SHUTDOWN	0x10	/* flags in shut_sent */
-#define VSOCK_PEND_RST		0x20
 
 struct vsock_conn {
 	enum vsock_state state;

@@ -199,7 +199,6 @@ uint16_t vsock_conn_next_ctl(struct vsock_conn *c, bool data_first)
 		unsigned int bit;
 		uint16_t op;
 	} order[] = {
-		{ VSOCK_PEND_RST, VIRTIO_VSOCK_OP_RST },
 		{ VSOCK_PEND_REQUEST, VIRTIO_VSOCK_OP_REQUEST },
 		{ VSOCK_PEND_RESPONSE, VIRTIO_VSOCK_OP_RESPONSE },
 		{ 0, 0 },	/* data goes here */

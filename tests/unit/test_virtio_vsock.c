@@ -326,8 +326,10 @@ START_TEST(test_ctl_order)
 	ck_assert_uint_eq(vsock_conn_next_ctl(&c, false), VIRTIO_VSOCK_OP_CREDIT_UPDATE);
 	ck_assert_uint_eq(vsock_conn_next_ctl(&c, false), VIRTIO_VSOCK_OP_CREDIT_REQUEST);
 	ck_assert_uint_eq(vsock_conn_next_ctl(&c, false), VIRTIO_VSOCK_OP_SHUTDOWN);
-	c.pending = VSOCK_PEND_RST | VSOCK_PEND_RESPONSE;
-	ck_assert_uint_eq(vsock_conn_next_ctl(&c, false), VIRTIO_VSOCK_OP_RST);
+	c.pending = VSOCK_PEND_CREDIT | VSOCK_PEND_REQUEST;
+	ck_assert_uint_eq(vsock_conn_next_ctl(&c, true), VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(vsock_conn_next_ctl(&c, true), 0);
+	ck_assert_uint_eq(c.pending, VSOCK_PEND_CREDIT);
 }
 END_TEST
 
