@@ -203,8 +203,11 @@ $(GUEST_ARM64)/Image: guests/build-kernel.sh guests/kernel/arm64.config
 $(GUEST)/udpburst: guests/tools/udpburst.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -Os -D_GNU_SOURCE -static -s -o $@ $<
+$(GUEST)/vsock: guests/tools/vsock.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -Os -D_GNU_SOURCE -static -s -o $@ $<
 $(GUEST)/initramfs.cpio.gz: guests/build-initramfs.sh $(wildcard guests/initramfs/* tests/guest/*) \
-		$(GUEST)/udpburst $(if $(SYSROOT),$(SYSROOT)/.complete)
+		$(GUEST)/udpburst $(GUEST)/vsock $(if $(SYSROOT),$(SYSROOT)/.complete)
 	KVMINI_SYSROOT_ARM64=$(SYSROOT_ARM64) guests/build-initramfs.sh $(GUEST) $(ARCH)
 guests: $(GUEST)/$(KERNEL_IMAGE) $(GUEST)/initramfs.cpio.gz
 

@@ -73,7 +73,7 @@ done
 
 install -m 0755 "$here/initramfs/init" "$root/init"
 # The test programs busybox lacks (Makefile: guests/tools/), when built.
-for t in udpburst; do
+for t in udpburst vsock; do
 	[ ! -f "$out/$t" ] || install -m 0755 "$out/$t" "$root/bin/$t"
 done
 for t in "$top"/tests/guest/*.sh; do
