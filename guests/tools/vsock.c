@@ -9,7 +9,7 @@
  *   vsock listen PORT N BYTES SEED        N streams accepted on PORT
  *   vsock uconnect PATH PORT N BYTES SEED N streams through kvmini's PATH
  *                                         ("CONNECT PORT"), retried for
- *                                         60 s until the guest takes them
+ *                                         300 s until the guest takes them
  *   vsock ulisten PATH N BYTES SEED       N streams accepted on PATH
  *   vsock refused CID PORT                a connect that must be reset
  *   vsock gen BYTES SEED                  stream SEED's first BYTES to stdout
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 		    number(argv[5], ~0ULL, &bytes) || number(argv[6], ~0ULL, &seed))
 			return usage();
 		for (unsigned int i = 0; i < n; i++) {
-			double give_up = now() + 60;
+			double give_up = now() + 300;
 			int fd;
 
 			while ((fd = unix_connect_port(argv[2], a)) < 0 && now() < give_up)

@@ -3,7 +3,8 @@
 # tests/scenarios/vsock.sh, whose host side waits for each: $1 bytes per
 # stream, $2 streams at once. Each step's result is one "vsock: STEP …"
 # line (the vsock tool's, guests/tools/vsock.c); any failure ends with 1.
-B=$1 N=$2
+# $3: bytes for the stream whose host reader pauses.
+B=$1 N=$2 SLOW=$3
 
 # step NAME CMD...: CMD's "vsock:" line, renamed to "vsock: NAME".
 step()
@@ -30,7 +31,7 @@ step refused vsock refused 2 5999
 step h2g vsock listen 6000 1 "$B" 3
 step socat vsock listen 6001 1 65536 5
 step many vsock connect 2 5002 "$N" 4096 10
-step slow vsock connect 2 5003 1 1048576 30
+step slow vsock connect 2 5003 1 "$SLOW" 30
 
 # A driver reset with a stream open: its host end closes. The stream
 # sends more than the host reads in the second before the reset.

@@ -5,8 +5,10 @@
 # stream's bytes checksummed at both ends (tests/guest/vsock.sh runs the
 # guest's side of each step); a port nobody listens on resets the guest's
 # connect; socat (from the build host's /, HOSTROOT) speaks the CONNECT
-# protocol; 50 streams at once; a host reader that reads nothing for 5 s
-# (the guest's writer waits, nothing is lost); a driver reset (unbind)
+# protocol; 50 streams at once; a host reader that reads nothing for 6 s
+# (the guest's writer waits, nothing is lost, kvmini's memory stays flat:
+# less than 4 MiB more over 4 s of the 16 MiB it could take); a driver
+# reset (unbind)
 # with a stream open closes its host end, and the device works after it.
 # The vsock tool is the guest's own (guests/tools/vsock.c), taken out of
 # the test initramfs when the outer VM lacks it.
@@ -15,6 +17,7 @@
 
 B=$((4 * 1024 * 1024))
 N=50
+SLOW=$((16 * 1024 * 1024))
 U=$T/v.sock
 pids=
 
@@ -76,7 +79,22 @@ pair()
 host g2h vsock ulisten "${U}_5000" 1 "$B" 2
 host h2g vsock uconnect "$U" 6000 1 "$B" 4
 host many vsock ulisten "${U}_5002" "$N" 4096 20
-host slow env VSOCK_PAUSE=5 vsock ulisten "${U}_5003" 1 1048576 31
+host slow env VSOCK_PAUSE=6 vsock ulisten "${U}_5003" 1 "$SLOW" 31
+# kvmini's memory while that reader pauses and the guest's writer has
+# 16 MiB to send: what kvmini holds for it is bounded by the credit.
+(
+	for _ in $(seq 1500); do
+		grep -q '^vsock: many' "$T/guest.log" 2>/dev/null && break
+		sleep 0.2
+	done
+	sleep 1
+	pid=$(pidof kvmini | cut -d' ' -f1)
+	r1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	sleep 4
+	r2=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	echo "$r1 $r2" >"$T/rss"
+) &
+pids="$pids $!"
 host reset vsock ulisten "${U}_5004" 1 0 0
 host after-reset vsock ulisten "${U}_5005" 1 4096 41
 # socat: once the guest is past h2g it listens on 6001; until it does,
@@ -96,7 +114,7 @@ host after-reset vsock ulisten "${U}_5005" 1 4096 41
 pids="$pids $!"
 
 guest guest 0 --timeout 400 --mem 256M --verbose --vsock "3,uds=$U" \
-	--cmdline "kvmini.script=vsock kvmini.args=$B,$N"
+	--cmdline "kvmini.script=vsock kvmini.args=$B,$N,$SLOW"
 tr -d '\r' <"$T/guest.log" | grep '^vsock:' | sed 's/^/guest: /'
 reap
 console guest "vsock: refused .*Connection reset by peer"
@@ -106,6 +124,12 @@ pair g2h g2h
 pair h2g h2g
 pair many many
 pair slow slow
+read -r r1 r2 <"$T/rss" || :
+if [ -n "$r1" ] && [ -n "$r2" ] && [ $((r2 - r1)) -lt 4096 ]; then
+	echo "slow: kvmini's RSS ${r1} KiB, then ${r2} KiB while the reader paused"
+else
+	fail guest "slow: kvmini's RSS went from '$r1' to '$r2' KiB while the reader paused"
+fi
 pair after-reset after-reset
 grep -q "^vsock: streams $N sent $((N * 4096)) " "$T/many.host" ||
 	fail many "host side: $(cat "$T/many.host")"
