@@ -342,6 +342,7 @@ static int host_end[NR_PORTS];		/* our end of each port's stream */
 static unsigned int connects;
 static uint32_t accepted_port;
 static uint64_t rx_gpa[QSIZE];
+static int repost_head = -1;		/* be_connect re-posts it */
 
 static int be_connect(void *ctx, uint32_t port)
 {
@@ -349,6 +350,8 @@ static int be_connect(void *ctx, uint32_t port)
 
 	(void)ctx;
 	connects++;
+	if (repost_head >= 0)
+		fake_add_head(&g, TXQ, repost_head);
 	if (port == REFUSED_PORT || port >= NR_PORTS)
 		return -ECONNREFUSED;
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -823,6 +826,50 @@ START_TEST(test_dev_driver_reset_closes_all)
 }
 END_TEST
 
+/*
+ * A driver that re-posts an unusable receive buffer as soon as the device
+ * takes it, while a reset waits to go out: the kick ends after a queue's
+ * worth and asks for another turn; the device stays up.
+ */
+START_TEST(test_dev_rx_reposting_bounded)
+{
+	uint64_t gpa = fake_alloc(&g, 8, 8);
+	struct fake_seg tiny = { gpa, 8, true };
+	uint16_t head;
+
+	send_pkt(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 1001, 7, NULL, 0, 0);
+	head = fake_add_chain(&g, RXQ, &tiny, 1);
+	ck_assert_msg(fake_kick_reposting(&g, dev, RXQ, head, 2000),
+		      "one kick kept the I/O thread while the driver re-posted");
+	ck_assert_uint_le(fake_used_idx(&g, RXQ), QSIZE);
+	ck_assert_uint_ge(g.requeues[RXQ], 1);
+	ck_assert(dev->active);
+}
+END_TEST
+
+/* The transmit queue: a driver that re-posts each request as the device
+ * takes it (here from inside the device's connect, so the timing is the
+ * same every run) has put more chains in one kick than the queue holds;
+ * the device stops for a reset rather than serve it forever. */
+START_TEST(test_dev_tx_reposting_breaks)
+{
+	uint64_t gpa = fake_alloc(&g, VSOCK_HDR_LEN, 8);
+	struct fake_seg seg = { gpa, VSOCK_HDR_LEN, false };
+	struct vsock_hdr h = {
+		.src_cid = GUEST_CID, .dst_cid = 2, .src_port = 1000,
+		.dst_port = REFUSED_PORT, .type = VIRTIO_VSOCK_TYPE_STREAM,
+		.op = VIRTIO_VSOCK_OP_REQUEST,
+	};
+
+	vsock_hdr_encode(&h, fake_ptr(&g, gpa));
+	repost_head = fake_add_chain(&g, TXQ, &seg, 1);
+	fake_kick(&g, dev, TXQ);
+	repost_head = -1;
+	ck_assert(dev->broken);
+	ck_assert_uint_eq(connects, QSIZE);	/* the one past a ring is refused */
+}
+END_TEST
+
 static Suite *vsock_suite(void)
 {
 	Suite *s = suite_create("virtio_vsock");
@@ -857,6 +904,8 @@ static Suite *vsock_suite(void)
 	tcase_add_test(tc_dev, test_dev_guest_credit_bounds_reads);
 	tcase_add_test(tc_dev, test_dev_table_full);
 	tcase_add_test(tc_dev, test_dev_driver_reset_closes_all);
+	tcase_add_test(tc_dev, test_dev_rx_reposting_bounded);
+	tcase_add_test(tc_dev, test_dev_tx_reposting_breaks);
 	suite_add_tcase(s, tc_dev);
 	return s;
 }
