@@ -185,6 +185,7 @@ static bool vsock_can_read(const struct vsock_conn *c)
 static void vsock_update_events(struct vsock *s, struct vsock_conn *c)
 {
 	uint32_t mask = 0;
+	int err = 0;
 
 	if (vsock_can_read(c) && !c->readable)
 		mask |= EPOLLIN;
@@ -194,9 +195,16 @@ static void vsock_update_events(struct vsock *s, struct vsock_conn *c)
 		return;
 	if (!mask)
 		evloop_del(s->loop, &c->ev);
-	else if (!c->ev_mask ? evloop_add(s->loop, &c->ev, mask) :
-		 evloop_mod(s->loop, &c->ev, mask))
-		pr_warn_once("virtio vsock: epoll: %s", strerror(errno));
+	else if (!c->ev_mask)
+		err = evloop_add(s->loop, &c->ev, mask);
+	else
+		err = evloop_mod(s->loop, &c->ev, mask);
+	if (err) {
+		/* Not on the loop, this stream would wait forever. */
+		pr_warn_once("virtio vsock: epoll: %s", strerror(-err));
+		vsock_reset_conn(s, c);
+		return;
+	}
 	c->ev_mask = mask;
 }
 
