@@ -68,6 +68,12 @@ struct share_config {
 	bool as_nobody;			/* only what host uid 65534 may read */
 };
 
+/* --vsock CID[,uds=PATH]: a virtio-vsock device (docs/vsock.md). */
+struct vsock_config {
+	uint32_t cid;			/* 0: no device; else 3..0xfffffffe */
+	const char *uds;		/* the host side's socket, or NULL */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -85,6 +91,7 @@ struct vm_config {
 	unsigned int nr_nets;
 	struct share_config shares[CONFIG_SHARES_MAX];	/* virtio-fs */
 	unsigned int nr_shares;
+	struct vsock_config vsock;
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */

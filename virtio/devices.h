@@ -191,4 +191,25 @@ int virtio_fs_new(const struct guest_mem *mem, const char *tag,
 		  const struct vfs_backend *be, struct evloop *loop,
 		  unsigned int index, struct virtio_dev **out);
 
+/*
+ * virtio-vsock (virtio 1.2 section 5.10): stream sockets between the
+ * guest (CID cid, 3 to 0xfffffffe) and the host (CID 2), served here
+ * over the host sockets be hands over; see virtio/vsock.c. be is copied;
+ * the device calls be->release() when it is freed. NULL without memory
+ * or an eventfd, and then the caller still owns the backend.
+ */
+struct vsock_backend;
+
+struct virtio_dev *virtio_vsock_new(const struct guest_mem *mem, uint64_t cid,
+				    const struct vsock_backend *be,
+				    struct evloop *loop);
+/*
+ * A host program's stream to the guest's port (I/O thread; takes
+ * vdev->lock): the device owns fd from here on, asks the guest, and calls
+ * be->accepted() once the guest has taken it, or closes fd when it
+ * refuses. 0, or -errno with fd closed: -ENOTCONN without a running
+ * driver, -EBUSY with the connection table full.
+ */
+int virtio_vsock_host_connect(struct virtio_dev *vdev, int fd, uint32_t port);
+
 #endif

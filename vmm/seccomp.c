@@ -87,6 +87,18 @@ static const char *const share_calls[] = {
 	NULL,
 };
 
+/*
+ * With --vsock (virtio/vsock.c, backend/vsock_uds.c), on the I/O thread:
+ * each stream's data moves with readv and writev between the guest's
+ * buffers and its Unix socket, and shutdown passes a half-close on; with
+ * uds=, host programs are accepted on PATH and a guest's connect opens a
+ * Unix socket to PATH_PORT (socket: AF_UNIX streams only, allow_vsock).
+ */
+static const char *const vsock_calls[] = {
+	"readv", "writev", "shutdown", "accept4", "connect",
+	NULL,
+};
+
 #if defined(__SANITIZE_ADDRESS__)
 /*
  * ASan builds only (make check-sanitize), never a kvmini that is shipped:
@@ -454,9 +466,26 @@ static int allow_setfl(scmp_filter_ctx ctx, int fd)
 	return allow(ctx, "fcntl", 2, cmp);
 }
 
+/* socket(AF_UNIX, SOCK_STREAM [| NONBLOCK | CLOEXEC], 0) and the calls
+ * of vsock_calls, only with --vsock. */
+static int allow_vsock(scmp_filter_ctx ctx, struct vm *vm)
+{
+	const struct scmp_arg_cmp cmp[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, AF_UNIX),
+		SCMP_A1_32(SCMP_CMP_MASKED_EQ, ~(SOCK_CLOEXEC | SOCK_NONBLOCK), SOCK_STREAM),
+		SCMP_A2_32(SCMP_CMP_EQ, 0),
+	};
+
+	if (!vm->cfg.vsock.cid)
+		return 0;
+	return allow_list(ctx, vsock_calls) ?:
+	       (vm->cfg.vsock.uds ? allow(ctx, "socket", 3, cmp) : 0);
+}
+
 static int io_rules(scmp_filter_ctx ctx, void *arg)
 {
 	return allow_slirp(ctx, arg) ?:
+	       allow_vsock(ctx, arg) ?:
 	       allow_list(ctx, io_calls) ?:
 	       allow_signal(ctx, VCPU_KICK_SIGNAL, false) ?:
 	       allow_setfl(ctx, STDOUT_FILENO) ?:

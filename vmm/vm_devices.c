@@ -15,8 +15,10 @@
 #include "backend/slirp.h"
 #include "backend/tap.h"
 #include "backend/virtiofsd.h"
+#include "backend/vsock_uds.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
+#include "virtio/vsock_backend.h"
 #include "vmm/vm.h"
 
 /* The transport's view of the VM (virtio_mmio_host): ctx is the vm. */
@@ -201,6 +203,24 @@ static int vm_add_net(struct vm *vm, unsigned int i)
 	return vm_add_virtio(vm, vdev);
 }
 
+/* --vsock: the device frees its host side (be.release) from then on. */
+static int vm_add_vsock(struct vm *vm)
+{
+	struct vsock_backend be;
+	struct virtio_dev *vdev;
+	struct vsock_uds *u = vsock_uds_new(vm->cfg.vsock.uds, &vm->loop, &be);
+
+	if (!u)
+		return -EIO;
+	vdev = virtio_vsock_new(&vm->mem, vm->cfg.vsock.cid, &be, &vm->loop);
+	if (!vdev) {
+		vsock_uds_free(u);
+		return -ENOMEM;
+	}
+	vsock_uds_attach(u, vdev);
+	return vm_add_virtio(vm, vdev);
+}
+
 int vm_devices_init(struct vm *vm)
 {
 	int err = 0;
@@ -217,6 +237,8 @@ int vm_devices_init(struct vm *vm)
 		err = vm_add_net(vm, i);
 	if (!err)
 		err = vm_add_shares(vm);
+	if (!err && vm->cfg.vsock.cid)
+		err = vm_add_vsock(vm);
 	return err;
 }
 
