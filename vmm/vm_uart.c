@@ -20,14 +20,22 @@ static void uart_irq(void *ctx, int level)
 	arch_irq_line(u->vm, u->irq, level);
 }
 
-static void uart_output(void *ctx, const uint8_t *buf, size_t len)
+/* The console may take less when its reader is slow: the UART holds the
+ * rest and the guest waits. Scanned only, the output is all taken. */
+static size_t uart_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct vm_uart *u = ctx;
 
 	if (vm_console_on_uart(u->vm))
-		console_output(u->vm->console, buf, len);
-	else
-		console_scan(u->vm->console, buf, len);
+		return console_output(u->vm->console, buf, len);
+	console_scan(u->vm->console, buf, len);
+	return len;
+}
+
+/* The console has room again (I/O thread). */
+static void uart_tx_ready(void *ctx)
+{
+	serial_tx_ready(ctx);
 }
 
 static void uart_rx_space(void *ctx)
@@ -61,8 +69,10 @@ struct vm_uart *vm_uart_new(struct vm *vm, uint32_t irq)
 		free(u);
 		return NULL;
 	}
-	if (vm_console_on_uart(vm))
+	if (vm_console_on_uart(vm)) {
 		console_attach(vm->console, uart_push, u->serial);
+		console_attach_output(vm->console, uart_tx_ready, u->serial);
+	}
 	return u;
 }
 
