@@ -279,6 +279,8 @@ static void serial_write_thr(struct serial *s, uint8_t v)
 	}
 	/* THR is full until the host takes the byte, at once unless its
 	 * output is full; a guest that did not wait for THRE loses it. */
+	if (s->ops.tx_watch)
+		s->ops.tx_watch(s->ctx, v);
 	s->thri = false;
 	if (s->tx_count < (s->fifo ? SERIAL_TX_FIFO_SIZE : 1))
 		s->tx_buf[s->tx_count++] = v;

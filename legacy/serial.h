@@ -6,8 +6,8 @@
  *
  * serial_access() runs on vCPU threads, serial_rx_push() and
  * serial_tx_ready() on the main thread; the model locks itself. No
- * callback may call back into serial_*(). set_irq and output run with
- * the device lock held, so the line and the bytes are ordered like the
+ * callback may call back into serial_*(). set_irq, output and tx_watch
+ * run with the device lock held, so the line and the bytes are ordered like the
  * state changes behind them: output must never block (the VM console
  * buffers, and says how much it took). rx_space runs without the lock.
  */
@@ -38,6 +38,10 @@ struct serial_ops {
 	 * serial_tx_ready(). Calls never overlap.
 	 */
 	size_t (*output)(void *ctx, const uint8_t *buf, size_t len);
+	/* Each byte the guest writes to THR, when it writes it: also the
+	 * ones still waiting for the host, and the ones lost to a full
+	 * FIFO. For a host that watches the stream (a panic detector). */
+	void (*tx_watch)(void *ctx, uint8_t byte);
 	/*
 	 * A serial_rx_push() took fewer bytes than offered and there is
 	 * room again: called once per such refusal, possibly on a vCPU

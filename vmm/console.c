@@ -33,8 +33,8 @@ struct console {
 	int flush_ep;		/* epoll set of out_fd alone, for the end */
 	console_room_fn *room;
 	void *room_ctx;
-	/* How much of the panic marker each stream has matched so far: the
-	 * console's own, and a secondary device's (another thread). */
+	/* How much of the panic marker each stream has matched so far:
+	 * virtio-console's, and the UART's (other threads). */
 	size_t panic_match;
 	size_t panic_match_scan;
 
@@ -80,15 +80,22 @@ static void console_wake(int fd)
 		pr_warn_once("console: cannot wake the I/O thread: %s", strerror(errno));
 }
 
-size_t console_output(struct console *c, const uint8_t *buf, size_t len)
+size_t console_write(struct console *c, const uint8_t *buf, size_t len)
 {
 	bool wait = false;
 	size_t n = console_out_write(c->out, buf, len, &wait);
 
-	/* Only what was taken: the rest comes again. */
-	console_find_panic(c, &c->panic_match, buf, n);
 	if (wait)
 		console_wake(c->out_wait.fd);
+	return n;
+}
+
+size_t console_output(struct console *c, const uint8_t *buf, size_t len)
+{
+	size_t n = console_write(c, buf, len);
+
+	/* Only what was taken: the rest comes again. */
+	console_find_panic(c, &c->panic_match, buf, n);
 	return n;
 }
 

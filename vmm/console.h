@@ -39,10 +39,13 @@ void console_exit(struct vm *vm);
  * Device side, from any thread; never blocks. Returns how many bytes the
  * console took, fewer than len when its reader is behind: the device
  * keeps the rest and offers it again after its room callback.
+ * console_output() also watches what it took for a kernel panic (the
+ * virtio-console's stream); console_write() does not.
  */
 size_t console_output(struct console *c, const uint8_t *buf, size_t len);
-/* Output of a device that is not the user's console: only watched for a
- * kernel panic. */
+size_t console_write(struct console *c, const uint8_t *buf, size_t len);
+/* The UART's stream, console or not, watched for a kernel panic as the
+ * guest writes it (vmm/vm_uart.c); calls never overlap. */
 void console_scan(struct console *c, const uint8_t *buf, size_t len);
 void console_attach(struct console *c, console_push_fn *push, void *ctx);
 void console_attach_output(struct console *c, console_room_fn *room, void *ctx);

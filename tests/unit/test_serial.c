@@ -30,6 +30,8 @@ static size_t nr_out;
 static size_t out_room;		/* how much more the host takes */
 static int nr_output_calls;
 static int nr_rx_space;
+static uint8_t watched[MAX_OUT];
+static size_t nr_watched;
 
 static void rec_set_irq(void *ctx, int level)
 {
@@ -53,6 +55,13 @@ static size_t rec_output(void *ctx, const uint8_t *buf, size_t len)
 	return len;
 }
 
+static void rec_tx_watch(void *ctx, uint8_t byte)
+{
+	ck_assert_ptr_eq(ctx, &s);
+	ck_assert_uint_lt(nr_watched, MAX_OUT);
+	watched[nr_watched++] = byte;
+}
+
 /* May run on test_rx_threads' reader thread, so it asserts nothing. */
 static void rec_rx_space(void *ctx)
 {
@@ -63,6 +72,7 @@ static void rec_rx_space(void *ctx)
 static const struct serial_ops rec_ops = {
 	.set_irq = rec_set_irq,
 	.output = rec_output,
+	.tx_watch = rec_tx_watch,
 	.rx_space = rec_rx_space,
 };
 
@@ -72,6 +82,7 @@ static void setup(void)
 	nr_out = 0;
 	out_room = SIZE_MAX;
 	nr_output_calls = 0;
+	nr_watched = 0;
 	nr_rx_space = 0;
 	s = serial_new(&rec_ops, &s);
 	ck_assert_ptr_nonnull(s);
@@ -325,6 +336,33 @@ START_TEST(test_tx_fifo_backpressure)
 	ck_irqs(1, 0, 1, 0, 1, 0);
 	ck_assert_uint_eq(nr_out, 21);
 	ck_assert_mem_eq(out, msg, 21);
+}
+END_TEST
+
+/* The watcher sees every byte the guest transmits, as it writes it: the
+ * ones the host has not taken and the ones lost too; not loopback's. */
+START_TEST(test_tx_watch)
+{
+	out_room = 0;
+	wr(THR, 'a');
+	wr(THR, 'b');
+	ck_assert_uint_eq(nr_watched, 2);
+	ck_assert_mem_eq(watched, "ab", 2);
+	out_room = SIZE_MAX;
+	serial_tx_ready(s);
+	ck_assert_uint_eq(nr_watched, 2);
+	ck_assert_uint_eq(nr_out, 1);
+	wr(MCR, 0x10);
+	wr(THR, 'c');
+	ck_assert_uint_eq(nr_watched, 2);
+	wr(MCR, 0x00);
+	wr(THR, 'd');
+	ck_assert_uint_eq(nr_watched, 3);
+	ck_assert_uint_eq(watched[2], 'd');
+	/* The divisor latch is not THR. */
+	wr(LCR, 0x80);
+	wr(DLL, 0x01);
+	ck_assert_uint_eq(nr_watched, 3);
 }
 END_TEST
 
@@ -655,6 +693,7 @@ static Suite *serial_suite(void)
 	tcase_add_test(tc, test_tx_held);
 	tcase_add_test(tc, test_tx_fifo_backpressure);
 	tcase_add_test(tc, test_tx_depth_and_clear);
+	tcase_add_test(tc, test_tx_watch);
 	tcase_add_test(tc, test_fifo_bits);
 	tcase_add_test(tc, test_thre_irq);
 	tcase_add_test(tc, test_thre_masked_by_rda);
