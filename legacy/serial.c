@@ -292,7 +292,8 @@ static void serial_write_ier(struct serial *s, uint8_t v)
 	uint8_t old = s->ier;
 
 	s->ier = v & IER_MASK;
-	if ((s->ier & IER_ETBEI) && !(old & IER_ETBEI))
+	/* Enabling it raises the THR-empty interrupt if THR is empty. */
+	if ((s->ier & IER_ETBEI) && !(old & IER_ETBEI) && !s->tx_count)
 		s->thri = true;
 }
 

@@ -328,6 +328,12 @@ START_TEST(test_tx_fifo_backpressure)
 	ck_assert_uint_eq(rd(LSR), 0x00);
 	ck_irqs(1, 0, 1, 0);
 
+	/* Enabling ETBEI again raises nothing while THR is not empty. */
+	wr(IER, 0x00);
+	wr(IER, 0x02);
+	ck_assert_uint_eq(rd(IIR), 0xc1);
+	ck_irqs(1, 0, 1, 0);
+
 	out_room = SIZE_MAX;
 	serial_tx_ready(s);
 	ck_irqs(1, 0, 1, 0, 1);
