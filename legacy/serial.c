@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * 16550A UART model. Transmission is instantaneous, so THR and the
- * transmitter shift register are always empty; reception is a buffer
- * deeper than the chip's FIFO that the guest drains one byte per RBR read.
+ * 16550A UART model. Transmission takes no time while the host takes the
+ * bytes: THR and the transmitter shift register are empty again at once.
+ * When the host's output is full, the bytes wait in the transmit FIFO
+ * (16 bytes, or THR alone with the FIFOs off), THRE and TEMT stay clear
+ * and the guest's driver waits, as for a slow line, until the host calls
+ * serial_tx_ready(); a byte written to a full FIFO is lost, as on the
+ * chip. Reception is a buffer deeper than the chip's FIFO that the guest
+ * drains one byte per RBR read.
  *
  * The interrupt line is not gated by MCR OUT2 as on PC boards: Linux sets
  * OUT2 anyway, and a guest that never does still gets its interrupts, as
@@ -11,6 +16,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "legacy/serial.h"
 
@@ -43,6 +49,7 @@
 
 #define FCR_ENABLE	0x01
 #define FCR_CLEAR_RX	0x02
+#define FCR_CLEAR_TX	0x04
 
 #define LCR_DLAB	0x80
 
@@ -68,8 +75,7 @@
 #define MSR_DCD		0x80
 
 struct serial {
-	pthread_mutex_t tx_lock;	/* keeps output in THR order */
-	pthread_mutex_t lock;		/* the rest; nests inside tx_lock */
+	pthread_mutex_t lock;
 	struct serial_ops ops;
 	void *ctx;
 
@@ -85,6 +91,8 @@ struct serial {
 
 	size_t rx_head, rx_count;
 	uint8_t rx_buf[SERIAL_RX_BUF_SIZE];
+	size_t tx_count;	/* bytes the host has not taken yet */
+	uint8_t tx_buf[SERIAL_TX_FIFO_SIZE];
 };
 
 static bool serial_loopback(const struct serial *s)
@@ -116,6 +124,33 @@ static void serial_rx_clear(struct serial *s)
 {
 	s->rx_head = 0;
 	s->rx_count = 0;
+}
+
+/* Under s->lock: the transmit FIFO to the host, oldest first; what it
+ * takes leaves the FIFO. Empty again, THR is empty: its interrupt. */
+static void serial_tx_send(struct serial *s)
+{
+	size_t n = s->tx_count;
+
+	if (!n)
+		return;
+	if (s->ops.output)
+		n = s->ops.output(s->ctx, s->tx_buf, s->tx_count);
+	if (n > s->tx_count)
+		n = s->tx_count;
+	memmove(s->tx_buf, s->tx_buf + n, s->tx_count - n);
+	s->tx_count -= n;
+	if (!s->tx_count)
+		s->thri = true;
+}
+
+/* Bytes the host never took go with the FIFO; THR is empty then. */
+static void serial_tx_clear(struct serial *s)
+{
+	if (!s->tx_count)
+		return;
+	s->tx_count = 0;
+	s->thri = true;
 }
 
 /* The highest-priority enabled cause, as IIR bits 0-3. */
@@ -191,8 +226,10 @@ static uint8_t serial_read_iir(struct serial *s)
 
 static uint8_t serial_read_lsr(struct serial *s)
 {
-	uint8_t lsr = LSR_THRE | LSR_TEMT | s->lsr_err;
+	uint8_t lsr = s->lsr_err;
 
+	if (!s->tx_count)
+		lsr |= LSR_THRE | LSR_TEMT;
 	if (s->rx_count)
 		lsr |= LSR_DR;
 	s->lsr_err = 0;
@@ -229,18 +266,25 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 	}
 }
 
-/* Returns true when v is to be handed to ops.output. */
-static bool serial_write_thr(struct serial *s, uint8_t v)
+static void serial_write_thr(struct serial *s, uint8_t v)
 {
-	/* The byte leaves at once, so THR is empty again right away. */
-	s->thri = true;
-	if (!serial_loopback(s))
-		return true;
-	if (s->rx_count < SERIAL_RX_BUF_SIZE)
-		serial_rx_put(s, v);
-	else
-		s->lsr_err |= LSR_OE;
-	return false;
+	if (serial_loopback(s)) {
+		/* The byte is at the receiver at once: THR is empty. */
+		s->thri = true;
+		if (s->rx_count < SERIAL_RX_BUF_SIZE)
+			serial_rx_put(s, v);
+		else
+			s->lsr_err |= LSR_OE;
+		return;
+	}
+	/* THR is full until the host takes the byte, at once unless its
+	 * output is full; a guest that did not wait for THRE loses it. */
+	if (s->ops.tx_watch)
+		s->ops.tx_watch(s->ctx, v);
+	s->thri = false;
+	if (s->tx_count < (s->fifo ? SERIAL_TX_FIFO_SIZE : 1))
+		s->tx_buf[s->tx_count++] = v;
+	serial_tx_send(s);
 }
 
 static void serial_write_ier(struct serial *s, uint8_t v)
@@ -248,7 +292,8 @@ static void serial_write_ier(struct serial *s, uint8_t v)
 	uint8_t old = s->ier;
 
 	s->ier = v & IER_MASK;
-	if ((s->ier & IER_ETBEI) && !(old & IER_ETBEI))
+	/* Enabling it raises the THR-empty interrupt if THR is empty. */
+	if ((s->ier & IER_ETBEI) && !(old & IER_ETBEI) && !s->tx_count)
 		s->thri = true;
 }
 
@@ -261,18 +306,21 @@ static void serial_write_fcr(struct serial *s, uint8_t v)
 	 * buffer stands for the FIFO, so all unread input goes. */
 	if (enable != s->fifo || (enable && (v & FCR_CLEAR_RX)))
 		serial_rx_clear(s);
+	if (enable != s->fifo || (enable && (v & FCR_CLEAR_TX)))
+		serial_tx_clear(s);
 	s->fifo = enable;
 }
 
-static bool serial_write(struct serial *s, uint64_t off, uint8_t v)
+static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 {
 	bool dlab = s->lcr & LCR_DLAB;
 
 	switch (off) {
 	case UART_THR:
-		if (!dlab)
-			return serial_write_thr(s, v);
-		s->dll = v;
+		if (dlab)
+			s->dll = v;
+		else
+			serial_write_thr(s, v);
 		break;
 	case UART_IER:
 		if (dlab)
@@ -296,7 +344,6 @@ static bool serial_write(struct serial *s, uint64_t off, uint8_t v)
 	default:		/* LSR and MSR: factory test writes */
 		break;
 	}
-	return false;
 }
 
 /* Under s->lock: whether to call ops.rx_space once the lock is dropped. */
@@ -313,27 +360,29 @@ void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		   bool is_write)
 {
 	struct serial *s = opaque;
-	bool send = false, space;
+	bool space;
 
 	if (!len || off >= SERIAL_NR_REGS)
 		return;
-	if (is_write)
-		pthread_mutex_lock(&s->tx_lock);
 	pthread_mutex_lock(&s->lock);
 	if (is_write)
-		send = serial_write(s, off, data[0]);
+		serial_write(s, off, data[0]);
 	else
 		data[0] = serial_read(s, off);
 	serial_update_irq(s);
 	space = serial_rx_space_due(s);
 	pthread_mutex_unlock(&s->lock);
 
-	if (send && s->ops.output)
-		s->ops.output(s->ctx, data, 1);
-	if (is_write)
-		pthread_mutex_unlock(&s->tx_lock);
 	if (space)
 		s->ops.rx_space(s->ctx);
+}
+
+void serial_tx_ready(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	serial_tx_send(s);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len)
@@ -356,7 +405,6 @@ struct serial *serial_new(const struct serial_ops *ops, void *ctx)
 
 	if (!s)
 		return NULL;
-	pthread_mutex_init(&s->tx_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	if (ops)
 		s->ops = *ops;
@@ -371,6 +419,5 @@ void serial_free(struct serial *s)
 	if (!s)
 		return;
 	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->tx_lock);
 	free(s);
 }

@@ -4,12 +4,12 @@
  * its eight registers one byte apart in both cases. The model knows
  * nothing about KVM: the VMM wires it up through struct serial_ops.
  *
- * serial_access() runs on vCPU threads and serial_rx_push() on the main
- * thread; the model locks itself. No callback may call back into
- * serial_*(). set_irq runs with the device lock held, so raising and
- * lowering the line is ordered like the state changes behind it; output
- * and rx_space run without it, so a host stdout that blocks never stalls
- * serial_rx_push().
+ * serial_access() runs on vCPU threads, serial_rx_push() and
+ * serial_tx_ready() on the main thread; the model locks itself. No
+ * callback may call back into serial_*(). set_irq, output and tx_watch
+ * run with the device lock held, so the line and the bytes are ordered like the
+ * state changes behind them: output must never block (the VM console
+ * buffers, and says how much it took). rx_space runs without the lock.
  */
 #ifndef KVMINI_SERIAL_H
 #define KVMINI_SERIAL_H
@@ -23,14 +23,25 @@
 /* Host input the guest has not read yet; deeper than the 16-byte FIFO so
  * a paste is held back rather than lost. */
 #define SERIAL_RX_BUF_SIZE	1024
+/* The transmit FIFO, with FCR's FIFO enable; one byte (THR) without. */
+#define SERIAL_TX_FIFO_SIZE	16
 
 struct serial;
 
 struct serial_ops {
 	/* The interrupt line changed to level (0 or 1). */
 	void (*set_irq)(void *ctx, int level);
-	/* The guest transmitted these bytes; calls never overlap. */
-	void (*output)(void *ctx, const uint8_t *buf, size_t len);
+	/*
+	 * The guest transmitted these bytes: returns how many the host
+	 * took. The rest stay in the transmit FIFO, with THRE and TEMT
+	 * clear so that the guest's driver waits, until the host calls
+	 * serial_tx_ready(). Calls never overlap.
+	 */
+	size_t (*output)(void *ctx, const uint8_t *buf, size_t len);
+	/* Each byte the guest writes to THR, when it writes it: also the
+	 * ones still waiting for the host, and the ones lost to a full
+	 * FIFO. For a host that watches the stream (a panic detector). */
+	void (*tx_watch)(void *ctx, uint8_t byte);
 	/*
 	 * A serial_rx_push() took fewer bytes than offered and there is
 	 * room again: called once per such refusal, possibly on a vCPU
@@ -46,6 +57,14 @@ void serial_free(struct serial *s);
 
 /* opaque is the struct serial *; see bus_access_fn. */
 bus_access_fn serial_access;
+
+/*
+ * The host has room for output again, after an output call took less
+ * than offered: what the transmit FIFO holds goes out, and once it is
+ * empty THRE is set and its interrupt raised, as when a real UART's
+ * FIFO drains. Any thread.
+ */
+void serial_tx_ready(struct serial *s);
 
 /*
  * Queue host input for the guest; returns how many bytes were accepted,

@@ -69,13 +69,18 @@ struct virtio_dev *virtio_rng_new(const struct guest_mem *mem);
  * The backend is where the port leads: the VM console in kvmini, a fake
  * in the unit tests. Both callbacks run with vdev->lock held, on the
  * thread that triggered them (I/O thread for kicks, vCPU thread for an
- * emergency write), so neither may call back into virtio_console_push();
+ * emergency write), so neither may block or call back into the device;
  * console_input_space() only wakes the I/O thread, which is what
  * input_space is for. Any callback may be NULL.
  */
 struct vconsole_backend {
-	/* The guest wrote these bytes (transmitq, or emerg_wr). */
-	void (*output)(void *ctx, const uint8_t *buf, size_t len);
+	/*
+	 * The guest wrote these bytes (transmitq, or emerg_wr): returns how
+	 * many the backend took. Fewer than len, the device holds the rest,
+	 * and the guest's buffers, until virtio_console_output_room(); an
+	 * emergency write the backend does not take is lost.
+	 */
+	size_t (*output)(void *ctx, const uint8_t *buf, size_t len);
 	/* A virtio_console_push() took less than offered, and the guest
 	 * has since posted receive buffers: offer the rest again. Called
 	 * once per refusal. */
@@ -99,6 +104,11 @@ struct virtio_dev *virtio_console_new(const struct guest_mem *mem,
  */
 size_t virtio_console_push(struct virtio_dev *vdev, const uint8_t *buf,
 			   size_t len);
+
+/* The backend has room for output again, after output took less than
+ * offered; any thread, no lock held. The transmitq is served again on
+ * the I/O thread's next turn (virtio_requeue()). */
+void virtio_console_output_room(struct virtio_dev *vdev);
 
 /* A new window size (SIGWINCH): updates the config space and raises a
  * config change interrupt. Ignored without VIRTIO_CONSOLE_F_SIZE offered.

@@ -6,10 +6,15 @@
  * and the device tells the backend when that happens (input_space), the
  * same flow control the UART gives the VM console.
  *
+ * Output has flow control too: when the backend takes less than offered
+ * (its reader is behind), the device holds that chain where it stopped,
+ * and takes no more from the transmitq, kicks off, until the backend
+ * calls virtio_console_output_room(); the guest's writes wait for their
+ * buffers meanwhile, as on vports.c's ports.
+ *
  * Everything here runs under vdev->lock: the ops because the core says
  * so, virtio_console_push() and virtio_console_resize() because they take
- * it. Backend output therefore runs with the lock held: while the host's
- * stdout blocks, vCPUs that access this device's registers wait as well.
+ * it. Backend output therefore runs with the lock held, and never blocks.
  */
 #include <endian.h>
 #include <stddef.h>
@@ -34,6 +39,12 @@ struct vconsole {
 	 */
 	bool rx_refused;
 	struct virtq_chain chain;	/* 4 KiB: kept off the stack */
+	/* The transmit chain being written out, held when the backend took
+	 * only part of it: from segment tx_seg, byte tx_off on. */
+	bool tx_held;
+	unsigned int tx_seg;
+	size_t tx_off;
+	struct virtq_chain tx;
 };
 
 static void vcon_input_space(struct vconsole *vc)
@@ -45,27 +56,76 @@ static void vcon_input_space(struct vconsole *vc)
 		vc->be.input_space(vc->be.ctx);
 }
 
-/* The driver must not post writable buffers here; they are ignored. */
-static void vcon_output_chain(struct vconsole *vc, const struct virtq_chain *c)
+static bool vcon_write_seg(struct vconsole *vc, const uint8_t *buf, size_t len)
 {
+	while (vc->tx_off < len) {
+		size_t n = vc->be.output(vc->be.ctx, buf + vc->tx_off, len - vc->tx_off);
+
+		if (!n)
+			return false;
+		vc->tx_off += n < len - vc->tx_off ? n : len - vc->tx_off;
+	}
+	return true;
+}
+
+/* The transmit chain from where it stopped; true when all of it is out.
+ * The driver must not post writable buffers here; they are ignored. */
+static bool vcon_output_chain(struct vconsole *vc)
+{
+	const struct virtq_chain *c = &vc->tx;
+
 	if (!vc->be.output)
-		return;
-	for (unsigned int i = 0; i < c->nr_out; i++)
-		vc->be.output(vc->be.ctx, c->iov[i].iov_base, c->iov[i].iov_len);
+		return true;
+	for (; vc->tx_seg < c->nr_out; vc->tx_seg++, vc->tx_off = 0) {
+		if (!vcon_write_seg(vc, c->iov[vc->tx_seg].iov_base,
+				    c->iov[vc->tx_seg].iov_len))
+			return false;
+	}
+	return true;
 }
 
-static uint32_t vcon_tx_one(void *ctx, struct virtq_chain *c)
-{
-	vcon_output_chain(ctx, c);
-	return 0;
-}
-
+/*
+ * virtio_drain()'s loop, except that a chain the backend cannot take
+ * whole is held, and the loop stops there with kicks off: the rest of
+ * the queue waits in the avail ring for virtio_console_output_room().
+ */
 static void vcon_tx(struct virtio_dev *vdev)
 {
 	struct vconsole *vc = vdev->priv;
+	struct virtq *vq = &vdev->vqs[VCON_TXQ];
+	unsigned int popped = 0;
+	int r;
 
-	virtio_drain(vdev, VCON_TXQ, &vc->chain, vcon_tx_one, vc);
+	for (;;) {
+		virtq_disable_notify(vq);
+		if (vc->tx_held) {
+			if (!vcon_output_chain(vc))
+				goto publish;
+			vc->tx_held = false;
+			virtq_add_used(vq, vc->tx.head, 0);
+		}
+		while ((r = virtio_pop_batch(vdev, VCON_TXQ, &vc->tx, &popped)) > 0) {
+			vc->tx_seg = 0;
+			vc->tx_off = 0;
+			if (!vcon_output_chain(vc)) {
+				vc->tx_held = true;
+				goto publish;
+			}
+			virtq_add_used(vq, vc->tx.head, 0);
+		}
+		/* True: buffers came while kicks were off (virtq.h). */
+		if (r < 0 || !virtq_enable_notify(vq))
+			break;
+	}
+publish:
 	virtio_publish(vdev, VCON_TXQ);
+}
+
+void virtio_console_output_room(struct virtio_dev *vdev)
+{
+	/* The transport's kick: vcon_tx() on the I/O thread's next turn,
+	 * under the lock, where it goes on from the held chain. */
+	virtio_requeue(vdev, VCON_TXQ);
 }
 
 /* Copies into the chain's writable segments; returns the bytes copied. */
@@ -161,6 +221,14 @@ static int vcon_activate(struct virtio_dev *vdev)
 	return 0;
 }
 
+/* A held chain was the old rings'; rx_refused stays (see above). */
+static void vcon_reset(struct virtio_dev *vdev)
+{
+	struct vconsole *vc = vdev->priv;
+
+	vc->tx_held = false;
+}
+
 /*
  * The layout is the Linux header's, cols before rows, which is what
  * drivers read; the specification's listing has the two the other way
@@ -185,7 +253,8 @@ static void vcon_config_read(struct virtio_dev *vdev, uint32_t off,
 
 /*
  * Only emerg_wr is writable. Its low byte is the character, and it works
- * in any state, before features are even read (virtio 1.2, 5.3.5.1).
+ * in any state, before features are even read (virtio 1.2, 5.3.5.1). It
+ * has no flow control: a byte the backend does not take is lost.
  */
 static void vcon_config_write(struct virtio_dev *vdev, uint32_t off,
 			      const uint8_t *data, uint32_t len)
@@ -213,6 +282,7 @@ static void vcon_free(struct virtio_dev *vdev)
 	.config_read	= vcon_config_read,				\
 	.config_write	= vcon_config_write,				\
 	.activate	= vcon_activate,				\
+	.reset		= vcon_reset,					\
 	.notify		= vcon_notify,					\
 	.free		= vcon_free,					\
 }

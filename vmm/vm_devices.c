@@ -73,11 +73,16 @@ static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
 	return err;
 }
 
-static void vm_console_output(void *ctx, const uint8_t *buf, size_t len)
+static size_t vm_console_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct vm *vm = ctx;
 
-	console_output(vm->console, buf, len);
+	return console_output(vm->console, buf, len);
+}
+
+static void vm_console_room(void *ctx)
+{
+	virtio_console_output_room(ctx);
 }
 
 static void vm_console_space(void *ctx)
@@ -111,6 +116,7 @@ static int vm_add_console(struct vm *vm)
 		return -ENOMEM;
 	vm->virtio_console = vdev;
 	console_attach(vm->console, vm_console_push, vdev);
+	console_attach_output(vm->console, vm_console_room, vdev);
 	return vm_add_virtio(vm, vdev);
 }
 

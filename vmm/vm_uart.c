@@ -20,14 +20,31 @@ static void uart_irq(void *ctx, int level)
 	arch_irq_line(u->vm, u->irq, level);
 }
 
-static void uart_output(void *ctx, const uint8_t *buf, size_t len)
+/* The console may take less when its reader is slow: the UART holds the
+ * rest and the guest waits. Not the console, the output goes nowhere. */
+static size_t uart_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct vm_uart *u = ctx;
 
 	if (vm_console_on_uart(u->vm))
-		console_output(u->vm->console, buf, len);
-	else
-		console_scan(u->vm->console, buf, len);
+		return console_write(u->vm->console, buf, len);
+	return len;
+}
+
+/* The panic detector reads the UART's stream as the guest writes it, so
+ * that a panic is seen even while the console's reader holds the bytes
+ * back, or Linux's console, tired of waiting for THRE, writes over them. */
+static void uart_tx_watch(void *ctx, uint8_t byte)
+{
+	struct vm_uart *u = ctx;
+
+	console_scan(u->vm->console, &byte, 1);
+}
+
+/* The console has room again (I/O thread). */
+static void uart_tx_ready(void *ctx)
+{
+	serial_tx_ready(ctx);
 }
 
 static void uart_rx_space(void *ctx)
@@ -45,6 +62,7 @@ static size_t uart_push(void *ctx, const uint8_t *buf, size_t len)
 static const struct serial_ops uart_ops = {
 	.set_irq = uart_irq,
 	.output = uart_output,
+	.tx_watch = uart_tx_watch,
 	.rx_space = uart_rx_space,
 };
 
@@ -61,8 +79,10 @@ struct vm_uart *vm_uart_new(struct vm *vm, uint32_t irq)
 		free(u);
 		return NULL;
 	}
-	if (vm_console_on_uart(vm))
+	if (vm_console_on_uart(vm)) {
 		console_attach(vm->console, uart_push, u->serial);
+		console_attach_output(vm->console, uart_tx_ready, u->serial);
+	}
 	return u;
 }
 

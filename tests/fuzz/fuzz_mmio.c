@@ -183,12 +183,13 @@ struct sink {
 	unsigned int wakeups;
 };
 
-static void sink_output(void *ctx, const uint8_t *buf, size_t len)
+static size_t sink_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct sink *s = ctx;
 
 	for (size_t i = 0; i < len; i++)
 		s->sum += buf[i];
+	return len;
 }
 
 static void sink_input_space(void *ctx)

@@ -277,6 +277,89 @@ else
 	skipped terminal "no script(1)"
 fi
 
+# Console output nobody reads (vmm/console.c): kvmini's stdout is a FIFO
+# that this shell holds open and never reads. The guest floods the UART
+# until the FIFO is full; then SIGTERM still ends kvmini with 143 within
+# a second, and so does --timeout. Then a slow reader: nothing is lost,
+# the guest waits for it.
+mkfifo "$T/fifo"
+exec 3<>"$T/fifo"
+# fifo_full: a non-blocking write of one byte into the FIFO is refused.
+fifo_full() {
+	for _ in $(seq 200); do
+		dd if=/dev/zero of="$T/fifo" bs=1 count=1 oflag=nonblock 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+# ms_since T0: milliseconds since T0 (date +%s%N).
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# gone_within PID MS: PID has ended within MS milliseconds of now.
+gone_within() {
+	local t0
+	t0=$(date +%s%N)
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$(ms_since "$t0")" -gt "$2" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+stalled_start() {
+	"$kvmini" run --kernel "$tiny" --cmdline tiny=f0 "$@" >"$T/fifo" 2>"$T/err" </dev/null &
+	pid=$!
+}
+stalled_reap() {
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+stalled_start --timeout 60
+if ! fifo_full; then
+	bad console-stalled-sigterm "the guest's output never filled the FIFO"
+	stalled_reap
+else
+	sleep 0.5	# and kvmini's own buffer behind it
+	kill -TERM "$pid"
+	t0=$(date +%s%N)
+	if ! gone_within "$pid" 1000; then
+		bad console-stalled-sigterm "kvmini still runs 1 s after SIGTERM"
+		stalled_reap
+	else
+		wait "$pid"
+		rc=$?
+		if [ $rc = 143 ]; then ok console-stalled-sigterm; else bad console-stalled-sigterm "exit status $rc, expected 143"; fi
+	fi
+fi
+stalled_start --timeout 2
+t0=$(date +%s%N)
+if ! gone_within "$pid" 3500; then
+	bad console-stalled-timeout "kvmini still runs $(ms_since "$t0") ms after its start with --timeout 2"
+	stalled_reap
+else
+	wait "$pid"
+	rc=$?
+	if [ $rc = 124 ] && fifo_full; then
+		ok console-stalled-timeout
+	else
+		bad console-stalled-timeout "exit status $rc, expected 124 with the FIFO full"
+	fi
+fi
+exec 3<&-
+# A reader that starts late and reads slowly gets every byte, in order.
+: >"$T/out"
+timeout 60 "$kvmini" run --kernel "$tiny" --cmdline tiny=f4000 --timeout 50 2>"$T/err" </dev/null | {
+	sleep 1
+	while [ "$(dd bs=4096 count=4 iflag=fullblock status=none | tee -a "$T/out" | wc -c)" != 0 ]; do
+		sleep 0.1
+	done
+}
+rc=${PIPESTATUS[0]}
+want=$(for _ in $(seq 4000); do echo "tiny: flood 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"; done | sed 's/$/\r/' | md5sum)
+if [ $rc = 0 ] && [ "$(md5sum <"$T/out")" = "$want" ]; then
+	ok console-slow-reader
+else
+	bad console-slow-reader "exit status $rc, $(wc -c <"$T/out") bytes of 256000, or not in order"
+fi
+
 # Soak (docs/soak.md): KVMINI_SOAK_BOOTS (200) boots and ends of the tiny
 # guest with a disk (io_uring ring, image lock) and the rng, back to back
 # from this shell. Every one ends with 0 and takes its disk (a lock or a

@@ -15,10 +15,15 @@
  *   e       echoes serial input until it reads 'q', then ends with 0
  *   s       powers off through the ACPI sleep control register (S5)
  *   a       resets through the ACPI reset register
+ *   f<N>    prints N lines of 64 bytes (0: forever), then ends with 0;
+ *           with the FIFOs on, 16 bytes each time THR is empty, as
+ *           Linux's 8250 driver sends, so a host that holds output back
+ *           holds the guest up
  * (s and a find the registers from the boot info's RSDP, as Linux does,
  * and end the VM with 98 when there is none.)
  */
 #define COM1		0x3f8
+#define COM1_FCR	0x3fa
 #define COM1_LSR	0x3fd
 #define EXIT_PORT	0x5f0
 #define I8042_CMD	0x64
@@ -93,6 +98,8 @@ found:
 	je	mode_acpi_off
 	cmp	$'a', %al
 	je	mode_acpi_reset
+	cmp	$'f', %al
+	je	mode_flood
 no_mode:
 	mov	$msg_usage, %eax
 	call	puts
@@ -157,6 +164,42 @@ mode_echo:
 	out	%al, %dx
 	jmp	3b
 4:	xor	%eax, %eax
+	jmp	exit
+
+mode_flood:
+	xor	%eax, %eax
+11:	movzbl	(%esi), %ecx
+	sub	$'0', %ecx
+	cmp	$9, %ecx
+	ja	12f
+	imul	$10, %eax
+	add	%ecx, %eax
+	inc	%esi
+	jmp	11b
+12:	mov	%eax, %ebp		/* lines left; the RSDP is not needed */
+	mov	$0x01, %al		/* FIFOs on: 16 bytes per THR empty */
+	mov	$COM1_FCR, %dx
+	out	%al, %dx
+13:	mov	$msg_flood, %esi
+	mov	$4, %ebx		/* the line in four FIFO loads */
+14:	mov	$COM1_LSR, %dx
+15:	in	%dx, %al
+	test	$0x20, %al
+	jz	15b
+	mov	$COM1, %dx
+	mov	$16, %ecx
+	rep outsb
+	dec	%ebx
+	jnz	14b
+	test	%ebp, %ebp
+	jz	13b
+	dec	%ebp
+	jnz	13b
+	mov	$COM1_LSR, %dx		/* all sent before the power goes */
+16:	in	%dx, %al
+	test	$0x40, %al
+	jz	16b
+	xor	%eax, %eax
 	jmp	exit
 
 /* Follows RSDP -> XSDT -> FADT as a kernel would and writes its
@@ -224,5 +267,6 @@ msg_hello:	.asciz "tiny: hello from the guest\r\n"
 msg_loop:	.asciz "tiny: halting forever\r\n"
 msg_panic:	.asciz "Kernel panic - not syncing: tiny test panic\r\n"
 msg_echo:	.asciz "tiny: echo until q\r\n"
+msg_flood:	.ascii "tiny: flood 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN\r\n"	/* 64 */
 msg_no_acpi:	.asciz "tiny: no ACPI tables\r\n"
 msg_usage:	.asciz "tiny: no tiny=<mode> on the command line\r\n"

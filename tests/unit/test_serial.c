@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The 16550A model, driven the way Linux's 8250 driver drives it. */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "unit.h"
@@ -26,7 +27,11 @@ static struct serial *s;
 static int irqs[MAX_IRQS], nr_irqs;
 static uint8_t out[MAX_OUT];
 static size_t nr_out;
+static size_t out_room;		/* how much more the host takes */
+static int nr_output_calls;
 static int nr_rx_space;
+static uint8_t watched[MAX_OUT];
+static size_t nr_watched;
 
 static void rec_set_irq(void *ctx, int level)
 {
@@ -35,12 +40,26 @@ static void rec_set_irq(void *ctx, int level)
 	irqs[nr_irqs++] = level;
 }
 
-static void rec_output(void *ctx, const uint8_t *buf, size_t len)
+/* A host whose output takes out_room bytes more, then refuses. */
+static size_t rec_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	ck_assert_ptr_eq(ctx, &s);
+	ck_assert_uint_gt(len, 0);
+	nr_output_calls++;
+	if (len > out_room)
+		len = out_room;
+	out_room -= len;
 	ck_assert_uint_le(nr_out + len, MAX_OUT);
 	memcpy(out + nr_out, buf, len);
 	nr_out += len;
+	return len;
+}
+
+static void rec_tx_watch(void *ctx, uint8_t byte)
+{
+	ck_assert_ptr_eq(ctx, &s);
+	ck_assert_uint_lt(nr_watched, MAX_OUT);
+	watched[nr_watched++] = byte;
 }
 
 /* May run on test_rx_threads' reader thread, so it asserts nothing. */
@@ -53,6 +72,7 @@ static void rec_rx_space(void *ctx)
 static const struct serial_ops rec_ops = {
 	.set_irq = rec_set_irq,
 	.output = rec_output,
+	.tx_watch = rec_tx_watch,
 	.rx_space = rec_rx_space,
 };
 
@@ -60,6 +80,9 @@ static void setup(void)
 {
 	nr_irqs = 0;
 	nr_out = 0;
+	out_room = SIZE_MAX;
+	nr_output_calls = 0;
+	nr_watched = 0;
 	nr_rx_space = 0;
 	s = serial_new(&rec_ops, &s);
 	ck_assert_ptr_nonnull(s);
@@ -240,6 +263,140 @@ START_TEST(test_tx_output)
 	ck_assert_uint_eq(nr_out, strlen(msg));
 	ck_assert_mem_eq(out, msg, strlen(msg));
 	ck_assert_int_eq(nr_irqs, 0);
+}
+END_TEST
+
+/* A host whose output is full holds THR: THRE and TEMT stay clear, and
+ * the byte goes out, in order, when the host has room again. */
+START_TEST(test_tx_held)
+{
+	out_room = 0;
+	wr(THR, 'a');
+	ck_assert_uint_eq(rd(LSR), 0x00);
+	ck_assert_uint_eq(nr_out, 0);
+	/* Written without waiting for THRE: lost, as on the chip. */
+	wr(THR, 'b');
+	ck_assert_uint_eq(rd(LSR), 0x00);
+
+	/* Still no room: nothing changes. */
+	serial_tx_ready(s);
+	ck_assert_uint_eq(rd(LSR), 0x00);
+	out_room = 10;
+	serial_tx_ready(s);
+	ck_assert_uint_eq(rd(LSR), 0x60);
+	ck_assert_uint_eq(nr_out, 1);
+	ck_assert_uint_eq(out[0], 'a');
+	/* Nothing held: a spurious call sends nothing. */
+	serial_tx_ready(s);
+	ck_assert_int_eq(nr_output_calls, 4);
+	wr(THR, 'c');
+	ck_assert_uint_eq(nr_out, 2);
+	ck_assert_uint_eq(out[1], 'c');
+	ck_assert_int_eq(nr_irqs, 0);
+}
+END_TEST
+
+/*
+ * Linux's 8250 driver, with the FIFOs on: at each THR-empty interrupt it
+ * writes 16 bytes without looking at LSR. What the host does not take
+ * waits in the FIFO, and the interrupt comes again once all are out.
+ */
+START_TEST(test_tx_fifo_backpressure)
+{
+	const char *msg = "0123456789abcdefghijkL";
+
+	wr(FCR, 0x01);
+	wr(IER, 0x02);
+	ck_irqs(1);
+	ck_assert_uint_eq(rd(IIR), 0xc2);
+	ck_irqs(1, 0);
+
+	/* Five go out at once (THR empty again after each), eleven wait. */
+	out_room = 5;
+	for (int i = 0; i < 16; i++)
+		wr(THR, msg[i]);
+	ck_irqs(1, 0, 1, 0);
+	ck_assert_uint_eq(nr_out, 5);
+	ck_assert_uint_eq(rd(LSR), 0x00);
+	ck_assert_uint_eq(rd(IIR), 0xc1);
+	/* Five more fill the FIFO; the sixth is lost. */
+	for (int i = 16; i < 22; i++)
+		wr(THR, msg[i]);
+	out_room = 4;
+	serial_tx_ready(s);
+	ck_assert_uint_eq(nr_out, 9);
+	ck_assert_uint_eq(rd(LSR), 0x00);
+	ck_irqs(1, 0, 1, 0);
+
+	/* Enabling ETBEI again raises nothing while THR is not empty. */
+	wr(IER, 0x00);
+	wr(IER, 0x02);
+	ck_assert_uint_eq(rd(IIR), 0xc1);
+	ck_irqs(1, 0, 1, 0);
+
+	out_room = SIZE_MAX;
+	serial_tx_ready(s);
+	ck_irqs(1, 0, 1, 0, 1);
+	ck_assert_uint_eq(rd(LSR), 0x60);
+	ck_assert_uint_eq(rd(IIR), 0xc2);
+	ck_irqs(1, 0, 1, 0, 1, 0);
+	ck_assert_uint_eq(nr_out, 21);
+	ck_assert_mem_eq(out, msg, 21);
+}
+END_TEST
+
+/* The watcher sees every byte the guest transmits, as it writes it: the
+ * ones the host has not taken and the ones lost too; not loopback's. */
+START_TEST(test_tx_watch)
+{
+	out_room = 0;
+	wr(THR, 'a');
+	wr(THR, 'b');
+	ck_assert_uint_eq(nr_watched, 2);
+	ck_assert_mem_eq(watched, "ab", 2);
+	out_room = SIZE_MAX;
+	serial_tx_ready(s);
+	ck_assert_uint_eq(nr_watched, 2);
+	ck_assert_uint_eq(nr_out, 1);
+	wr(MCR, 0x10);
+	wr(THR, 'c');
+	ck_assert_uint_eq(nr_watched, 2);
+	wr(MCR, 0x00);
+	wr(THR, 'd');
+	ck_assert_uint_eq(nr_watched, 3);
+	ck_assert_uint_eq(watched[2], 'd');
+	/* The divisor latch is not THR. */
+	wr(LCR, 0x80);
+	wr(DLL, 0x01);
+	ck_assert_uint_eq(nr_watched, 3);
+}
+END_TEST
+
+/* FIFOs off: THR alone, one byte deep. FCR's transmit clear, and turning
+ * the FIFOs off or on, drop what the host has not taken. */
+START_TEST(test_tx_depth_and_clear)
+{
+	out_room = 0;
+	wr(THR, 'a');
+	wr(THR, 'b');
+	wr(FCR, 0x01);		/* FIFOs on: emptied */
+	ck_assert_uint_eq(rd(LSR), 0x60);
+	for (int i = 0; i < 20; i++)
+		wr(THR, 'c');
+	ck_assert_uint_eq(rd(LSR), 0x00);
+	wr(FCR, 0x01 | 0x02);	/* receive clear only */
+	ck_assert_uint_eq(rd(LSR), 0x00);
+	wr(FCR, 0x01 | 0x04);
+	ck_assert_uint_eq(rd(LSR), 0x60);
+	wr(THR, 'd');
+	wr(FCR, 0x00);		/* FIFOs off: emptied */
+	ck_assert_uint_eq(rd(LSR), 0x60);
+	out_room = SIZE_MAX;
+	serial_tx_ready(s);
+	ck_assert_uint_eq(nr_out, 0);
+	wr(THR, 'e');
+	ck_assert_uint_eq(nr_out, 1);
+	ck_assert_uint_eq(out[0], 'e');
 }
 END_TEST
 
@@ -539,6 +696,10 @@ static Suite *serial_suite(void)
 	tcase_add_test(tc, test_msr_deltas);
 	tcase_add_test(tc, test_loopback_data);
 	tcase_add_test(tc, test_tx_output);
+	tcase_add_test(tc, test_tx_held);
+	tcase_add_test(tc, test_tx_fifo_backpressure);
+	tcase_add_test(tc, test_tx_depth_and_clear);
+	tcase_add_test(tc, test_tx_watch);
 	tcase_add_test(tc, test_fifo_bits);
 	tcase_add_test(tc, test_thre_irq);
 	tcase_add_test(tc, test_thre_masked_by_rda);

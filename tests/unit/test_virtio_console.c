@@ -4,6 +4,7 @@
  * guest of fake_virtq.c as driver and transport and a recording backend.
  */
 #include <endian.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/virtio_console.h>
@@ -27,18 +28,24 @@ static struct virtio_dev *con;
 /* The recording backend. */
 static uint8_t out[4096];
 static size_t out_len;
+static size_t out_room;		/* how much more the backend takes */
 static unsigned int output_calls, space_calls;
 static void (*output_hook)(void);
 
-static void be_output(void *ctx, const uint8_t *buf, size_t len)
+static size_t be_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	ck_assert_ptr_eq(ctx, &g);
+	ck_assert_uint_gt(len, 0);
+	output_calls++;
+	if (len > out_room)
+		len = out_room;
+	out_room -= len;
 	ck_assert_uint_le(len, sizeof(out) - out_len);
 	memcpy(out + out_len, buf, len);
 	out_len += len;
-	output_calls++;
 	if (output_hook)
 		output_hook();
+	return len;
 }
 
 static void be_input_space(void *ctx)
@@ -66,6 +73,7 @@ static void setup(void)
 {
 	fake_guest_init(&g);
 	out_len = 0;
+	out_room = SIZE_MAX;
 	output_calls = space_calls = 0;
 	output_hook = NULL;
 	con = NULL;
@@ -378,6 +386,101 @@ START_TEST(test_con_tx_repost_breaks)
 }
 END_TEST
 
+/*
+ * A backend that takes part of a chain (its reader is behind): the chain
+ * is held where it stopped, unused, the chains after it stay in the
+ * avail ring and kicks stay off, so the guest waits. The backend's room
+ * call requeues the transmitq, and the next turn goes on in order.
+ */
+START_TEST(test_con_tx_backpressure)
+{
+	struct fake_seg a[2] = { tx_seg("hel"), tx_seg("lo ") };
+	struct fake_seg b = tx_seg("world");
+	uint16_t ha, hb;
+
+	start(0);
+	out_room = 4;
+	ha = fake_add_chain(&g, TXQ, a, 2);
+	hb = fake_add_chain(&g, TXQ, &b, 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 4);
+	ck_assert(!memcmp(out, "hell", 4));
+	expect_no_used(TXQ);
+	ck_assert_uint_eq(g.interrupts, 0);
+	ck_assert(!fake_kick_wanted(&g, TXQ));
+
+	/* Room again: a requeue, which the transport turns into a kick. */
+	out_room = 0;
+	virtio_console_output_room(con);
+	ck_assert_uint_eq(g.requeues[TXQ], 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 4);
+	expect_no_used(TXQ);
+
+	out_room = 3;
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 7);
+	expect_used(TXQ, ha, 0);
+	expect_no_used(TXQ);
+	ck_assert_uint_eq(g.interrupts, 1);
+
+	out_room = SIZE_MAX;
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 11);
+	ck_assert(!memcmp(out, "hello world", 11));
+	expect_used(TXQ, hb, 0);
+	ck_assert_uint_eq(g.interrupts, 2);
+	/* Nothing held: kicks are on again. */
+	b = tx_seg("!");
+	fake_add_chain(&g, TXQ, &b, 1);
+	ck_assert(fake_kick_wanted(&g, TXQ));
+}
+END_TEST
+
+/* A held chain belongs to the driver that posted it: a reset forgets it,
+ * and the next driver's output is all that goes out. */
+START_TEST(test_con_tx_held_reset)
+{
+	struct fake_seg a = tx_seg("stale");
+	struct fake_seg b = tx_seg("fresh");
+
+	start(0);
+	out_room = 2;
+	fake_add_chain(&g, TXQ, &a, 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 2);
+	ck_assert(fake_set_status(con, 0));
+	out_room = SIZE_MAX;
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 2);
+
+	fake_driver_start(&g, con, 0, QSIZE);
+	fake_add_chain(&g, TXQ, &b, 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 7);
+	ck_assert(!memcmp(out, "stfresh", 7));
+	ck_assert_uint_eq(fake_used_idx(&g, TXQ), 1);
+}
+END_TEST
+
+/* An emergency write has no buffer to hold: refused, it is lost, and
+ * the transmitq is not held up by it. */
+START_TEST(test_con_emerg_wr_refused)
+{
+	struct fake_seg a = tx_seg("ok");
+
+	start(F_EMERG);
+	out_room = 0;
+	config_write(8, "!", 1);
+	ck_assert_uint_eq(output_calls, 1);
+	out_room = SIZE_MAX;
+	fake_add_chain(&g, TXQ, &a, 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 2);
+	ck_assert(!memcmp(out, "ok", 2));
+}
+END_TEST
+
 START_TEST(test_con_tx_broken_ring)
 {
 	start(0);
@@ -625,6 +728,9 @@ static Suite *virtio_console_suite(void)
 	tcase_add_test(tc, test_con_tx_added_during_drain);
 	tcase_add_test(tc, test_con_tx_repost_breaks);
 	tcase_add_test(tc, test_con_tx_broken_ring);
+	tcase_add_test(tc, test_con_tx_backpressure);
+	tcase_add_test(tc, test_con_tx_held_reset);
+	tcase_add_test(tc, test_con_emerg_wr_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rx");
