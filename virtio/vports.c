@@ -241,7 +241,7 @@ static bool vp_read_msg(const struct virtq_chain *c, struct virtio_console_contr
 
 		if (n > sizeof(*cc) - done)
 			n = sizeof(*cc) - done;
-		memcpy((uint8_t *)cc + done, c->iov[i].iov_base, n);
+		guest_copy((uint8_t *)cc + done, c->iov[i].iov_base, n);
 		done += n;
 	}
 	return true;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "virtio/vsock.h"
+#include "virtio/virtq.h"
 
 _Static_assert(sizeof(struct virtio_vsock_hdr) == VSOCK_HDR_LEN,
 	       "virtio_vsock_hdr is 44 bytes");
@@ -28,7 +29,7 @@ size_t vsock_iov_read(const struct iovec *iov, unsigned int nr, size_t skip,
 		n -= skip;
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, n);
+		guest_copy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, n);
 		done += n;
 		skip = 0;
 	}
