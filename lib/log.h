@@ -11,6 +11,23 @@
 
 extern bool log_verbose;
 
+/* A line longer than this is cut. */
+#define LOG_LINE_MAX		1024
+/* How long a line may wait for a reader that is behind, then dropped. */
+#define LOG_WAIT_MS		200
+#define LOG_WAIT_STEP_MS	10
+
+/*
+ * While the VM runs, lines go through a non-blocking descriptor for
+ * stderr (lib/term.h: term_out_open()), so that a reader that stopped
+ * reading holds no thread for longer than LOG_WAIT_MS per line.
+ * log_open() returns 0 or -errno (lines then stay on stderr as it is);
+ * log_close() says how many lines were dropped, if any, and goes back
+ * to stderr. Both from one thread, with no other thread logging.
+ */
+int log_open(void);
+void log_close(void);
+
 void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

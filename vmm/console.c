@@ -371,6 +371,9 @@ int console_init(struct vm *vm)
 
 	if (!c)
 		return -ENOMEM;
+	/* kvmini's own lines must not wait for the reader either; failing
+	 * that (-EBUSY: two sockets), they stay on stderr as it is. */
+	log_open();
 	c->vm = vm;
 	c->in.fd = -1;
 	c->out_fd = c->out_std = -1;
@@ -425,6 +428,10 @@ void console_exit(struct vm *vm)
 		console_out_destroy(c->out);
 		free(c->out);
 	}
+	/* While stderr is still non-blocking. */
+	if (dropped)
+		pr_warn("console: %zu bytes of the guest's output were dropped: nothing read them within %d ms",
+			dropped, CONSOLE_FLUSH_MS);
 	if (c->out_watching)
 		evloop_del(&vm->loop, &c->out_ready);
 	if (c->out_wait.fd >= 0) {
@@ -438,11 +445,9 @@ void console_exit(struct vm *vm)
 	else
 		term_out_close(c->out_fd, c->out_std);
 	term_restore();
-	if (dropped)
-		pr_warn("console: %zu bytes of the guest's output were dropped: nothing read them within %d ms",
-			dropped, CONSOLE_FLUSH_MS);
 	if (c->space.fd >= 0)
 		close(c->space.fd);
 	free(c);
 	vm->console = NULL;
+	log_close();
 }

@@ -343,6 +343,20 @@ else
 		bad console-stalled-timeout "exit status $rc, expected 124 with the FIFO full"
 	fi
 fi
+# The same FIFO as stderr too (2>&1): kvmini's own lines (the timeout's,
+# the count of dropped output) wait at most LOG_WAIT_MS each, and then
+# are dropped, so --timeout still ends it.
+"$kvmini" run --kernel "$tiny" --cmdline tiny=f0 --timeout 2 --verbose >"$T/fifo" 2>&1 </dev/null &
+pid=$!
+t0=$(date +%s%N)
+if ! gone_within "$pid" 4000; then
+	bad console-stalled-stderr "kvmini still runs $(ms_since "$t0") ms after its start with --timeout 2, stderr stalled"
+	stalled_reap
+else
+	wait "$pid"
+	rc=$?
+	if [ $rc = 124 ]; then ok console-stalled-stderr; else bad console-stalled-stderr "exit status $rc, expected 124"; fi
+fi
 exec 3<&-
 # A reader that starts late and reads slowly gets every byte, in order.
 : >"$T/out"
