@@ -275,6 +275,21 @@ static int allow_tap(scmp_filter_ctx ctx, struct vm *vm)
 }
 
 /* What every thread needs besides common_calls. */
+/*
+ * fds 1 and 2 get their flags back on any thread: exec (exec/exec_out.c)
+ * and term_restore() (lib/term.c), also from a fatal signal's or the
+ * SIGSYS handler on a vCPU thread, for a socket it made non-blocking.
+ */
+static int allow_setfl(scmp_filter_ctx ctx, int fd)
+{
+	const struct scmp_arg_cmp cmp[] = {
+		SCMP_A0_32(SCMP_CMP_EQ, fd),
+		SCMP_A1_32(SCMP_CMP_EQ, F_SETFL),
+	};
+
+	return allow(ctx, "fcntl", 2, cmp);
+}
+
 static int allow_common(scmp_filter_ctx ctx, struct vm *vm)
 {
 	/* malloc() may grow a heap; nothing may become executable. */
@@ -300,6 +315,9 @@ static int allow_common(scmp_filter_ctx ctx, struct vm *vm)
 	if (!err)
 		err = allow(ctx, "mmap", 1, no_exec) ?:
 		      allow(ctx, "mprotect", 1, no_exec);
+	if (!err)
+		err = allow_setfl(ctx, STDOUT_FILENO) ?:
+		      allow_setfl(ctx, STDERR_FILENO);
 	if (!err && vm->cfg.nr_shares)
 		err = allow_list(ctx, share_calls);
 #if defined(__SANITIZE_ADDRESS__)
@@ -457,17 +475,6 @@ static int allow_slirp(scmp_filter_ctx ctx, struct vm *vm)
 	       allow(ctx, "openat", 2, rdonly);
 }
 
-/* kvmini exec gives fds 1 and 2 their flags back (exec/exec_out.c). */
-static int allow_setfl(scmp_filter_ctx ctx, int fd)
-{
-	const struct scmp_arg_cmp cmp[] = {
-		SCMP_A0_32(SCMP_CMP_EQ, fd),
-		SCMP_A1_32(SCMP_CMP_EQ, F_SETFL),
-	};
-
-	return allow(ctx, "fcntl", 2, cmp);
-}
-
 /* socket(AF_UNIX, SOCK_STREAM [| NONBLOCK | CLOEXEC], 0) and the calls
  * of vsock_calls, only with --vsock. */
 static int allow_vsock(scmp_filter_ctx ctx, struct vm *vm)
@@ -489,9 +496,7 @@ static int io_rules(scmp_filter_ctx ctx, void *arg)
 	return allow_slirp(ctx, arg) ?:
 	       allow_vsock(ctx, arg) ?:
 	       allow_list(ctx, io_calls) ?:
-	       allow_signal(ctx, VCPU_KICK_SIGNAL, false) ?:
-	       allow_setfl(ctx, STDOUT_FILENO) ?:
-	       allow_setfl(ctx, STDERR_FILENO);
+	       allow_signal(ctx, VCPU_KICK_SIGNAL, false);
 }
 
 int seccomp_confine_io(struct vm *vm)
