@@ -579,6 +579,68 @@ START_TEST(test_bad_net_combinations)
 }
 END_TEST
 
+/* --vsock CID[,uds=PATH]: what it fills in, one error line for the rest. */
+START_TEST(test_vsock_none)
+{
+	struct cli_run r;
+
+	CLI(&r, "run", "--kernel", "k");
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_uint_eq(r.cfg.vsock.cid, 0);
+	ck_assert_ptr_null(r.cfg.vsock.uds);
+	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_vsock_ok)
+{
+	struct cli_run r;
+
+	CLI(&r, "run", "--kernel", "k", "--vsock", "3");
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_uint_eq(r.cfg.vsock.cid, 3);
+	ck_assert_ptr_null(r.cfg.vsock.uds);
+	cli_free(&r);
+	CLI(&r, "run", "--kernel", "k", "--vsock", "4294967294,uds=/run/v,1.sock");
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_uint_eq(r.cfg.vsock.cid, 4294967294U);
+	ck_assert_str_eq(r.cfg.vsock.uds, "/run/v,1.sock");
+	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_vsock_bad)
+{
+	static const char *const bad[][2] = {
+		{ "2", "CID must be a number from 3" },
+		{ "0", "CID must be a number from 3" },
+		{ "4294967295", "CID must be a number from 3" },
+		{ "99999999999", "CID must be a number from 3" },
+		{ "", "CID must be a number from 3" },
+		{ "x", "CID must be a number from 3" },
+		{ "-3", "CID must be a number from 3" },
+		{ ",uds=/a", "CID must be a number from 3" },
+		{ "3,", "only uds=PATH may follow" },
+		{ "3,uds=", "only uds=PATH may follow" },
+		{ "3,path=/a", "only uds=PATH may follow" },
+	};
+	struct cli_run r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CLI(&r, "run", "--kernel", "k", "--vsock", bad[i][0]);
+		ck_assert_int_eq(r.ret, -EINVAL);
+		unit_check_error_line(r.out, r.err, "--vsock");
+		ck_assert_msg(strstr(r.err, bad[i][1]), "'%s': %s", bad[i][0], r.err);
+		cli_free(&r);
+	}
+	CLI(&r, "run", "--kernel", "k", "--vsock", "3", "--vsock", "4");
+	ck_assert_int_eq(r.ret, -EINVAL);
+	unit_check_error_line(r.out, r.err, "only one vsock device");
+	cli_free(&r);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *suite = suite_create("cli");
@@ -599,6 +661,9 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_bad_net_combinations);
 	tcase_add_test(tc, test_share);
 	tcase_add_loop_test(tc, test_bad_share, 0, sizeof(bad_shares) / sizeof(bad_shares[0]));
+	tcase_add_test(tc, test_vsock_none);
+	tcase_add_test(tc, test_vsock_ok);
+	tcase_add_test(tc, test_vsock_bad);
 	suite_add_tcase(suite, tc);
 	tcase_add_test(bugs, test_bug_unknown_short_option);
 	tcase_add_test(bugs, test_bug_flag_with_value);
