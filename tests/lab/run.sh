@@ -179,9 +179,10 @@ done
 # for the host's own dynamic programs: virtiofsd, gcc, iperf3… (x86_64).
 # (grep reads no stdin: with no scenarios, as under --interactive, it
 # would wait on the user's terminal.)
+# The build host is x86_64: in the arm64 lab a scenario that names
+# HOSTROOT runs without it, and skips what needs it.
 hostroot=
-if grep -qs HOSTROOT "$@" </dev/null; then
-	[ "$arch" = x86_64 ] || die "HOSTROOT scenarios run in the x86_64 lab only"
+if [ "$arch" = x86_64 ] && grep -qs HOSTROOT "$@" </dev/null; then
 	[ -x "$virtiofsd" ] || die "no $virtiofsd: run 'make deps' (qemu-system-common)"
 	hostroot=1
 	kvm_modules="$kvm_modules drivers/virtio/virtio_ring drivers/virtio/virtio
