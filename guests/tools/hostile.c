@@ -20,10 +20,12 @@
  *                     ROUNDS times: reset, set up, post a chain whose head
  *                     is outside the table, kick, wait for
  *                     DEVICE_NEEDS_RESET; DEV is blk, net or rng
- *   hostile race SECS transmit a valid frame for SECS seconds while a
+ *   hostile race SECS [control]
+ *                     transmit a valid frame for SECS seconds while a
  *                     second thread flips its header's NEEDS_CSUM flag
  *                     (never negotiated): the device must send the header
- *                     it checked, not the guest's
+ *                     it checked, not the guest's; with control, CSUM
+ *                     negotiated and the flag always set, no flipping
  *   hostile capture IFACE SECS
  *                     (host side) count the race's frames on IFACE and
  *                     those that reached it with a partial checksum, for
@@ -55,7 +57,7 @@
 #include <linux/virtio_ring.h>
 
 #define PAGE		4096
-#define QSIZE		16		/* at most; less if the device says so */
+#define QSIZE		256		/* at most; less if the device says so */
 #define ETH_P_HOSTILE	0x88b5		/* IEEE local experimental */
 #define RACE_PAYLOAD	100
 #define DEV_BLK		2
@@ -248,7 +250,7 @@ static struct page ram_page(void)
 
 struct vq {
 	unsigned int index, n;
-	struct page ring, buf;
+	struct page table, ring, buf;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -259,8 +261,8 @@ struct vq {
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
-/* Status, features (VERSION_1 only), up to FEATURES_OK. */
-static void negotiate(void)
+/* Status, features (VERSION_1 and the low ones given), up to FEATURES_OK. */
+static void negotiate_with(uint32_t low)
 {
 	if (rd(VIRTIO_MMIO_VERSION) != 2) {
 		errno = 0;
@@ -274,8 +276,13 @@ static void negotiate(void)
 		errno = 0;
 		die("the device does not offer VERSION_1");
 	}
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	if ((rd(VIRTIO_MMIO_DEVICE_FEATURES) & low) != low) {
+		errno = 0;
+		die("the device does not offer the features asked for");
+	}
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, low);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
 	wr(VIRTIO_MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
@@ -285,16 +292,22 @@ static void negotiate(void)
 	}
 }
 
+static void negotiate(void)
+{
+	negotiate_with(0);
+}
+
 static void vq_alloc(struct vq *q, unsigned int index)
 {
 	memset(q, 0, sizeof(*q));
 	q->index = index;
+	q->table = ram_page();
 	q->ring = ram_page();
 	q->buf = ram_page();
-	/* Descriptors at 0, avail at 1024, used at 2048: one page. */
-	q->desc = (struct vring_desc *)q->ring.va;
-	q->avail = (struct vring_avail *)(q->ring.va + 1024);
-	q->used = (struct vring_used *)(q->ring.va + 2048);
+	/* 256 descriptors fill a page; avail at 0 and used at 1024 of another. */
+	q->desc = (struct vring_desc *)q->table.va;
+	q->avail = (struct vring_avail *)q->ring.va;
+	q->used = (struct vring_used *)(q->ring.va + 1024);
 }
 
 /* Rings emptied and handed to the device; the device not yet DRIVER_OK. */
@@ -302,6 +315,7 @@ static void vq_setup(struct vq *q)
 {
 	unsigned int max;
 
+	memset(q->table.va, 0, PAGE);
 	memset(q->ring.va, 0, PAGE);
 	q->avail_idx = 0;
 	q->seen = 0;
@@ -315,12 +329,12 @@ static void vq_setup(struct vq *q)
 	}
 	q->n = max < QSIZE ? max : QSIZE;
 	wr(VIRTIO_MMIO_QUEUE_NUM, q->n);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)q->ring.pa);
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, q->ring.pa >> 32);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(q->ring.pa + 1024));
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (q->ring.pa + 1024) >> 32);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(q->ring.pa + 2048));
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (q->ring.pa + 2048) >> 32);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)q->table.pa);
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, q->table.pa >> 32);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)q->ring.pa);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, q->ring.pa >> 32);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(q->ring.pa + 1024));
+	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (q->ring.pa + 1024) >> 32);
 	wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	if (rd(VIRTIO_MMIO_QUEUE_READY) != 1) {
 		errno = 0;
@@ -350,6 +364,25 @@ static void vq_post(struct vq *q)
 }
 
 /* ---- the re-posting loops ------------------------------------------------- */
+
+/*
+ * One chain through the whole table, head 0: descriptor 0 is (addr, len,
+ * flags), the last is last_len bytes with last_flags, and those between
+ * are empty and device-readable. Legal, and the device walks all of it
+ * on every pop: a ring of these takes the device long enough to drain
+ * that a guest sharing its CPU refills it in between (the lab's outer VM
+ * has one), which is what keeps a device without a budget in its loop.
+ */
+static void long_chain(struct vq *q, uint64_t addr, uint32_t len, uint16_t flags,
+		       uint32_t last_len, uint16_t last_flags)
+{
+	unsigned int last = q->n - 1;
+
+	for (unsigned int i = 0; i < last; i++)
+		q->desc[i] = (struct vring_desc){ q->buf.pa, 0, VRING_DESC_F_NEXT, i + 1 };
+	q->desc[0] = (struct vring_desc){ addr, len, flags | VRING_DESC_F_NEXT, 1 };
+	q->desc[last] = (struct vring_desc){ q->buf.pa + 2048, last_len, last_flags, 0 };
+}
 
 #define NO_ID	0xffff		/* a used entry the device has not written */
 
@@ -422,13 +455,13 @@ static void mode_blk(void)
 	vq_setup(&q);
 	hdr = (uint32_t *)q.buf.va;
 	hdr[0] = 0x7fff0000;		/* type */
-	q.desc[0] = (struct vring_desc){ q.buf.pa, 16, VRING_DESC_F_NEXT, 1 };
-	q.desc[1] = (struct vring_desc){ q.buf.pa + 16, 1, VRING_DESC_F_WRITE, 0 };
+	/* The header, empty descriptors, the status byte. */
+	long_chain(&q, q.buf.pa, 16, 0, 1, VRING_DESC_F_WRITE);
 	driver_ok();
 	repost_forever(&q, "blk", NULL);
 }
 
-/* Four bytes: not even the 12-byte header. */
+/* Four bytes (and empty descriptors): not even the 12-byte header. */
 static void mode_net_tx(void)
 {
 	struct vq rx, tx;
@@ -440,7 +473,7 @@ static void mode_net_tx(void)
 	vq_alloc(&tx, 1);
 	vq_setup(&rx);
 	vq_setup(&tx);
-	tx.desc[0] = (struct vring_desc){ tx.buf.pa, 4, 0, 0 };
+	long_chain(&tx, tx.buf.pa, 4, 0, 0, 0);
 	driver_ok();
 	repost_forever(&tx, "net-tx", NULL);
 }
@@ -482,7 +515,7 @@ static void mode_net_rx(void)
 	vq_alloc(&arp_q, 1);
 	vq_setup(&rx);
 	vq_setup(&arp_q);
-	rx.desc[0] = (struct vring_desc){ rx.buf.pa, 1536, 0, 0 };
+	long_chain(&rx, rx.buf.pa, 1536, 0, 0, 0);
 	driver_ok();
 	arp_send();
 	repost_forever(&rx, "net-rx", arp_send);
@@ -544,7 +577,12 @@ static void *race_flip(void *arg)
 	return NULL;
 }
 
-static int mode_race(long secs)
+/*
+ * control: CSUM negotiated and NEEDS_CSUM set for good, no flipping: the
+ * frames must reach the tap with a partial checksum, or the capture could
+ * not tell a header that slipped through.
+ */
+static int mode_race(long secs, int control)
 {
 	struct vq rx, tx;
 	pthread_t thr;
@@ -554,12 +592,13 @@ static int mode_race(long secs)
 
 	unbind(DEV_NET);
 	find_device(DEV_NET);
-	negotiate();
+	negotiate_with(control ? 1 << 0 /* VIRTIO_NET_F_CSUM */ : 0);
 	vq_alloc(&rx, 0);
 	vq_alloc(&tx, 1);
 	vq_setup(&rx);
 	vq_setup(&tx);
 	hdr = tx.buf.va;
+	hdr[0] = control;
 	frame = tx.buf.va + 64;
 	/* csum_start 14, csum_offset 0: would the flag reach the tap, the
 	 * frame would arrive with a partial checksum over its payload. */
@@ -571,9 +610,9 @@ static int mode_race(long secs)
 	tx.desc[0] = (struct vring_desc){ tx.buf.pa, 12, VRING_DESC_F_NEXT, 1 };
 	tx.desc[1] = (struct vring_desc){ tx.buf.pa + 64, 14 + RACE_PAYLOAD, 0, 0 };
 	driver_ok();
-	if (pthread_create(&thr, NULL, race_flip, NULL))
+	if (!control && pthread_create(&thr, NULL, race_flip, NULL))
 		die("pthread_create");
-	printf("hostile: race loop running\n");
+	printf("hostile: race%s loop running\n", control ? " control" : "");
 	fflush(stdout);
 	end = now() + secs;
 	while (now() < end) {
@@ -587,7 +626,8 @@ static int mode_race(long secs)
 		sent++;
 	}
 	race_done = 1;
-	pthread_join(thr, NULL);
+	if (!control)
+		pthread_join(thr, NULL);
 	printf("hostile: race: %lu frames posted\n", sent);
 	return 0;
 }
@@ -678,11 +718,12 @@ int main(int argc, char **argv)
 		mode_net_rx();
 	if (argc == 4 && !strcmp(argv[1], "reset") && !number(argv[3], &n))
 		return mode_reset(argv[2], n);
-	if (argc == 3 && !strcmp(argv[1], "race") && !number(argv[2], &n))
-		return mode_race(n);
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "control"))) &&
+	    !strcmp(argv[1], "race") && !number(argv[2], &n))
+		return mode_race(n, argc == 4);
 	if (argc == 4 && !strcmp(argv[1], "capture") && !number(argv[3], &n))
 		return capture(argv[2], n);
 	fprintf(stderr, "usage: hostile blk | net-tx | net-rx | reset blk|net|rng ROUNDS |"
-		" race SECS | capture IFACE SECS\n");
+		" race SECS [control] | capture IFACE SECS\n");
 	return 2;
 }

@@ -4,7 +4,8 @@
 # on the same I/O thread, the rng, must still answer. Never ends by
 # itself: the scenario stops kvmini (tests/scenarios/hostile-*.sh).
 mode=$1
-hostile "$mode" >/tmp/hostile.log 2>&1 &
+: >/tmp/hostile.log
+hostile "$mode" >>/tmp/hostile.log 2>&1 &
 pid=$!
 tail -f /tmp/hostile.log &
 while ! grep -q "loop running" /tmp/hostile.log; do

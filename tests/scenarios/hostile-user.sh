@@ -103,14 +103,14 @@ sigterm()
 	short_log "$name"
 }
 
-# timed NAME MODE [kvmini options]: the same loop, and --timeout (8 s
+# timed NAME MODE [kvmini options]: the same loop, and --timeout (6 s
 # more than sigterm's boot took to reach the loop) ends kvmini by itself
 # with 124 while the loop runs.
 timed()
 {
 	name=$1 mode=$2
 	shift 2
-	secs=$((${reach:-15} + 8))
+	secs=$((${reach:-15} + 6))
 	t0=$(cs)
 	"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$secs" \
 		--console "file:$T/$name.log" "$@" \
