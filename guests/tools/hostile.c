@@ -26,6 +26,9 @@
  *                     (never negotiated): the device must send the header
  *                     it checked, not the guest's; with control, CSUM
  *                     negotiated and the flag always set, no flipping
+ *   hostile rng SECS  read the rng 16 bytes at a time for SECS seconds and
+ *                     say how long the longest read took: the I/O thread
+ *                     that serves it is the one a loop above keeps busy
  *   hostile capture IFACE SECS
  *                     (host side) count the race's frames on IFACE and
  *                     those that reached it with a partial checksum, for
@@ -369,9 +372,9 @@ static void vq_post(struct vq *q)
  * One chain through the whole table, head 0: descriptor 0 is (addr, len,
  * flags), the last is last_len bytes with last_flags, and those between
  * are empty and device-readable. Legal, and the device walks all of it
- * on every pop: a ring of these takes the device long enough to drain
- * that a guest sharing its CPU refills it in between (the lab's outer VM
- * has one), which is what keeps a device without a budget in its loop.
+ * on every pop: the most work a ring of chains can ask of it, so that a
+ * guest sharing its CPU has the best chance to refill the ring before the
+ * device finds it empty (which ends a loop without a budget).
  */
 static void long_chain(struct vq *q, uint64_t addr, uint32_t len, uint16_t flags,
 		       uint32_t last_len, uint16_t last_flags)
@@ -688,6 +691,31 @@ static int capture(const char *iface, long secs)
 	return 0;
 }
 
+/* How long the rng keeps a reader waiting, at worst, over SECS seconds. */
+static int rng_latency(long secs)
+{
+	double start = now(), worst = 0;
+	unsigned long reads = 0;
+	char buf[16];
+	int fd = open("/dev/hwrng", O_RDONLY);
+
+	if (fd < 0)
+		die("/dev/hwrng");
+	while (now() - start < secs) {
+		double t = now();
+
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			die("read /dev/hwrng");
+		t = now() - t;
+		if (t > worst)
+			worst = t;
+		reads++;
+	}
+	printf("hostile: rng: %lu reads in %ld s, the longest %ld ms\n",
+	       reads, secs, (long)(worst * 1000));
+	return 0;
+}
+
 static int number(const char *s, long *out)
 {
 	char *end;
@@ -721,9 +749,11 @@ int main(int argc, char **argv)
 	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "control"))) &&
 	    !strcmp(argv[1], "race") && !number(argv[2], &n))
 		return mode_race(n, argc == 4);
+	if (argc == 3 && !strcmp(argv[1], "rng") && !number(argv[2], &n))
+		return rng_latency(n);
 	if (argc == 4 && !strcmp(argv[1], "capture") && !number(argv[3], &n))
 		return capture(argv[2], n);
 	fprintf(stderr, "usage: hostile blk | net-tx | net-rx | reset blk|net|rng ROUNDS |"
-		" race SECS [control] | capture IFACE SECS\n");
+		" race SECS [control] | rng SECS | capture IFACE SECS\n");
 	return 2;
 }
