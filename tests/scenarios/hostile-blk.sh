@@ -105,20 +105,28 @@ sigterm()
 
 # timed NAME MODE [kvmini options]: the same loop, and --timeout (6 s
 # more than sigterm's boot took to reach the loop) ends kvmini by itself
-# with 124 while the loop runs.
+# with 124, within 2 s of its time, while the loop runs. A boot slower
+# than that one (this outer VM's CPU is emulated, its host shared) gets
+# one more try with twice the time.
 timed()
 {
 	name=$1 mode=$2
 	shift 2
 	secs=$((${reach:-15} + 6))
-	t0=$(cs)
-	"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$secs" \
-		--console "file:$T/$name.log" "$@" \
-		--cmdline "kvmini.script=hostile-loop kvmini.args=$mode" 2>"$T/$name.err" &
-	kpid=$!
-	reap $((secs + 20))
-	t1=$(cs)
-	echo "$name: --timeout $secs: status $rc after $(((t1 - t0) / 100)) s"
+	for try in 1 2; do
+		t0=$(cs)
+		"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$secs" \
+			--console "file:$T/$name.log" "$@" \
+			--cmdline "kvmini.script=hostile-loop kvmini.args=$mode" 2>"$T/$name.err" &
+		kpid=$!
+		reap $((secs + 20))
+		t1=$(cs)
+		echo "$name: --timeout $secs: status $rc after $(((t1 - t0) / 100)) s"
+		[ $rc -eq 124 ] && [ $try -eq 1 ] && ! grep -q "hostile: $mode loop running" "$T/$name.log" ||
+			break
+		echo "$name: the timeout came before the loop: again with --timeout $((secs * 2))"
+		secs=$((secs * 2))
+	done
 	[ $rc -eq 124 ] || fail "$name" "exit status $rc, expected 124 (--timeout)"
 	console "$name" "hostile: $mode loop running"
 	[ $((t1 - t0)) -le $(((secs + 2) * 100)) ] ||
