@@ -256,7 +256,8 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # the scenarios that hold there (not ACPI's, nor blk.sh, whose tools disk
 # is x86_64's: blk-busybox.sh stands in), all in one boot of the lab.
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
-	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap
+	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
+	hostile-blk hostile-race hostile-tap
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else

@@ -9,7 +9,7 @@
 # in DEVICE_NEEDS_RESET, and kvmini's log must stay a few lines.
 . "$LIB"
 
-# ---- the endless loops (the same in every hostile-*.sh scenario) -------------
+# ---- the endless loops (the same in hostile-blk, -tap and -user.sh) --------
 
 # SIGTERM must end kvmini within a second (issue #17). The allowance is
 # TERM_LIMIT centiseconds: a second plus half of one for this outer VM,
@@ -142,7 +142,7 @@ timed blk-timeout blk --disk "$T/disk.img"
 
 # Logged: the first three breaks of each queue and one "needs reset" per
 # device; the rest is counted in one line at the exit.
-rounds=${HOSTILE_ROUNDS:-300}
+rounds=${HOSTILE_ROUNDS:-100}
 guest reset 0 --disk "$T/disk.img" \
 	--cmdline "kvmini.script=hostile-reset kvmini.args=$rounds,rng,blk"
 console reset "reset loop on rng: $rounds rounds, the device needed a reset after $rounds"

@@ -18,7 +18,7 @@ ip link set lo up
 tunctl -t tap0 >/dev/null && ip addr add 10.0.99.1/24 dev tap0 && ip link set tap0 up ||
 	{ echo "hostile-tap: cannot set up tap0"; exit 1; }
 
-# ---- the endless loops (the same in every hostile-*.sh scenario) -------------
+# ---- the endless loops (the same in hostile-blk, -tap and -user.sh) --------
 
 # SIGTERM must end kvmini within a second (issue #17). The allowance is
 # TERM_LIMIT centiseconds: a second plus half of one for this outer VM,

@@ -20,7 +20,7 @@ if grep -q "built without libslirp" "$T/probe.err"; then
 	exit 77
 fi
 
-# ---- the endless loops (the same in every hostile-*.sh scenario) -------------
+# ---- the endless loops (the same in hostile-blk, -tap and -user.sh) --------
 
 # SIGTERM must end kvmini within a second (issue #17). The allowance is
 # TERM_LIMIT centiseconds: a second plus half of one for this outer VM,
