@@ -466,6 +466,43 @@ static int cli_net(struct vm_config *cfg, const char *arg)
 }
 
 /* The options both subcommands take (cli.h). */
+/* ---- --vsock ---------------------------------------------------------------- */
+
+/* CID[,uds=PATH]: 0-2 are the hypervisor, local and host, and U32_MAX is
+ * VMADDR_CID_ANY. */
+static int cli_vsock(struct vm_config *cfg, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	char num[11];
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	unsigned int cid;
+
+	if (cfg->vsock.cid) {
+		pr_err("--vsock '%s': only one vsock device: give --vsock once", arg);
+		return -EINVAL;
+	}
+	if (!len || len >= sizeof(num)) {
+		cid = 0;
+	} else {
+		memcpy(num, arg, len);
+		num[len] = '\0';
+		if (parse_uint(num, UINT32_MAX - 1, &cid))
+			cid = 0;
+	}
+	if (cid < 3) {
+		pr_err("--vsock '%s': CID must be a number from 3 to %u",
+		       arg, UINT32_MAX - 1);
+		return -EINVAL;
+	}
+	if (comma && (strncmp(comma + 1, "uds=", 4) || !comma[5])) {
+		pr_err("--vsock '%s': after the CID only uds=PATH may follow", arg);
+		return -EINVAL;
+	}
+	cfg->vsock.cid = cid;
+	cfg->vsock.uds = comma ? comma + 5 : NULL;
+	return 0;
+}
+
 int cli_common_option(struct vm_config *cfg, int opt, const char *arg)
 {
 	switch (opt) {
@@ -493,6 +530,8 @@ int cli_common_option(struct vm_config *cfg, int opt, const char *arg)
 	case CLI_OPT_KVM_DEV:
 		cfg->kvm_dev = arg;
 		return 0;
+	case CLI_OPT_VSOCK:
+		return cli_vsock(cfg, arg);
 	}
 	return -EINVAL;
 }
@@ -536,50 +575,12 @@ int cli_getopt(const struct cli_cmd *cmd, void *ctx, int argc, char **argv)
 	return 0;
 }
 
-/* ---- --vsock ---------------------------------------------------------------- */
-
-/* CID[,uds=PATH]: 0-2 are the hypervisor, local and host, and U32_MAX is
- * VMADDR_CID_ANY. */
-static int cli_vsock(struct vm_config *cfg, const char *arg)
-{
-	const char *comma = strchr(arg, ',');
-	char num[11];
-	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
-	unsigned int cid;
-
-	if (cfg->vsock.cid) {
-		pr_err("--vsock '%s': only one vsock device: give --vsock once", arg);
-		return -EINVAL;
-	}
-	if (!len || len >= sizeof(num)) {
-		cid = 0;
-	} else {
-		memcpy(num, arg, len);
-		num[len] = '\0';
-		if (parse_uint(num, UINT32_MAX - 1, &cid))
-			cid = 0;
-	}
-	if (cid < 3) {
-		pr_err("--vsock '%s': CID must be a number from 3 to %u",
-		       arg, UINT32_MAX - 1);
-		return -EINVAL;
-	}
-	if (comma && (strncmp(comma + 1, "uds=", 4) || !comma[5])) {
-		pr_err("--vsock '%s': after the CID only uds=PATH may follow", arg);
-		return -EINVAL;
-	}
-	cfg->vsock.cid = cid;
-	cfg->vsock.uds = comma ? comma + 5 : NULL;
-	return 0;
-}
-
 enum {
 	OPT_KERNEL = CLI_OPT_OWN, OPT_INITRD, OPT_CMDLINE, OPT_CONSOLE,
 	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI,
 	OPT_DISK,
 	OPT_SHARE,
 	OPT_NET,
-	OPT_VSOCK,
 };
 
 static const struct option run_options[] = {
@@ -595,7 +596,6 @@ static const struct option run_options[] = {
 	{ "disk",	required_argument, NULL, OPT_DISK },
 	{ "share",	required_argument, NULL, OPT_SHARE },
 	{ "net",	required_argument, NULL, OPT_NET },
-	{ "vsock",	required_argument, NULL, OPT_VSOCK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -633,8 +633,6 @@ static int cli_option(void *ctx, int opt, const char *arg)
 		return cli_share(cfg, arg);
 	case OPT_NET:
 		return cli_net(cfg, arg);
-	case OPT_VSOCK:
-		return cli_vsock(cfg, arg);
 	}
 	return cli_common_option(cfg, opt, arg);
 }

@@ -15,7 +15,7 @@
  * own from CLI_OPT_OWN. */
 enum {
 	CLI_OPT_MEM = 256, CLI_OPT_CPUS, CLI_OPT_TIMEOUT, CLI_OPT_VERBOSE,
-	CLI_OPT_HELP, CLI_OPT_NO_SECCOMP, CLI_OPT_KVM_DEV,
+	CLI_OPT_HELP, CLI_OPT_NO_SECCOMP, CLI_OPT_KVM_DEV, CLI_OPT_VSOCK,
 	CLI_OPT_OWN,
 };
 
@@ -27,6 +27,7 @@ enum {
 	{ "verbose",	no_argument,	   NULL, CLI_OPT_VERBOSE },	\
 	{ "help",	no_argument,	   NULL, CLI_OPT_HELP },	\
 	{ "no-seccomp",	no_argument,	   NULL, CLI_OPT_NO_SECCOMP },	\
+	{ "vsock",	required_argument, NULL, CLI_OPT_VSOCK },	\
 	/* For tests: another KVM device node. */			\
 	{ "kvm-device",	required_argument, NULL, CLI_OPT_KVM_DEV }
 
@@ -46,7 +47,7 @@ struct cli_cmd {
  */
 int cli_getopt(const struct cli_cmd *cmd, void *ctx, int argc, char **argv);
 
-/* A shared option (CLI_OPT_MEM…CLI_OPT_KVM_DEV) into cfg, range-checked;
+/* A shared option (CLI_OPT_MEM…CLI_OPT_VSOCK) into cfg, range-checked;
  * one error line on failure. */
 int cli_common_option(struct vm_config *cfg, int opt, const char *arg);
 

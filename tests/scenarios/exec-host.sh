@@ -4,6 +4,7 @@
 # a --share directory the job changes, and the host sees exactly that; a
 # read-only share refuses writes; a C program built with the host's gcc
 # in a share; --net user reaching a server here, when kvmini has it;
+# --vsock reaching a host service's Unix socket;
 # and the bad inputs that need no boot (a missing share, no virtiofsd).
 # kvmini and virtiofsd run from the build host's / (HOSTROOT,
 # tests/lab/run.sh), whose / is then what the job sees.
@@ -152,5 +153,24 @@ else
 	fail net "exit status $rc, expected 0"
 fi
 pkill -f "httpd -p 127.0.0.1:18080" 2>/dev/null
+
+# --vsock: the job reaches a host service on a Unix socket, with no
+# network, through the host's own socat (VSOCK-CONNECT) in the job.
+if kx sh -c 'command -v socat' >/dev/null 2>&1; then
+	rm -f "$T/v.sock_5000" "$T/vsock.got"
+	kx socat -u "UNIX-LISTEN:$T/v.sock_5000" "OPEN:$T/vsock.got,creat" &
+	lpid=$!
+	hrun vsock 0 --vsock "3,uds=$T/v.sock" -- \
+		sh -c 'echo "job to host over vsock" | socat -u - VSOCK-CONNECT:2:5000'
+	sleep 1
+	kill "$lpid" 2>/dev/null
+	if [ "$(cat "$T/vsock.got" 2>/dev/null)" = "job to host over vsock" ]; then
+		echo "vsock: the host's listener got the job's line"
+	else
+		fail vsock "the host's listener got '$(cat "$T/vsock.got" 2>/dev/null)'"
+	fi
+else
+	fail vsock "no socat in the build host's / (make deps)"
+fi
 
 finish
