@@ -15,6 +15,7 @@
 #   @@BENCH blk VMM JOB RUN iops=N bw_kib=N err=N
 #   @@BENCH blkirq VMM JOB RUN irqs=N ios=N (the guest's count of both)
 #   @@BENCH net VMM NET METRIC RUN value=V  (bench/net.sh)
+#   @@BENCH vsock VMM METRIC RUN value=V    (bench/vsock.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
 # (the key=value parts are bench/vmmrun's output line, as is).
@@ -37,9 +38,9 @@ qemu_cpu=${BENCH_QEMU_CPU:-host}
 # A boot in the lab takes seconds, natively a fraction of one.
 run_timeout=${BENCH_RUN_TIMEOUT:-120}
 # The parts to measure (BENCH in make bench): boot (boot, memory, start
-# rate), blk (fio), net (iperf3 and ping); a part left out leaves no
+# rate), blk (fio), net (iperf3 and ping), vsock; a part left out leaves no
 # records, and its loops run zero times.
-parts=" $(echo "${BENCH_PARTS:-boot blk net}" | tr ',' ' ') "
+parts=" $(echo "${BENCH_PARTS:-boot blk net vsock}" | tr ',' ' ') "
 has()
 {
 	case $parts in *" $1 "*) return 0 ;; esac
@@ -338,6 +339,19 @@ if has net; then
 		BENCH_NET_TIMEOUT="${BENCH_NET_TIMEOUT:-300}" \
 		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" unshare -n sh "${BENCH_NET_SH:-$(dirname "$0")/net.sh}" ||
 		rec note "net: bench/net.sh failed in its network namespace (unshare -n needs root)"
+fi
+
+# ---- vsock: throughput and round trip (bench/vsock.sh) ------------------------
+if has vsock; then
+	env BENCH_KVMINI="$BENCH_KVMINI" BENCH_QEMU="$BENCH_QEMU" KERNEL="$KERNEL" \
+		INITRD="$INITRD" T="${T:-/tmp}" BENCH_QEMU_CPU="$qemu_cpu" \
+		KVMINI_APPEND="$KVMINI_APPEND" QEMU_APPEND="$QEMU_APPEND" \
+		BENCH_VSOCK_RUNS="${BENCH_VSOCK_RUNS:-5}" BENCH_VSOCK_MIB="${BENCH_VSOCK_MIB:-64}" \
+		BENCH_VSOCK_PINGS="${BENCH_VSOCK_PINGS:-1000}" BENCH_VSOCK_SIZE="${BENCH_VSOCK_SIZE:-64}" \
+		BENCH_VSOCK_TIMEOUT="${BENCH_VSOCK_TIMEOUT:-300}" \
+		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" \
+		sh "${BENCH_VSOCK_SH:-$(dirname "$0")/vsock.sh}" ||
+		rec note "vsock: bench/vsock.sh failed"
 fi
 
 rec done

@@ -285,6 +285,81 @@ function net_json(    i, j, k, a, b, sep) {
 	print "\n  ]," > json
 }
 
+# The vsock table: guest → host and host → guest throughput and the round
+# trip, kvmini (Unix sockets on the host) against QEMU's vhost-vsock
+# (AF_VSOCK on the host), each through its own native host interface.
+function vsock_md(    j, k, r) {
+	print "## vsock: throughput and round trip" > md
+	print "" > md
+	if (!vsock_any()) {
+		print "No vsock figures in this run" (nnotes ? " (see the failed runs below)." : ".") > md
+		print "" > md
+		return
+	}
+	print "The same guest (1 vCPU, 256 MiB; `tests/guest/vsock-bench.sh`, the vsock tool" > md
+	print "`guests/tools/vsock.c` on both ends), " info["env.vsock_runs"] " boots per VMM, interleaved; each" > md
+	print "boot gives one of each figure, all timed on this side from the moment the" > md
+	print "stream is established: one stream of " info["env.vsock_mib"] " MiB from the guest read to its" > md
+	print "end (guest → host), one of " info["env.vsock_mib"] " MiB to the guest until the guest's close" > md
+	print "(host → guest), and the median of " info["env.vsock_pings"] " round trips of " info["env.vsock_size"] " bytes to an" > md
+	print "echo in the guest." > md
+	print "" > md
+	print "- **kvmini**: `--vsock 3,uds=PATH`; its host end is Unix sockets in" > md
+	print "  Firecracker's protocol (`PATH_5100` for the guest's connect, `CONNECT 5101`" > md
+	print "  on `PATH` for the host's)." > md
+	print "- **QEMU**: microvm, `-device vhost-vsock-device,guest-cid=3`: the host" > md
+	print "  kernel's `vhost_vsock` moves the data; its host end is AF_VSOCK sockets." > md
+	if (info["env.vsock_vhost"] == "no")
+		print "  **Absent from this run**: this side had no `/dev/vhost-vsock` (see the notes)." > md
+	print "" > md
+	print "End to end for each VMM through its native host interface: the guest's side" > md
+	print "is the same program on the same driver, the host's differs (a Unix socket" > md
+	print "and kvmini's I/O thread in user space, against AF_VSOCK and a vhost kernel" > md
+	print "thread)." > md
+	print "" > md
+	print "| figure | unit | better | kvmini | QEMU microvm (vhost-vsock) | kvmini/QEMU | kvmini better in |" > md
+	print "| --- | --- | --- | --- | --- | --- | --- |" > md
+	for (j = 1; j <= nvsm; j++) {
+		k = "vsock|" vs_m[j]
+		r = ratio_of(k, "kvmini", "qemu")
+		print "| " vs_label[vs_m[j]] " | " vs_unit[vs_m[j]] " | " vs_better[vs_m[j]] " | " \
+			cell(k, "kvmini", "") " | " cell(k, "qemu", "") " | " r " | " \
+			net_ahead(k, vs_better[vs_m[j]]) " runs |" > md
+	}
+	print "" > md
+	print "```sh" > md
+	print cmd["vsock_kvmini"] > md
+	print "# " cmd["vsock_host_kvmini"] > md
+	print cmd["vsock_qemu"] > md
+	print "# " cmd["vsock_host_qemu"] > md
+	print "```" > md
+	print "" > md
+}
+
+function vsock_any(    j) {
+	for (j = 1; j <= nvsm; j++)
+		if (cnt["vsock|" vs_m[j], "kvmini"] + cnt["vsock|" vs_m[j], "qemu"])
+			return 1
+	return 0
+}
+
+function vsock_json(    j, k, a, b, sep) {
+	print "  \"vsock\": [" > json
+	sep = ""
+	for (j = 1; j <= nvsm; j++) {
+		k = "vsock|" vs_m[j]
+		a = median_of(k, "kvmini")
+		b = median_of(k, "qemu")
+		printf "%s    { \"metric\": %s, \"unit\": %s, \"better\": %s,\n      \"kvmini\": %s,\n      \"qemu\": %s,\n      \"kvmini_over_qemu\": %s, \"kvmini_better_runs\": %s }", \
+			sep, jstr(vs_m[j]), jstr(vs_unit[vs_m[j]]), jstr(vs_better[vs_m[j]]), \
+			jside(k, "kvmini"), jside(k, "qemu"), \
+			(a != "" && b != "" && b + 0 > 0) ? jnum(a / b) : "null", \
+			jstr(net_ahead(k, vs_better[vs_m[j]])) > json
+		sep = ",\n"
+	}
+	print "\n  ]," > json
+}
+
 function row(id, key, label, config, unit, better) {
 	nrows++
 	r_id[nrows] = id
@@ -327,6 +402,14 @@ BEGIN {
 	net_unit["rtt"] = "ms"
 	net_better["g2h"] = net_better["h2g"] = "higher"
 	net_better["rtt"] = "lower"
+	nvsm = split("g2h h2g rtt", vs_m, " ")
+	vs_label["g2h"] = "guest → host, one stream"
+	vs_label["h2g"] = "host → guest, one stream"
+	vs_label["rtt"] = "round trip, median"
+	vs_unit["g2h"] = vs_unit["h2g"] = "MiB/s"
+	vs_unit["rtt"] = "µs"
+	vs_better["g2h"] = vs_better["h2g"] = "higher"
+	vs_better["rtt"] = "lower"
 }
 
 $1 != "@@BENCH" { next }
@@ -408,6 +491,18 @@ $2 == "net" {
 	next
 }
 
+# @@BENCH vsock VMM METRIC RUN value=V (bench/vsock.sh)
+$2 == "vsock" {
+	kvparse(6)
+	if (kv["value"] != "") {
+		add("vsock|" $4, $3, kv["value"])
+		net_run["vsock|" $4, $3, $5] = kv["value"] + 0
+		if ($5 + 0 > net_maxrun)
+			net_maxrun = $5 + 0
+	}
+	next
+}
+
 $2 == "rate" {
 	kvparse(6)
 	if (kv["ok"] != kv["n"] || kv["wall"] + 0 <= 0)
@@ -480,8 +575,8 @@ END {
 	print "| QEMU | " info["env.qemu_version"] " |" > md
 	print "| kvmini | " info["env.kvmini_version"] " (dynamic build; tree " info["host.git"] ") |" > md
 	print "| guest | build/guest/bzImage (" info["env.kernel_kib"] " KiB), initramfs.cpio.gz (" info["env.initrd_kib"] " KiB) |" > md
-	print "| runs | boot " info["env.runs"] " per VMM; memory " info["env.mem_runs"] " per VMM and size; start rate " info["env.rate_rounds"] " rounds of " info["env.rate_n"] " VMs; network " info["env.net_runs"] " per VMM and set-up |" > md
-	if (info["env.parts"] != "" && info["env.parts"] != "boot blk net")
+	print "| runs | boot " info["env.runs"] " per VMM; memory " info["env.mem_runs"] " per VMM and size; start rate " info["env.rate_rounds"] " rounds of " info["env.rate_n"] " VMs; network " info["env.net_runs"] " per VMM and set-up; vsock " info["env.vsock_runs"] " per VMM |" > md
+	if (info["env.parts"] != "" && info["env.parts"] != "boot blk net vsock")
 		print "| parts measured | " info["env.parts"] " only (`BENCH`); the other tables are empty |" > md
 	print "| wall time | " info["host.wall_s"] " s for bench/run.sh" (lab ? ", the lab VM's boot included" : "") " |" > md
 	print "" > md
@@ -502,6 +597,7 @@ END {
 	print "" > md
 	blk_md()
 	net_md()
+	vsock_md()
 	if (nnotes) {
 		print "## Runs that failed (left out of the figures)" > md
 		print "" > md
@@ -590,6 +686,7 @@ END {
 	print "  ]," > json
 	blk_json()
 	net_json()
+	vsock_json()
 	printf "  \"failed_runs\": [" > json
 	for (i = 1; i <= nnotes; i++)
 		printf "%s\n    %s", (i > 1 ? "," : ""), jstr(notes[i]) > json
@@ -602,7 +699,7 @@ END {
 	for (i = 1; i <= nblk; i++)
 		if (cnt["blkiops|" blk_job[i], "kvmini"] > 0)
 			exit 0
-	if (net_any())
+	if (net_any() || vsock_any())
 		exit 0
 	exit 3
 }

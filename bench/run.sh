@@ -22,14 +22,17 @@
 # BENCH_BLK_JOBS (some of the fio jobs, by name: all by default);
 # network: BENCH_NET_RUNS (boots per set-up, 5), BENCH_NET_SECS (seconds per
 # iperf3 test, 5), BENCH_NET_PINGS (20), BENCH_NET_SETS ("tap user": the
-# set-ups measured). BENCH (boot,blk,net by default)
-# measures only the parts it names; a run of fewer than all three writes
+# set-ups measured); vsock: BENCH_VSOCK_RUNS (boots per VMM, 5),
+# BENCH_VSOCK_MIB (64 per stream), BENCH_VSOCK_PINGS (1000 round trips),
+# BENCH_VSOCK_SIZE (64 bytes each). BENCH (boot,blk,net,vsock by default)
+# measures only the parts it names; a run of fewer than all four writes
 # its RESULTS.md and results.json into build/bench/, not --out.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 build=$top/build/bench
+cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
 
 kvmini=
 static=
@@ -78,13 +81,13 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
-parts=$(echo "${BENCH:-boot blk net}" | tr ',' ' ')
+parts=$(echo "${BENCH:-boot blk net vsock}" | tr ',' ' ')
 all=1
-for p in boot blk net; do
+for p in boot blk net vsock; do
 	case " $parts " in *" $p "*) ;; *) all=0 ;; esac
 done
 for p in $parts; do
-	case $p in boot | blk | net) ;; *) die "BENCH takes boot, blk and net (got '$p')" ;; esac
+	case $p in boot | blk | net | vsock) ;; *) die "BENCH takes boot, blk, net and vsock (got '$p')" ;; esac
 done
 # The block figures: fio here, and in the guest from its tools disk; the
 # network figures: iperf3 here and, again, from the tools disk.
@@ -150,8 +153,13 @@ blk_mib=${BENCH_BLK_MIB:-256}
 net_runs=${BENCH_NET_RUNS:-5}
 net_secs=${BENCH_NET_SECS:-5}
 net_pings=${BENCH_NET_PINGS:-20}
+vsock_runs=${BENCH_VSOCK_RUNS:-5}
+vsock_mib=${BENCH_VSOCK_MIB:-64}
+vsock_pings=${BENCH_VSOCK_PINGS:-1000}
+vsock_size=${BENCH_VSOCK_SIZE:-64}
 for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms" "$blk_rt" \
-	"$blk_runs" "$blk_mib" "$net_runs" "$net_secs" "$net_pings"; do
+	"$blk_runs" "$blk_mib" "$net_runs" "$net_secs" "$net_pings" \
+	"$vsock_runs" "$vsock_mib" "$vsock_pings" "$vsock_size"; do
 	case $v in '' | *[!0-9]*) die "BENCH_* counts take whole numbers" ;; esac
 done
 
@@ -184,10 +192,65 @@ if [ "$where" = native ]; then
 		BENCH_IPERF3="$iperf3" BENCH_NET_SH="$here/net.sh" BENCH_LIB="$here/lib.sh" BENCH_NET_RUNS="$net_runs" \
 		BENCH_NET_SECS="$net_secs" BENCH_NET_PINGS="$net_pings" \
 		BENCH_NET_SETS="${BENCH_NET_SETS:-tap user}" \
+		BENCH_VSOCK_SH="$here/vsock.sh" BENCH_VSOCK_RUNS="$vsock_runs" \
+		BENCH_VSOCK_MIB="$vsock_mib" BENCH_VSOCK_PINGS="$vsock_pings" \
+		BENCH_VSOCK_SIZE="$vsock_size" BENCH_VSOCK_TOOL="$guest/vsock" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
-		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|note\) /bench: \1 /p'
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
 fi
+
+# vhost_modules DIR: the lab kernel's vhost_vsock and the modules it needs,
+# in load order (DIR/load) with the release they are for (DIR/release),
+# for QEMU's vsock peer (bench/vsock.sh loads them: the lab's tests do not
+# need them). The package is the one tests/lab/run.sh boots, found the same
+# way; the modules are cached in $cache/bench-vhost-RELEASE.
+vhost_modules()
+{
+	vh_pkg=$(apt-cache depends linux-image-cloud-amd64:amd64 2>/dev/null |
+		awk '$1 ~ /Depends:$/ { sub(/:.*/, "", $2) }
+			$1 ~ /Depends:$/ && $2 ~ /^linux-image-.*-cloud-amd64$/ { print $2; exit }')
+	if [ -z "$vh_pkg" ]; then
+		vh_dir=
+		for d in "$cache"/bench-vhost-*; do
+			[ ! -f "$d/load" ] || vh_dir=$d
+		done
+		[ -n "$vh_dir" ] || { echo "bench: apt-cache cannot resolve linux-image-cloud-amd64: no vhost_vsock for QEMU's vsock peer"; return 0; }
+	else
+		vh_dir=$cache/bench-vhost-${vh_pkg#linux-image-}
+	fi
+	if [ ! -f "$vh_dir/load" ]; then
+		vh_dl=$(mktemp -d "$work/vhost.XXXXXX")
+		vh_sandbox=
+		[ "$(id -u)" -ne 0 ] || vh_sandbox="-o APT::Sandbox::User=root"
+		# shellcheck disable=SC2086
+		if ! (cd "$vh_dl" && apt-get download -q $vh_sandbox "$vh_pkg:amd64" >apt.log 2>&1); then
+			echo "bench: cannot download $vh_pkg: no vhost_vsock for QEMU's vsock peer"
+			return 0
+		fi
+		dpkg -x "$vh_dl"/"$vh_pkg"_*.deb "$vh_dl/x"
+		mkdir -p "$vh_dl/out"
+		for m in net/vmw_vsock/vsock net/vmw_vsock/vmw_vsock_virtio_transport_common \
+			drivers/vhost/vhost_iotlb drivers/vhost/vhost drivers/vhost/vhost_vsock; do
+			f=
+			for c in "$vh_dl"/x/lib/modules/*/kernel/$m.ko*; do
+				[ ! -f "$c" ] || f=$c
+			done
+			case $f in
+			*.ko) cp "$f" "$vh_dl/out/" ;;
+			*.ko.xz) xz -dc "$f" >"$vh_dl/out/$(basename "$m").ko" ;;
+			*.ko.zst) zstd -qdc "$f" >"$vh_dl/out/$(basename "$m").ko" ;;
+			*) echo "bench: $vh_pkg has no $m.ko: no vhost_vsock for QEMU's vsock peer"; return 0 ;;
+			esac
+			echo "$(basename "$m").ko" >>"$vh_dl/out/load"
+		done
+		ls "$vh_dl/x/lib/modules" >"$vh_dl/out/release"
+		mkdir -p "$cache"
+		rm -rf "$vh_dir"
+		mv "$vh_dl/out" "$vh_dir"
+	fi
+	cp -R "$vh_dir" "$1"
+}
 
 # ---- in the lab ---------------------------------------------------------------
 # QEMU, the dynamic kvmini (the default build, like QEMU: the shim needs a
@@ -202,7 +265,8 @@ if [ "$where" = lab ]; then
 	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
 	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L "$iperf3" "$ov/usr/bin/iperf3"
-	cp "$here/net.sh" "$here/lib.sh" "$ov/bench/"
+	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$ov/bench/"
+	case " $parts " in *" vsock "*) vhost_modules "$ov/bench/vhost" ;; esac
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
 	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
 		ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
@@ -236,6 +300,11 @@ if [ "$where" = lab ]; then
 	BENCH_NET_SECS=$net_secs
 	BENCH_NET_PINGS=$net_pings
 	BENCH_NET_SETS="${BENCH_NET_SETS:-tap user}"
+	BENCH_VSOCK_SH=/bench/vsock.sh
+	BENCH_VSOCK_RUNS=$vsock_runs
+	BENCH_VSOCK_MIB=$vsock_mib
+	BENCH_VSOCK_PINGS=$vsock_pings
+	BENCH_VSOCK_SIZE=$vsock_size
 	EOF
 	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
@@ -270,7 +339,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate|blk|net) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|blk|net|vsock) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.

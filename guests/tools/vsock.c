@@ -14,6 +14,21 @@
  *   vsock refused CID PORT                a connect that must be reset
  *   vsock gen BYTES SEED                  stream SEED's first BYTES to stdout
  *
+ * For make bench (bench/vsock.sh), timed from the moment the stream is
+ * established, on one stream to or from an endpoint EP, which is
+ * vsock:CID:PORT (AF_VSOCK connect), listen:PORT (AF_VSOCK, one accept),
+ * unix:PATH:PORT (kvmini's PATH, "CONNECT PORT") or ulisten:PATH (a Unix
+ * socket, one accept); the connecting ones retry for 300 s:
+ *
+ *   vsock source EP BYTES     send BYTES, half-close, read to the end of file
+ *   vsock sink EP             read to the end of file, then close
+ *   vsock echo EP             send back everything read, until end of file
+ *   vsock pingpong EP N SIZE  N round trips of SIZE bytes (to an echo)
+ *
+ * printing "vsock: source|sink bytes B secs S mibps M" or "vsock: pingpong
+ * n N size SIZE median_us U min_us U p99_us U max_us U". Their bytes are
+ * not checked: the modes above test, these measure.
+ *
  * Every stream sends BYTES of a pseudo-random stream (stream i of a run
  * with SEED s sends stream s + i), half-closes, and reads until the other
  * side's end of file, all streams at once. The line it prints:
@@ -63,7 +78,9 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: vsock connect CID PORT N BYTES SEED | listen PORT N BYTES SEED |\n"
 		"       uconnect PATH PORT N BYTES SEED | ulisten PATH N BYTES SEED |\n"
-		"       refused CID PORT | gen BYTES SEED\n");
+		"       refused CID PORT | gen BYTES SEED |\n"
+		"       source EP BYTES | sink EP | echo EP | pingpong EP N SIZE\n"
+		"  EP: vsock:CID:PORT | listen:PORT | unix:PATH:PORT | ulisten:PATH\n");
 	return 2;
 }
 
@@ -288,6 +305,234 @@ static int listen_accept(int lfd, unsigned int n, struct stream *st,
 	return run(st, n);
 }
 
+/* ---- make bench's modes: one timed stream, bytes unchecked ---- */
+
+static int accept_one(int lfd)
+{
+	int fd;
+
+	if (listen(lfd, 1) < 0) {
+		perror("vsock: listen");
+		return -1;
+	}
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		perror("vsock: accept");
+	close(lfd);
+	return fd;
+}
+
+/* The stream to or from EP (see the top of the file), or -1. */
+static int endpoint(const char *ep)
+{
+	unsigned long long a, b;
+	double give_up = now() + 300;
+	const char *c;
+	int fd;
+
+	if (!strncmp(ep, "vsock:", 6)) {
+		char cid[16];
+
+		c = strchr(ep + 6, ':');
+		if (!c || c - (ep + 6) >= (long)sizeof(cid))
+			return -1;
+		memcpy(cid, ep + 6, c - (ep + 6));
+		cid[c - (ep + 6)] = '\0';
+		if (number(cid, UINT32_MAX, &a) || number(c + 1, UINT32_MAX, &b))
+			return -1;
+		while ((fd = vsock_connect(a, b)) < 0 && now() < give_up)
+			usleep(200 * 1000);
+		if (fd < 0)
+			fprintf(stderr, "vsock: connect %s: %s\n", ep, strerror(-fd));
+		return fd < 0 ? -1 : fd;
+	}
+	if (!strncmp(ep, "listen:", 7)) {
+		struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
+
+		if (number(ep + 7, UINT32_MAX, &a))
+			return -1;
+		sa.svm_port = a;
+		fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			perror("vsock: bind");
+			return -1;
+		}
+		return accept_one(fd);
+	}
+	if (!strncmp(ep, "unix:", 5)) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+		c = strrchr(ep + 5, ':');
+		if (!c || c - (ep + 5) >= (long)sizeof(path) || number(c + 1, UINT32_MAX, &a))
+			return -1;
+		memcpy(path, ep + 5, c - (ep + 5));
+		path[c - (ep + 5)] = '\0';
+		while ((fd = unix_connect_port(path, a)) < 0 && now() < give_up)
+			usleep(200 * 1000);
+		if (fd < 0)
+			fprintf(stderr, "vsock: no OK from %s for port %llu\n", path, a);
+		return fd;
+	}
+	if (!strncmp(ep, "ulisten:", 8)) {
+		struct sockaddr_un sa;
+
+		unix_addr(&sa, ep + 8);
+		unlink(ep + 8);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			perror("vsock: bind");
+			return -1;
+		}
+		return accept_one(fd);
+	}
+	return -1;
+}
+
+/* Reads fd to its end of file; the bytes read, or -1. */
+static long long drain(int fd, uint8_t *buf)
+{
+	long long total = 0;
+	ssize_t r;
+
+	while ((r = read(fd, buf, CHUNK)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("vsock: read");
+			return -1;
+		}
+		total += r;
+	}
+	return total;
+}
+
+static int full_write(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("vsock: write");
+			return -1;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static int full_read(int fd, uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, p, n);
+
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			fprintf(stderr, "vsock: read: %s\n", r ? strerror(errno) : "end of file");
+			return -1;
+		}
+		p += r;
+		n -= r;
+	}
+	return 0;
+}
+
+static void rate(const char *mode, unsigned long long bytes, double secs)
+{
+	printf("vsock: %s bytes %llu secs %.6f mibps %.2f\n", mode, bytes, secs,
+	       secs > 0 ? bytes / secs / (1024 * 1024) : 0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int bench_mode(int argc, char **argv)
+{
+	static uint8_t buf[CHUNK];
+	unsigned long long bytes, n, size;
+	const char *mode = argv[1];
+	long long got;
+	double t0;
+	int fd;
+
+	if ((!strcmp(mode, "source") && argc == 4 && !number(argv[3], ~0ULL, &bytes)) ||
+	    ((!strcmp(mode, "sink") || !strcmp(mode, "echo")) && argc == 3)) {
+		fd = endpoint(argv[2]);
+		if (fd < 0)
+			return 1;
+		t0 = now();
+		if (!strcmp(mode, "source")) {
+			unsigned long long left = bytes;
+
+			memset(buf, 0x5a, sizeof(buf));
+			while (left) {
+				size_t k = left < CHUNK ? left : CHUNK;
+
+				if (full_write(fd, buf, k))
+					return 1;
+				left -= k;
+			}
+			shutdown(fd, SHUT_WR);
+			if (drain(fd, buf) < 0)
+				return 1;
+			rate(mode, bytes, now() - t0);
+		} else if (!strcmp(mode, "sink")) {
+			got = drain(fd, buf);
+			if (got < 0)
+				return 1;
+			rate(mode, got, now() - t0);
+		} else {
+			ssize_t r;
+
+			while ((r = read(fd, buf, sizeof(buf))) != 0) {
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r < 0 || full_write(fd, buf, r)) {
+					perror("vsock: echo");
+					return 1;
+				}
+			}
+			printf("vsock: echo done\n");
+		}
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(mode, "pingpong") && argc == 5 &&
+	    !number(argv[3], 1000000, &n) && n && !number(argv[4], CHUNK, &size) && size) {
+		double *rtt = calloc(n, sizeof(*rtt));
+
+		if (!rtt)
+			return 1;
+		fd = endpoint(argv[2]);
+		if (fd < 0)
+			return 1;
+		memset(buf, 0xa5, size);
+		for (unsigned long long i = 0; i < n; i++) {
+			t0 = now();
+			if (full_write(fd, buf, size) || full_read(fd, buf, size))
+				return 1;
+			rtt[i] = (now() - t0) * 1e6;
+		}
+		shutdown(fd, SHUT_WR);
+		drain(fd, buf);
+		close(fd);
+		qsort(rtt, n, sizeof(*rtt), cmp_double);
+		printf("vsock: pingpong n %llu size %llu median_us %.1f min_us %.1f p99_us %.1f max_us %.1f\n",
+		       n, size, n % 2 ? rtt[n / 2] : (rtt[n / 2 - 1] + rtt[n / 2]) / 2,
+		       rtt[0], rtt[(n * 99) / 100], rtt[n - 1]);
+		free(rtt);
+		return 0;
+	}
+	return usage();
+}
+
 int main(int argc, char **argv)
 {
 	static struct stream st[MAX_STREAMS];
@@ -295,6 +540,9 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
+	if (!strcmp(argv[1], "source") || !strcmp(argv[1], "sink") ||
+	    !strcmp(argv[1], "echo") || !strcmp(argv[1], "pingpong"))
+		return bench_mode(argc, argv);
 	if (!strcmp(argv[1], "gen") && argc == 4) {
 		static uint8_t buf[CHUNK];
 		uint64_t s;
