@@ -1070,10 +1070,12 @@ static void vs_overrun(struct vs *v, uint32_t port, uint32_t listen)
 		updates += got[UPDATE];
 		reset = got[RST];
 	}
+	/* Packets taken: all but the one the reset answered. */
+	i -= reset;
 	printf("hostile: vsock: overrun: %s after %u KiB taken (the credit: %u KiB), "
-	       "%u credit updates\n", reset ? "reset" : "no reset", (i - 1) * VS_CHUNK / 1024,
+	       "%u credit updates\n", reset ? "reset" : "no reset", i * VS_CHUNK / 1024,
 	       v->host_credit / 1024, updates);
-	if (!reset || (i - 1) * VS_CHUNK < v->host_credit)
+	if (!reset || i * VS_CHUNK < v->host_credit)
 		v->failed++;
 }
 

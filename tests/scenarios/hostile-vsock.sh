@@ -37,25 +37,29 @@ host()
 host listen env VSOCK_PAUSE=3600 vsock ulisten "${U}_7000" 128 0 0
 host listen2 vsock ulisten "${U}_7001" 1 0 0
 host after vsock ulisten "${U}_7002" 1 65536 8
-# kvmini's RSS before the first packet and after the last.
+# kvmini's RSS before the first packet and after the last (none when
+# kvmini ended before: $T/ended).
 (
 	for _ in $(seq 900); do
 		grep -q '^hostile: vsock running' "$T/guest.log" 2>/dev/null && break
+		[ -e "$T/ended" ] && break
 		sleep 0.2
 	done
 	pid=$(pidof kvmini | cut -d' ' -f1)
-	r1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	r1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
 	for _ in $(seq 900); do
 		grep -q '^hostile: vsock: .* packets; back' "$T/guest.log" 2>/dev/null && break
+		[ -e "$T/ended" ] && break
 		sleep 0.2
 	done
-	r2=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	r2=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
 	echo "$r1 $r2" >"$T/rss"
 ) &
 rss=$!
 
 guest guest 0 --timeout 150 --vsock "3,uds=$U" \
 	--cmdline "kvmini.script=hostile-vsock kvmini.args=7000,7001,7999,128,7002"
+: >"$T/ended"
 tr -d '\r' <"$T/guest.log" | grep '^hostile' | sed 's/^/guest: /'
 wait "$rss"
 for p in $pids; do
