@@ -37,8 +37,9 @@
  *                     on virtio-vsock, one packet at a time: headers
  *                     short, forged, misaddressed, of unknown type or
  *                     op; lengths the chain does not hold or over 64 KiB;
- *                     data for no stream; requests to a closed port, and
- *                     to LISTEN from more ports than the device's table
+ *                     data for no stream; requests to a closed port, one
+ *                     at a time and faster than we take the resets; to
+ *                     LISTEN from more ports than the device's table
  *                     holds (MAX); bad packets on the streams it took;
  *                     data past the credit into a host reader that never
  *                     reads. Each reply, counted, must be the one the
@@ -977,6 +978,42 @@ static void vs_no_stream(struct vs *v, uint32_t listen, uint32_t closed)
 }
 
 /*
+ * Refusals faster than we take their resets: the device fills our
+ * VS_RX_BUFS receive buffers, keeps what it holds for more in a bounded
+ * ring, and drops the rest. Then we take them: the first ones, in order,
+ * and no more than the ring's worth past our buffers.
+ */
+static void vs_flood(struct vs *v, uint32_t closed, unsigned int count)
+{
+	uint32_t first = v->port;
+	unsigned int n = 0, order = 0;
+	double end;
+
+	for (unsigned int i = 0; i < count; i++)
+		vs_send(v, v->port++, &(struct vs_pkt){ .op = REQUEST, .dst_port = closed });
+	for (end = now() + 1; now() < end;) {
+		struct virtio_vsock_hdr h;
+
+		if (!vs_rx(v, &h))
+			continue;
+		v->replies[le16toh(h.op) < VS_OPS ? le16toh(h.op) : 0]++;
+		if (le16toh(h.op) != RST || le64toh(h.dst_cid) != v->cid ||
+		    le32toh(h.src_port) != closed || le32toh(h.dst_port) - first >= count) {
+			v->stray++;
+			continue;
+		}
+		order += le32toh(h.dst_port) == first + n;
+		n++;
+		end = now() + 1;
+	}
+	printf("hostile: vsock: flood: %u requests to a closed port, %u resets back, "
+	       "%u in order, %u dropped (%u receive buffers)\n",
+	       count, n, order, count - n, VS_RX_BUFS);
+	if (order != n || n < VS_RX_BUFS || n >= count)
+		v->failed++;
+}
+
+/*
  * Requests to a listening port from more ports than the table holds
  * (max): max accepted, the rest reset. Then, the table full, requests to
  * a closed port and to a second listening port: reset, and nothing may
@@ -1110,6 +1147,7 @@ static int mode_vsock(uint32_t listen, uint32_t listen2, uint32_t closed, unsign
 	kick(&v.rx);
 	printf("hostile: vsock running, CID %llu\n", (unsigned long long)v.cid);
 	vs_no_stream(&v, listen, closed);
+	vs_flood(&v, closed, 200);
 	first = vs_table(&v, listen, listen2, closed, max);
 	vs_streams(&v, listen, first);
 	vs_overrun(&v, first + 10, listen);
