@@ -7,12 +7,12 @@
 # wait in the device, the rest are dropped) and to a listener from more
 # ports than the table holds (128, docs/vsock.md), bad packets on the
 # streams it got, and data past its credit into a host reader that never
-# reads; every
-# reply must be the one each packet deserves (tests/guest/hostile-vsock.sh
-# runs the guest's side). kvmini must keep running, its memory flat (less
-# than 1 MiB more, guest RAM aside, from before the first packet to after
-# the last) and its stderr a few lines; after the driver binds again, a
-# stream to the host and back, checksummed at both ends; status 0.
+# reads; every reply must be the one each packet deserves
+# (tests/guest/hostile-vsock.sh runs the guest's side). kvmini must keep
+# running, its memory flat (less than 1 MiB more, guest RAM aside, from
+# before the first packet to after the last) and its stderr a few lines;
+# after the driver binds again, a stream to the host and back,
+# checksummed at both ends; status 0.
 . "$LIB"
 
 U=$T/v.sock
