@@ -23,9 +23,13 @@ echo "hostile-vsock: hostile vsock ended with $rc"
 echo "$p" >/sys/bus/platform/drivers/virtio-mmio/bind ||
 	{ echo "hostile-vsock: $p did not bind again"; exit 1; }
 drv=/sys/bus/virtio/drivers/vmw_vsock_virtio_transport
-n=0
-while [ -z "$(ls "$drv" | grep '^virtio')" ] && [ $n -lt 50 ]; do
-	sleep 0.1
+# The transport takes the device on the bind, or soon after.
+bound='' n=0
+while [ -z "$bound" ] && [ $n -lt 50 ]; do
+	for b in "$drv"/virtio*; do
+		[ -e "$b" ] && bound=$b
+	done
+	[ -n "$bound" ] || sleep 0.1
 	n=$((n + 1))
 done
 out=$(vsock connect 2 "$port" 1 65536 7 2>&1) || rc=1
