@@ -33,6 +33,19 @@
  *                     (host side) count the race's frames on IFACE and
  *                     those that reached it with a partial checksum, for
  *                     SECS seconds or until 3 s pass without one
+ *   hostile vsock LISTEN LISTEN2 CLOSED MAX
+ *                     on virtio-vsock, one packet at a time: headers
+ *                     short, forged, misaddressed, of unknown type or
+ *                     op; lengths the chain does not hold or over 64 KiB;
+ *                     data for no stream; requests to a closed port, one
+ *                     at a time and faster than we take the resets; to
+ *                     LISTEN from more ports than the device's table
+ *                     holds (MAX); bad packets on the streams it took;
+ *                     data past the credit into a host reader that never
+ *                     reads. Each reply, counted, must be the one the
+ *                     packet deserves; then a summary line, and a device
+ *                     reset that closes every stream (exit 1 if any reply
+ *                     was wrong or missing)
  *
  * The loops pace themselves by the used ring's entries, which the device
  * writes as it completes each chain, not by used idx, which it publishes
@@ -42,6 +55,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -58,6 +72,7 @@
 #include <unistd.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
+#include <linux/virtio_vsock.h>
 
 #define PAGE		4096
 #define QSIZE		256		/* at most; less if the device says so */
@@ -716,6 +731,438 @@ static int rng_latency(long secs)
 	return 0;
 }
 
+/* ---- virtio-vsock: forged, oversized and overrunning packets ----------------- */
+
+/*
+ * One packet at a time on the transmit queue, each from a source port of
+ * its own, and the device's replies (receive queue) matched to it by
+ * ports: what comes back for each, and nothing else, is what a device
+ * that judged it right sends. Our buf_alloc is 0, so that the host never
+ * has data for us; a credit update from it is never wrong.
+ */
+#define DEV_VSOCK	19
+#define VS_HDR		((unsigned int)sizeof(struct virtio_vsock_hdr))
+#define VS_RX_BUFS	64
+#define VS_RX_LEN	64
+#define VS_OPS		8		/* replies counted by op; 0: unknown */
+#define VS_ANY		0xff		/* wait for a reply, whichever */
+#define VS_RAW		0x10000		/* vs_pkt.type: this type, even 0 */
+#define VS_PORT_BASE	0x40000		/* our source ports, one per packet */
+#define VS_BIG		(64 * 1024 + 1)	/* a byte more than a packet carries */
+#define VS_CHUNK	(64 * 1024)
+#define VS_OVERRUN_MAX	64		/* of VS_CHUNK: 4 MiB */
+#define REQUEST		VIRTIO_VSOCK_OP_REQUEST
+#define RESPONSE	VIRTIO_VSOCK_OP_RESPONSE
+#define RST		VIRTIO_VSOCK_OP_RST
+#define SHUTDOWN	VIRTIO_VSOCK_OP_SHUTDOWN
+#define RW		VIRTIO_VSOCK_OP_RW
+#define UPDATE		VIRTIO_VSOCK_OP_CREDIT_UPDATE
+#define CREDIT_REQ	VIRTIO_VSOCK_OP_CREDIT_REQUEST
+
+struct vs {
+	struct vq rx, tx;
+	uint64_t cid;
+	uint32_t port;			/* our next source port */
+	uint32_t host_credit;		/* buf_alloc in the host's responses */
+	unsigned long sent, replies[VS_OPS], stray, failed;
+};
+
+/* A packet: its header's fields (0: ours, the host, a stream), and how
+ * its chain lays it out. */
+struct vs_pkt {
+	uint64_t src_cid, dst_cid;
+	uint32_t type;
+	uint16_t op;
+	uint32_t dst_port, len, flags, buf_alloc, fwd_cnt;
+	unsigned int hdr_len;		/* header bytes in the chain; 0: all */
+	unsigned int split;		/* a first descriptor of these; 0: none */
+	unsigned int payload;		/* bytes after the header */
+	int writable;			/* the chain device-writable */
+};
+
+/* The chain in the transmit queue's pages, head 0, given back before
+ * this returns. The payload's descriptors alias the buffer page, as
+ * often as it takes: the device only reads them. */
+static void vs_send(struct vs *v, uint32_t port, const struct vs_pkt *p)
+{
+	struct vq *q = &v->tx;
+	struct virtio_vsock_hdr h = {
+		.src_cid = htole64(p->src_cid ? p->src_cid : v->cid),
+		.dst_cid = htole64(p->dst_cid ? p->dst_cid : 2),
+		.src_port = htole32(port),
+		.dst_port = htole32(p->dst_port),
+		.len = htole32(p->len),
+		.type = htole16(p->type ? (uint16_t)p->type : VIRTIO_VSOCK_TYPE_STREAM),
+		.op = htole16(p->op),
+		.flags = htole32(p->flags),
+		.buf_alloc = htole32(p->buf_alloc),
+		.fwd_cnt = htole32(p->fwd_cnt),
+	};
+	uint16_t w = p->writable ? VRING_DESC_F_WRITE : 0;
+	unsigned int n = 0, left = p->payload;
+	double t;
+
+	memset(q->buf.va, 0, PAGE);
+	memcpy(q->buf.va, &h, VS_HDR);
+	if (p->split)
+		q->desc[n++] = (struct vring_desc){ q->buf.pa, p->split, w, 0 };
+	q->desc[n++] = (struct vring_desc){ q->buf.pa + p->split,
+					    (p->hdr_len ? p->hdr_len : VS_HDR) - p->split, w, 0 };
+	for (; left; left -= q->desc[n++].len)
+		q->desc[n] = (struct vring_desc){ q->buf.pa, left < PAGE ? left : PAGE, w, 0 };
+	for (unsigned int i = 0; i + 1 < n; i++) {
+		q->desc[i].flags |= VRING_DESC_F_NEXT;
+		q->desc[i].next = i + 1;
+	}
+	q->avail->ring[q->avail_idx % q->n] = 0;
+	STORE(q->avail->idx, ++q->avail_idx);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	kick(q);
+	v->sent++;
+	for (t = now(); LOAD(q->used->idx) != q->avail_idx;) {
+		if (now() - t > 10) {
+			printf("hostile: vsock: the device stopped taking packets (status %#x)\n",
+			       rd(VIRTIO_MMIO_STATUS));
+			exit(1);
+		}
+		if (now() - t > 0.05)
+			kick(q);
+	}
+}
+
+/* The next reply's header, if one came; its buffer goes back. */
+static int vs_rx(struct vs *v, struct virtio_vsock_hdr *h)
+{
+	struct vq *q = &v->rx;
+	uint32_t id, len;
+
+	if (LOAD(q->used->idx) == (uint16_t)q->seen)
+		return 0;
+	id = q->used->ring[q->seen % q->n].id;
+	len = q->used->ring[q->seen % q->n].len;
+	q->seen++;
+	if (id >= VS_RX_BUFS || len < VS_HDR) {
+		printf("hostile: vsock: a receive buffer back with id %u, %u bytes\n", id, len);
+		memset(h, 0xff, sizeof(*h));
+		id = id < VS_RX_BUFS ? id : 0;
+	} else {
+		memcpy(h, q->buf.va + id * VS_RX_LEN, VS_HDR);
+	}
+	q->avail->ring[q->avail_idx % q->n] = id;
+	STORE(q->avail->idx, ++q->avail_idx);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(LOAD(q->used->flags) & VRING_USED_F_NO_NOTIFY))
+		kick(q);
+	return 1;
+}
+
+/*
+ * The replies to (our port, their port), by op into got[], until one of
+ * want_op came (VS_ANY: any but an update), or for a while when none is
+ * wanted. Replies to other ports are stray: nothing we sent asked them.
+ */
+static void vs_replies(struct vs *v, uint32_t ours, uint32_t theirs,
+		       unsigned int want_op, unsigned int got[VS_OPS])
+{
+	double end = now() + (want_op ? 5 : 0.1);
+
+	memset(got, 0, VS_OPS * sizeof(*got));
+	for (;;) {
+		struct virtio_vsock_hdr h;
+		unsigned int op;
+
+		if (!vs_rx(v, &h)) {
+			if (now() > end)
+				return;
+			continue;
+		}
+		op = le16toh(h.op) < VS_OPS ? le16toh(h.op) : 0;
+		v->replies[op]++;
+		if (le64toh(h.dst_cid) != v->cid || le32toh(h.dst_port) != ours ||
+		    le32toh(h.src_port) != theirs) {
+			if (v->stray++ < 8)
+				printf("hostile: vsock: a stray reply: op %u, %llu:%u to %llu:%u\n",
+				       le16toh(h.op), (unsigned long long)le64toh(h.src_cid),
+				       le32toh(h.src_port), (unsigned long long)le64toh(h.dst_cid),
+				       le32toh(h.dst_port));
+			continue;
+		}
+		got[op]++;
+		if (op == RESPONSE)
+			v->host_credit = le32toh(h.buf_alloc);
+		if (op == want_op || (want_op == VS_ANY && op != UPDATE))
+			return;
+	}
+}
+
+/* Packet p from port: want_op back (0: nothing), and nothing else but
+ * credit updates. */
+static void vs_at(struct vs *v, const char *what, uint32_t port, const struct vs_pkt *p,
+		  unsigned int want_op)
+{
+	unsigned int got[VS_OPS], other = 0;
+
+	vs_send(v, port, p);
+	vs_replies(v, port, p->dst_port, want_op, got);
+	for (unsigned int i = 0; i < VS_OPS; i++)
+		if (i != want_op && i != UPDATE)
+			other += got[i];
+	if (!other && (!want_op || got[want_op] == 1))
+		return;
+	printf("hostile: vsock: %s: expected %s%.0u, got", what,
+	       want_op ? "op " : "no reply", want_op);
+	for (unsigned int i = 0; i < VS_OPS; i++)
+		if (got[i] && (i != UPDATE || i == want_op))
+			printf(" op %u (%u)", i, got[i]);
+	printf("%s\n", other || (want_op && got[want_op]) ? "" : " nothing");
+	v->failed++;
+}
+
+/* Packets that no stream takes: dropped (no reply) or refused (a reset);
+ * none may reach a listener. */
+static void vs_no_stream(struct vs *v, uint32_t listen, uint32_t closed)
+{
+	const struct {
+		const char *what;
+		struct vs_pkt p;
+		unsigned int reply;
+	} c[] = {
+		{ "a header of 20 bytes", { .op = REQUEST, .hdr_len = 20 }, 0 },
+		{ "a header of 43 bytes in two pieces",
+		  { .op = REQUEST, .hdr_len = 43, .split = 20 }, 0 },
+		{ "a device-writable chain", { .op = REQUEST, .writable = 1 }, 0 },
+		{ "source CID 2, the host's", { .src_cid = 2, .op = REQUEST }, 0 },
+		{ "source CID another guest's", { .src_cid = v->cid + 1, .op = REQUEST }, 0 },
+		{ "source CID 2^64 - 1", { .src_cid = ~0ULL, .op = REQUEST }, 0 },
+		{ "destination CID 1", { .dst_cid = 1, .op = REQUEST }, RST },
+		{ "destination CID the guest's own", { .dst_cid = v->cid, .op = REQUEST }, RST },
+		{ "destination CID 2^32 + 2", { .dst_cid = (1ULL << 32) + 2, .op = REQUEST }, RST },
+		{ "type 0", { .type = VS_RAW | 0, .op = REQUEST }, RST },
+		{ "type SEQPACKET", { .type = VIRTIO_VSOCK_TYPE_SEQPACKET, .op = REQUEST }, RST },
+		{ "type 0xffff", { .type = 0xffff, .op = REQUEST }, RST },
+		{ "op 0 (INVALID)", { .op = 0 }, RST },
+		{ "op 8", { .op = 8 }, RST },
+		{ "op 0xffff", { .op = 0xffff }, RST },
+		{ "a request with a payload", { .op = REQUEST, .len = 16, .payload = 16 }, RST },
+		{ "a reset with a payload", { .op = RST, .len = 16, .payload = 16 }, 0 },
+		{ "a reset to CID 1", { .dst_cid = 1, .op = RST }, 0 },
+		{ "a reset for no stream", { .op = RST }, 0 },
+		{ "data of len 1000 in a chain of 16", { .op = RW, .len = 1000, .payload = 16 }, RST },
+		{ "data of len 2^32 - 1", { .op = RW, .len = ~0U, .payload = 16 }, RST },
+		{ "data of len 64 KiB + 1, all there", { .op = RW, .len = VS_BIG, .payload = VS_BIG },
+		  RST },
+		{ "data for no stream", { .op = RW, .len = 16, .payload = 16 }, RST },
+		{ "a response for no stream", { .op = RESPONSE }, RST },
+		{ "a shutdown for no stream", { .op = SHUTDOWN, .flags = 3 }, RST },
+		{ "a credit update for no stream", { .op = UPDATE }, RST },
+		{ "a credit request for no stream", { .op = CREDIT_REQ }, RST },
+	};
+	unsigned long before = v->replies[RST];
+	unsigned int want = 0, n = 0;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++, n++) {
+		struct vs_pkt p = c[i].p;
+
+		p.dst_port = listen;
+		want += c[i].reply == RST;
+		vs_at(v, c[i].what, v->port++, &p, c[i].reply);
+	}
+	for (int i = 0; i < 20; i++, n++) {
+		struct vs_pkt p = { .op = REQUEST, .dst_port = closed };
+
+		want++;
+		vs_at(v, "a request to a port nobody listens on", v->port++, &p, RST);
+	}
+	printf("hostile: vsock: no stream: %u packets, %lu resets back (%u expected)\n",
+	       n, v->replies[RST] - before, want);
+}
+
+/*
+ * Refusals faster than we take their resets: the device fills our
+ * VS_RX_BUFS receive buffers, keeps what it holds for more in a bounded
+ * ring, and drops the rest. Then we take them: the first ones, in order,
+ * and no more than the ring's worth past our buffers.
+ */
+static void vs_flood(struct vs *v, uint32_t closed, unsigned int count)
+{
+	uint32_t first = v->port;
+	unsigned int n = 0, order = 0;
+	double end;
+
+	for (unsigned int i = 0; i < count; i++)
+		vs_send(v, v->port++, &(struct vs_pkt){ .op = REQUEST, .dst_port = closed });
+	for (end = now() + 1; now() < end;) {
+		struct virtio_vsock_hdr h;
+
+		if (!vs_rx(v, &h))
+			continue;
+		v->replies[le16toh(h.op) < VS_OPS ? le16toh(h.op) : 0]++;
+		if (le16toh(h.op) != RST || le64toh(h.dst_cid) != v->cid ||
+		    le32toh(h.src_port) != closed || le32toh(h.dst_port) - first >= count) {
+			v->stray++;
+			continue;
+		}
+		order += le32toh(h.dst_port) == first + n;
+		n++;
+		end = now() + 1;
+	}
+	printf("hostile: vsock: flood: %u requests to a closed port, %u resets back, "
+	       "%u in order, %u dropped (%u receive buffers)\n",
+	       count, n, order, count - n, VS_RX_BUFS);
+	if (order != n || n < VS_RX_BUFS || n >= count)
+		v->failed++;
+}
+
+/*
+ * Requests to a listening port from more ports than the table holds
+ * (max): max accepted, the rest reset. Then, the table full, requests to
+ * a closed port and to a second listening port: reset, and nothing may
+ * reach that listener (its one stream is for later). Returns our port
+ * of the first stream.
+ */
+static uint32_t vs_table(struct vs *v, uint32_t listen, uint32_t listen2, uint32_t closed,
+			 unsigned int max)
+{
+	unsigned int tries = max + max / 2, acc = 0, rst = 0, got[VS_OPS];
+	uint32_t first = v->port;
+
+	for (unsigned int i = 0; i < tries; i++) {
+		struct vs_pkt p = { .op = REQUEST, .dst_port = listen };
+		uint32_t port = v->port++;
+
+		vs_send(v, port, &p);
+		vs_replies(v, port, listen, VS_ANY, got);
+		acc += got[RESPONSE];
+		rst += got[RST];
+		/* The table fills in order: the first max are the streams. */
+		if (got[RESPONSE] != (i < max)) {
+			printf("hostile: vsock: request %u of %u: %s\n", i + 1, tries,
+			       got[RESPONSE] ? "accepted" : "not accepted");
+			v->failed++;
+		}
+	}
+	printf("hostile: vsock: table: %u requests, %u accepted, %u reset (%u expected)\n",
+	       tries, acc, rst, max);
+	for (int i = 0; i < 8; i++) {
+		struct vs_pkt p = { .op = REQUEST, .dst_port = closed };
+
+		vs_at(v, "the table full: a request to a closed port", v->port++, &p, RST);
+	}
+	vs_at(v, "the table full: a request to a listener",
+	      v->port++, &(struct vs_pkt){ .op = REQUEST, .dst_port = listen2 }, RST);
+	return first;
+}
+
+/* Packets on streams that exist, one stream each from `first` on: a
+ * reset ends the stream, and only that one. */
+static void vs_streams(struct vs *v, uint32_t listen, uint32_t first)
+{
+	const struct {
+		const char *what;
+		struct vs_pkt p;
+		unsigned int reply;
+	} c[] = {
+		{ "a stream: data of len 1000 in a chain of 16",
+		  { .op = RW, .len = 1000, .payload = 16 }, RST },
+		{ "a stream: data of len 64 KiB + 1, all there",
+		  { .op = RW, .len = VS_BIG, .payload = VS_BIG }, RST },
+		{ "a stream: a shutdown with unknown flags", { .op = SHUTDOWN, .flags = 0xff }, RST },
+		{ "a stream: a credit update with a payload",
+		  { .op = UPDATE, .len = 16, .payload = 16 }, RST },
+		{ "a stream: a second request", { .op = REQUEST }, RST },
+		{ "a stream: a response to a response", { .op = RESPONSE }, RST },
+		{ "a stream: a credit request", { .op = CREDIT_REQ }, UPDATE },
+		/* fwd_cnt 2^31 ahead of what the host sent: no credit at all,
+		 * however big buf_alloc (the host sends nothing: no reply). */
+		{ "a stream: a fwd_cnt ahead of the host",
+		  { .op = UPDATE, .buf_alloc = 4096, .fwd_cnt = 1U << 31 }, 0 },
+		{ "a stream: empty data", { .op = RW }, 0 },
+		{ "a stream: a reset", { .op = RST }, 0 },
+	};
+	unsigned long before = v->replies[RST];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct vs_pkt p = c[i].p;
+
+		p.dst_port = listen;
+		vs_at(v, c[i].what, first + i, &p, c[i].reply);
+	}
+	printf("hostile: vsock: streams: %zu packets, %lu resets back (6 expected)\n",
+	       sizeof(c) / sizeof(c[0]), v->replies[RST] - before);
+}
+
+/*
+ * Data on a stream whose host reader never reads, past the credit the
+ * host gave: the device must take the credit's worth (what the socket
+ * does not, it holds) and then reset the stream, long before 4 MiB.
+ */
+static void vs_overrun(struct vs *v, uint32_t port, uint32_t listen)
+{
+	struct vs_pkt p = { .op = RW, .dst_port = listen, .len = VS_CHUNK, .payload = VS_CHUNK };
+	unsigned int got[VS_OPS], i, updates = 0, reset = 0;
+
+	for (i = 0; i < VS_OVERRUN_MAX && !reset; i++) {
+		vs_send(v, port, &p);
+		vs_replies(v, port, listen, 0, got);
+		updates += got[UPDATE];
+		reset = got[RST];
+	}
+	/* Packets taken: all but the one the reset answered. */
+	i -= reset;
+	printf("hostile: vsock: overrun: %s after %u KiB taken (the credit: %u KiB), "
+	       "%u credit updates\n", reset ? "reset" : "no reset", i * VS_CHUNK / 1024,
+	       v->host_credit / 1024, updates);
+	if (!reset || i * VS_CHUNK < v->host_credit)
+		v->failed++;
+}
+
+/*
+ * hostile vsock LISTEN LISTEN2 CLOSED MAX: the host listens on ports
+ * LISTEN (and never reads) and LISTEN2 (one stream), not on CLOSED; the
+ * device's table holds MAX streams. Ends with a device reset, which
+ * closes every stream.
+ */
+static int mode_vsock(uint32_t listen, uint32_t listen2, uint32_t closed, unsigned int max)
+{
+	static struct vs v;
+	uint32_t first;
+
+	unbind(DEV_VSOCK);
+	find_device(DEV_VSOCK);
+	negotiate();
+	v.cid = rd(VIRTIO_MMIO_CONFIG) | (uint64_t)rd(VIRTIO_MMIO_CONFIG + 4) << 32;
+	v.port = VS_PORT_BASE;
+	vq_alloc(&v.rx, 0);
+	vq_alloc(&v.tx, 1);
+	vq_setup(&v.rx);
+	vq_setup(&v.tx);
+	for (unsigned int i = 0; i < VS_RX_BUFS; i++) {
+		v.rx.desc[i] = (struct vring_desc){ v.rx.buf.pa + i * VS_RX_LEN, VS_RX_LEN,
+						    VRING_DESC_F_WRITE, 0 };
+		v.rx.avail->ring[i] = i;
+	}
+	v.rx.avail_idx = VS_RX_BUFS;
+	STORE(v.rx.avail->idx, v.rx.avail_idx);
+	driver_ok();
+	kick(&v.rx);
+	printf("hostile: vsock running, CID %llu\n", (unsigned long long)v.cid);
+	vs_no_stream(&v, listen, closed);
+	vs_flood(&v, closed, 200);
+	first = vs_table(&v, listen, listen2, closed, max);
+	vs_streams(&v, listen, first);
+	vs_overrun(&v, first + 10, listen);
+	/* Streams closed by resets leave room for more. */
+	vs_at(&v, "a request once streams closed", v.port++,
+	      &(struct vs_pkt){ .op = REQUEST, .dst_port = listen2 }, RESPONSE);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	printf("hostile: vsock: %lu packets; back: %lu resets, %lu responses, %lu credit updates, "
+	       "%lu other; %lu stray; %s\n", v.sent, v.replies[RST], v.replies[RESPONSE],
+	       v.replies[UPDATE], v.replies[0] + v.replies[REQUEST] + v.replies[SHUTDOWN] +
+	       v.replies[RW] + v.replies[CREDIT_REQ], v.stray,
+	       v.failed || v.stray ? "NOT as expected" : "as expected");
+	return v.failed || v.stray ? 1 : 0;
+}
+
 static int number(const char *s, long *out)
 {
 	char *end;
@@ -727,7 +1174,7 @@ static int number(const char *s, long *out)
 
 int main(int argc, char **argv)
 {
-	long n;
+	long n, a, b, c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Compaction may move locked pages unless told not to. */
@@ -753,7 +1200,11 @@ int main(int argc, char **argv)
 		return rng_latency(n);
 	if (argc == 4 && !strcmp(argv[1], "capture") && !number(argv[3], &n))
 		return capture(argv[2], n);
+	if (argc == 6 && !strcmp(argv[1], "vsock") && !number(argv[2], &a) &&
+	    !number(argv[3], &b) && !number(argv[4], &c) && !number(argv[5], &n))
+		return mode_vsock(a, b, c, n);
 	fprintf(stderr, "usage: hostile blk | net-tx | net-rx | reset blk|net|rng ROUNDS |"
-		" race SECS [control] | rng SECS | capture IFACE SECS\n");
+		" race SECS [control] | rng SECS | capture IFACE SECS |"
+		" vsock LISTEN LISTEN2 CLOSED MAX\n");
 	return 2;
 }
