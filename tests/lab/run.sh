@@ -481,7 +481,7 @@ lab_initramfs()
 		cp "$s" "$r/scenarios/$(basename "$s")"
 	done
 	install -m 0755 "$here/outer-init" "$r/init"
-	cp "$here/lib.sh" "$here/lib-hostile.sh" "$r/lab/"
+	cp "$here"/lib*.sh "$r/lab/"
 	cp "$work/limits" "$r/lab/limits"
 	cat >"$r/lab/conf" <<-EOF
 	scenario_timeout=$scenario_timeout

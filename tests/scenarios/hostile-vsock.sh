@@ -18,21 +18,7 @@
 U=$T/v.sock
 pids=
 
-if ! command -v vsock >/dev/null 2>&1; then
-	mkdir -p "$T/initramfs"
-	(cd "$T/initramfs" && zcat "$INITRD" | cpio -id 2>/dev/null)
-	PATH=$T/initramfs/bin:$PATH
-	command -v vsock >/dev/null 2>&1 || { echo "hostile-vsock: no vsock tool in $INITRD"; exit 1; }
-fi
-
-# host NAME CMD...: a host side in the background, its line in $T/NAME.host.
-host()
-{
-	name=$1
-	shift
-	"$@" >"$T/$name.host" 2>&1 &
-	pids="$pids $!"
-}
+. "${LIB%/*}/lib-vsock.sh"
 
 # 7000: takes the table's 128 streams and never reads; 7001: one stream,
 # which only a table with room again may bring; 7002: after the rebind.

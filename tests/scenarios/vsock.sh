@@ -22,21 +22,7 @@ SLOW=$((16 * 1024 * 1024))
 U=$T/v.sock
 pids=
 
-if ! command -v vsock >/dev/null 2>&1; then
-	mkdir -p "$T/initramfs"
-	(cd "$T/initramfs" && zcat "$INITRD" | cpio -id 2>/dev/null)
-	PATH=$T/initramfs/bin:$PATH
-	command -v vsock >/dev/null 2>&1 || { echo "vsock: no vsock tool in $INITRD"; exit 1; }
-fi
-
-# host NAME CMD...: a host side in the background, its line in $T/NAME.host.
-host()
-{
-	name=$1
-	shift
-	"$@" >"$T/$name.host" 2>&1 &
-	pids="$pids $!"
-}
+. "${LIB%/*}/lib-vsock.sh"
 
 # reap: the host sides get 20 s to end after the guest did; then they are
 # stopped (a step the guest never reached leaves its listener waiting).
