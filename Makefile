@@ -62,9 +62,11 @@ LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 ifneq ($(ARCH),arm64)
 SLIRP_LIBS := $(shell $(PKG_CONFIG) --libs slirp 2>/dev/null)
 endif
+# It is loaded when --net user asks for it (backend/slirp_lib.c), not
+# linked: a VM without user networking maps neither libslirp nor glib.
 ifneq ($(SLIRP_LIBS),)
 CFLAGS += $(shell $(PKG_CONFIG) --cflags slirp) -DKVMINI_HAVE_SLIRP
-LIBS += $(SLIRP_LIBS)
+LIBS += -ldl
 endif
 ifneq ($(SYSROOT),)
 # Explicit too, since pkg-config above ran before this make could unpack
@@ -151,7 +153,8 @@ $(KVMINI): $(OBJS)
 	$(CC) -o $@ $^ $(LIBS)
 
 # The lab packs kvmini into an initramfs with no shared libraries.
-STATIC_OBJS := $(filter-out $(BUILD)/backend/slirp.o,$(OBJS)) $(BUILD)/backend/slirp-stub.o
+STATIC_OBJS := $(filter-out $(BUILD)/backend/slirp.o $(BUILD)/backend/slirp_lib.o,$(OBJS)) \
+	$(BUILD)/backend/slirp-stub.o
 $(BUILD)/backend/slirp-stub.o: backend/slirp.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -UKVMINI_HAVE_SLIRP -MMD -MP -c -o $@ $<

@@ -39,6 +39,8 @@
 #ifdef KVMINI_HAVE_SLIRP
 #include <libslirp.h>
 
+#include "backend/slirp_lib.h"
+
 #define SLIRP_ETH_HLEN		14
 #define SLIRP_NO_DEADLINE	INT64_MAX
 /* What libslirp's timeout is capped at when it has nothing to age. */
@@ -61,6 +63,7 @@ struct slirp_fd {
 
 struct slirp_net {
 	Slirp *slirp;
+	const struct slirp_lib *lib;	/* libslirp's calls, loaded on demand */
 	struct evloop *loop;
 	struct vnet_backend be;
 	bool (*deliver)(void *ctx, const void *frame, size_t len);
@@ -369,7 +372,7 @@ static void slirp_net_poll(struct slirp_net *s)
 		if (fd >= 0 && (unsigned int)fd < s->nr_fds)
 			s->fds[fd].revents = s->events[i].events;
 	}
-	slirp_pollfds_poll(s->slirp, n < 0, slirp_net_get_revents, s);
+	s->lib->pollfds_poll(s->slirp, n < 0, slirp_net_get_revents, s);
 }
 
 static int64_t slirp_net_next_timer(const struct slirp_net *s)
@@ -412,7 +415,7 @@ static void slirp_net_prepare(struct ev_prepare *p)
 	s->round++;
 	s->nr_pfd = 0;
 	s->polled = false;
-	slirp_pollfds_fill(s->slirp, &timeout, slirp_net_add_poll, s);
+	s->lib->pollfds_fill(s->slirp, &timeout, slirp_net_add_poll, s);
 	slirp_net_drop_stale(s);
 	if (s->oom)
 		pr_warn_once("--net user: out of memory watching sockets");
@@ -452,7 +455,7 @@ static void slirp_net_on_timer(struct ev_handler *h, uint32_t events)
 		for (struct slirp_timer *t = s->timers; t; t = t->next) {
 			if (t->expire_ms <= now) {
 				t->expire_ms = SLIRP_NO_DEADLINE;
-				slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
+				s->lib->handle_timer(s->slirp, t->id, t->cb_opaque);
 				fired = true;
 				break;
 			}
@@ -485,7 +488,7 @@ static void slirp_net_transmit(void *ctx, const struct iovec *iov,
 	    vnet_iov_to_buf(s->txbuf, iov, iovcnt, 0, len) < len)
 		goto drop;
 	/* Replies (ARP, DHCP) land in the backlog; prepare delivers them. */
-	slirp_input(s->slirp, s->txbuf, len);
+	s->lib->input(s->slirp, s->txbuf, len);
 	return;
 drop:
 	s->stats.tx_dropped++;
@@ -512,7 +515,7 @@ static int slirp_net_hostfwd(struct slirp_net *s, const struct hostfwd_config *f
 	char haddr[INET_ADDRSTRLEN], gaddr[INET_ADDRSTRLEN];
 
 	errno = 0;
-	if (!slirp_add_hostfwd(s->slirp, f->udp, host, f->host_port, guest, f->guest_port))
+	if (!s->lib->add_hostfwd(s->slirp, f->udp, host, f->host_port, guest, f->guest_port))
 		return 0;
 	inet_ntop(AF_INET, &host, haddr, sizeof(haddr));
 	inet_ntop(AF_INET, &guest, gaddr, sizeof(gaddr));
@@ -542,7 +545,7 @@ static int slirp_net_start(struct slirp_net *s, const struct net_config *cfg)
 	slirp_net_addr(&sc.vhost, "10.0.2.2");
 	slirp_net_addr(&sc.vdhcp_start, "10.0.2.15");
 	slirp_net_addr(&sc.vnameserver, "10.0.2.3");
-	s->slirp = slirp_new(&sc, &slirp_net_cb, s);
+	s->slirp = s->lib->new(&sc, &slirp_net_cb, s);
 	if (!s->slirp) {
 		pr_err("--net user: libslirp could not start (out of memory?)");
 		return -ENOMEM;
@@ -584,13 +587,18 @@ static int slirp_net_events(struct slirp_net *s)
 
 struct slirp_net *slirp_net_new(const struct net_config *cfg, struct evloop *loop)
 {
-	struct slirp_net *s = calloc(1, sizeof(*s));
+	const struct slirp_lib *lib;
+	struct slirp_net *s;
 
+	if (slirp_lib_load(&lib))
+		return NULL;
+	s = calloc(1, sizeof(*s));
 	if (!s || !(s->slot = calloc(SLIRP_NET_BACKLOG, sizeof(*s->slot)))) {
 		pr_err("--net user: out of memory");
 		free(s);
 		return NULL;
 	}
+	s->lib = lib;
 	s->loop = loop;
 	s->epfd = s->poll_ev.fd = s->timer_ev.fd = s->wake_ev.fd = -1;
 	s->armed_ms = SLIRP_NO_DEADLINE;
@@ -647,7 +655,7 @@ void slirp_net_free(struct slirp_net *s)
 		return;
 	/* Its sockets close first, while the inner set still exists. */
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		s->lib->cleanup(s->slirp);
 	if (s->prep.fn)
 		evloop_del_prepare(s->loop, &s->prep);
 	slirp_net_close(s, &s->poll_ev);

@@ -128,6 +128,34 @@ expect disk-second-writer 125 "--disk '.*disk.img': in use by another VM" "" -- 
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 
+# libslirp and glib are mapped only when --net user asks for them
+# (backend/slirp_lib.c); a kvmini built without libslirp skips this.
+# maps_of ARGS...: libslirp and glib as a running kvmini has them mapped.
+maps_of() {
+	local pid libs
+	"$kvmini" run --kernel "$tiny" --timeout 20 --cmdline tiny=l --console none "$@" 2>/dev/null &
+	pid=$!
+	# Set-up is over once the vCPU thread runs.
+	for _ in $(seq 100); do
+		[ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -gt 1 ] && break
+		sleep 0.05
+	done
+	libs=$(awk '{ print $6 }' "/proc/$pid/maps" 2>/dev/null | grep -E 'libslirp|libglib' | sort -u | tr '\n' ' ')
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$libs"
+}
+if ! "$kvmini" run --kernel "$tiny" --net user --dump-dtb /dev/null 2>&1 | grep -q "without libslirp"; then
+	without=$(maps_of)
+	with=$(maps_of --net user)
+	if [ -z "$without" ] && echo "$with" | grep -q libslirp && echo "$with" | grep -q libglib; then
+		ok slirp-on-demand
+	else
+		bad slirp-on-demand "mapped without --net user: '$without'; with it: '$with'"
+	fi
+else
+	skipped slirp-on-demand "this kvmini has no user networking"
+fi
 # --- KVM itself ---------------------------------------------------------
 expect kvm-device-missing 125 "/nonexistent/kvm does not exist" "" -- "$kvmini" run --kernel "$tiny" --kvm-device /nonexistent/kvm
 expect kvm-device-not-kvm 125 "/dev/null is not a KVM device" "" -- "$kvmini" run --kernel "$tiny" --kvm-device /dev/null
