@@ -4,7 +4,8 @@
 # at its host path: ROOT then runs them as the host does, with no ld.so
 # cache. For the test guest's tools disk (build-initramfs.sh) and the lab's
 # outer VM (tests/lab/run.sh), both x86_64 like the host.
-# Usage: copy-tools.sh ROOT PROGRAM...   (a name on PATH or sbin, or a path)
+# Usage: copy-tools.sh ROOT PROGRAM...   (a name on PATH or sbin, or a path;
+# a shared library's path, /….so…, travels the same way, with what it needs)
 set -eu
 
 root=$1
@@ -17,7 +18,11 @@ for p in "$@"; do
 	/*) bin=$p ;;
 	*) bin=$(PATH=$PATH:/usr/sbin:/sbin command -v "$p") || bin= ;;
 	esac
-	if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+	case $bin in
+	*.so | *.so.*) [ -r "$bin" ] || bin= ;;
+	*) [ -z "$bin" ] || [ -x "$bin" ] || bin= ;;
+	esac
+	if [ -z "$bin" ]; then
 		echo "copy-tools: $p not found: run 'make deps'" >&2
 		exit 1
 	fi

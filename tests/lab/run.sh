@@ -442,7 +442,11 @@ lab_initramfs()
 		# VM hides what the initramfs has there). A HOSTROOT chroot runs
 		# this same file as $OUTER/opt/kvmini/kvmini, with the host's
 		# libraries, which are these.
-		"$top/guests/copy-tools.sh" "$r" "$kvmini"
+		# kvmini loads libslirp itself when --net user asks
+		# (backend/slirp_lib.c): ldd does not list it, so it and
+		# glib travel by name.
+		slirp=$(/sbin/ldconfig -p | awk '$1 == "libslirp.so.0" { print $NF; exit }')
+		"$top/guests/copy-tools.sh" "$r" "$kvmini" $slirp
 		mkdir -p "$r/opt/kvmini"
 		mv "$r$kvmini" "$r/opt/kvmini/kvmini"
 		ln -sf /opt/kvmini/kvmini "$r/kvmini"
