@@ -485,7 +485,7 @@ static void slirp_net_transmit(void *ctx, const struct iovec *iov,
 	/* The guest's frame: an Ethernet header, at most our MTU, and all
 	 * of it in the buffers it claims. */
 	if (len < SLIRP_ETH_HLEN || len > SLIRP_NET_FRAME_MAX ||
-	    vnet_iov_to_buf(s->txbuf, iov, iovcnt, 0, len) < len)
+	    virtq_iov_to_buf(s->txbuf, iov, iovcnt, 0, len) < len)
 		goto drop;
 	/* Replies (ARP, DHCP) land in the backlog; prepare delivers them. */
 	s->lib->input(s->slirp, s->txbuf, len);

@@ -119,13 +119,6 @@ struct vblk_req {
  */
 void vblk_parse(struct vblk_req *r, const struct vblk_limits *lim);
 
-/* Gathers up to len bytes from iov into dst; returns the bytes copied.
- * One snapshot, as guest_copy() takes (virtq.h): only dst is checked. */
-size_t vblk_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
-		       size_t len);
-/* Scatters up to len bytes of src into iov; returns the bytes copied. */
-size_t vblk_iov_from_buf(const struct iovec *iov, unsigned int cnt,
-			 const void *src, size_t len);
 /* Moves *iov past n bytes, trimming its first segment in place. */
 void vblk_iov_advance(struct iovec **iov, unsigned int *cnt, size_t n);
 

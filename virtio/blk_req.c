@@ -13,37 +13,6 @@
 
 #include "virtio/blk.h"
 
-size_t vblk_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
-		       size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy((uint8_t *)dst + done, iov[i].iov_base, n);
-		done += n;
-	}
-	/* One snapshot of guest bytes: the header and ranges are checked
-	 * in dst and must not be read from the guest again (virtq.h). */
-	guest_barrier();
-	return done;
-}
-
-size_t vblk_iov_from_buf(const struct iovec *iov, unsigned int cnt,
-			 const void *src, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
-
-		memcpy(iov[i].iov_base, (const uint8_t *)src + done, n);
-		done += n;
-	}
-	return done;
-}
-
 void vblk_iov_advance(struct iovec **iov, unsigned int *cnt, size_t n)
 {
 	while (*cnt && n >= (*iov)->iov_len) {
@@ -132,7 +101,7 @@ static void vblk_parse_get_id(struct vblk_req *r, const struct vblk_limits *lim,
 	if (!len)
 		return vblk_done(r, VIRTIO_BLK_S_IOERR);
 	/* The ID is NUL-padded to 20 bytes; a shorter buffer gets what fits. */
-	r->in_len = vblk_iov_from_buf(iov, cnt, lim->serial,
+	r->in_len = virtq_iov_from_buf(iov, cnt, 0, lim->serial,
 				      len < VIRTIO_BLK_ID_BYTES ? len : VIRTIO_BLK_ID_BYTES);
 	vblk_done(r, VIRTIO_BLK_S_OK);
 }
@@ -172,7 +141,7 @@ static void vblk_parse_dwz(struct vblk_req *r, const struct vblk_limits *lim,
 		return vblk_done(r, VIRTIO_BLK_S_IOERR);
 	if (!n || len % sizeof(segs[0]) || n > VBLK_DWZ_MAX_SEG)
 		return vblk_done(r, VIRTIO_BLK_S_IOERR);
-	vblk_iov_to_buf(segs, iov, cnt, len);
+	virtq_iov_to_buf(segs, iov, cnt, 0, len);
 	for (unsigned int i = 0; i < n; i++) {
 		uint8_t st = vblk_check_range(lim, discard, &segs[i], &r->range[i]);
 
@@ -248,7 +217,7 @@ void vblk_parse(struct vblk_req *r, const struct vblk_limits *lim)
 		return;
 	if (c->out_len < VBLK_HDR_SIZE)
 		return;
-	vblk_iov_to_buf(&hdr, out, nr_out, VBLK_HDR_SIZE);
+	virtq_iov_to_buf(&hdr, out, nr_out, 0, VBLK_HDR_SIZE);
 	vblk_iov_advance(&out, &nr_out, VBLK_HDR_SIZE);
 	r->sector = le64toh(hdr.sector);
 	vblk_parse_type(r, lim, le32toh(hdr.type), out, nr_out,

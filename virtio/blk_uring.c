@@ -68,7 +68,7 @@ static void vblk_prep_rw(struct vblk *b, struct vblk_req *req,
 	} else {
 		req->chunk = req->left < VBLK_BOUNCE_SIZE ? req->left : VBLK_BOUNCE_SIZE;
 		if (write) {
-			vblk_iov_to_buf(req->bounce, req->iov, req->iovcnt, req->chunk);
+			virtq_iov_to_buf(req->bounce, req->iov, req->iovcnt, 0, req->chunk);
 			io_uring_prep_write(sqe, VBLK_FILE, req->bounce, req->chunk,
 					    req->off);
 		} else {
@@ -88,7 +88,7 @@ static void vblk_rw_done(struct vblk *b, struct vblk_req *req, int res)
 	if (res <= 0 || (uint32_t)res > req->chunk)
 		return vblk_fail(b, req, res < 0 ? res : 0);
 	if (req->use_bounce && req->op == VBLK_OP_READ)
-		vblk_iov_from_buf(req->iov, req->iovcnt, req->bounce, res);
+		virtq_iov_from_buf(req->iov, req->iovcnt, 0, req->bounce, res);
 	vblk_iov_advance(&req->iov, &req->iovcnt, res);
 	req->off += res;
 	req->left -= res;

@@ -59,13 +59,5 @@ struct vnet_backend {
 /* TUN_F_* flags for TUNSETOFFLOAD: what the guest may receive. */
 unsigned int vnet_tun_offloads(uint64_t features);
 
-/* Copy between a buffer and the bytes of an iovec array from off on;
- * return the bytes copied (fewer when the iovecs end first). What
- * vnet_iov_to_buf() copies is one snapshot: the compiler may not read
- * those guest bytes again where dst is used. */
-size_t vnet_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
-		       size_t off, size_t len);
-size_t vnet_iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off,
-			 const void *src, size_t len);
 
 #endif

@@ -24,7 +24,7 @@ static bool ctrl_read(struct ctrl_cursor *c, void *dst, size_t n)
 {
 	if (n > c->len - c->off)
 		return false;
-	if (vnet_iov_to_buf(dst, c->iov, c->cnt, c->off, n) != n)
+	if (virtq_iov_to_buf(dst, c->iov, c->cnt, c->off, n) != n)
 		return false;
 	c->off += n;
 	return true;

@@ -94,53 +94,6 @@ size_t vnet_rx_frame_max(uint64_t f)
 	return VNET_FRAME_MTU;
 }
 
-/* One walk for both directions: to_iov copies buf into the iovecs, else
- * the iovecs into buf. */
-static size_t vnet_iov_copy(const struct iovec *iov, unsigned int cnt,
-			    size_t off, uint8_t *buf, size_t len, bool to_iov)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < cnt && done < len; i++) {
-		size_t n = iov[i].iov_len;
-		uint8_t *seg;
-
-		if (off >= n) {
-			off -= n;
-			continue;
-		}
-		n -= off;
-		if (n > len - done)
-			n = len - done;
-		seg = (uint8_t *)iov[i].iov_base + off;
-		if (to_iov)
-			memcpy(seg, buf + done, n);
-		else
-			memcpy(buf + done, seg, n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
-size_t vnet_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
-		       size_t off, size_t len)
-{
-	size_t done = vnet_iov_copy(iov, cnt, off, dst, len, false);
-
-	/* One snapshot of guest bytes (virtq.h): the header and control
-	 * commands are checked in dst, never read from the guest again. */
-	guest_barrier();
-	return done;
-}
-
-size_t vnet_iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off,
-			 const void *src, size_t len)
-{
-	/* src is only read: to_iov copies out of buf. */
-	return vnet_iov_copy(iov, cnt, off, (uint8_t *)src, len, true);
-}
-
 static const char *vnet_check_csum(const struct virtio_net_hdr_v1 *h,
 				   uint64_t f, size_t frame)
 {
@@ -197,7 +150,7 @@ const char *vnet_tx_check(const struct virtq_chain *c, unsigned int hdr_len,
 		return "frame shorter than an Ethernet header";
 	if (frame > VNET_FRAME_GSO)
 		return "frame longer than 64 KiB";
-	if (vnet_iov_to_buf(hdr, c->iov, c->nr_out, 0, hdr_len) != hdr_len)
+	if (virtq_iov_to_buf(hdr, c->iov, c->nr_out, 0, hdr_len) != hdr_len)
 		return "no whole header";
 	/* DATA_VALID and RSC_INFO are the device's to set. */
 	if (hdr->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)

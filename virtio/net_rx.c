@@ -209,7 +209,7 @@ static void vnet_set_num_buffers(struct vnet *n, const struct iovec *iov,
 	uint16_t v = htole16(nr);
 
 	if (n->hdr_len >= VNET_NUM_BUFFERS_OFF + sizeof(v))
-		vnet_iov_from_buf(iov, cnt, VNET_NUM_BUFFERS_OFF, &v, sizeof(v));
+		virtq_iov_from_buf(iov, cnt, VNET_NUM_BUFFERS_OFF, &v, sizeof(v));
 }
 
 static void vnet_rx_frame(struct vnet *n, struct vnet_rx_op *op, size_t bytes)
@@ -301,9 +301,9 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 		return true;
 	}
 	k = vnet_rx_account(lens, op->nr_bufs, n->hdr_len + len, used);
-	vnet_iov_from_buf(op->iov, op->nr_iov, 0, hdr, n->hdr_len);
+	virtq_iov_from_buf(op->iov, op->nr_iov, 0, hdr, n->hdr_len);
 	vnet_set_num_buffers(n, op->iov, op->nr_iov, k);
-	vnet_iov_from_buf(op->iov, op->nr_iov, n->hdr_len, frame, len);
+	virtq_iov_from_buf(op->iov, op->nr_iov, n->hdr_len, frame, len);
 	for (unsigned int i = 0; i < k; i++)
 		vnet_rxbuf_used(n, op->bufs[i], used[i]);
 	vnet_rx_unuse(n, op, k);

@@ -498,3 +498,50 @@ bool virtq_enable_notify(struct virtq *vq)
 	 */
 	return avail_update(vq) != 0;
 }
+
+/* One walk for both directions: to_iov copies buf into the iovecs, else
+ * the iovecs into buf. */
+static size_t virtq_iov_copy(const struct iovec *iov, unsigned int cnt,
+			     size_t off, uint8_t *buf, size_t len, bool to_iov)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < cnt && done < len; i++) {
+		size_t n = iov[i].iov_len;
+		uint8_t *seg;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		n -= off;
+		if (n > len - done)
+			n = len - done;
+		seg = (uint8_t *)iov[i].iov_base + off;
+		if (to_iov)
+			memcpy(seg, buf + done, n);
+		else
+			memcpy(buf + done, seg, n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+size_t virtq_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
+			size_t off, size_t len)
+{
+	size_t done = virtq_iov_copy(iov, cnt, off, dst, len, false);
+
+	/* One snapshot of guest bytes: what is checked in dst is never
+	 * read from the guest again. */
+	guest_barrier();
+	return done;
+}
+
+size_t virtq_iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off,
+			  const void *src, size_t len)
+{
+	/* src is only read: to_iov copies out of buf. */
+	return virtq_iov_copy(iov, cnt, off, (uint8_t *)src, len, true);
+}

@@ -87,6 +87,17 @@ static inline void guest_copy(void *dst, const void *src, size_t len)
 	guest_barrier();
 }
 
+/*
+ * Copy between a buffer and a chain's bytes from off on (its iovecs),
+ * for every device; return the bytes copied (fewer when the iovecs end
+ * first). What virtq_iov_to_buf() copies is one snapshot, as
+ * guest_copy() takes: only dst is checked and used.
+ */
+size_t virtq_iov_to_buf(void *dst, const struct iovec *iov, unsigned int cnt,
+			size_t off, size_t len);
+size_t virtq_iov_from_buf(const struct iovec *iov, unsigned int cnt, size_t off,
+			  const void *src, size_t len);
+
 #define VIRTQ_MAX_SIZE	32768
 /* Below IOV_MAX (1024), so a chain's iovecs go to readv/writev as they are. */
 #define VIRTQ_MAX_SEGS	256

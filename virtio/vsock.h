@@ -82,12 +82,6 @@ void vsock_hdr_encode(const struct vsock_hdr *h, uint8_t *buf);
 unsigned int vsock_iov_slice(const struct iovec *src, unsigned int nr,
 			     size_t skip, size_t len, struct iovec *dst,
 			     unsigned int max);
-/* Copies up to len bytes at offset skip of iov into buf; returns them. */
-size_t vsock_iov_read(const struct iovec *iov, unsigned int nr, size_t skip,
-		      void *buf, size_t len);
-/* Copies len bytes from buf into iov at offset skip; returns the count. */
-size_t vsock_iov_write(const struct iovec *iov, unsigned int nr, size_t skip,
-		       const void *buf, size_t len);
 
 enum vsock_state {
 	VSOCK_FREE,

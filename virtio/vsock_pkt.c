@@ -14,50 +14,6 @@
 _Static_assert(sizeof(struct virtio_vsock_hdr) == VSOCK_HDR_LEN,
 	       "virtio_vsock_hdr is 44 bytes");
 
-size_t vsock_iov_read(const struct iovec *iov, unsigned int nr, size_t skip,
-		       void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < nr && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (skip >= n) {
-			skip -= n;
-			continue;
-		}
-		n -= skip;
-		if (n > len - done)
-			n = len - done;
-		guest_copy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
-size_t vsock_iov_write(const struct iovec *iov, unsigned int nr, size_t skip,
-		       const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < nr && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (skip >= n) {
-			skip -= n;
-			continue;
-		}
-		n -= skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
 unsigned int vsock_iov_slice(const struct iovec *src, unsigned int nr,
 			     size_t skip, size_t len, struct iovec *dst,
 			     unsigned int max)
@@ -99,7 +55,7 @@ enum vsock_verdict vsock_pkt_parse(const struct iovec *iov, unsigned int nr,
 	size_t total = iov_total(iov, nr);
 	size_t avail;
 
-	if (vsock_iov_read(iov, nr, 0, &raw, sizeof(raw)) < sizeof(raw))
+	if (virtq_iov_to_buf(&raw, iov, nr, 0, sizeof(raw)) < sizeof(raw))
 		return VSOCK_PKT_DROP;
 	avail = total - sizeof(raw);
 	*h = (struct vsock_hdr){

@@ -68,9 +68,9 @@ static void check_rw(const struct vblk_req *r, const struct vblk_limits *lim)
 	fuzz_check(r->left <= sizeof(scratch));
 	/* What the engine does with them, bounce buffer or not. */
 	if (r->op == VBLK_OP_READ)
-		fuzz_check(vblk_iov_from_buf(r->iov, r->iovcnt, scratch, r->left) == r->left);
+		fuzz_check(virtq_iov_from_buf(r->iov, r->iovcnt, 0, scratch, r->left) == r->left);
 	else
-		fuzz_check(vblk_iov_to_buf(scratch, r->iov, r->iovcnt, r->left) == r->left);
+		fuzz_check(virtq_iov_to_buf(scratch, r->iov, r->iovcnt, 0, r->left) == r->left);
 }
 
 static void check_ranges(const struct vblk_req *r, const struct vblk_limits *lim)

@@ -72,7 +72,7 @@ static void check_tx(const struct virtio_net_hdr_v1 *h, unsigned int hdr_len,
 	}
 	if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN)
 		fuzz_check(gso && (f & VNET_F(VIRTIO_NET_F_HOST_ECN)));
-	fuzz_check(vnet_iov_to_buf(frame, chain.iov, chain.nr_out, hdr_len, len) == len);
+	fuzz_check(virtq_iov_to_buf(frame, chain.iov, chain.nr_out, hdr_len, len) == len);
 }
 
 static void check_ctrl(uint64_t f)

@@ -69,7 +69,7 @@ static void fake_transmit(void *ctx, const struct iovec *iov, unsigned int cnt,
 	seen.transmitted++;
 	seen.frame_len = len;
 	ck_assert_uint_le(len, sizeof(seen.frame));
-	ck_assert_uint_eq(vnet_iov_to_buf(seen.frame, iov, cnt, 0, len), len);
+	ck_assert_uint_eq(virtq_iov_to_buf(seen.frame, iov, cnt, 0, len), len);
 }
 
 static void fake_rx_space(void *ctx)
@@ -394,12 +394,12 @@ START_TEST(test_iov_copy)
 	const uint8_t src[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
 
-	ck_assert_uint_eq(vnet_iov_from_buf(iov, 2, 0, src, 8), 8);
-	ck_assert_uint_eq(vnet_iov_to_buf(out, iov, 2, 2, 4), 4);
+	ck_assert_uint_eq(virtq_iov_from_buf(iov, 2, 0, src, 8), 8);
+	ck_assert_uint_eq(virtq_iov_to_buf(out, iov, 2, 2, 4), 4);
 	ck_assert_mem_eq(out, src + 2, 4);
 	/* Past the end: only what is there. */
-	ck_assert_uint_eq(vnet_iov_to_buf(out, iov, 2, 6, 8), 2);
-	ck_assert_uint_eq(vnet_iov_from_buf(iov, 2, 9, src, 1), 0);
+	ck_assert_uint_eq(virtq_iov_to_buf(out, iov, 2, 6, 8), 2);
+	ck_assert_uint_eq(virtq_iov_from_buf(iov, 2, 9, src, 1), 0);
 }
 END_TEST
 
