@@ -26,6 +26,11 @@ static int gmem_map(struct guest_mem *m, uint64_t ram_size, int flags, int fd)
 		return -errno;
 	madvise(p, ram_size, MADV_HUGEPAGE);
 	madvise(p, ram_size, MADV_DONTDUMP);
+	/* A child kvmini forks (virtiofsd before its exec, the janitor) has
+	 * no business with private guest RAM, and sharing it copy-on-write
+	 * would make the guest's next write to each page a copy. */
+	if (flags & MAP_PRIVATE)
+		madvise(p, ram_size, MADV_DONTFORK);
 	m->map = p;
 	m->map_size = ram_size;
 	return 0;

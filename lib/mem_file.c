@@ -121,5 +121,6 @@ int gmem_restore(struct guest_mem *m, int fd)
 	if (p == MAP_FAILED)
 		return -errno;
 	madvise(p, m->map_size, MADV_DONTDUMP);
+	madvise(p, m->map_size, MADV_DONTFORK);
 	return 0;
 }

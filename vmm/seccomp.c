@@ -67,6 +67,8 @@ static const char *const io_calls[] = {
 	"clock_gettime",	/* virtio-blk's held interrupts, where the
 				 * vDSO cannot (the lab's clock source) */
 	"close",		/* tear-down */
+	"wait4",		/* tear-down: the janitor (lib/janitor.h),
+				 * kvmini's own child */
 	/* virtio-blk and the taps: every read, write, flush and fallocate
 	 * is an io_uring operation, which no filter sees; kvmini makes none
 	 * of their synchronous calls (pread64, pwritev2, fsync, fallocate…),

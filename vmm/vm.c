@@ -280,6 +280,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->loop.epfd = -1;
 	vm->stop.fd = vm->signals.fd = vm->timeout.fd = vm->panic_grace.fd = -1;
 	vm->exit_status = -1;
+	janitor_init(&vm->janitor);
 
 	err = evloop_init(&vm->loop);
 	if (err)
@@ -451,6 +452,13 @@ int vm_run(struct vm *vm)
 		err = seccomp_prepare(vm);
 	if (err)
 		return EXIT_VMM_ERROR;
+	/* Before any filter: it forks. */
+	err = janitor_start(&vm->janitor);
+	if (err) {
+		pr_err("cannot start the process that removes kvmini's sockets at exit: %s",
+		       strerror(-err));
+		return EXIT_VMM_ERROR;
+	}
 	if (vm->cfg.timeout)
 		timer_arm(vm->timeout.fd, vm->cfg.timeout);
 	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
@@ -487,6 +495,7 @@ void vm_destroy(struct vm *vm)
 		free(vm->vcpus);
 	}
 	vm_devices_exit(vm);
+	janitor_finish(&vm->janitor);
 	arch_vm_exit(vm);
 	console_exit(vm);
 	free(vm->cmdline);

@@ -15,6 +15,7 @@
 #include "lib/bus.h"
 #include "lib/config.h"
 #include "lib/evloop.h"
+#include "lib/janitor.h"
 #include "lib/mem.h"
 
 struct kvm_run;
@@ -62,6 +63,7 @@ struct vm {
 	struct vcpu *vcpus;
 	struct console *console;
 	struct evloop loop;	/* the I/O thread: runs in vm_run's caller */
+	struct janitor janitor;	/* socket files removed at the end */
 	void *arch;		/* owned by arch/ */
 
 	/* Kernel and initrd files, mapped read-only. */

@@ -218,6 +218,9 @@ static int vm_add_vsock(struct vm *vm)
 
 	if (!u)
 		return -EIO;
+	/* Its socket file goes when kvmini ends, however it ends. */
+	if (vm->cfg.vsock.uds)
+		janitor_add(&vm->janitor, vm->cfg.vsock.uds);
 	vdev = virtio_vsock_new(&vm->mem, vm->cfg.vsock.cid, &be, &vm->loop);
 	if (!vdev) {
 		vsock_uds_free(u);

@@ -409,6 +409,37 @@ fi
 # RSS (GNU time) at the end is what it was at the start. (No count of
 # this shell's descriptors: a child cannot change them, so it proved
 # nothing of kvmini, and it once moved by one under the sanitizers' load.)
+# Sockets kvmini listens on are gone when it ends: after the guest's own
+# end, and after SIGKILL (the janitor, lib/janitor.h, removes them).
+vsock_sock="$T/vsock.sock"
+timeout 60 "$kvmini" run --kernel "$tiny" --timeout 20 --cmdline tiny=h \
+	--vsock "3,uds=$vsock_sock" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+if [ $rc != 0 ] || ! grep -q hello "$T/out"; then
+	bad vsock-socket-removed "exit status $rc, expected 0 and the guest's hello"
+elif [ -e "$vsock_sock" ]; then
+	bad vsock-socket-removed "$vsock_sock is still there after kvmini ended"
+else
+	ok vsock-socket-removed
+fi
+"$kvmini" run --kernel "$tiny" --timeout 20 --cmdline tiny=l --console none \
+	--vsock "3,uds=$vsock_sock" 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do [ -S "$vsock_sock" ] && break; sleep 0.05; done
+if [ ! -S "$vsock_sock" ]; then
+	bad vsock-socket-killed "kvmini made no socket at $vsock_sock"
+	kill -9 "$pid" 2>/dev/null
+else
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	for _ in $(seq 40); do [ -e "$vsock_sock" ] || break; sleep 0.05; done
+	if [ -e "$vsock_sock" ]; then
+		bad vsock-socket-killed "$vsock_sock is still there 2 s after kvmini was killed"
+	else
+		ok vsock-socket-killed
+	fi
+fi
+
 soak() {
 	local n=${KVMINI_SOAK_BOOTS:-200} i=0 bad=0 rss first= last= t0
 	truncate -s 16M "$T/soak.img"
