@@ -49,6 +49,22 @@ int arch_vcpu_init(struct vcpu *vcpu);
 int arch_irq_line(struct vm *vm, uint32_t irq, int level);
 void arch_vm_exit(struct vm *vm);
 
+struct snap_writer;
+struct snap_reader;
+/*
+ * Snapshots (docs/snapshot.md): KVM's own state of one vCPU, and of the
+ * VM (interrupt controllers, timers, clock), into sections of w, and back
+ * from r. Saving: with every vCPU out of KVM_RUN; nothing changes in the
+ * VM, which may go on running after a failure. Loading: into a VM made
+ * with the same configuration (snap_config_check), before any vCPU runs;
+ * arch_vm_load before the vCPUs' arch_vcpu_load. Each returns 0, or
+ * -errno after one error line naming the piece that failed.
+ */
+int arch_vcpu_save(struct vcpu *vcpu, struct snap_writer *w);
+int arch_vcpu_load(struct vcpu *vcpu, const struct snap_reader *r);
+int arch_vm_save(struct vm *vm, struct snap_writer *w);
+int arch_vm_load(struct vm *vm, const struct snap_reader *r);
+
 struct fdt_desc;
 struct fdt_mmio_dev;
 /* Fills the architecture's part of the device tree description:
