@@ -92,6 +92,7 @@ struct vm_config {
 	struct share_config shares[CONFIG_SHARES_MAX];	/* virtio-fs */
 	unsigned int nr_shares;
 	struct vsock_config vsock;
+	const char *control;		/* --control PATH: the control socket */
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */

@@ -50,6 +50,8 @@ static const char run_usage[] =
 "                       the Unix socket PATH_PORT, and host programs reach\n"
 "                       the guest through PATH with \"CONNECT PORT\\n\"\n"
 "                       (Firecracker's protocol, docs/vsock.md)\n"
+"  --control PATH       a Unix socket (mode 0600) taking JSON requests, one\n"
+"                       a line: status, pause, resume, stop (docs/control.md)\n"
 "  --no-rng             no virtio-rng device\n"
 "  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
 "  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
@@ -581,6 +583,7 @@ enum {
 	OPT_DISK,
 	OPT_SHARE,
 	OPT_NET,
+	OPT_CONTROL,
 };
 
 static const struct option run_options[] = {
@@ -596,6 +599,7 @@ static const struct option run_options[] = {
 	{ "disk",	required_argument, NULL, OPT_DISK },
 	{ "share",	required_argument, NULL, OPT_SHARE },
 	{ "net",	required_argument, NULL, OPT_NET },
+	{ "control",	required_argument, NULL, OPT_CONTROL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -633,6 +637,13 @@ static int cli_option(void *ctx, int opt, const char *arg)
 		return cli_share(cfg, arg);
 	case OPT_NET:
 		return cli_net(cfg, arg);
+	case OPT_CONTROL:
+		if (!*arg) {
+			pr_err("--control: expected a path for the control socket");
+			return -EINVAL;
+		}
+		cfg->control = arg;
+		return 0;
 	}
 	return cli_common_option(cfg, opt, arg);
 }

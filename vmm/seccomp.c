@@ -493,10 +493,32 @@ static int allow_vsock(scmp_filter_ctx ctx, struct vm *vm)
 	       (vm->cfg.vsock.uds ? allow(ctx, "socket", 3, cmp) : 0);
 }
 
+/*
+ * --control PATH (vmm/control.c), on the I/O thread: clients accepted,
+ * each peer's uid read (getsockopt SO_PEERCRED only), and at the end the
+ * socket's path unlinked (unlink on x86_64, unlinkat on arm64; the path
+ * is not an argument a filter can check). Requests and replies are read
+ * and write, already allowed.
+ */
+static int allow_control(scmp_filter_ctx ctx, struct vm *vm)
+{
+	const struct scmp_arg_cmp peercred[] = {
+		SCMP_A1_32(SCMP_CMP_EQ, SOL_SOCKET),
+		SCMP_A2_32(SCMP_CMP_EQ, SO_PEERCRED),
+	};
+	static const char *const calls[] = { "accept4", "unlink", "unlinkat", NULL };
+
+	if (!vm->cfg.control)
+		return 0;
+	return allow_list(ctx, calls) ?:
+	       allow(ctx, "getsockopt", 2, peercred);
+}
+
 static int io_rules(scmp_filter_ctx ctx, void *arg)
 {
 	return allow_slirp(ctx, arg) ?:
 	       allow_vsock(ctx, arg) ?:
+	       allow_control(ctx, arg) ?:
 	       allow_list(ctx, io_calls) ?:
 	       allow_signal(ctx, VCPU_KICK_SIGNAL, false);
 }

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -150,6 +152,133 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Pausing. vm->paused is read by each vCPU before every KVM_RUN; the
+ * pauser sets it, then kicks (immediate_exit and the signal), so a vCPU
+ * either sees it or is thrown out of KVM_RUN at once. A parked vCPU
+ * waits on pause_cond; the last one to park (of the threads still in
+ * their loop) wakes vm_pause() and writes parked_fd for the I/O thread.
+ */
+
+/* Under pause_lock: every live vCPU parked, or none left to run. */
+static bool all_parked(struct vm *vm)
+{
+	return vm->paused && vm->parked == vm->vcpus_live;
+}
+
+static void notify_parked(struct vm *vm)
+{
+	uint64_t one = 1;
+
+	pthread_cond_broadcast(&vm->parked_cond);
+	if (write(vm->parked_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full of earlier wake-ups already. */
+	}
+}
+
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	if (all_parked(vm))
+		notify_parked(vm);
+	while (vm->paused && !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* A thread leaves its loop: a pause no longer waits for it. */
+static void vcpu_gone(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->vcpus_live--;
+	if (all_parked(vm))
+		notify_parked(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause_init(struct vm *vm)
+{
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	pthread_cond_init(&vm->parked_cond, NULL);
+	vm->parked_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vm->parked_fd < 0) {
+		pr_err("cannot create the pause eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+bool vm_pause_request(struct vm *vm)
+{
+	bool done;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	__atomic_store_n(&vm->paused, true, __ATOMIC_SEQ_CST);
+	done = all_parked(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (!done)
+		for (unsigned int i = 0; i < vm->cfg.cpus; i++)
+			if (vm->vcpus[i].thread_started)
+				vcpu_kick(&vm->vcpus[i]);
+	return done;
+}
+
+bool vm_pause_done(struct vm *vm)
+{
+	bool done;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	done = all_parked(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return done;
+}
+
+bool vm_is_paused(struct vm *vm)
+{
+	return __atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE);
+}
+
+int vm_pause(struct vm *vm)
+{
+	struct timespec deadline;
+	int err = 0;
+
+	vm_pause_request(vm);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += VM_PAUSE_TIMEOUT_SECS;
+	pthread_mutex_lock(&vm->pause_lock);
+	while (!all_parked(vm) && !err)
+		err = pthread_cond_timedwait(&vm->parked_cond, &vm->pause_lock, &deadline);
+	if (!all_parked(vm)) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		vm_resume(vm);
+		return -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	__atomic_store_n(&vm->paused, false, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* Tear-down: parked threads wake, see stopping and leave. */
+void vm_pause_wake(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -164,9 +293,24 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/*
+				 * A kick (a pause, maybe already resumed) left
+				 * immediate_exit set: clear it, or KVM_RUN
+				 * returns at once for ever. The fence orders
+				 * the clear before the loop's loads of stopping
+				 * and paused (a kicker stores its flag, then
+				 * immediate_exit), so no kick is lost.
+				 */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
 				continue;
+			}
 			if (errno == ENOSYS) {
 				/* arm64's answer to an undecodable MMIO access
 				 * when NISV exits are not available. */
@@ -181,6 +325,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	vcpu_gone(vm);
 	return NULL;
 }
 
@@ -196,9 +341,14 @@ int vcpu_start(struct vcpu *vcpu)
 
 	/* No SA_RESTART: the kick must interrupt KVM_RUN with EINTR. */
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	/* Counted before it runs, so that a pause waits for it too. */
+	pthread_mutex_lock(&vcpu->vm->pause_lock);
+	vcpu->vm->vcpus_live++;
+	pthread_mutex_unlock(&vcpu->vm->pause_lock);
 	err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (err) {
 		pr_err("cannot start vCPU %u's thread: %s", vcpu->id, strerror(err));
+		vcpu_gone(vcpu->vm);
 		return -err;
 	}
 	vcpu->thread_started = true;
@@ -211,6 +361,6 @@ int vcpu_start(struct vcpu *vcpu)
  */
 void vcpu_kick(struct vcpu *vcpu)
 {
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }

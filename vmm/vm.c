@@ -20,6 +20,7 @@
 #include "virtio/mmio.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
+#include "vmm/control.h"
 #include "vmm/exitcode.h"
 #include "vmm/exitdev.h"
 #include "vmm/seccomp.h"
@@ -281,8 +282,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->stop.fd = vm->signals.fd = vm->timeout.fd = vm->panic_grace.fd = -1;
 	vm->exit_status = -1;
 	janitor_init(&vm->janitor);
+	vm->parked_fd = -1;
 
 	err = evloop_init(&vm->loop);
+	if (err)
+		return err;
+	err = vm_pause_init(vm);
 	if (err)
 		return err;
 	err = kvm_open(vm);
@@ -432,7 +437,8 @@ static int vm_setup_events(struct vm *vm)
 
 static void vm_stop_vcpus(struct vm *vm)
 {
-	__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&vm->stopping, true, __ATOMIC_SEQ_CST);
+	vm_pause_wake(vm);
 	for (unsigned int i = 0; i < vm->cfg.cpus; i++)
 		if (vm->vcpus[i].thread_started)
 			vcpu_kick(&vm->vcpus[i]);
@@ -448,6 +454,10 @@ int vm_run(struct vm *vm)
 {
 	int err = vm_setup_events(vm);
 
+	/* The control socket listens before the guest's first instruction,
+	 * and a path it cannot take ends kvmini before the guest runs. */
+	if (!err && vm->cfg.control)
+		err = control_open(vm);
 	if (!err)
 		err = seccomp_prepare(vm);
 	if (err)
@@ -494,6 +504,7 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	control_close(vm);
 	vm_devices_exit(vm);
 	janitor_finish(&vm->janitor);
 	arch_vm_exit(vm);
@@ -506,6 +517,7 @@ void vm_destroy(struct vm *vm)
 	close_fd(&vm->signals.fd);
 	close_fd(&vm->timeout.fd);
 	close_fd(&vm->panic_grace.fd);
+	close_fd(&vm->parked_fd);
 	evloop_exit(&vm->loop);
 	close_fd(&vm->vm_fd);
 	close_fd(&vm->kvm_fd);

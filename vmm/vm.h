@@ -25,6 +25,7 @@ struct virtio_mmio;
 struct exec_out;
 struct tap;
 struct slirp_net;
+struct control;
 
 #define VM_MAX_VIRTIO	16
 
@@ -93,6 +94,19 @@ struct vm {
 	int exit_status;		/* -1 while running */
 	bool stopping;
 	bool guest_panicked;
+
+	/* Pausing (vcpu.c): vCPUs parked outside KVM_RUN. The counts and
+	 * the conditions are under pause_lock; vCPUs read paused without it
+	 * before each KVM_RUN. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;	/* parked vCPUs wait here */
+	pthread_cond_t parked_cond;	/* vm_pause() waits here */
+	bool paused;			/* asked for, until vm_resume() */
+	unsigned int vcpus_live;	/* threads in their run loop */
+	unsigned int parked;
+	int parked_fd;			/* eventfd: the last vCPU parked */
+
+	struct control *control;	/* --control's socket, or NULL */
 };
 
 /* vm must be zeroed, with kernel and initrd set; vm_destroy cleans up
@@ -149,5 +163,26 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
 int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
+
+/*
+ * Pausing the guest (vcpu.c), from the I/O thread. Every vCPU thread
+ * leaves KVM_RUN (kicked) and parks; devices and timers go on, and
+ * --timeout, signals and vm_request_exit() still end the VM (parked
+ * threads wake and leave). Pausing a paused VM, or resuming a running
+ * one, changes nothing.
+ * vm_pause_request(): asynchronous; true if every vCPU is parked already,
+ * else parked_fd is written when the last one parks (vm_pause_done()).
+ * vm_pause(): synchronous, at most VM_PAUSE_TIMEOUT_SECS; 0 once every
+ * vCPU is parked, or -ETIMEDOUT (and the VM runs again).
+ * vm_resume(): the vCPUs go back into KVM_RUN; a pending pause is off.
+ */
+#define VM_PAUSE_TIMEOUT_SECS	2
+int vm_pause_init(struct vm *vm);
+bool vm_pause_request(struct vm *vm);
+bool vm_pause_done(struct vm *vm);
+bool vm_is_paused(struct vm *vm);
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+void vm_pause_wake(struct vm *vm);
 
 #endif

@@ -19,6 +19,8 @@
  *           with the FIFOs on, 16 bytes each time THR is empty, as
  *           Linux's 8250 driver sends, so a host that holds output back
  *           holds the guest up
+ *   c       prints a tick line after every 100000 loop iterations,
+ *           forever (the control socket's pause stops the ticks)
  * (s and a find the registers from the boot info's RSDP, as Linux does,
  * and end the VM with 98 when there is none.)
  */
@@ -100,6 +102,8 @@ found:
 	je	mode_acpi_reset
 	cmp	$'f', %al
 	je	mode_flood
+	cmp	$'c', %al
+	je	mode_count
 no_mode:
 	mov	$msg_usage, %eax
 	call	puts
@@ -202,6 +206,14 @@ mode_flood:
 	xor	%eax, %eax
 	jmp	exit
 
+mode_count:
+17:	mov	$msg_tick, %eax
+	call	puts
+	mov	$100000, %ecx
+18:	dec	%ecx
+	jnz	18b
+	jmp	17b
+
 /* Follows RSDP -> XSDT -> FADT as a kernel would and writes its
  * registers: the port numbers are all below 64 Ki, in the low half. */
 mode_acpi_off:
@@ -268,5 +280,6 @@ msg_loop:	.asciz "tiny: halting forever\r\n"
 msg_panic:	.asciz "Kernel panic - not syncing: tiny test panic\r\n"
 msg_echo:	.asciz "tiny: echo until q\r\n"
 msg_flood:	.ascii "tiny: flood 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN\r\n"	/* 64 */
+msg_tick:	.asciz "tiny: tick\r\n"
 msg_no_acpi:	.asciz "tiny: no ACPI tables\r\n"
 msg_usage:	.asciz "tiny: no tiny=<mode> on the command line\r\n"
