@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/map_file.h"
 #include "vmm/exitcode.h"
+#include "vmm/snapshot.h"
 #include "vmm/vm.h"
 
 /* --dump-dtb: the tree this VM would get, then exit without booting. */
@@ -25,6 +26,25 @@ static int dump_dtb(struct vm *vm)
 	return err ? EXIT_VMM_ERROR : EXIT_GUEST_OK;
 }
 
+/* --restore: the snapshot's machine, its memory and state; then run. */
+static int run_restore(const struct vm_config *user)
+{
+	struct snap_reader snap;
+	struct vm_config cfg;
+	struct vm vm;
+	int status = EXIT_VMM_ERROR;
+
+	if (vm_restore_config(&snap, user->restore, user, &cfg))
+		return EXIT_VMM_ERROR;
+	memset(&vm, 0, sizeof(vm));
+	vm.restoring = true;
+	if (!vm_create(&vm, &cfg) && !vm_restore(&vm, &snap, user->restore))
+		status = vm_run(&vm);
+	vm_destroy(&vm);
+	snap_reader_free(&snap);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -38,6 +58,8 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : EXIT_VMM_ERROR;
 	log_verbose = cfg.verbose;
+	if (cfg.restore)
+		return run_restore(&cfg);
 
 	memset(&vm, 0, sizeof(vm));
 	err = map_file("kernel", cfg.kernel, &vm.kernel, &vm.kernel_size);

@@ -93,6 +93,7 @@ struct vm_config {
 	unsigned int nr_shares;
 	struct vsock_config vsock;
 	const char *control;		/* --control PATH: the control socket */
+	const char *restore;		/* --restore DIR: a snapshot to resume */
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */

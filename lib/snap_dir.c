@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A snapshot directory, written as a whole or not at all: see snap_dir.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -48,6 +47,7 @@ int snap_dir_create(struct snap_dir *d, const char *path)
 
 	d->parent = d->fd = -1;
 	d->name = d->tmp = NULL;
+	d->nr_files = 0;
 	err = split_path(d, path);
 	if (err)
 		return err;
@@ -72,10 +72,16 @@ int snap_dir_create(struct snap_dir *d, const char *path)
 
 int snap_dir_file(struct snap_dir *d, const char *file)
 {
-	int fd = openat(d->fd, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-			O_NOFOLLOW, 0600);
+	int fd;
 
-	return fd < 0 ? -errno : fd;
+	if (d->nr_files == SNAP_DIR_FILES)
+		return -ENOSPC;
+	fd = openat(d->fd, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	d->files[d->nr_files++] = file;
+	return fd;
 }
 
 int snap_dir_commit(struct snap_dir *d)
@@ -95,21 +101,8 @@ int snap_dir_commit(struct snap_dir *d)
 /* The temporary directory holds only the files snap_dir_file() made. */
 static void remove_tmp(struct snap_dir *d)
 {
-	DIR *dir;
-	struct dirent *e;
-	int fd = dup(d->fd);
-
-	if (fd < 0)
-		return;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(dir)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(d->fd, e->d_name, 0);
-	closedir(dir);
+	for (unsigned int i = 0; i < d->nr_files; i++)
+		unlinkat(d->fd, d->files[i], 0);
 	unlinkat(d->parent, d->tmp, AT_REMOVEDIR);
 }
 
@@ -125,4 +118,5 @@ void snap_dir_abort(struct snap_dir *d)
 	free(d->name);
 	d->fd = d->parent = -1;
 	d->tmp = d->name = NULL;
+	d->nr_files = 0;
 }

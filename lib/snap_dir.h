@@ -14,15 +14,22 @@
 #ifndef KVMINI_SNAP_DIR_H
 #define KVMINI_SNAP_DIR_H
 
+#define SNAP_DIR_FILES	8
+
 struct snap_dir {
 	int parent;		/* the directory PATH is in */
 	int fd;			/* the temporary directory */
 	char *name;		/* PATH's last component */
 	char *tmp;		/* the temporary directory's name in parent */
+	/* What snap_dir_file() made, for an abort to remove (no readdir:
+	 * the thread that writes snapshots may not list directories). */
+	const char *files[SNAP_DIR_FILES];
+	unsigned int nr_files;
 };
 
 int snap_dir_create(struct snap_dir *d, const char *path);
-/* A new file in the temporary directory, open for writing. */
+/* A new file in the temporary directory, open for writing; at most
+ * SNAP_DIR_FILES of them, each name a string that outlives d. */
 int snap_dir_file(struct snap_dir *d, const char *file);
 int snap_dir_commit(struct snap_dir *d);
 /* After a failed create or commit, or instead of commit; idempotent. */

@@ -576,3 +576,84 @@ int snap_config_check(const struct snap_reader *r, const struct vm_config *cfg,
 	}
 	return check(r, &b, cfg, disk_sizes);
 }
+
+/* A saved string in place: *s points into the file, which outlives cfg. */
+static uint32_t get_str(struct sbuf_rd *r, const char **s)
+{
+	uint32_t len = sbuf_get_u32(r);
+
+	if (len > CFG_STR_MAX || len > r->len - r->off) {
+		r->bad = true;
+		*s = "";
+		return 0;
+	}
+	*s = (const char *)r->data + r->off;
+	r->off += len;
+	return len;
+}
+
+static int get_config(struct sbuf_rd *b, struct vm_config *cfg, uint64_t *disk_sizes)
+{
+	const char *s;
+	uint32_t n;
+
+	cfg->mem = sbuf_get_u64(b);
+	cfg->cpus = sbuf_get_u32(b);
+	cfg->console = sbuf_get_u32(b);
+	cfg->no_rng = sbuf_get_u8(b);
+	cfg->no_acpi = sbuf_get_u8(b);
+	cfg->virtio_legacy = sbuf_get_u8(b);
+	cfg->vsock.cid = sbuf_get_u32(b);
+	if (cfg->console > CONSOLE_STDERR || !cfg->cpus || cfg->cpus > CONFIG_CPUS_MAX ||
+	    cfg->mem < CONFIG_MEM_MIN)
+		return -EINVAL;
+	cfg->nr_disks = sbuf_get_u32(b);
+	if (cfg->nr_disks > CONFIG_DISKS_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct disk_config *d = &cfg->disks[i];
+
+		d->path_len = get_str(b, &d->arg);
+		disk_sizes[i] = sbuf_get_u64(b);
+		d->ro = sbuf_get_u8(b);
+		n = get_str(b, &s);
+		if (n > CONFIG_SERIAL_MAX || !d->path_len)
+			return -EINVAL;
+		memcpy(d->serial, s, n);
+	}
+	cfg->nr_nets = sbuf_get_u32(b);
+	if (cfg->nr_nets > CONFIG_NETS_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		cfg->nets[i].kind = sbuf_get_u32(b);
+		sbuf_get(b, cfg->nets[i].mac, 6);
+		cfg->nets[i].mac_set = true;
+		if (cfg->nets[i].kind != NET_TAP && cfg->nets[i].kind != NET_USER)
+			return -EINVAL;
+	}
+	cfg->nr_shares = sbuf_get_u32(b);
+	if (cfg->nr_shares > CONFIG_SHARES_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < cfg->nr_shares; i++) {
+		n = get_str(b, &s);
+		if (n > CONFIG_TAG_MAX)
+			return -EINVAL;
+		memcpy(cfg->shares[i].tag, s, n);
+		cfg->shares[i].ro = sbuf_get_u8(b);
+	}
+	return sbuf_rd_done(b) ? 0 : -EINVAL;
+}
+
+int snap_config_get(const struct snap_reader *r, struct vm_config *cfg,
+		    uint64_t *disk_sizes)
+{
+	struct sbuf_rd b;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!snap_find(r, SNAP_TAG_CONFIG, 0, &b) || get_config(&b, cfg, disk_sizes)) {
+		pr_err("snapshot %s: the configuration section is missing or malformed: take a new snapshot",
+		       r->name);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -85,6 +85,9 @@ enum snap_tag {
 
 	/* Devices (h-devstate's blobs); index = the device's slot. */
 	SNAP_TAG_DEVICE = 0x1000,
+	/* The platform's own devices (arch_devices_save). */
+	SNAP_TAG_UART = 0x1100,		/* legacy/serial.h's blob */
+	SNAP_TAG_I8042,			/* legacy/i8042.h's blob (x86) */
 };
 
 struct snap_writer {
@@ -152,5 +155,12 @@ void snap_config_put(struct snap_writer *w, const struct vm_config *cfg,
 		     const uint64_t *disk_sizes);
 int snap_config_check(const struct snap_reader *r, const struct vm_config *cfg,
 		      const uint64_t *disk_sizes);
+/* The configuration the snapshot was taken with, as far as it is saved
+ * (what shapes the machine: not tap names, host paths of shares, or
+ * --net user's forwards), into a zeroed cfg; disk paths point into r's
+ * data, disk_sizes[CONFIG_DISKS_MAX] gets the sizes. 0, or -EINVAL
+ * after one error line. */
+int snap_config_get(const struct snap_reader *r, struct vm_config *cfg,
+		    uint64_t *disk_sizes);
 
 #endif

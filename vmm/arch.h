@@ -64,6 +64,16 @@ int arch_vcpu_save(struct vcpu *vcpu, struct snap_writer *w);
 int arch_vcpu_load(struct vcpu *vcpu, const struct snap_reader *r);
 int arch_vm_save(struct vm *vm, struct snap_writer *w);
 int arch_vm_load(struct vm *vm, const struct snap_reader *r);
+/* The platform's own devices (UART; x86's i8042), the same way; loading
+ * after arch_vm_load, so that a UART's interrupt level lands on the
+ * restored interrupt controller. */
+int arch_devices_save(struct vm *vm, struct snap_writer *w);
+/* The ioctl requests saving makes (0-terminated), on each vCPU's fd, the
+ * VM's and /dev/kvm's: the snapshot thread's filter allows just these. */
+extern const unsigned long arch_snapshot_vcpu_ioctls[];
+extern const unsigned long arch_snapshot_vm_ioctls[];
+extern const unsigned long arch_snapshot_kvm_ioctls[];
+int arch_devices_load(struct vm *vm, const struct snap_reader *r);
 
 struct fdt_desc;
 struct fdt_mmio_dev;

@@ -16,10 +16,16 @@
 
 static const char run_usage[] =
 "usage: kvmini run --kernel FILE [options]\n"
+"       kvmini run --restore DIR [options]\n"
 "\n"
-"Boots a Linux kernel in a new KVM virtual machine.\n"
+"Boots a Linux kernel in a new KVM virtual machine, or resumes one from a\n"
+"snapshot.\n"
 "\n"
 "  --kernel FILE        bzImage or ELF vmlinux (x86_64), Image (arm64)\n"
+"  --restore DIR        resume the VM saved in DIR (a snapshot taken through\n"
+"                       --control); the machine is the snapshot's: --disk and\n"
+"                       --net replace its disks and NICs one for one (a tap\n"
+"                       NIC needs --net tap=NAME); docs/snapshot.md\n"
 "  --initrd FILE        initial ramdisk\n"
 "  --cmdline STR        appended to kvmini's default kernel command line\n"
 "  --mem SIZE           guest RAM, K/M/G/T suffix, plain number = MiB (default 256M)\n"
@@ -51,7 +57,8 @@ static const char run_usage[] =
 "                       the guest through PATH with \"CONNECT PORT\\n\"\n"
 "                       (Firecracker's protocol, docs/vsock.md)\n"
 "  --control PATH       a Unix socket (mode 0600) taking JSON requests, one\n"
-"                       a line: status, pause, resume, stop (docs/control.md)\n"
+"                       a line: status, pause, resume, snapshot, stop\n"
+"                       (docs/control.md)\n"
 "  --no-rng             no virtio-rng device\n"
 "  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
 "  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
@@ -66,6 +73,8 @@ static const char run_usage[] =
 "122 guest crashed or panicked, 124 timeout, 125 kvmini failed,\n"
 "159 kvmini made a system call its seccomp filter forbids,\n"
 "128+N killed by signal N. See docs/exit-codes.md.\n";
+
+const char kvmini_version[] = KVMINI_VERSION;
 
 static const char main_usage[] =
 "usage: kvmini run --kernel FILE [options]   (kvmini run --help)\n"
@@ -584,6 +593,7 @@ enum {
 	OPT_SHARE,
 	OPT_NET,
 	OPT_CONTROL,
+	OPT_RESTORE,
 };
 
 static const struct option run_options[] = {
@@ -600,6 +610,7 @@ static const struct option run_options[] = {
 	{ "share",	required_argument, NULL, OPT_SHARE },
 	{ "net",	required_argument, NULL, OPT_NET },
 	{ "control",	required_argument, NULL, OPT_CONTROL },
+	{ "restore",	required_argument, NULL, OPT_RESTORE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -644,6 +655,13 @@ static int cli_option(void *ctx, int opt, const char *arg)
 		}
 		cfg->control = arg;
 		return 0;
+	case OPT_RESTORE:
+		if (!*arg) {
+			pr_err("--restore: expected the snapshot's directory");
+			return -EINVAL;
+		}
+		cfg->restore = arg;
+		return 0;
 	}
 	return cli_common_option(cfg, opt, arg);
 }
@@ -666,7 +684,11 @@ static int cli_run(int argc, char **argv, struct vm_config *cfg)
 		pr_err("unexpected argument '%s' (see kvmini run --help)", argv[optind]);
 		return -EINVAL;
 	}
-	if (!cfg->kernel) {
+	if (cfg->restore && (cfg->kernel || cfg->initrd || cfg->cmdline || cfg->dump_dtb)) {
+		pr_err("--restore: the snapshot has its kernel already: drop --kernel, --initrd, --cmdline and --dump-dtb");
+		return -EINVAL;
+	}
+	if (!cfg->kernel && !cfg->restore) {
 		pr_err("no kernel given: use --kernel FILE (see kvmini run --help)");
 		return -EINVAL;
 	}
@@ -686,7 +708,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		return -EINVAL;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("kvmini %s\n", KVMINI_VERSION);
+		printf("kvmini %s\n", kvmini_version);
 		return 1;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

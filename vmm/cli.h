@@ -11,6 +11,9 @@
 
 #include "lib/config.h"
 
+/* "1.2-3-gabcdef", what --version prints. */
+extern const char kvmini_version[];
+
 /* getopt_long values of the shared options; a subcommand numbers its
  * own from CLI_OPT_OWN. */
 enum {

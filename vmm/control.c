@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "vmm/control.h"
 #include "vmm/exitcode.h"
+#include "vmm/snapshot.h"
 #include "vmm/vm.h"
 
 /* --- The dispatcher ------------------------------------------------------ */
@@ -36,6 +37,16 @@ static void reply_ok(struct json_out *o)
 	json_out_open(o, '{');
 	json_out_key(o, "ok");
 	json_out_bool(o, true);
+}
+
+static void control_error(struct json_out *o, const char *msg)
+{
+	json_out_open(o, '{');
+	json_out_key(o, "ok");
+	json_out_bool(o, false);
+	json_out_key(o, "error");
+	json_out_str(o, msg);
+	json_out_close(o, '}');
 }
 
 static void reply_state(const struct control_hooks *h, struct json_out *o)
@@ -87,9 +98,40 @@ static enum control_result op_stop(const struct control_hooks *h,
 	return CONTROL_REPLY;
 }
 
+static const char *const snapshot_args[] = { "path", NULL };
+
+/* A paused VM only: a running guest would change under the writer. */
+static enum control_result op_snapshot(const struct control_hooks *h,
+				       const struct json *req, struct json_out *o)
+{
+	const char *path = json_str(json_get(req, "path"));
+	int err;
+
+	if (!path || path[0] != '/') {
+		control_error(o, "snapshot takes \"path\": an absolute path for a new directory");
+		return CONTROL_REPLY;
+	}
+	if (strcmp(h->state(h->ctx), "paused")) {
+		control_error(o, "the VM is not paused: send {\"op\":\"pause\"} first");
+		return CONTROL_REPLY;
+	}
+	err = h->snapshot(h->ctx, path);
+	if (err) {
+		control_error(o, err == -EEXIST ? "the path exists already: choose a new one" :
+			      "the snapshot failed (kvmini's stderr says why); the VM is unchanged");
+		return CONTROL_REPLY;
+	}
+	reply_ok(o);
+	json_out_key(o, "path");
+	json_out_str(o, path);
+	json_out_close(o, '}');
+	return CONTROL_REPLY;
+}
+
 /* Adding an op is one line here (and its section in docs/control.md). */
 static const struct control_op control_ops[] = {
 	{ "status", NULL, op_status },
+	{ "snapshot", snapshot_args, op_snapshot },
 	{ "pause", NULL, op_pause },
 	{ "resume", NULL, op_resume },
 	{ "stop", NULL, op_stop },
@@ -108,12 +150,7 @@ static void reply_error(char *reply, size_t cap, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_out_init(&o, reply, cap);
-	json_out_open(&o, '{');
-	json_out_key(&o, "ok");
-	json_out_bool(&o, false);
-	json_out_key(&o, "error");
-	json_out_str(&o, msg);
-	json_out_close(&o, '}');
+	control_error(&o, msg);
 	json_out_done(&o);
 }
 
@@ -166,7 +203,7 @@ enum control_result control_handle_line(const struct control_hooks *h,
 			op = &control_ops[i];
 	if (!op) {
 		plain(shown, sizeof(shown), name);
-		reply_error(reply, cap, "unknown op \"%s\": the ops are status, pause, resume, stop",
+		reply_error(reply, cap, "unknown op \"%s\": the ops are status, pause, resume, snapshot, stop",
 			    shown);
 		goto out;
 	}
@@ -596,6 +633,11 @@ static void vm_hook_resume(void *ctx)
 	vm_resume(ctx);
 }
 
+static int vm_hook_snapshot(void *ctx, const char *path)
+{
+	return vm_snapshot(ctx, path);
+}
+
 static void vm_hook_stop(void *ctx)
 {
 	vm_request_exit(ctx, EXIT_GUEST_OK, "stopped through the control socket");
@@ -622,6 +664,7 @@ int control_open(struct vm *vm)
 		.status = vm_hook_status,
 		.pause = vm_hook_pause,
 		.resume = vm_hook_resume,
+		.snapshot = vm_hook_snapshot,
 		.stop = vm_hook_stop,
 	};
 	struct control *ctl = control_new(vm->cfg.control, &vm->loop, &hooks);

@@ -42,6 +42,9 @@ struct control_hooks {
 	 * owner calls control_pause_done() once they are. */
 	bool (*pause)(void *ctx);
 	void (*resume)(void *ctx);
+	/* A paused VM into a new directory path: 0 or -errno (the error
+	 * line went to kvmini's stderr). */
+	int (*snapshot)(void *ctx, const char *path);
 	/* Ends the VM; the reply goes out before it ends. */
 	void (*stop)(void *ctx);
 };

@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "lib/term.h"
 #include "vmm/exitcode.h"
+#include "vmm/arch.h"
 #include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
@@ -404,6 +405,55 @@ int seccomp_confine_vcpu(struct vcpu *vcpu)
 	if (!err && vcpu->id == 0)
 		seccomp_selftest("vcpu");
 	return err;
+}
+
+/*
+ * The snapshot thread (vmm/snapshot.c), only with --control: it writes a
+ * paused VM's snapshot, which the I/O thread hands it, so that the
+ * thread that serves the guest's devices never gets to create files.
+ * It makes a directory and its files (open with O_CREAT, pwrite, fsync,
+ * rename; unlinkat to remove them after a failure), maps memory for the
+ * state it collects (never executable: PROT_EXEC is refused), and reads
+ * KVM's state with the GET ioctls each architecture names
+ * (arch_snapshot_*_ioctls), on the vCPUs', the VM's and /dev/kvm's fds.
+ */
+static const char *const snapshot_calls[] = {
+	"mkdir", "mkdirat", "open", "openat", "newfstatat", "fstat", "lstat",
+	"statx", "pwrite64", "ftruncate", "fsync", "rename", "renameat",
+	"renameat2", "unlinkat", "close", "mremap", "mprotect",
+	NULL,
+};
+
+static int allow_ioctls(scmp_filter_ctx ctx, int fd, const unsigned long *req)
+{
+	int err = 0;
+
+	for (; *req && !err; req++)
+		err = allow_ioctl(ctx, fd, *req);
+	return err;
+}
+
+static int snapshot_rules(scmp_filter_ctx ctx, void *arg)
+{
+	struct vm *vm = arg;
+	const struct scmp_arg_cmp noexec[] = {
+		SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	};
+	int err = allow_list(ctx, snapshot_calls) ?:
+		  allow(ctx, "mmap", 1, noexec) ?:
+		  allow_ioctls(ctx, vm->vm_fd, arch_snapshot_vm_ioctls) ?:
+		  allow_ioctls(ctx, vm->kvm_fd, arch_snapshot_kvm_ioctls);
+
+	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
+		err = allow_ioctls(ctx, vm->vcpus[i].fd, arch_snapshot_vcpu_ioctls);
+	return err;
+}
+
+int seccomp_confine_snapshot(struct vm *vm)
+{
+	if (vm->cfg.no_seccomp)
+		return 0;
+	return seccomp_install(vm, "snapshot", snapshot_rules, vm);
 }
 
 /*

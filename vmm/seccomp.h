@@ -13,6 +13,8 @@
  *
  *   seccomp_prepare()       main thread, before any vCPU thread exists
  *   seccomp_confine_vcpu()  each vCPU thread, before its first KVM_RUN
+ *   seccomp_confine_snapshot()  the snapshot thread (--control only),
+ *                           before it takes its first job
  *   seccomp_confine_io()    main thread, once the vCPU threads run; it
  *                           creates no thread after this
  *
@@ -39,5 +41,6 @@ int seccomp_prepare(struct vm *vm);
  * line. */
 int seccomp_confine_vcpu(struct vcpu *vcpu);
 int seccomp_confine_io(struct vm *vm);
+int seccomp_confine_snapshot(struct vm *vm);
 
 #endif

@@ -24,6 +24,7 @@
 #include "vmm/exitcode.h"
 #include "vmm/exitdev.h"
 #include "vmm/seccomp.h"
+#include "vmm/snapshot.h"
 #include "vmm/vm.h"
 
 /* How long a panicked guest may take to reset itself before kvmini ends
@@ -315,7 +316,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (err)
 		return err;
 	err = vm_devices_init(vm);
-	if (err)
+	if (err || vm->restoring)
 		return err;
 	err = vm_load(vm);
 	if (err)
@@ -458,6 +459,8 @@ int vm_run(struct vm *vm)
 	 * and a path it cannot take ends kvmini before the guest runs. */
 	if (!err && vm->cfg.control)
 		err = control_open(vm);
+	if (!err && vm->cfg.control)
+		janitor_add(&vm->janitor, vm->cfg.control);
 	if (!err)
 		err = seccomp_prepare(vm);
 	if (err)
@@ -471,6 +474,9 @@ int vm_run(struct vm *vm)
 	}
 	if (vm->cfg.timeout)
 		timer_arm(vm->timeout.fd, vm->cfg.timeout);
+	/* Snapshots come through the control socket only. */
+	if (vm->cfg.control && snapshot_worker_start(vm))
+		return EXIT_VMM_ERROR;
 	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
 		err = vcpu_start(&vm->vcpus[i]);
 	if (err)
@@ -487,6 +493,7 @@ int vm_run(struct vm *vm)
 	if (err)
 		vm_request_exit(vm, EXIT_VMM_ERROR, "the event loop failed");
 	vm_stop_vcpus(vm);
+	snapshot_worker_stop(vm);
 	return __atomic_load_n(&vm->exit_status, __ATOMIC_ACQUIRE);
 }
 

@@ -26,6 +26,7 @@ struct exec_out;
 struct tap;
 struct slirp_net;
 struct control;
+struct snap_worker;
 
 #define VM_MAX_VIRTIO	16
 
@@ -82,6 +83,10 @@ struct vm {
 	/* Set before vm_create() by a mode above the VMM (kvmini exec): makes
 	 * the first virtio device, before the console and the rest. */
 	struct virtio_dev *(*first_virtio)(struct vm *vm);
+	uint64_t disk_size[CONFIG_DISKS_MAX];	/* each --disk's, at open */
+	/* Set before vm_create() when resuming a snapshot: no kernel is
+	 * loaded and no vCPU gets boot state; vm_restore() fills them. */
+	bool restoring;
 	struct vm_net nets[CONFIG_NETS_MAX];	/* backends, freed after the devices */
 	unsigned int nr_nets;
 
@@ -107,6 +112,7 @@ struct vm {
 	int parked_fd;			/* eventfd: the last vCPU parked */
 
 	struct control *control;	/* --control's socket, or NULL */
+	struct snap_worker *snap_worker;	/* with --control (snapshot.c) */
 };
 
 /* vm must be zeroed, with kernel and initrd set; vm_destroy cleans up

@@ -129,6 +129,7 @@ static int vm_add_disk(struct vm *vm, unsigned int i)
 
 	if (err)
 		return err;
+	vm->disk_size[i] = disk.size;
 	vdev = virtio_blk_new(&vm->mem, &disk, vm->cfg.cpus, &vm->loop, i);
 	if (!vdev) {
 		disk_close(&disk);

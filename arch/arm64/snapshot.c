@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Snapshots on arm64: the platform's device (the UART on MMIO), and the
+ * ioctls saving makes, for the snapshot thread's filter. */
+#include <errno.h>
+#include <linux/kvm.h>
+
+#include "arch/arm64/arm64.h"
+#include "legacy/serial.h"
+#include "lib/log.h"
+#include "lib/snapfile.h"
+#include "vmm/arch.h"
+#include "vmm/vm.h"
+#include "vmm/vm_uart.h"
+
+int arch_devices_save(struct vm *vm, struct snap_writer *w)
+{
+	struct arm64_vm *a = vm->arch;
+
+	serial_save(vm_uart_serial(a->uart), snap_begin(w, SNAP_TAG_UART, 0));
+	snap_end(w);
+	return 0;
+}
+
+int arch_devices_load(struct vm *vm, const struct snap_reader *r)
+{
+	struct arm64_vm *a = vm->arch;
+	struct sbuf_rd uart;
+
+	if (!snap_find(r, SNAP_TAG_UART, 0, &uart)) {
+		pr_err("snapshot %s: the UART's state is missing: take a new snapshot", r->name);
+		return -EINVAL;
+	}
+	return serial_load(vm_uart_serial(a->uart), uart.data, uart.len) ? -EINVAL : 0;
+}
+
+const unsigned long arch_snapshot_vcpu_ioctls[] = {
+	KVM_GET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE, 0,
+};
+const unsigned long arch_snapshot_vm_ioctls[] = { KVM_CHECK_EXTENSION, 0 };
+const unsigned long arch_snapshot_kvm_ioctls[] = { KVM_CHECK_EXTENSION, 0 };

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Snapshots on x86: the PC devices every guest has (COM1, the i8042), and
+ * the ioctls state.c makes to save, for the snapshot thread's filter. */
+#include <errno.h>
+#include <linux/kvm.h>
+
+#include "arch/x86/x86.h"
+#include "legacy/i8042.h"
+#include "legacy/serial.h"
+#include "lib/log.h"
+#include "lib/snapfile.h"
+#include "vmm/arch.h"
+#include "vmm/vm.h"
+#include "vmm/vm_uart.h"
+
+int arch_devices_save(struct vm *vm, struct snap_writer *w)
+{
+	struct x86_vm *x = vm->arch;
+
+	serial_save(vm_uart_serial(x->uart), snap_begin(w, SNAP_TAG_UART, 0));
+	snap_end(w);
+	i8042_save(x->i8042, snap_begin(w, SNAP_TAG_I8042, 0));
+	snap_end(w);
+	return 0;
+}
+
+int arch_devices_load(struct vm *vm, const struct snap_reader *r)
+{
+	struct x86_vm *x = vm->arch;
+	struct sbuf_rd uart, kbc;
+
+	if (!snap_find(r, SNAP_TAG_UART, 0, &uart) ||
+	    !snap_find(r, SNAP_TAG_I8042, 0, &kbc)) {
+		pr_err("snapshot %s: the UART's or the i8042's state is missing: take a new snapshot",
+		       r->name);
+		return -EINVAL;
+	}
+	if (serial_load(vm_uart_serial(x->uart), uart.data, uart.len) ||
+	    i8042_load(x->i8042, kbc.data, kbc.len))
+		return -EINVAL;
+	return 0;
+}
+
+const unsigned long arch_snapshot_vcpu_ioctls[] = {
+	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_SREGS2, KVM_GET_FPU,
+	KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_XCRS, KVM_GET_MSRS,
+	KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE,
+	KVM_GET_DEBUGREGS, KVM_GET_CPUID2, KVM_GET_TSC_KHZ, 0,
+};
+const unsigned long arch_snapshot_vm_ioctls[] = {
+	KVM_CHECK_EXTENSION, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, 0,
+};
+const unsigned long arch_snapshot_kvm_ioctls[] = {
+	KVM_CHECK_EXTENSION, KVM_GET_MSR_INDEX_LIST, 0,
+};
