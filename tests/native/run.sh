@@ -402,6 +402,141 @@ else
 	bad console-slow-reader "exit status $rc, $(wc -c <"$T/out") bytes of 256000, or not in order"
 fi
 
+# --- the control socket (docs/control.md) -----------------------------
+# ctl SOCK LINE: one request, its reply on stdout.
+ctl() { printf '%s\n' "$2" | timeout 10 socat -t 5 - "UNIX-CONNECT:$1" 2>/dev/null; }
+# ctl_vm NAME ARGS...: a tiny guest that ticks (tiny=c) with --control
+# $T/NAME.sock, its console in $T/NAME.con; sets $vm to its pid.
+ctl_vm() {
+	local name=$1
+	shift
+	rm -f "$T/$name.sock" "$T/$name.con"
+	"$kvmini" run --kernel "$tiny" --cmdline tiny=c --console "file:$T/$name.con" \
+		--control "$T/$name.sock" "$@" 2>"$T/$name.err" </dev/null &
+	vm=$!
+	for _ in $(seq 200); do
+		[ -S "$T/$name.sock" ] && break
+		sleep 0.05
+	done
+}
+con_size() { wc -c <"$1" 2>/dev/null || echo 0; }
+# ended PID WANT NAME SOCK: the VM ended with WANT within 20 s, its socket gone.
+ended() {
+	local got
+	for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1"; bad "$3" "still running"; wait "$1" 2>/dev/null; return
+	fi
+	wait "$1"
+	got=$?
+	if [ "$got" != "$2" ]; then bad "$3" "exit status $got, expected $2"
+	elif [ -e "$4" ]; then bad "$3" "the socket $4 is still there"
+	else ok "$3"; fi
+}
+if command -v socat >/dev/null; then
+	ctl_vm c1 --cpus 2 --timeout 60
+	s=$T/c1.sock
+	if [ "$(stat -c %a "$s" 2>/dev/null)" = 600 ]; then ok control-mode; else bad control-mode "mode $(stat -c %a "$s" 2>&1)"; fi
+	r=$(ctl "$s" '{"op":"status"}')
+	case $r in
+	'{"ok":true,"state":"running","vcpus":2,"memory_mib":256}') ok control-status ;;
+	*) bad control-status "reply '$r'" ;;
+	esac
+	# Ticking, then a pause: the reply comes once every vCPU is parked,
+	# and the console stays still; a resume: it ticks again.
+	for _ in $(seq 100); do [ "$(con_size "$T/c1.con")" -gt 24 ] && break; sleep 0.1; done
+	r=$(ctl "$s" '{"op":"pause"}')
+	a=$(con_size "$T/c1.con"); sleep 1; b=$(con_size "$T/c1.con")
+	r2=$(ctl "$s" '{"op":"pause"}')
+	if [ "$r" = '{"ok":true,"state":"paused"}' ] && [ "$r2" = "$r" ] && [ "$a" -gt 24 ] && [ "$a" = "$b" ]; then
+		ok control-pause
+	else
+		bad control-pause "replies '$r' '$r2', console $a then $b bytes"
+	fi
+	r=$(ctl "$s" '{"op":"resume"}')
+	for _ in $(seq 100); do [ "$(con_size "$T/c1.con")" -gt "$b" ] && break; sleep 0.1; done
+	c=$(con_size "$T/c1.con")
+	if [ "$r" = '{"ok":true,"state":"running"}' ] && [ "$c" -gt "$b" ]; then ok control-resume
+	else bad control-resume "reply '$r', console $b then $c bytes"; fi
+	# Bad requests: an error reply each, the VM undisturbed.
+	e1=$(ctl "$s" 'not json')
+	e2=$(ctl "$s" '{"op":"frobnicate"}')
+	e3=$(ctl "$s" '{"op":"snapshot","dir":"/tmp"}')
+	e4=$(ctl "$s" "{\"op\":\"status\",\"pad\":\"$(head -c 5000 /dev/zero | tr '\0' x)\"}")
+	r=$(ctl "$s" '{"op":"status"}')
+	if echo "$e1" | grep -q '^{"ok":false,"error":"malformed request' &&
+	   echo "$e2" | grep -q '"error":"unknown op \\"frobnicate\\"' &&
+	   echo "$e3" | grep -q '"error":"unknown op \\"snapshot\\"' &&
+	   echo "$e4" | grep -q '"error":"request longer than 4096 bytes"' &&
+	   echo "$r" | grep -q '"state":"running"'; then
+		ok control-bad-requests
+	else
+		bad control-bad-requests "replies '$e1' '$e2' '$e3' '$e4' '$r'"
+	fi
+	# Someone listens there: refused.
+	expect control-path-in-use 125 "--control .*c1.sock: another program listens there" "" -- \
+		"$kvmini" run --kernel "$tiny" --timeout 20 --cmdline tiny=h --control "$s"
+	# Another user (who may enter $T): the 0600 socket refuses to
+	# connect; with the mode opened up, kvmini refuses the peer
+	# (SO_PEERCRED).
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+		chmod 711 "$T"
+		r=$(printf '{"op":"stop"}\n' | timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups \
+			socat -t 5 - "UNIX-CONNECT:$s" 2>&1)
+		chmod 666 "$s"
+		r2=$(printf '{"op":"stop"}\n' | timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups \
+			socat -t 5 - "UNIX-CONNECT:$s" 2>&1)
+		chmod 600 "$s"
+		chmod 700 "$T"
+		if echo "$r" | grep -qi 'permission denied' && ! echo "$r" | grep -q '"ok"' &&
+		   echo "$r2" | grep -q '^{"ok":false,"error":"permission denied' && kill -0 "$vm"; then
+			ok control-other-user
+		else
+			bad control-other-user "at 0600: '$r'; at 0666: '$r2'"
+		fi
+	else
+		skipped control-other-user "needs root and setpriv"
+	fi
+	r=$(ctl "$s" '{"op":"stop"}')
+	[ "$r" = '{"ok":true}' ] || bad control-stop "reply '$r'"
+	ended "$vm" 0 control-stop "$s"
+
+	# Stop, --timeout and signals end a paused VM; the socket goes.
+	ctl_vm c2 --timeout 60
+	ctl "$T/c2.sock" '{"op":"pause"}' >/dev/null
+	ctl "$T/c2.sock" '{"op":"stop"}' >/dev/null
+	ended "$vm" 0 control-stop-paused "$T/c2.sock"
+	ctl_vm c3 --timeout 3 --cpus 2
+	ctl "$T/c3.sock" '{"op":"pause"}' >/dev/null
+	ended "$vm" 124 control-timeout-paused "$T/c3.sock"
+	ctl_vm c4 --timeout 60
+	ctl "$T/c4.sock" '{"op":"pause"}' >/dev/null
+	kill -TERM "$vm"
+	ended "$vm" 143 control-sigterm-paused "$T/c4.sock"
+
+	# A kvmini killed leaves its socket; the next one takes the path.
+	ctl_vm c5 --timeout 60
+	kill -KILL "$vm"
+	wait "$vm" 2>/dev/null
+	if [ -S "$T/c5.sock" ]; then
+		"$kvmini" run --kernel "$tiny" --cmdline tiny=l --console none --control "$T/c5.sock" \
+			--timeout 60 2>"$T/err" </dev/null &
+		vm=$!
+		for _ in $(seq 200); do r=$(ctl "$T/c5.sock" '{"op":"stop"}'); [ -n "$r" ] && break; sleep 0.05; done
+		[ "$r" = '{"ok":true}' ] || bad control-stale-socket "reply '$r'"
+		ended "$vm" 0 control-stale-socket "$T/c5.sock"
+	else
+		bad control-stale-socket "a killed kvmini left no socket to test with"
+	fi
+	# Anything else at the path: refused, left alone.
+	touch "$T/file.sock"
+	expect control-path-exists 125 "--control .*file.sock: the path exists: remove it or choose another path" "" -- \
+		"$kvmini" run --kernel "$tiny" --timeout 20 --cmdline tiny=h --control "$T/file.sock"
+	[ -f "$T/file.sock" ] || bad control-path-exists "the file is gone"
+else
+	skipped control "no socat"
+fi
+
 # Soak (docs/soak.md): KVMINI_SOAK_BOOTS (200) boots and ends of the tiny
 # guest with a disk (io_uring ring, image lock) and the rng, back to back
 # from this shell. Every one ends with 0 and takes its disk (a lock or a
