@@ -83,6 +83,9 @@ enum snap_tag {
 	SNAP_TAG_ARM64_REGS = 0x200,	/* u32 count, then {u64 id, value} */
 	SNAP_TAG_ARM64_MP_STATE,	/* u32 mp_state */
 
+	/* arm64, per VM. */
+	SNAP_TAG_ARM64_VGIC = 0x280,	/* u32 count, then {u32 group, u64 attr, u64 value} */
+
 	/* Devices (h-devstate's blobs); index = the device's slot. */
 	SNAP_TAG_DEVICE = 0x1000,
 	/* The platform's own devices (arch_devices_save). */

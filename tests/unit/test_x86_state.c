@@ -31,6 +31,8 @@
 #define MSR_LSTAR	0xc0000082
 #define MSR_KERNEL_GS	0xc0000102
 #define MSR_TSC		0x10
+#define XSAVE_XMM3	(160 + 3 * 16)	/* in the legacy region */
+#define XSAVE_XSTATE_BV	512
 
 struct tvm {
 	struct vm vm;
@@ -289,6 +291,12 @@ START_TEST(test_x86_state_fields)
 	struct kvm_irqchip ia = { .chip_id = KVM_IRQCHIP_PIC_MASTER }, ib = ia;
 	struct kvm_irqchip oa = { .chip_id = KVM_IRQCHIP_IOAPIC }, ob = oa;
 	struct kvm_clock_data ca, cb;
+	struct kvm_xsave xsa;
+	uint8_t *xs;
+	struct kvm_fpu fb;
+	struct kvm_xcrs xa, xb;
+	struct kvm_vcpu_events ea, eb;
+	struct kvm_mp_state ma, mb;
 
 	if (!tvm_create(&a))
 		return;
@@ -337,6 +345,28 @@ START_TEST(test_x86_state_fields)
 	oa.chip.ioapic.id = 0x5;
 	oa.chip.ioapic.redirtbl[9].bits = 0x0100000000000031ULL;	/* masked off, vector 0x31 */
 	ck_assert_int_eq(ioctl(a.vm.vm_fd, KVM_SET_IRQCHIP, &oa), 0);
+	/* XSAVE carries the SSE registers: one of them, distinctive, put
+	 * through XSAVE with the SSE component marked live (KVM_SET_FPU
+	 * leaves XSTATE_BV alone, so its XMM values read back as zeroes). */
+	memset(&xsa, 0, sizeof(xsa));
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_XSAVE, &xsa), 0);
+	xs = (uint8_t *)xsa.region;
+	memset(xs + XSAVE_XMM3, 0x5a, 16);
+	xs[XSAVE_XMM3] = 0x42;
+	xs[XSAVE_XSTATE_BV] |= 2;			/* SSE */
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_SET_XSAVE, &xsa), 0);
+	memset(&xa, 0, sizeof(xa));
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_XCRS, &xa), 0);
+	ck_assert_uint_ge(xa.nr_xcrs, 1);
+	xa.xcrs[0].value = 0x3;				/* x87 | SSE */
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_SET_XCRS, &xa), 0);
+	memset(&ea, 0, sizeof(ea));
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_VCPU_EVENTS, &ea), 0);
+	ea.nmi.masked = 1;
+	ea.interrupt.shadow = 0;
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_SET_VCPU_EVENTS, &ea), 0);
+	ma.mp_state = KVM_MP_STATE_HALTED;
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_SET_MP_STATE, &ma), 0);
 	memset(&ca, 0, sizeof(ca));
 	ca.clock = 5000000000ULL;			/* 5 s into the guest's life */
 	ck_assert_int_eq(ioctl(a.vm.vm_fd, KVM_SET_CLOCK, &ca), 0);
@@ -378,6 +408,18 @@ START_TEST(test_x86_state_fields)
 	ck_assert_uint_eq(lapic_reg(&lb, 0x350), 0x700);
 	ck_assert_uint_eq(lapic_reg(&lb, 0x360), 0x400);
 	ck_assert_uint_eq(lapic_reg(&lb, 0xf0), 0x1ff);
+
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_FPU, &fb), 0);
+	ck_assert_uint_eq(fb.xmm[3][0], 0x42);
+	ck_assert_uint_eq(fb.xmm[3][15], 0x5a);
+	memset(&xb, 0, sizeof(xb));
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_XCRS, &xb), 0);
+	ck_assert_uint_eq(xb.xcrs[0].value, 0x3);
+	memset(&eb, 0, sizeof(eb));
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_VCPU_EVENTS, &eb), 0);
+	ck_assert_uint_eq(eb.nmi.masked, 1);
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_MP_STATE, &mb), 0);
+	ck_assert_uint_eq(mb.mp_state, KVM_MP_STATE_HALTED);
 
 	memset(&db, 0, sizeof(db));
 	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_DEBUGREGS, &db), 0);
