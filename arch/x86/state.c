@@ -14,6 +14,7 @@
  * events last. The loader checks every section's size and refuses CPU
  * features this host lacks before KVM sees them.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -385,6 +386,22 @@ static uint32_t cpuid_reg(const struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx,
 	return 0;
 }
 
+/*
+ * What this CPU itself has. A KVM whose guests see the host's CPUID
+ * directly (kvm_pvm runs them unprivileged, where CPUID does not trap)
+ * reports more in KVM_GET_CPUID2 than in KVM_GET_SUPPORTED_CPUID; what
+ * the CPU has, the host does not lack.
+ */
+static uint32_t native_cpuid(uint32_t fn, uint32_t idx, unsigned int reg)
+{
+	uint32_t r[4];
+
+	if (__get_cpuid_max(fn & 0x80000000, NULL) < fn)
+		return 0;
+	__cpuid_count(fn, idx, r[EAX], r[EBX], r[ECX], r[EDX]);
+	return r[reg];
+}
+
 static int cpuid_check(const struct snap_reader *r, struct vcpu *vcpu,
 		       const struct kvm_cpuid2 *saved)
 {
@@ -407,7 +424,8 @@ static int cpuid_check(const struct snap_reader *r, struct vcpu *vcpu,
 		uint32_t fn = cpuid_features[i].fn, idx = cpuid_features[i].idx, missing;
 		bool found;
 		uint32_t want = cpuid_reg(saved, fn, idx, cpuid_features[i].reg, &found);
-		uint32_t have = cpuid_reg(host, fn, idx, cpuid_features[i].reg, &found);
+		uint32_t have = cpuid_reg(host, fn, idx, cpuid_features[i].reg, &found) |
+				native_cpuid(fn, idx, cpuid_features[i].reg);
 
 		missing = want & ~have & ~cpuid_features[i].ignore;
 		if (missing) {
