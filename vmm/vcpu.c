@@ -202,9 +202,15 @@ static void vcpu_gone(struct vm *vm)
 
 int vm_pause_init(struct vm *vm)
 {
+	pthread_condattr_t attr;
+
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
-	pthread_cond_init(&vm->parked_cond, NULL);
+	/* vm_pause()'s bound is not moved by changes to the wall clock. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->parked_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	vm->parked_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vm->parked_fd < 0) {
 		pr_err("cannot create the pause eventfd: %s", strerror(errno));
@@ -249,7 +255,7 @@ int vm_pause(struct vm *vm)
 	int err = 0;
 
 	vm_pause_request(vm);
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += VM_PAUSE_TIMEOUT_SECS;
 	pthread_mutex_lock(&vm->pause_lock);
 	while (!all_parked(vm) && !err)
@@ -290,6 +296,7 @@ static void *vcpu_thread(void *arg)
 	/* Before the guest runs a single instruction on this thread. */
 	if (seccomp_confine_vcpu(vcpu)) {
 		vm_request_exit(vm, EXIT_VMM_ERROR, "a vCPU thread has no seccomp filter");
+		vcpu_gone(vm);
 		return NULL;
 	}
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {

@@ -446,6 +446,8 @@ if command -v socat >/dev/null; then
 	# and the console stays still; a resume: it ticks again.
 	for _ in $(seq 100); do [ "$(con_size "$T/c1.con")" -gt 24 ] && break; sleep 0.1; done
 	r=$(ctl "$s" '{"op":"pause"}')
+	# (Output the guest wrote before it parked may still be on its way.)
+	sleep 0.3
 	a=$(con_size "$T/c1.con"); sleep 1; b=$(con_size "$T/c1.con")
 	r2=$(ctl "$s" '{"op":"pause"}')
 	if [ "$r" = '{"ok":true,"state":"paused"}' ] && [ "$r2" = "$r" ] && [ "$a" -gt 24 ] && [ "$a" = "$b" ]; then
@@ -484,8 +486,9 @@ if command -v socat >/dev/null; then
 		r=$(printf '{"op":"stop"}\n' | timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups \
 			socat -t 5 - "UNIX-CONNECT:$s" 2>&1)
 		chmod 666 "$s"
-		r2=$(printf '{"op":"stop"}\n' | timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups \
-			socat -t 5 - "UNIX-CONNECT:$s" 2>&1)
+		# Only read: kvmini answers and closes before a request could go.
+		r2=$(timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups \
+			socat -t 5 -u "UNIX-CONNECT:$s" - 2>&1 </dev/null)
 		chmod 600 "$s"
 		chmod 700 "$T"
 		if echo "$r" | grep -qi 'permission denied' && ! echo "$r" | grep -q '"ok"' &&

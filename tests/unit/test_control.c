@@ -17,7 +17,9 @@
 
 #include "unit.h"
 #include "util.h"
+#include "lib/evloop.h"
 #include "vmm/control.h"
+#include "vmm/vm.h"
 
 struct fake {
 	bool paused, parked;
@@ -500,6 +502,31 @@ START_TEST(test_control_socket_paths)
 }
 END_TEST
 
+/*
+ * vm_pause()'s bookkeeping (vcpu.c), without KVM: with no vCPU thread it
+ * is paused at once; with one that never parks it gives up after its
+ * bound and the VM runs again.
+ */
+START_TEST(test_control_vm_pause_bounded)
+{
+	struct vm vm;
+	uint64_t t0;
+
+	memset(&vm, 0, sizeof(vm));
+	ck_assert_int_eq(vm_pause_init(&vm), 0);
+	ck_assert_int_eq(vm_pause(&vm), 0);
+	ck_assert(vm_is_paused(&vm) && vm_pause_done(&vm));
+	vm_resume(&vm);
+	ck_assert(!vm_is_paused(&vm) && !vm_pause_done(&vm));
+	vm.vcpus_live = 1;
+	t0 = evloop_now_ns();
+	ck_assert_int_eq(vm_pause(&vm), -ETIMEDOUT);
+	ck_assert_uint_ge(evloop_now_ns() - t0, VM_PAUSE_TIMEOUT_SECS * 1000000000ULL);
+	ck_assert(!vm_is_paused(&vm));
+	close(vm.parked_fd);
+}
+END_TEST
+
 static Suite *control_suite(void)
 {
 	Suite *s = suite_create("control");
@@ -515,6 +542,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_control_socket_too_many);
 	tcase_add_test(tc, test_control_socket_slow_reader);
 	tcase_add_test(tc, test_control_socket_paths);
+	tcase_add_test(tc, test_control_vm_pause_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
