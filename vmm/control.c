@@ -243,7 +243,7 @@ struct control {
 	struct evloop *loop;
 	struct control_hooks hooks;
 	struct ev_handler listen;
-	char *path;			/* unlinked at the end */
+	char *path;			/* removed by the VM's janitor */
 	uid_t uid;			/* who may connect, besides root */
 	struct control_client clients[CONTROL_CLIENTS_MAX];
 	/* For control_open(): the VM's "every vCPU parked" eventfd. */
@@ -597,7 +597,8 @@ void control_free(struct control *ctl)
 	}
 	evloop_del(ctl->loop, &ctl->listen);
 	close(ctl->listen.fd);
-	unlink(ctl->path);
+	/* The path stays for the VM's janitor (lib/janitor.h): no filter
+	 * allows unlink, and the janitor also removes it after a crash. */
 	free(ctl->path);
 	free(ctl);
 }

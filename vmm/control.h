@@ -10,8 +10,10 @@
  * effective uid, or root, is served (SO_PEERCRED).
  *
  * A path that exists is refused, unless it is a socket nobody listens on
- * (left by a kvmini that was killed): that one is replaced. The path is
- * unlinked when the socket closes.
+ * (left by a kvmini that was killed with its janitor): that one is
+ * replaced. control_free() leaves the path: control_open() hands it to
+ * the VM's janitor (lib/janitor.h), which removes it however kvmini
+ * ends.
  *
  * The dispatcher knows no VM: it calls a struct control_hooks, so that
  * the tests drive it with fakes. An op is one entry of its table.
@@ -68,7 +70,7 @@ struct control;
 struct control *control_new(const char *path, struct evloop *loop,
 			    const struct control_hooks *hooks);
 /* Answers what is owed as far as the sockets take it, closes every
- * client and the listener, unlinks the path. NULL is fine. */
+ * client and the listener (the path stays). NULL is fine. */
 void control_free(struct control *ctl);
 /* The pause the hooks started is complete: the clients waiting for it
  * get their reply. */

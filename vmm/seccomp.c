@@ -544,11 +544,11 @@ static int allow_vsock(scmp_filter_ctx ctx, struct vm *vm)
 }
 
 /*
- * --control PATH (vmm/control.c), on the I/O thread: clients accepted,
- * each peer's uid read (getsockopt SO_PEERCRED only), and at the end the
- * socket's path unlinked (unlink on x86_64, unlinkat on arm64; the path
- * is not an argument a filter can check). Requests and replies are read
- * and write, already allowed.
+ * --control PATH (vmm/control.c), on the I/O thread: clients accepted
+ * and each peer's uid read (getsockopt SO_PEERCRED only). Requests and
+ * replies are read and write, already allowed; the socket's path is the
+ * janitor's to remove (lib/janitor.h), and snapshots are written by a
+ * thread of their own (seccomp_confine_snapshot).
  */
 static int allow_control(scmp_filter_ctx ctx, struct vm *vm)
 {
@@ -556,7 +556,7 @@ static int allow_control(scmp_filter_ctx ctx, struct vm *vm)
 		SCMP_A1_32(SCMP_CMP_EQ, SOL_SOCKET),
 		SCMP_A2_32(SCMP_CMP_EQ, SO_PEERCRED),
 	};
-	static const char *const calls[] = { "accept4", "unlink", "unlinkat", NULL };
+	static const char *const calls[] = { "accept4", NULL };
 
 	if (!vm->cfg.control)
 		return 0;

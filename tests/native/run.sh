@@ -517,10 +517,20 @@ if command -v socat >/dev/null; then
 	kill -TERM "$vm"
 	ended "$vm" 143 control-sigterm-paused "$T/c4.sock"
 
-	# A kvmini killed leaves its socket; the next one takes the path.
+	# A kvmini killed outright: its janitor removes the socket.
 	ctl_vm c5 --timeout 60
 	kill -KILL "$vm"
 	wait "$vm" 2>/dev/null
+	for _ in $(seq 40); do [ -e "$T/c5.sock" ] || break; sleep 0.05; done
+	if [ -e "$T/c5.sock" ]; then bad control-killed "the socket outlived kvmini by 2 s"
+	else ok control-killed; fi
+	# A socket nobody listens on any more (its owner killed with its
+	# janitor, here a socat): the next kvmini takes the path.
+	socat -u "UNIX-LISTEN:$T/c5.sock" /dev/null 2>/dev/null &
+	sp=$!
+	for _ in $(seq 100); do [ -S "$T/c5.sock" ] && break; sleep 0.05; done
+	kill -KILL "$sp"
+	wait "$sp" 2>/dev/null
 	if [ -S "$T/c5.sock" ]; then
 		"$kvmini" run --kernel "$tiny" --cmdline tiny=l --console none --control "$T/c5.sock" \
 			--timeout 60 2>"$T/err" </dev/null &
@@ -529,7 +539,7 @@ if command -v socat >/dev/null; then
 		[ "$r" = '{"ok":true}' ] || bad control-stale-socket "reply '$r'"
 		ended "$vm" 0 control-stale-socket "$T/c5.sock"
 	else
-		bad control-stale-socket "a killed kvmini left no socket to test with"
+		bad control-stale-socket "a killed socat left no socket to test with"
 	fi
 	# Anything else at the path: refused, left alone.
 	touch "$T/file.sock"
