@@ -108,11 +108,18 @@ void snap_add(struct snap_writer *w, uint32_t tag, uint32_t index,
 
 int snap_finish(struct snap_writer *w)
 {
-	if (w->bad || w->sect_start != SIZE_MAX || !sbuf_ok(&w->buf) ||
-	    w->nr_sections > SNAP_SECTIONS_MAX ||
-	    w->buf.len + SNAP_CRC_LEN > SNAP_FILE_MAX) {
+	int err = 0;
+
+	if (!sbuf_ok(&w->buf))
+		err = -ENOMEM;
+	else if (w->nr_sections > SNAP_SECTIONS_MAX ||
+		 w->buf.len + SNAP_CRC_LEN > SNAP_FILE_MAX)
+		err = -EFBIG;		/* the reader would refuse it */
+	else if (w->bad || w->sect_start != SIZE_MAX)
+		err = -EINVAL;		/* a section left open, or sealed twice */
+	if (err) {
 		w->bad = true;
-		return w->buf.len + SNAP_CRC_LEN > SNAP_FILE_MAX ? -EFBIG : -ENOMEM;
+		return err;
 	}
 	put_le_at(w->buf.data + 20, w->nr_sections, 4);
 	sbuf_put_u32(&w->buf, snap_crc32c(0, w->buf.data, w->buf.len));

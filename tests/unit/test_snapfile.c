@@ -322,12 +322,24 @@ START_TEST(test_snapfile_writer_misuse)
 
 	snap_writer_init(&w, SNAP_ARCH_HOST, "t");
 	snap_end(&w);
-	ck_assert_int_ne(snap_finish(&w), 0);
+	ck_assert_int_eq(snap_finish(&w), -EINVAL);
 	snap_writer_free(&w);
 
 	snap_writer_init(&w, SNAP_ARCH_HOST, "t");
 	snap_begin(&w, 1, 0);
-	ck_assert_int_ne(snap_finish(&w), 0);	/* left open */
+	ck_assert_int_eq(snap_finish(&w), -EINVAL);	/* left open */
+	snap_writer_free(&w);
+
+	snap_writer_init(&w, SNAP_ARCH_HOST, "t");
+	ck_assert_int_eq(snap_finish(&w), 0);
+	ck_assert_int_eq(snap_finish(&w), -EINVAL);	/* sealed already */
+	snap_writer_free(&w);
+
+	/* More than the reader takes: refused at the writer. */
+	snap_writer_init(&w, SNAP_ARCH_HOST, "t");
+	for (uint32_t i = 0; i <= SNAP_SECTIONS_MAX; i++)
+		snap_add(&w, SNAP_TAG_DEVICE, i, NULL, 0);
+	ck_assert_int_eq(snap_finish(&w), -EFBIG);
 	snap_writer_free(&w);
 }
 END_TEST
