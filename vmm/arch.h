@@ -73,6 +73,10 @@ int arch_devices_save(struct vm *vm, struct snap_writer *w);
 extern const unsigned long arch_snapshot_vcpu_ioctls[];
 extern const unsigned long arch_snapshot_vm_ioctls[];
 extern const unsigned long arch_snapshot_kvm_ioctls[];
+/* A KVM device's fd saving reads too (arm64: the vGIC), or -1, and the
+ * requests on it. */
+int arch_snapshot_dev_fd(struct vm *vm);
+extern const unsigned long arch_snapshot_dev_ioctls[];
 int arch_devices_load(struct vm *vm, const struct snap_reader *r);
 
 struct fdt_desc;

@@ -415,7 +415,8 @@ int seccomp_confine_vcpu(struct vcpu *vcpu)
  * rename; unlinkat to remove them after a failure), maps memory for the
  * state it collects (never executable: PROT_EXEC is refused), and reads
  * KVM's state with the GET ioctls each architecture names
- * (arch_snapshot_*_ioctls), on the vCPUs', the VM's and /dev/kvm's fds.
+ * (arch_snapshot_*_ioctls), on the vCPUs', the VM's, /dev/kvm's and a
+ * KVM device's (arm64's vGIC) fds.
  */
 static const char *const snapshot_calls[] = {
 	"mkdir", "mkdirat", "open", "openat", "newfstatat", "fstat", "lstat",
@@ -446,6 +447,8 @@ static int snapshot_rules(scmp_filter_ctx ctx, void *arg)
 
 	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
 		err = allow_ioctls(ctx, vm->vcpus[i].fd, arch_snapshot_vcpu_ioctls);
+	if (!err && arch_snapshot_dev_fd(vm) >= 0)
+		err = allow_ioctls(ctx, arch_snapshot_dev_fd(vm), arch_snapshot_dev_ioctls);
 	return err;
 }
 

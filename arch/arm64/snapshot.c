@@ -38,3 +38,12 @@ const unsigned long arch_snapshot_vcpu_ioctls[] = {
 };
 const unsigned long arch_snapshot_vm_ioctls[] = { KVM_CHECK_EXTENSION, 0 };
 const unsigned long arch_snapshot_kvm_ioctls[] = { KVM_CHECK_EXTENSION, 0 };
+
+int arch_snapshot_dev_fd(struct vm *vm)
+{
+	struct arm64_vm *a = vm->arch;
+
+	return a->gic_fd;
+}
+
+const unsigned long arch_snapshot_dev_ioctls[] = { KVM_GET_DEVICE_ATTR, 0 };
