@@ -24,7 +24,9 @@
 struct fake {
 	bool paused, parked;
 	bool pause_parks_at_once;
-	unsigned int pauses, resumes, stops;
+	unsigned int pauses, resumes, stops, snapshots;
+	int snapshot_result;
+	char snapshot_path[64];
 };
 
 static const char *fake_state(void *ctx)
@@ -71,11 +73,21 @@ static void fake_stop(void *ctx)
 	f->stops++;
 }
 
+static int fake_snapshot(void *ctx, const char *path)
+{
+	struct fake *f = ctx;
+
+	f->snapshots++;
+	snprintf(f->snapshot_path, sizeof(f->snapshot_path), "%s", path);
+	return f->snapshot_result;
+}
+
 static struct control_hooks fake_hooks(struct fake *f)
 {
 	return (struct control_hooks){
 		.ctx = f, .state = fake_state, .status = fake_status,
 		.pause = fake_pause, .resume = fake_resume, .stop = fake_stop,
+		.snapshot = fake_snapshot,
 	};
 }
 
@@ -138,7 +150,11 @@ END_TEST
 START_TEST(test_control_errors)
 {
 	static const char *const bad[][2] = {
-		{ "{\"op\":\"snapshot\",\"dir\":\"/tmp/x\"}", "unknown op \\\"snapshot\\\"" },
+		{ "{\"op\":\"snapshot\",\"dir\":\"/tmp/x\"}", "takes no member \\\"dir\\\"" },
+		{ "{\"op\":\"snapshot\"}", "snapshot takes \\\"path\\\"" },
+		{ "{\"op\":\"snapshot\",\"path\":\"rel\"}", "an absolute path" },
+		{ "{\"op\":\"snapshot\",\"path\":7}", "snapshot takes \\\"path\\\"" },
+		{ "{\"op\":\"snapshot\",\"path\":\"/x\"}", "the VM is not paused" },
 		{ "{\"op\":\"frob\"}", "unknown op \\\"frob\\\"" },
 		{ "{\"op\":\"st\\u0000op\"}", "an \\\"op\\\" string" },
 		{ "{\"op\":\"\\u00e9\\n\"}", "unknown op \\\"???\\\"" },
@@ -162,7 +178,30 @@ START_TEST(test_control_errors)
 		ck_assert_msg(!strncmp(reply, "{\"ok\":false,\"error\":\"", 21), "%s", reply);
 		ck_assert_msg(strstr(reply, bad[i][1]), "%s: %s", bad[i][0], reply);
 	}
-	ck_assert_uint_eq(f.pauses + f.resumes + f.stops, 0);
+	ck_assert_uint_eq(f.pauses + f.resumes + f.stops + f.snapshots, 0);
+}
+END_TEST
+
+/* A paused VM's snapshot: the path reaches the hook; its failure is an
+ * error reply, the VM still paused. */
+START_TEST(test_control_snapshot)
+{
+	struct fake f = { .pause_parks_at_once = true };
+	struct control_hooks h = fake_hooks(&f);
+	char reply[CONTROL_REPLY_MAX];
+
+	handle(&h, "{\"op\":\"pause\"}", reply);
+	handle(&h, "{\"op\":\"snapshot\",\"path\":\"/s/1\"}", reply);
+	ck_assert_str_eq(reply, "{\"ok\":true,\"path\":\"/s/1\"}");
+	ck_assert_str_eq(f.snapshot_path, "/s/1");
+	f.snapshot_result = -EEXIST;
+	handle(&h, "{\"op\":\"snapshot\",\"path\":\"/s/1\"}", reply);
+	ck_assert_ptr_nonnull(strstr(reply, "the path exists already"));
+	f.snapshot_result = -EIO;
+	handle(&h, "{\"op\":\"snapshot\",\"path\":\"/s/2\"}", reply);
+	ck_assert_ptr_nonnull(strstr(reply, "the snapshot failed"));
+	ck_assert_uint_eq(f.snapshots, 3);
+	ck_assert_str_eq(fake_state(&f), "paused");
 }
 END_TEST
 
@@ -535,6 +574,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_control_ops);
 	tcase_add_test(tc, test_control_pause_deferred);
 	tcase_add_test(tc, test_control_errors);
+	tcase_add_test(tc, test_control_snapshot);
 	tcase_add_test(tc, test_control_long_name);
 	tcase_add_test(tc, test_control_socket_basic);
 	tcase_add_test(tc, test_control_socket_resume_fails_waiters);
