@@ -16,6 +16,7 @@
 #include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "virtio/mmio.h"
 
 #define LOW32		0xffffffffULL
@@ -667,4 +668,88 @@ void virtio_mmio_free(struct virtio_mmio *m)
 	}
 	free(m->queues);
 	free(m);
+}
+
+/* ---- snapshots ----------------------------------------------------- */
+
+int virtio_mmio_save(struct virtio_mmio *m, struct sbuf *b)
+{
+	struct virtio_dev *vdev = m->vdev;
+	int err;
+
+	pthread_mutex_lock(&vdev->lock);
+	sbuf_put_u32(b, VIRTIO_MMIO_STATE_VERSION);
+	sbuf_put_u32(b, m->device_features_sel);
+	sbuf_put_u32(b, m->driver_features_sel);
+	sbuf_put_u32(b, m->queue_sel);
+	sbuf_put_u32(b, m->guest_page_size);
+	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++) {
+		sbuf_put_u32(b, m->queues[i].align);
+		sbuf_put_u32(b, m->queues[i].pfn);
+	}
+	err = virtio_dev_save(vdev, b);
+	pthread_mutex_unlock(&vdev->lock);
+	return err;
+}
+
+/*
+ * The selectors and the legacy page size and alignment are whatever the
+ * driver wrote, checked where they are used, as on a register write. A
+ * legacy queue's PFN is what it reads back: nonzero exactly when ready.
+ */
+int virtio_mmio_load(struct virtio_mmio *m, const void *blob, size_t len)
+{
+	struct virtio_dev *vdev = m->vdev;
+	unsigned int nr = vdev->ops->nr_queues;
+	uint32_t version, dsel, drsel, qsel, page;
+	struct sbuf_rd r;
+	int err = 0;
+
+	sbuf_rd_init(&r, blob, len);
+	pthread_mutex_lock(&vdev->lock);
+	virtio_mmio_reset(m);
+	version = sbuf_get_u32(&r);
+	dsel = sbuf_get_u32(&r);
+	drsel = sbuf_get_u32(&r);
+	qsel = sbuf_get_u32(&r);
+	page = sbuf_get_u32(&r);
+	for (unsigned int i = 0; i < nr; i++) {
+		m->queues[i].align = sbuf_get_u32(&r);
+		m->queues[i].pfn = sbuf_get_u32(&r);
+	}
+	if (r.bad) {
+		pr_err("virtio %s: snapshot state refused: truncated", vdev->name);
+		err = -EINVAL;
+	} else if (version != VIRTIO_MMIO_STATE_VERSION) {
+		pr_err("virtio %s: snapshot state refused: transport layout version %u, this kvmini reads %u",
+		       vdev->name, version, VIRTIO_MMIO_STATE_VERSION);
+		err = -EINVAL;
+	}
+	if (!err)
+		err = virtio_dev_load(vdev, &r);
+	for (unsigned int i = 0; !err && i < nr; i++) {
+		bool ready = vdev->vqs[i].ready;
+
+		if (m->legacy ? ready != !!m->queues[i].pfn : m->queues[i].pfn) {
+			pr_err("virtio %s: snapshot state refused: queue %u's QueuePFN %#x",
+			       vdev->name, i, m->queues[i].pfn);
+			err = -EINVAL;
+		}
+	}
+	if (!err && !sbuf_rd_done(&r)) {
+		pr_err("virtio %s: snapshot state refused: %zu bytes too many",
+		       vdev->name, r.len - r.off);
+		err = -EINVAL;
+	}
+	if (err) {
+		virtio_dev_reset(vdev);
+		virtio_mmio_reset(m);
+	} else {
+		m->device_features_sel = dsel;
+		m->driver_features_sel = drsel;
+		m->queue_sel = qsel;
+		m->guest_page_size = page;
+	}
+	pthread_mutex_unlock(&vdev->lock);
+	return err;
 }

@@ -27,6 +27,7 @@
 #define KVMINI_VIRTIO_MMIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/virtio_mmio.h>
 
@@ -34,6 +35,7 @@
 #include "virtio/virtio.h"
 
 struct evloop;
+struct sbuf;
 struct virtio_mmio;
 
 /* Control registers, then at most 0x100 bytes of device config space. */
@@ -96,6 +98,20 @@ bus_access_fn virtio_mmio_access;
  * device. Exposed for the unit tests, which have no event loop.
  */
 void virtio_mmio_kick(struct virtio_mmio *m, unsigned int q);
+
+/*
+ * Snapshots: the transport's registers (the selectors, the legacy page
+ * size and each queue's QueueAlign and QueuePFN), then the device's
+ * state (virtio_dev_save()). Under no lock of the caller's; the vCPUs
+ * paused and the device quiesced. virtio_mmio_load() reads a whole blob
+ * into a transport fresh from virtio_mmio_new() and attached (its
+ * eventfds and irqfd are the new ones): 0, or -EINVAL after one error
+ * line naming the device, which is left reset. The notify eventfds,
+ * irqfd and ioeventfds are the normal set-up's, not saved.
+ */
+#define VIRTIO_MMIO_STATE_VERSION	1
+int virtio_mmio_save(struct virtio_mmio *m, struct sbuf *b);
+int virtio_mmio_load(struct virtio_mmio *m, const void *blob, size_t len);
 
 /* The interrupt eventfd (for the unit tests: read it to see edges). */
 int virtio_mmio_irq_fd(const struct virtio_mmio *m);

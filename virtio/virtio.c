@@ -64,16 +64,19 @@ void virtio_dev_reset(struct virtio_dev *vdev)
 	__atomic_store_n(&vdev->isr, 0, __ATOMIC_RELEASE);
 }
 
-static bool virtio_features_acceptable(struct virtio_dev *vdev)
+bool virtio_features_valid(struct virtio_dev *vdev, uint64_t f)
 {
-	uint64_t f = vdev->features;
-
 	if (f & ~vdev->host_features)
 		return false;
 	/* A modern device is only driven by a driver that says so. */
 	if (!vdev->legacy && !(f & (1ULL << VIRTIO_F_VERSION_1)))
 		return false;
 	return !vdev->ops->features_ok || vdev->ops->features_ok(vdev, f);
+}
+
+static bool virtio_features_acceptable(struct virtio_dev *vdev)
+{
+	return virtio_features_valid(vdev, vdev->features);
 }
 
 static bool virtio_activate(struct virtio_dev *vdev)

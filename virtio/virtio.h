@@ -36,6 +36,8 @@
 
 struct virtio_dev;
 struct guest_mem;
+struct sbuf;
+struct sbuf_rd;
 
 /* Interrupt status bits (virtio-mmio InterruptStatus, PCI ISR). */
 #define VIRTIO_ISR_USED		0x1
@@ -69,6 +71,22 @@ struct virtio_dev_ops {
 	void (*notify)(struct virtio_dev *vdev, unsigned int q);
 	/* Free priv and anything else the device owns. */
 	void (*free)(struct virtio_dev *vdev);
+
+	/*
+	 * Snapshots (docs/snapshot-devices.md), each optional. quiesce:
+	 * finish or cancel what is in flight, so that no chain is popped
+	 * and unused (virtq_unpop() for chains held unused) and every used
+	 * entry is published; the device may go on afterwards. save: the
+	 * device's own state, after the core's; 0 or -errno after one
+	 * error line (a device that cannot be saved). load: read it back
+	 * into a fresh device and check it as untrusted input; 0 or
+	 * -EINVAL after one error line naming the device. load runs after
+	 * the core state is in and before activate(), which follows for a
+	 * running device as at DRIVER_OK.
+	 */
+	void (*quiesce)(struct virtio_dev *vdev);
+	int (*save)(struct virtio_dev *vdev, struct sbuf *b);
+	int (*load)(struct virtio_dev *vdev, struct sbuf_rd *r);
 };
 
 /* What the core asks of a transport. */
@@ -140,6 +158,29 @@ void virtio_requeue(struct virtio_dev *vdev, unsigned int q);
 /* Pops the next chain of queue q; on a broken queue puts the device in
  * DEVICE_NEEDS_RESET. Same returns as virtq_pop(). */
 int virtio_pop(struct virtio_dev *vdev, unsigned int q, struct virtq_chain *c);
+
+/*
+ * Snapshots (virtio/virtio_state.c), under vdev->lock with the vCPUs
+ * paused. virtio_dev_quiesce(): ops->quiesce(), then each queue's used
+ * entries published. virtio_dev_save(): the core's state (status,
+ * features, interrupt status, config generation, each queue's settings
+ * and indices) then ops->save()'s; -EBUSY when a queue still has chains
+ * in flight (not quiesced). virtio_dev_load(): into a device fresh from
+ * its constructor and transport, reading what virtio_dev_save() wrote
+ * and checking every field as a hostile guest's: -EINVAL after one
+ * error line naming the device, which is left reset. A running device
+ * is activated as at DRIVER_OK, each ready queue requeued (buffers the
+ * driver posted before the snapshot are served) and a pending
+ * interrupt raised again.
+ */
+#define VIRTIO_STATE_VERSION	1
+void virtio_dev_quiesce(struct virtio_dev *vdev);
+int virtio_dev_save(struct virtio_dev *vdev, struct sbuf *b);
+int virtio_dev_load(struct virtio_dev *vdev, struct sbuf_rd *r);
+/* The status byte's legal values (virtio 1.2 section 3.1.1). */
+bool virtio_status_valid(uint8_t status, bool legacy);
+/* For loaders: the features the driver negotiated may be these. */
+bool virtio_features_valid(struct virtio_dev *vdev, uint64_t features);
 
 static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
 {

@@ -499,6 +499,36 @@ bool virtq_enable_notify(struct virtq *vq)
 	return avail_update(vq) != 0;
 }
 
+void virtq_get_indices(const struct virtq *vq, struct virtq_indices *ix)
+{
+	ix->last_avail = vq->last_avail;
+	ix->used_idx = vq->used_published;
+	ix->used_signalled = vq->used_signalled;
+}
+
+/*
+ * Nothing else needs checking: any 16-bit value is an index the ring's
+ * arithmetic handles, and the next avail_update() judges the guest's
+ * avail idx against last_avail as always. avail_seen starts at
+ * last_avail, so the first pop reads avail idx afresh.
+ */
+int virtq_restore(struct virtq *vq, const struct virtq_indices *ix)
+{
+	if (!vq->ready || ix->last_avail != ix->used_idx)
+		return -EINVAL;
+	vq->last_avail = vq->avail_seen = ix->last_avail;
+	vq->used_idx = vq->used_published = ix->used_idx;
+	vq->used_signalled = ix->used_signalled;
+	return 0;
+}
+
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	if (n > virtq_outstanding(vq))
+		n = virtq_outstanding(vq);
+	vq->last_avail -= n;
+}
+
 /* One walk for both directions: to_iov copies buf into the iovecs, else
  * the iovecs into buf. */
 static size_t virtq_iov_copy(const struct iovec *iov, unsigned int cnt,

@@ -229,4 +229,38 @@ bool virtq_should_notify(struct virtq *vq);
 void virtq_disable_notify(struct virtq *vq);
 bool virtq_enable_notify(struct virtq *vq);
 
+/*
+ * Snapshots (virtio/virtio_state.c). The indices that say what happens
+ * next: the next avail entry to pop, the used idx published (after a
+ * flush, the next entry to fill too) and the used idx at the last
+ * notify check (EVENT_IDX compares against it).
+ *
+ * virtq_restore() sets them on a queue virtq_enable() just made ready:
+ * -EINVAL unless the queue is ready and as many chains were used as
+ * popped (a quiesced device holds none). virtq_unpop() gives the n
+ * chains popped last back to the avail ring, for a device that held
+ * them unused (a receive buffer, a transmit the backend had no room
+ * for): they are popped again, same heads, as the driver made them
+ * available; n must not exceed the chains popped and not used.
+ */
+struct virtq_indices {
+	uint16_t last_avail;
+	uint16_t used_idx;
+	uint16_t used_signalled;
+};
+
+void virtq_get_indices(const struct virtq *vq, struct virtq_indices *ix);
+int virtq_restore(struct virtq *vq, const struct virtq_indices *ix);
+/* Chains popped and not yet added to the used ring. */
+static inline uint16_t virtq_outstanding(const struct virtq *vq)
+{
+	return (uint16_t)(vq->last_avail - vq->used_idx);
+}
+void virtq_unpop(struct virtq *vq, uint16_t n);
+/* Nothing popped and unused, nothing added and unpublished. */
+static inline bool virtq_quiet(const struct virtq *vq)
+{
+	return !virtq_outstanding(vq) && vq->used_idx == vq->used_published;
+}
+
 #endif
