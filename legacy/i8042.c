@@ -4,11 +4,14 @@
  * enable bits and the reset line. Commands it does not know are dropped,
  * which a guest sees as a controller that never answers them.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "legacy/i8042.h"
+#include "lib/log.h"
+#include "lib/sbuf.h"
 
 #define I8042_OFF_DATA		0
 #define I8042_OFF_CMD		4	/* status when read */
@@ -148,6 +151,16 @@ void i8042_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		kbc->ops.reset(kbc->ctx);
 }
 
+static void i8042_power_on(struct i8042 *kbc)
+{
+	/* What firmware leaves behind: keyboard on and translated, POST
+	 * passed; Linux reads this and adjusts it. */
+	kbc->ctr = CTR_KBDINT | CTR_SYS | CTR_XLATE;
+	kbc->status = 0;
+	kbc->out = 0;
+	kbc->pending = 0;
+}
+
 struct i8042 *i8042_new(const struct i8042_ops *ops, void *ctx)
 {
 	struct i8042 *kbc = calloc(1, sizeof(*kbc));
@@ -158,10 +171,58 @@ struct i8042 *i8042_new(const struct i8042_ops *ops, void *ctx)
 	if (ops)
 		kbc->ops = *ops;
 	kbc->ctx = ctx;
-	/* What firmware leaves behind: keyboard on and translated, POST
-	 * passed; Linux reads this and adjusts it. */
-	kbc->ctr = CTR_KBDINT | CTR_SYS | CTR_XLATE;
+	i8042_power_on(kbc);
 	return kbc;
+}
+
+void i8042_save(struct i8042 *kbc, struct sbuf *b)
+{
+	pthread_mutex_lock(&kbc->lock);
+	sbuf_put_u32(b, I8042_STATE_VERSION);
+	sbuf_put_u8(b, kbc->ctr);
+	sbuf_put_u8(b, kbc->status);
+	sbuf_put_u8(b, kbc->out);
+	sbuf_put_u8(b, kbc->pending);
+	pthread_mutex_unlock(&kbc->lock);
+}
+
+/* Any command byte can be written; status and pending hold only what
+ * the model itself puts there. */
+int i8042_load(struct i8042 *kbc, const void *blob, size_t len)
+{
+	struct sbuf_rd r;
+	uint32_t version;
+	uint8_t ctr, status, out, pending;
+	const char *why = NULL;
+
+	sbuf_rd_init(&r, blob, len);
+	version = sbuf_get_u32(&r);
+	ctr = sbuf_get_u8(&r);
+	status = sbuf_get_u8(&r);
+	out = sbuf_get_u8(&r);
+	pending = sbuf_get_u8(&r);
+	if (!sbuf_rd_done(&r))
+		why = r.bad ? "truncated" : "trailing bytes";
+	else if (version != I8042_STATE_VERSION)
+		why = "unknown layout version";
+	else if (status & ~(STS_OBF | STS_CMD | STS_AUXDATA))
+		why = "status out of range";
+	else if (pending && pending != CMD_WRITE_CTR && pending != CMD_AUX_LOOP)
+		why = "unknown pending command";
+	pthread_mutex_lock(&kbc->lock);
+	i8042_power_on(kbc);
+	if (!why) {
+		kbc->ctr = ctr;
+		kbc->status = status;
+		kbc->out = out;
+		kbc->pending = pending;
+	}
+	pthread_mutex_unlock(&kbc->lock);
+	if (why) {
+		pr_err("i8042: snapshot state refused: %s", why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void i8042_free(struct i8042 *kbc)

@@ -10,12 +10,15 @@
 #ifndef KVMINI_I8042_H
 #define KVMINI_I8042_H
 
+#include <stddef.h>
+
 #include "lib/bus.h"
 
 #define I8042_DATA_PORT		0x60
 #define I8042_NR_PORTS		5
 
 struct i8042;
+struct sbuf;
 
 struct i8042_ops {
 	/*
@@ -32,5 +35,15 @@ void i8042_free(struct i8042 *kbc);
 
 /* opaque is the struct i8042 *; see bus_access_fn. */
 bus_access_fn i8042_access;
+
+/*
+ * Snapshots: the command byte, status, output buffer and the command
+ * waiting for its data byte. i8042_load() reads a whole blob and checks
+ * it as untrusted input: 0, or -EINVAL after one error line, kbc left
+ * as i8042_new() makes it.
+ */
+#define I8042_STATE_VERSION	1
+void i8042_save(struct i8042 *kbc, struct sbuf *b);
+int i8042_load(struct i8042 *kbc, const void *blob, size_t len);
 
 #endif

@@ -13,10 +13,14 @@
  * OUT2 anyway, and a guest that never does still gets its interrupts, as
  * under QEMU and kvmtool.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/log.h"
+#include "lib/sbuf.h"
 
 #include "legacy/serial.h"
 
@@ -399,6 +403,14 @@ size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* The registers as at power-on; ops, ctx and the lock stay. */
+static void serial_power_on(struct serial *s)
+{
+	memset(&s->dll, 0, sizeof(*s) - offsetof(struct serial, dll));
+	s->dll = 0x0c;		/* 9600 baud, a typical firmware setting */
+	s->msr_in = MSR_DCD | MSR_DSR | MSR_CTS;
+}
+
 struct serial *serial_new(const struct serial_ops *ops, void *ctx)
 {
 	struct serial *s = calloc(1, sizeof(*s));
@@ -409,9 +421,118 @@ struct serial *serial_new(const struct serial_ops *ops, void *ctx)
 	if (ops)
 		s->ops = *ops;
 	s->ctx = ctx;
-	s->dll = 0x0c;		/* 9600 baud, a typical firmware setting */
-	s->msr_in = MSR_DCD | MSR_DSR | MSR_CTS;
+	serial_power_on(s);
 	return s;
+}
+
+/* ---- snapshots ------------------------------------------------------ */
+
+#define ST_FIFO		0x1
+#define ST_THRI		0x2
+
+/*
+ * The interrupt level is not saved: it follows from the rest. Nor is
+ * rx_refused, which is owed to this process's host side: a new one has
+ * refused nothing yet.
+ */
+void serial_save(struct serial *s, struct sbuf *b)
+{
+	pthread_mutex_lock(&s->lock);
+	sbuf_put_u32(b, SERIAL_STATE_VERSION);
+	sbuf_put_u8(b, s->dll);
+	sbuf_put_u8(b, s->dlm);
+	sbuf_put_u8(b, s->ier);
+	sbuf_put_u8(b, s->lcr);
+	sbuf_put_u8(b, s->mcr);
+	sbuf_put_u8(b, s->scr);
+	sbuf_put_u8(b, s->rbr);
+	sbuf_put_u8(b, s->lsr_err);
+	sbuf_put_u8(b, s->msr_in);
+	sbuf_put_u8(b, s->msr_delta);
+	sbuf_put_u8(b, (s->fifo ? ST_FIFO : 0) | (s->thri ? ST_THRI : 0));
+	/* The receive buffer oldest first, whatever its head. */
+	sbuf_put_u32(b, s->rx_count);
+	for (size_t i = 0; i < s->rx_count; i++)
+		sbuf_put_u8(b, s->rx_buf[(s->rx_head + i) % SERIAL_RX_BUF_SIZE]);
+	sbuf_put_u32(b, s->tx_count);
+	sbuf_put(b, s->tx_buf, s->tx_count);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static const char *serial_load_regs(struct serial *s, struct sbuf_rd *r)
+{
+	uint32_t version = sbuf_get_u32(r);
+	uint8_t flags;
+	uint32_t n;
+
+	s->dll = sbuf_get_u8(r);
+	s->dlm = sbuf_get_u8(r);
+	s->ier = sbuf_get_u8(r);
+	s->lcr = sbuf_get_u8(r);
+	s->mcr = sbuf_get_u8(r);
+	s->scr = sbuf_get_u8(r);
+	s->rbr = sbuf_get_u8(r);
+	s->lsr_err = sbuf_get_u8(r);
+	s->msr_in = sbuf_get_u8(r);
+	s->msr_delta = sbuf_get_u8(r);
+	flags = sbuf_get_u8(r);
+	if (r->bad)
+		return "truncated";
+	if (version != SERIAL_STATE_VERSION)
+		return "unknown layout version";
+	/* Only what a guest's writes can make of each register. */
+	if ((s->ier & ~IER_MASK) || (s->mcr & ~MCR_MASK) ||
+	    (s->lsr_err & ~LSR_OE) || (s->msr_in & 0x0f) ||
+	    (s->msr_delta & 0xf0) || (flags & ~(ST_FIFO | ST_THRI)))
+		return "register value out of range";
+	s->fifo = flags & ST_FIFO;
+	s->thri = flags & ST_THRI;
+	n = sbuf_get_u32(r);
+	if (n > SERIAL_RX_BUF_SIZE)
+		return "receive buffer too long";
+	sbuf_get(r, s->rx_buf, n);
+	s->rx_head = 0;
+	s->rx_count = n;
+	n = sbuf_get_u32(r);
+	if (n > (s->fifo ? SERIAL_TX_FIFO_SIZE : 1))
+		return "transmit FIFO too long";
+	sbuf_get(r, s->tx_buf, n);
+	s->tx_count = n;
+	if (!sbuf_rd_done(r))
+		return r->bad ? "truncated" : "trailing bytes";
+	return NULL;
+}
+
+int serial_load(struct serial *s, const void *blob, size_t len)
+{
+	struct sbuf_rd r;
+	const char *why;
+	bool refused, space;
+
+	sbuf_rd_init(&r, blob, len);
+	pthread_mutex_lock(&s->lock);
+	/* The host side's debt is this process's, not the snapshot's. */
+	refused = s->rx_refused;
+	serial_power_on(s);
+	why = serial_load_regs(s, &r);
+	if (why)
+		serial_power_on(s);
+	else
+		serial_tx_send(s);
+	/* Driven whatever it was: the line's level is this model's now. */
+	s->irq = serial_iir_id(s) != IIR_NO_INT;
+	if (s->ops.set_irq)
+		s->ops.set_irq(s->ctx, s->irq);
+	s->rx_refused = refused;
+	space = serial_rx_space_due(s);
+	pthread_mutex_unlock(&s->lock);
+	if (space)
+		s->ops.rx_space(s->ctx);
+	if (why) {
+		pr_err("serial: snapshot state refused: %s", why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void serial_free(struct serial *s)

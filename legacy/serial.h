@@ -26,6 +26,7 @@
 /* The transmit FIFO, with FCR's FIFO enable; one byte (THR) without. */
 #define SERIAL_TX_FIFO_SIZE	16
 
+struct sbuf;
 struct serial;
 
 struct serial_ops {
@@ -72,5 +73,17 @@ void serial_tx_ready(struct serial *s);
  * has the UART in loopback (the line is disconnected then).
  */
 size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len);
+
+/*
+ * Snapshots: every register, both FIFOs' contents and what the interrupt
+ * depends on. serial_load() reads a whole blob into s (fresh from
+ * serial_new(), or any UART) and checks it as untrusted input: 0, or
+ * -EINVAL after one error line, s left as serial_new() makes it. Then
+ * the interrupt line is driven to the restored level (set_irq), and
+ * bytes the host had not taken go out (output).
+ */
+#define SERIAL_STATE_VERSION	1
+void serial_save(struct serial *s, struct sbuf *b);
+int serial_load(struct serial *s, const void *blob, size_t len);
 
 #endif

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The i8042 model, driven the way Linux's i8042 and reboot code do. */
+#include <errno.h>
 #include <string.h>
+
+#include "lib/sbuf.h"
 
 #include "unit.h"
 #include "legacy/i8042.h"
@@ -194,6 +197,37 @@ START_TEST(test_odd_accesses)
 }
 END_TEST
 
+
+START_TEST(test_state_round_trip)
+{
+	struct sbuf b = { 0 };
+
+	wr(CMD, 0x60);
+	wr(DATA, 0x47);
+	wr(CMD, 0xd3);		/* aux loop: waits for its data byte */
+	i8042_save(kbc, &b);
+	ck_assert(sbuf_ok(&b));
+	i8042_free(kbc);
+	kbc = i8042_new(&rec_ops, &kbc);
+	ck_assert_int_eq(i8042_load(kbc, b.data, b.len), 0);
+	wr(DATA, 0x99);
+	ck_assert_uint_eq(rd(STATUS) & (STS_OBF | STS_AUXDATA), STS_OBF | STS_AUXDATA);
+	ck_assert_uint_eq(rd(DATA), 0x99);
+	ck_assert_uint_eq(command_result(0x20), 0x47);
+
+	for (size_t n = 0; n < b.len; n++)
+		ck_assert_int_eq(i8042_load(kbc, b.data, n), -EINVAL);
+	/* Left as at power-on: the firmware's command byte. */
+	ck_assert_uint_eq(command_result(0x20), 0x45);
+	b.data[5] = 0x02;	/* status: input buffer full, never ours */
+	ck_assert_int_eq(i8042_load(kbc, b.data, b.len), -EINVAL);
+	b.data[5] = 0;
+	b.data[7] = 0xa8;	/* pending: a command that takes no data */
+	ck_assert_int_eq(i8042_load(kbc, b.data, b.len), -EINVAL);
+	sbuf_free(&b);
+}
+END_TEST
+
 static Suite *i8042_suite(void)
 {
 	Suite *suite = suite_create("i8042");
@@ -208,6 +242,7 @@ static Suite *i8042_suite(void)
 	tcase_add_test(tc, test_aux_loop);
 	tcase_add_test(tc, test_unknown_command);
 	tcase_add_test(tc, test_odd_accesses);
+	tcase_add_test(tc, test_state_round_trip);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The 16550A model, driven the way Linux's 8250 driver drives it. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "unit.h"
 #include "legacy/serial.h"
+#include "lib/sbuf.h"
 
 #define RBR	0
 #define THR	0
@@ -681,6 +684,115 @@ START_TEST(test_rx_threads)
 }
 END_TEST
 
+
+/* ---- snapshots ---- */
+
+/* A UART with input waiting, output the host has not taken, the FIFOs
+ * on and an interrupt pending; its state saved into *b. */
+static void busy_uart_saved(struct sbuf *b)
+{
+	wr(FCR, 0x01);
+	wr(LCR, 0x80 | 0x03);
+	wr(DLL, 0x01);
+	wr(DLM, 0x00);
+	wr(LCR, 0x03);
+	wr(MCR, 0x0b);
+	wr(SCR, 0x5a);
+	wr(IER, 0x03);
+	ck_assert_uint_eq(push_str("abc"), 3);
+	ck_assert_uint_eq(rd(RBR), 'a');
+	out_room = 0;
+	wr(THR, 'x');
+	wr(THR, 'y');
+	ck_assert_uint_eq(rd(IIR) & 0x0f, 0x04);
+	serial_save(s, b);
+	ck_assert(sbuf_ok(b));
+}
+
+START_TEST(test_state_round_trip)
+{
+	struct sbuf b = { 0 };
+
+	busy_uart_saved(&b);
+	serial_free(s);
+	s = serial_new(&rec_ops, &s);
+	nr_irqs = 0;
+	nr_out = 0;
+	out_room = SIZE_MAX;
+	ck_assert_int_eq(serial_load(s, b.data, b.len), 0);
+	/* The line is driven to the pending interrupt's level, and the
+	 * bytes the old host never took go to the new one. */
+	ck_irqs(1);
+	ck_assert_uint_eq(nr_out, 2);
+	ck_assert_mem_eq(out, "xy", 2);
+	ck_assert_uint_eq(rd(LCR), 0x03);
+	ck_assert_uint_eq(rd(MCR), 0x0b);
+	ck_assert_uint_eq(rd(SCR), 0x5a);
+	ck_assert_uint_eq(rd(IER), 0x03);
+	wr(LCR, 0x83);
+	ck_assert_uint_eq(rd(DLL), 0x01);
+	wr(LCR, 0x03);
+	ck_assert_uint_eq(rd(IIR), 0xc4);
+	ck_assert_uint_eq(rd(LSR) & 0x61, 0x61);
+	ck_assert_uint_eq(rd(RBR), 'b');
+	ck_assert_uint_eq(rd(RBR), 'c');
+	/* Then THR empty, as after the host took the FIFO. */
+	ck_assert_uint_eq(rd(IIR), 0xc2);
+	ck_assert_uint_eq(rd(IIR), 0xc1);
+	sbuf_free(&b);
+}
+END_TEST
+
+START_TEST(test_state_truncated)
+{
+	struct sbuf b = { 0 };
+
+	busy_uart_saved(&b);
+	for (size_t n = 0; n < b.len; n++) {
+		ck_assert_int_eq(serial_load(s, b.data, n), -EINVAL);
+		/* Left as at power-on. */
+		ck_assert_uint_eq(rd(LCR), 0);
+		ck_assert_uint_eq(rd(IER), 0);
+		ck_assert_uint_eq(rd(LSR), 0x60);
+	}
+	sbuf_free(&b);
+}
+END_TEST
+
+/* Offsets in the blob: version 0-3, dll 4, dlm 5, ier 6, lcr 7, mcr 8,
+ * scr 9, rbr 10, lsr 11, msr_in 12, msr_delta 13, flags 14, rx count 15. */
+START_TEST(test_state_forged)
+{
+	static const struct { size_t off; uint8_t v; } bad[] = {
+		{ 0, 2 }, { 6, 0x10 }, { 8, 0x20 }, { 11, 0x01 },
+		{ 12, 0x01 }, { 13, 0x10 }, { 14, 0x04 },
+		{ 16, 0x10 },	/* rx count 4098 */
+	};
+	struct sbuf b = { 0 };
+	uint8_t *copy;
+
+	busy_uart_saved(&b);
+	copy = malloc(b.len + 1);
+	ck_assert_ptr_nonnull(copy);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(copy, b.data, b.len);
+		copy[bad[i].off] = bad[i].v;
+		ck_assert_int_eq(serial_load(s, copy, b.len), -EINVAL);
+	}
+	/* Two bytes in the transmit FIFO with the FIFOs off. */
+	memcpy(copy, b.data, b.len);
+	copy[14] &= ~0x01;
+	ck_assert_int_eq(serial_load(s, copy, b.len), -EINVAL);
+	/* A byte too many. */
+	memcpy(copy, b.data, b.len);
+	copy[b.len] = 0;
+	ck_assert_int_eq(serial_load(s, copy, b.len + 1), -EINVAL);
+	ck_assert_int_eq(serial_load(s, b.data, b.len), 0);
+	free(copy);
+	sbuf_free(&b);
+}
+END_TEST
+
 static Suite *serial_suite(void)
 {
 	Suite *suite = suite_create("serial");
@@ -711,6 +823,9 @@ static Suite *serial_suite(void)
 	tcase_add_test(tc, test_odd_accesses);
 	tcase_add_test(tc, test_null_ops);
 	tcase_add_test(tc, test_rx_threads);
+	tcase_add_test(tc, test_state_round_trip);
+	tcase_add_test(tc, test_state_truncated);
+	tcase_add_test(tc, test_state_forged);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
