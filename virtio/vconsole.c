@@ -22,6 +22,8 @@
 #include <string.h>
 #include <linux/virtio_console.h>
 
+#include "lib/log.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 
 #define VCON_RXQ	0
@@ -44,6 +46,9 @@ struct vconsole {
 	bool tx_held;
 	unsigned int tx_seg;
 	size_t tx_off;
+	/* A snapshot gave the held chain back (vcon_quiesce()): the bytes
+	 * of it already written, skipped when it is popped again. */
+	size_t tx_skip;
 	struct virtq_chain tx;
 };
 
@@ -105,8 +110,8 @@ static void vcon_tx(struct virtio_dev *vdev)
 			virtq_add_used(vq, vc->tx.head, 0);
 		}
 		while ((r = virtio_pop_batch(vdev, VCON_TXQ, &vc->tx, &popped)) > 0) {
-			vc->tx_seg = 0;
-			vc->tx_off = 0;
+			virtq_out_seek(&vc->tx, vc->tx_skip, &vc->tx_seg, &vc->tx_off);
+			vc->tx_skip = 0;
 			if (!vcon_output_chain(vc)) {
 				vc->tx_held = true;
 				goto publish;
@@ -227,6 +232,55 @@ static void vcon_reset(struct virtio_dev *vdev)
 	struct vconsole *vc = vdev->priv;
 
 	vc->tx_held = false;
+	vc->tx_skip = 0;
+}
+
+/* ---- snapshots ---- */
+
+#define VCON_STATE_VERSION	1
+
+/* Receiving completes as it pops; a held transmit chain goes back to
+ * the avail ring, its place kept as a byte count. */
+static void vcon_quiesce(struct virtio_dev *vdev)
+{
+	struct vconsole *vc = vdev->priv;
+
+	if (!vc->tx_held)
+		return;
+	vc->tx_skip = virtq_out_pos(&vc->tx, vc->tx_seg, vc->tx_off);
+	vc->tx_held = false;
+	virtq_unpop(&vdev->vqs[VCON_TXQ], 1);
+}
+
+static int vcon_save(struct virtio_dev *vdev, struct sbuf *b)
+{
+	struct vconsole *vc = vdev->priv;
+
+	sbuf_put_u32(b, VCON_STATE_VERSION);
+	sbuf_put_u64(b, vc->tx_skip);
+	sbuf_put_u16(b, vc->be.cols);
+	sbuf_put_u16(b, vc->be.rows);
+	return 0;
+}
+
+/* The window is the new terminal's: a different one is a config change. */
+static int vcon_load(struct virtio_dev *vdev, struct sbuf_rd *r)
+{
+	struct vconsole *vc = vdev->priv;
+	uint32_t version = sbuf_get_u32(r);
+	uint64_t skip = sbuf_get_u64(r);
+	uint16_t cols = sbuf_get_u16(r), rows = sbuf_get_u16(r);
+
+	if (r->bad)
+		return 0;	/* the core says truncated */
+	if (version != VCON_STATE_VERSION || skip > UINT32_MAX) {
+		pr_err("virtio %s: snapshot state refused: bad console state", vdev->name);
+		return -EINVAL;
+	}
+	vc->tx_skip = skip;
+	if (cols != vc->be.cols || rows != vc->be.rows)
+		virtio_config_changed(vdev);
+	return 0;
 }
 
 /*
@@ -285,6 +339,9 @@ static void vcon_free(struct virtio_dev *vdev)
 	.reset		= vcon_reset,					\
 	.notify		= vcon_notify,					\
 	.free		= vcon_free,					\
+	.quiesce	= vcon_quiesce,					\
+	.save		= vcon_save,					\
+	.load		= vcon_load,					\
 }
 
 /* With a window size and without; the ops are shared and const. */

@@ -529,6 +529,26 @@ void virtq_unpop(struct virtq *vq, uint16_t n)
 	vq->last_avail -= n;
 }
 
+size_t virtq_out_pos(const struct virtq_chain *c, unsigned int seg, size_t off)
+{
+	size_t pos = off;
+
+	for (unsigned int i = 0; i < seg && i < c->nr_out; i++)
+		pos += c->iov[i].iov_len;
+	return pos;
+}
+
+void virtq_out_seek(const struct virtq_chain *c, size_t pos, unsigned int *seg,
+		    size_t *off)
+{
+	unsigned int i = 0;
+
+	while (i < c->nr_out && pos >= c->iov[i].iov_len)
+		pos -= c->iov[i++].iov_len;
+	*seg = i;
+	*off = i < c->nr_out ? pos : 0;
+}
+
 /* One walk for both directions: to_iov copies buf into the iovecs, else
  * the iovecs into buf. */
 static size_t virtq_iov_copy(const struct iovec *iov, unsigned int cnt,

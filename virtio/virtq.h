@@ -257,6 +257,15 @@ static inline uint16_t virtq_outstanding(const struct virtq *vq)
 	return (uint16_t)(vq->last_avail - vq->used_idx);
 }
 void virtq_unpop(struct virtq *vq, uint16_t n);
+/*
+ * A device that held a partly written transmit chain and gave it back
+ * (virtq_unpop()) remembers how far it got as a byte position in the
+ * chain's readable segments, and finds its place again when it pops the
+ * chain anew; a position past the end is the end.
+ */
+size_t virtq_out_pos(const struct virtq_chain *c, unsigned int seg, size_t off);
+void virtq_out_seek(const struct virtq_chain *c, size_t pos, unsigned int *seg,
+		    size_t *off);
 /* Nothing popped and unused, nothing added and unpublished. */
 static inline bool virtq_quiet(const struct virtq *vq)
 {

@@ -28,6 +28,7 @@
 #include <linux/virtio_console.h>
 
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 
 #define VP_CTRL_RXQ	2
@@ -48,6 +49,7 @@ struct vp_port {
 	bool held;
 	unsigned int seg;
 	size_t off;
+	size_t skip;		/* as vconsole.c's tx_skip */
 	struct virtq_chain chain;
 };
 
@@ -108,8 +110,8 @@ static void vp_tx(struct virtio_dev *vdev, unsigned int port)
 			virtq_add_used(vq, p->chain.head, 0);
 		}
 		while ((r = virtio_pop_batch(vdev, q, &p->chain, &popped)) > 0) {
-			p->seg = 0;
-			p->off = 0;
+			virtq_out_seek(&p->chain, p->skip, &p->seg, &p->off);
+			p->skip = 0;
 			if (!vp_output_chain(p)) {
 				p->held = true;
 				goto publish;
@@ -309,8 +311,107 @@ static void vp_reset(struct virtio_dev *vdev)
 	struct vports *vp = vdev->priv;
 
 	vp->nr_msgs = 0;
-	for (unsigned int i = 0; i < vp->nr; i++)
+	for (unsigned int i = 0; i < vp->nr; i++) {
 		vp->port[i].held = false;
+		vp->port[i].skip = 0;
+	}
+}
+
+/* ---- snapshots ---- */
+
+#define VP_STATE_VERSION	1
+
+/* Control chains complete as they are popped; a port's held chain goes
+ * back to the avail ring, its place kept as a byte count. */
+static void vp_quiesce(struct virtio_dev *vdev)
+{
+	struct vports *vp = vdev->priv;
+
+	for (unsigned int i = 0; i < vp->nr; i++) {
+		struct vp_port *p = &vp->port[i];
+
+		if (!p->held)
+			continue;
+		p->skip = virtq_out_pos(&p->chain, p->seg, p->off);
+		p->held = false;
+		virtq_unpop(&vdev->vqs[vp_txq(i)], 1);
+	}
+}
+
+/* The control messages not yet delivered (the ports' handshake and
+ * open state) and each port's place in its held chain. */
+static int vp_save(struct virtio_dev *vdev, struct sbuf *b)
+{
+	struct vports *vp = vdev->priv;
+
+	sbuf_put_u32(b, VP_STATE_VERSION);
+	sbuf_put_u32(b, vp->nr);
+	for (unsigned int i = 0; i < vp->nr; i++)
+		sbuf_put_u64(b, vp->port[i].skip);
+	sbuf_put_u32(b, vp->nr_msgs);
+	for (unsigned int i = 0; i < vp->nr_msgs; i++) {
+		sbuf_put_u32(b, vp->msgs[i].id);
+		sbuf_put_u16(b, vp->msgs[i].event);
+		sbuf_put_u16(b, vp->msgs[i].value);
+	}
+	return 0;
+}
+
+/* Only messages vp_handle_msg() queues, about ports that exist. */
+static bool vp_msg_valid(const struct vports *vp, const struct vp_msg *m)
+{
+	if (m->id >= vp->nr)
+		return false;
+	switch (m->event) {
+	case VIRTIO_CONSOLE_PORT_ADD:
+	case VIRTIO_CONSOLE_PORT_NAME:
+		return m->value == 0;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		return m->value == 1;
+	}
+	return false;
+}
+
+static int vp_load(struct virtio_dev *vdev, struct sbuf_rd *r)
+{
+	struct vports *vp = vdev->priv;
+	uint32_t version = sbuf_get_u32(r), nr = sbuf_get_u32(r);
+	const char *why = NULL;
+
+	if (version != VP_STATE_VERSION)
+		why = "unknown layout version";
+	else if (nr != vp->nr)
+		why = "another number of ports";
+	for (unsigned int i = 0; !why && i < vp->nr; i++) {
+		uint64_t skip = sbuf_get_u64(r);
+
+		if (skip > UINT32_MAX)
+			why = "held chain position";
+		vp->port[i].skip = skip;
+	}
+	if (!why) {
+		uint32_t n = sbuf_get_u32(r);
+
+		if (n > VP_MSGS_MAX)
+			why = "too many control messages";
+		for (unsigned int i = 0; !why && i < n && !r->bad; i++) {
+			struct vp_msg *m = &vp->msgs[i];
+
+			m->id = sbuf_get_u32(r);
+			m->event = sbuf_get_u16(r);
+			m->value = sbuf_get_u16(r);
+			if (!r->bad && !vp_msg_valid(vp, m))
+				why = "unknown control message";
+			vp->nr_msgs = i + 1;
+		}
+	}
+	if (r->bad)
+		return 0;	/* the core says truncated */
+	if (why) {
+		pr_err("virtio %s: snapshot state refused: %s", vdev->name, why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void vp_free(struct virtio_dev *vdev)
@@ -330,6 +431,9 @@ static const struct virtio_dev_ops vp_ops[VPORTS_MAX] = {
 	.reset		= vp_reset,					\
 	.notify		= vp_notify,					\
 	.free		= vp_free,					\
+	.quiesce	= vp_quiesce,					\
+	.save		= vp_save,					\
+	.load		= vp_load,					\
 }
 	VP_OPS(1), VP_OPS(2), VP_OPS(3), VP_OPS(4),
 #undef VP_OPS
