@@ -41,6 +41,7 @@
 #include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "lib/uring.h"
 #include "virtio/blk.h"
 #include "virtio/blk_backend.h"
@@ -315,6 +316,68 @@ static void vblk_reset(struct virtio_dev *vdev)
 	vblk_drain(vdev->priv);
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+#define VBLK_STATE_VERSION	1
+
+/*
+ * Every request in flight completes and is published, and every held
+ * interrupt goes now. A queue that waited for a free slot gets its kick
+ * back for the next turn: requests still in its avail ring are the
+ * driver's, served after the snapshot as before it.
+ */
+static void vblk_quiesce(struct virtio_dev *vdev)
+{
+	struct vblk *b = vdev->priv;
+
+	vblk_complete_all(b);
+	if (!vdev->active)
+		return;
+	vblk_publish(b);
+	for (unsigned int i = 0; i < b->nr_queues; i++) {
+		if (coalesce_held(&b->q[i].co)) {
+			coalesce_reset(&b->q[i].co);
+			virtio_notify_used(vdev, i);
+		}
+		if (b->q[i].throttled) {
+			b->q[i].throttled = false;
+			virtio_requeue(vdev, i);
+		}
+	}
+}
+
+/* The disk is the user's, named again at restore: only its size is the
+ * device's, and the guest has taken it as its capacity. */
+static int vblk_save(struct virtio_dev *vdev, struct sbuf *b)
+{
+	struct vblk *blk = vdev->priv;
+
+	sbuf_put_u32(b, VBLK_STATE_VERSION);
+	sbuf_put_u64(b, blk->lim.capacity);
+	return 0;
+}
+
+static int vblk_load(struct virtio_dev *vdev, struct sbuf_rd *r)
+{
+	struct vblk *b = vdev->priv;
+	uint32_t version = sbuf_get_u32(r);
+	uint64_t capacity = sbuf_get_u64(r);
+
+	if (r->bad)
+		return 0;	/* the core says truncated */
+	if (version != VBLK_STATE_VERSION) {
+		pr_err("virtio %s: snapshot state refused: unknown layout version", b->name);
+		return -EINVAL;
+	}
+	if (capacity != b->lim.capacity) {
+		pr_err("virtio %s: snapshot state refused: the disk had %llu sectors, now %llu: give the disk the snapshot was taken with",
+		       b->name, (unsigned long long)capacity,
+		       (unsigned long long)b->lim.capacity);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void vblk_config_read(struct virtio_dev *vdev, uint32_t off,
 			     uint8_t *data, uint32_t len)
 {
@@ -432,6 +495,9 @@ static void vblk_ops(struct vblk *b, const struct disk *disk,
 		.reset		= vblk_reset,
 		.notify		= vblk_notify,
 		.free		= vblk_free,
+		.quiesce	= vblk_quiesce,
+		.save		= vblk_save,
+		.load		= vblk_load,
 	};
 }
 

@@ -195,6 +195,9 @@ void vblk_dwz_next(struct vblk *b, struct vblk_req *req);
 void vblk_flush_sq(struct vblk *b);
 void vblk_reap(struct vblk *b, bool drop);
 void vblk_drain(struct vblk *b);
+/* Snapshots: waits until every request in flight has completed, with
+ * its result (vblk_drain() drops them), starting nothing new. */
+void vblk_complete_all(struct vblk *b);
 void vblk_fail(struct vblk *b, struct vblk_req *req, int err);
 bool vblk_aligned(const struct vblk *b, const struct vblk_req *req);
 

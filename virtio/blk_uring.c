@@ -377,6 +377,26 @@ out:
 }
 
 /*
+ * As vblk_drain(), but every request runs to its end and completes as
+ * usual: a snapshot's guest must find its requests done, not lost. A
+ * completion may queue its request's next piece (a short transfer's
+ * rest, the next range), which the next round submits.
+ */
+void vblk_complete_all(struct vblk *b)
+{
+	while (b->u.ready && b->nr_inflight) {
+		int r = io_uring_submit_and_wait(&b->u.ring, 1);
+
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			pr_err("virtio %s: cannot wait for requests in flight: %s",
+			       b->name, strerror(-r));
+			abort();
+		}
+		vblk_reap(b, false);
+	}
+}
+
+/*
  * The ring may do what this device does and nothing else, on the image
  * alone: a bound on what a guest could make of a flaw in the engine.
  */

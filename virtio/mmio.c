@@ -672,12 +672,22 @@ void virtio_mmio_free(struct virtio_mmio *m)
 
 /* ---- snapshots ----------------------------------------------------- */
 
+void virtio_mmio_quiesce(struct virtio_mmio *m)
+{
+	pthread_mutex_lock(&m->vdev->lock);
+	virtio_dev_quiesce(m->vdev);
+	pthread_mutex_unlock(&m->vdev->lock);
+}
+
 int virtio_mmio_save(struct virtio_mmio *m, struct sbuf *b)
 {
 	struct virtio_dev *vdev = m->vdev;
 	int err;
 
 	pthread_mutex_lock(&vdev->lock);
+	/* Again, under the same lock as the save: nothing the loop did
+	 * since (a requeued kick) leaves a chain in flight. */
+	virtio_dev_quiesce(vdev);
 	sbuf_put_u32(b, VIRTIO_MMIO_STATE_VERSION);
 	sbuf_put_u32(b, m->device_features_sel);
 	sbuf_put_u32(b, m->driver_features_sel);

@@ -100,7 +100,10 @@ bus_access_fn virtio_mmio_access;
 void virtio_mmio_kick(struct virtio_mmio *m, unsigned int q);
 
 /*
- * Snapshots: the transport's registers (the selectors, the legacy page
+ * Snapshots. virtio_mmio_quiesce(): virtio_dev_quiesce() under the
+ * device's lock, on the I/O thread (a device's completions are its).
+ * virtio_mmio_save() quiesces again under the same lock hold, then
+ * saves the transport's registers (the selectors, the legacy page
  * size and each queue's QueueAlign and QueuePFN), then the device's
  * state (virtio_dev_save()). Under no lock of the caller's; the vCPUs
  * paused and the device quiesced. virtio_mmio_load() reads a whole blob
@@ -110,6 +113,7 @@ void virtio_mmio_kick(struct virtio_mmio *m, unsigned int q);
  * irqfd and ioeventfds are the normal set-up's, not saved.
  */
 #define VIRTIO_MMIO_STATE_VERSION	1
+void virtio_mmio_quiesce(struct virtio_mmio *m);
 int virtio_mmio_save(struct virtio_mmio *m, struct sbuf *b);
 int virtio_mmio_load(struct virtio_mmio *m, const void *blob, size_t len);
 

@@ -55,6 +55,7 @@
 
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "lib/uring.h"
 #include "virtio/devices.h"
 #include "virtio/net.h"
@@ -184,8 +185,12 @@ static int vnet_activate(struct virtio_dev *vdev)
 	n->hdr_len = vnet_hdr_len(vdev->features);
 	n->mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
 	n->frame_max = vnet_rx_frame_max(vdev->features);
-	n->ctrl.guest_offloads = vdev->features & VNET_GUEST_OFFLOADS;
-	err = vnet_configure(n, vdev->features);
+	/* A snapshot's offloads are what the driver last set. */
+	if (!n->ctrl_loaded)
+		n->ctrl.guest_offloads = vdev->features & VNET_GUEST_OFFLOADS;
+	n->ctrl_loaded = false;
+	err = vnet_configure(n, (vdev->features & ~VNET_GUEST_OFFLOADS) |
+				n->ctrl.guest_offloads);
 	if (err)
 		return err;
 	if (!vnet_has_fd(n)) {
@@ -205,6 +210,113 @@ static void vnet_reset(struct virtio_dev *vdev)
 	vnet_drain(n);
 	memset(&n->ctrl, 0, sizeof(n->ctrl));
 	memcpy(n->ctrl.mac, n->mac, 6);
+	n->ctrl_loaded = false;
+}
+
+/* ---- snapshots ------------------------------------------------------------------ */
+
+#define VNET_STATE_VERSION	1
+
+/*
+ * Writes complete; reads are cancelled. The receive chains the device
+ * held unused are the last ones popped (the pool uses them in order), so
+ * they go back to the avail ring whole and are popped again later.
+ */
+static void vnet_quiesce(struct virtio_dev *vdev)
+{
+	struct vnet *n = vdev->priv;
+	struct virtq *rxq = &vdev->vqs[VNET_RXQ];
+
+	if (!vdev->active)
+		return;
+	if (vnet_has_fd(n))
+		vnet_quiesce_io(n);
+	vnet_publish(n);
+	if (!vdev->active)
+		return;
+	virtq_unpop(rxq, virtq_outstanding(rxq));
+	vnet_pool_reset(n);
+	/* Receiving and a transmit that waited for a slot go on after. */
+	virtio_requeue(vdev, VNET_RXQ);
+	if (n->tx_throttled) {
+		n->tx_throttled = false;
+		virtio_requeue(vdev, VNET_TXQ);
+	}
+}
+
+static void vnet_put_table(struct sbuf *b, unsigned int entries, bool overflow,
+			   uint8_t (*mac)[6])
+{
+	sbuf_put_u32(b, entries);
+	sbuf_put_u8(b, overflow);
+	sbuf_put(b, mac, VNET_MAC_TABLE_MAX * 6);
+}
+
+/* The control queue's state; the backend is the new process's. */
+static int vnet_save(struct virtio_dev *vdev, struct sbuf *b)
+{
+	struct vnet *n = vdev->priv;
+
+	sbuf_put_u32(b, VNET_STATE_VERSION);
+	sbuf_put(b, n->ctrl.mac, 6);
+	sbuf_put_u8(b, n->ctrl.promisc);
+	sbuf_put_u8(b, n->ctrl.allmulti);
+	vnet_put_table(b, n->ctrl.uc_entries, n->ctrl.uc_overflow, n->ctrl.uc);
+	vnet_put_table(b, n->ctrl.mc_entries, n->ctrl.mc_overflow, n->ctrl.mc);
+	sbuf_put_u64(b, n->ctrl.guest_offloads);
+	return 0;
+}
+
+static bool vnet_get_table(struct sbuf_rd *r, unsigned int *entries,
+			   bool *overflow, uint8_t (*mac)[6])
+{
+	uint32_t n = sbuf_get_u32(r);
+	uint8_t o = sbuf_get_u8(r);
+
+	sbuf_get(r, mac, VNET_MAC_TABLE_MAX * 6);
+	*entries = n;
+	*overflow = o;
+	return o == (n > VNET_MAC_TABLE_MAX);
+}
+
+/* Offloads as ctrl_offloads() accepts them, and none before DRIVER_OK
+ * (activate sets them). */
+static bool vnet_offloads_valid(const struct virtio_dev *vdev, uint64_t o)
+{
+	uint64_t f = vdev->features;
+
+	if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return !o;
+	return !(o & ~(f & VNET_GUEST_OFFLOADS)) &&
+	       vnet_features_ok(o | (f & ~VNET_GUEST_OFFLOADS));
+}
+
+static int vnet_load(struct virtio_dev *vdev, struct sbuf_rd *r)
+{
+	struct vnet *n = vdev->priv;
+	struct vnet_ctrl_state st = { 0 };
+	uint32_t version = sbuf_get_u32(r);
+	uint8_t promisc, allmulti;
+	bool tables;
+
+	sbuf_get(r, st.mac, 6);
+	promisc = sbuf_get_u8(r);
+	allmulti = sbuf_get_u8(r);
+	tables = vnet_get_table(r, &st.uc_entries, &st.uc_overflow, st.uc);
+	tables &= vnet_get_table(r, &st.mc_entries, &st.mc_overflow, st.mc);
+	st.guest_offloads = sbuf_get_u64(r);
+	if (r->bad)
+		return 0;	/* the core says truncated */
+	if (version != VNET_STATE_VERSION || promisc > 1 || allmulti > 1 ||
+	    !tables || !vnet_offloads_valid(vdev, st.guest_offloads)) {
+		pr_err("virtio %s: snapshot state refused: bad control state", n->name);
+		return -EINVAL;
+	}
+	st.promisc = promisc;
+	st.allmulti = allmulti;
+	n->ctrl = st;
+	n->ctrl_loaded = true;
+	return 0;
 }
 
 static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
@@ -308,6 +420,9 @@ static void vnet_ops(const struct vnet *n, struct virtio_dev_ops *ops)
 		.reset		= vnet_reset,
 		.notify		= vnet_notify,
 		.free		= vnet_free,
+		.quiesce	= vnet_quiesce,
+		.save		= vnet_save,
+		.load		= vnet_load,
 	};
 }
 

@@ -184,6 +184,12 @@ struct vnet {
 	uint8_t mac[6];			/* as configured; reset restores it */
 	struct vnet_ctrl_state ctrl;
 
+	/* A snapshot's control state is in ctrl: activate keeps its
+	 * offloads rather than take the negotiated ones (net.c). */
+	bool ctrl_loaded;
+	/* vnet_quiesce_io() runs: a cancelled read is not tried again. */
+	bool quiescing;
+
 	/* Set at DRIVER_OK. */
 	unsigned int hdr_len;
 	size_t frame_max;
@@ -259,6 +265,11 @@ bool vnet_submit_rw(struct vnet *n, bool write, const struct iovec *iov,
  * entry free again: popped buffers are forgotten, never used, so only
  * for a reset, teardown or a device that has no queues yet. */
 void vnet_drain(struct vnet *n);
+/* Snapshots: waits for every write in flight to complete as usual, then
+ * cancels the reads (a frame not yet read stays the tap's, as on a wire;
+ * one that landed is delivered); no read is started meanwhile. The
+ * receive chains the pool held stay popped: the caller gives them back. */
+void vnet_quiesce_io(struct vnet *n);
 
 /* net_tx.c: a kick on the transmit queue, and a write's completion. */
 void vnet_tx_process(struct vnet *n);		/* fd backends */

@@ -230,6 +230,9 @@ static void vnet_rx_frame(struct vnet *n, struct vnet_rx_op *op, size_t bytes)
 
 void vnet_rx_done(struct vnet *n, struct vnet_rx_op *op, int res)
 {
+	/* A snapshot waits: a read that brought no frame is not retried. */
+	if (n->quiescing && !(res >= (int)n->hdr_len && res > 0))
+		return vnet_rx_unuse(n, op, 0);
 	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
 		/* ECANCELED outside a drain: the linked poll failed. */
 		op->need_poll = res != -EINTR;

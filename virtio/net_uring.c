@@ -229,6 +229,33 @@ out:
 	vnet_pool_reset(n);
 }
 
+static void vnet_wait(struct vnet *n)
+{
+	int r = io_uring_submit_and_wait(&n->u.ring, 1);
+
+	if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+		pr_err("virtio %s: cannot wait for frames in flight: %s",
+		       n->name, strerror(-r));
+		abort();
+	}
+	vnet_reap(n, false);
+}
+
+void vnet_quiesce_io(struct vnet *n)
+{
+	if (!n->u.ready)
+		return;
+	n->quiescing = true;
+	while (n->tx_held)
+		vnet_wait(n);
+	for (unsigned int i = 0; i < VNET_RX_OPS; i++)
+		if (n->rx_ops[i].busy)
+			vnet_cancel_op(n, &n->rx_ops[i]);
+	while (n->nr_inflight)
+		vnet_wait(n);
+	n->quiescing = false;
+}
+
 /* What completed: transmit slots free again, frames for the guest; then
  * the reads and writes that can start because of it. */
 static unsigned int vnet_take(struct vnet *n)

@@ -39,6 +39,7 @@
 
 #include "lib/container_of.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 #include "virtio/vsock.h"
 #include "virtio/vsock_backend.h"
@@ -71,6 +72,10 @@ struct vsock {
 	struct virtq_chain rx_chain;
 	bool rx_held;			/* rx_chain popped, not yet used */
 	struct iovec iov[VIRTQ_MAX_SEGS];
+
+	/* Restored from a snapshot: the guest's connections are gone, and
+	 * TRANSPORT_RESET goes on the event queue once it has a buffer. */
+	bool evt_reset_owed;
 
 	int reset_fd;			/* eventfd: a driver reset happened */
 	struct ev_handler reset_ev;
@@ -603,6 +608,85 @@ int virtio_vsock_host_connect(struct virtio_dev *vdev, int fd, uint32_t port)
 	return err;
 }
 
+/* ---- events and snapshots --------------------------------------------- */
+
+#define VSOCK_STATE_VERSION	1
+
+/*
+ * The owed TRANSPORT_RESET into the driver's next event buffer (virtio
+ * 1.2, 5.10.6.6: after migration, connections are reset and the CID
+ * read again). Without one, kicks on: the driver's next post brings it.
+ */
+static void vsock_event(struct vsock *s)
+{
+	struct virtio_dev *vdev = s->vdev;
+	struct virtq *vq = &vdev->vqs[VSOCK_EVQ];
+	struct virtio_vsock_event ev = {
+		.id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET),
+	};
+	struct virtq_chain *ch = &s->tx_chain;
+	int r;
+
+	while (s->evt_reset_owed) {
+		r = virtio_pop(vdev, VSOCK_EVQ, ch);
+		if (r < 0)
+			return;
+		if (!r) {
+			if (!virtq_enable_notify(vq))
+				return;
+			continue;
+		}
+		if (ch->err || ch->in_len < sizeof(ev)) {
+			virtq_add_used(vq, ch->head, 0);
+			continue;
+		}
+		virtq_iov_from_buf(ch->iov + ch->nr_out, ch->nr_in, 0, &ev, sizeof(ev));
+		virtq_add_used(vq, ch->head, sizeof(ev));
+		s->evt_reset_owed = false;
+	}
+	virtio_publish(vdev, VSOCK_EVQ);
+}
+
+/* A receive chain held while a read found nothing goes back, unused;
+ * the streams themselves go on in this process. */
+static void vsock_quiesce(struct virtio_dev *vdev)
+{
+	struct vsock *s = vdev->priv;
+
+	if (!s->rx_held)
+		return;
+	s->rx_held = false;
+	virtq_unpop(&vdev->vqs[VSOCK_RXQ], 1);
+}
+
+/* The CID for the record: it is configuration, and after a transport
+ * reset the driver reads it again, so a new one is allowed. */
+static int vsock_save(struct virtio_dev *vdev, struct sbuf *b)
+{
+	struct vsock *s = vdev->priv;
+
+	sbuf_put_u32(b, VSOCK_STATE_VERSION);
+	sbuf_put_u64(b, s->cid);
+	return 0;
+}
+
+static int vsock_load(struct virtio_dev *vdev, struct sbuf_rd *r)
+{
+	struct vsock *s = vdev->priv;
+	uint32_t version = sbuf_get_u32(r);
+
+	sbuf_get_u64(r);
+	if (r->bad)
+		return 0;	/* the core says truncated */
+	if (version != VSOCK_STATE_VERSION) {
+		pr_err("virtio vsock: snapshot state refused: unknown layout version");
+		return -EINVAL;
+	}
+	/* Only a driver that set the device up has connections to lose. */
+	s->evt_reset_owed = vdev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+	return 0;
+}
+
 /* ---- virtio ops -------------------------------------------------------- */
 
 static void vsock_notify(struct virtio_dev *vdev, unsigned int q)
@@ -613,6 +697,8 @@ static void vsock_notify(struct virtio_dev *vdev, unsigned int q)
 		vsock_close_all(s);
 	if (!vdev->active)
 		return;
+	if (q == VSOCK_EVQ)
+		vsock_event(s);
 	if (q == VSOCK_TXQ) {
 		virtio_drain(vdev, VSOCK_TXQ, &s->tx_chain, vsock_tx_one, s);
 		virtio_publish(vdev, VSOCK_TXQ);
@@ -629,6 +715,7 @@ static void vsock_reset(struct virtio_dev *vdev)
 	uint64_t one = 1;
 
 	s->rx_held = false;
+	s->evt_reset_owed = false;
 	s->reset_pending = true;
 	if (write(s->reset_fd, &one, sizeof(one)) < 0)
 		pr_warn_once("virtio vsock: reset eventfd: %s", strerror(errno));
@@ -672,6 +759,9 @@ static const struct virtio_dev_ops vsock_ops = {
 	.reset		= vsock_reset,
 	.notify		= vsock_notify,
 	.free		= vsock_free,
+	.quiesce	= vsock_quiesce,
+	.save		= vsock_save,
+	.load		= vsock_load,
 };
 
 struct virtio_dev *virtio_vsock_new(const struct guest_mem *mem, uint64_t cid,
