@@ -145,6 +145,10 @@ static int virtio_load_queue(struct virtio_dev *vdev, unsigned int i,
 		return virtio_load_fail(vdev, "queue %u ready before feature negotiation", i);
 	if ((qflags & QF_BROKEN) && !vdev->broken)
 		return virtio_load_fail(vdev, "queue %u broken in a working device", i);
+	/* A broken queue is used no more until the driver resets it;
+	 * what its indices were does not matter then. */
+	if (qflags & QF_BROKEN)
+		ix.used_idx = ix.last_avail;
 	vq->features = vdev->features;
 	err = virtq_enable(vq);
 	if (err == -EFAULT)
