@@ -4,6 +4,7 @@
  * guest of fake_virtq.c as driver and transport and a recording backend.
  */
 #include <endian.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "unit.h"
 #include "fake_virtq.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 
 #define RXQ		0
@@ -707,6 +709,79 @@ START_TEST(test_con_failed_status)
 }
 END_TEST
 
+
+/* ---- snapshots ---- */
+
+/* The device's state, quiesced as before a snapshot, then a fresh
+ * device in its place with that state loaded. */
+static void con_restore(uint16_t cols, uint16_t rows)
+{
+	struct sbuf b = { 0 };
+	struct sbuf_rd r;
+
+	pthread_mutex_lock(&con->lock);
+	virtio_dev_quiesce(con);
+	ck_assert_int_eq(virtio_dev_save(con, &b), 0);
+	pthread_mutex_unlock(&con->lock);
+	virtio_dev_exit(con);
+	free(con);
+	con_new(cols, rows);
+	for (size_t n = 0; n < b.len; n++) {
+		sbuf_rd_init(&r, b.data, n);
+		ck_assert_int_eq(virtio_dev_load(con, &r), -EINVAL);
+		ck_assert(!con->active);
+	}
+	sbuf_rd_init(&r, b.data, b.len);
+	pthread_mutex_lock(&con->lock);
+	ck_assert_int_eq(virtio_dev_load(con, &r), 0);
+	pthread_mutex_unlock(&con->lock);
+	ck_assert(sbuf_rd_done(&r));
+	ck_assert(con->active);
+	sbuf_free(&b);
+}
+
+/* A chain the backend took part of: after the restore its rest goes
+ * out, not its beginning again, and the next chain after it. */
+START_TEST(test_con_state_held_chain)
+{
+	struct fake_seg a[2] = { tx_seg("hel"), tx_seg("lo ") };
+	struct fake_seg b = tx_seg("world");
+	uint16_t ha, hb;
+
+	start(0);
+	out_room = 4;
+	ha = fake_add_chain(&g, TXQ, a, 2);
+	hb = fake_add_chain(&g, TXQ, &b, 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 4);
+	expect_no_used(TXQ);
+
+	out_room = SIZE_MAX;
+	con_restore(0, 0);
+	ck_assert_uint_eq(g.requeues[TXQ], 1);
+	fake_kick(&g, con, TXQ);
+	ck_assert_uint_eq(out_len, 11);
+	ck_assert(!memcmp(out, "hello world", 11));
+	expect_used(TXQ, ha, 0);
+	expect_used(TXQ, hb, 0);
+}
+END_TEST
+
+/* A window of another size is a config change for the driver. */
+START_TEST(test_con_state_resized)
+{
+	uint16_t v;
+
+	con_new(80, 25);
+	fake_driver_start(&g, con, F_SIZE, QSIZE);
+	con_restore(100, 30);
+	ck_assert(g.isr & VIRTIO_ISR_CONFIG);
+	config_read(0, &v, 2);
+	ck_assert_uint_eq(le16toh(v), 100);
+	ck_assert_uint_eq(con->config_generation, 1);
+}
+END_TEST
+
 static Suite *virtio_console_suite(void)
 {
 	Suite *s = suite_create("virtio_console");
@@ -739,6 +814,8 @@ static Suite *virtio_console_suite(void)
 	tcase_add_test(tc, test_con_rx_kick_input_space);
 	tcase_add_test(tc, test_con_rx_kick_without_refusal);
 	tcase_add_test(tc, test_con_rx_push);
+	tcase_add_test(tc, test_con_state_held_chain);
+	tcase_add_test(tc, test_con_state_resized);
 	tcase_add_test(tc, test_con_rx_spans_chains);
 	tcase_add_test(tc, test_con_rx_partial);
 	tcase_add_test(tc, test_con_rx_readable_chain);

@@ -6,12 +6,14 @@
  * flow control, in order, held while the backend has no room.
  */
 #include <endian.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/virtio_console.h>
 
 #include "unit.h"
 #include "fake_virtq.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 
 #define RXQ		0
@@ -290,6 +292,92 @@ START_TEST(test_vports_reset)
 }
 END_TEST
 
+
+/* ---- snapshots ---- */
+
+/* Quiesce, save, a fresh device in place, every cut of the blob
+ * refused, then the whole blob loaded. */
+static void vp_restore(struct sbuf *b)
+{
+	struct vport_backend be = { "stdout", be_write, &g };
+	struct sbuf_rd r;
+
+	pthread_mutex_lock(&vp->lock);
+	virtio_dev_quiesce(vp);
+	ck_assert_int_eq(virtio_dev_save(vp, b), 0);
+	pthread_mutex_unlock(&vp->lock);
+	virtio_dev_exit(vp);
+	free(vp);
+	vp = virtio_vports_new(&g.mem, &be, 1);
+	ck_assert_ptr_nonnull(vp);
+	fake_attach(&g, vp);
+	for (size_t n = 0; n < b->len; n++) {
+		sbuf_rd_init(&r, b->data, n);
+		ck_assert_int_eq(virtio_dev_load(vp, &r), -EINVAL);
+	}
+	sbuf_rd_init(&r, b->data, b->len);
+	ck_assert_int_eq(virtio_dev_load(vp, &r), 0);
+	ck_assert(sbuf_rd_done(&r));
+	ck_assert(vp->active);
+}
+
+/* Messages the driver had no buffer for, and a port's held chain,
+ * carry over: the handshake and the output go on where they were. */
+START_TEST(test_vports_state)
+{
+	struct fake_seg a = tx_str("partial"), c = tx_str("!");
+	struct sbuf blob = { 0 };
+	uint32_t head, len;
+	uint16_t ha, hc;
+	uint64_t b;
+
+	fake_driver_start(&g, vp, F_MULTIPORT, QSIZE);
+	ctrl_send(VIRTIO_CONSOLE_BAD_ID, VIRTIO_CONSOLE_DEVICE_READY, 1);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_READY, 1);
+	room = 3;
+	ha = fake_add_chain(&g, TXQ, &a, 1);
+	hc = fake_add_chain(&g, TXQ, &c, 1);
+	fake_kick(&g, vp, TXQ);
+	ck_assert_uint_eq(out_len, 3);
+	room = sizeof(out);
+
+	vp_restore(&blob);
+	fake_kick(&g, vp, TXQ);
+	ck_assert_uint_eq(out_len, 8);
+	ck_assert(!memcmp(out, "partial!", 8));
+	ck_assert(fake_get_used(&g, TXQ, &head, &len));
+	ck_assert_uint_eq(head, ha);
+	ck_assert(fake_get_used(&g, TXQ, &head, &len));
+	ck_assert_uint_eq(head, hc);
+	b = ctrl_post(64);
+	fake_kick(&g, vp, CRXQ);
+	expect_msg(b, 0, VIRTIO_CONSOLE_PORT_ADD, 0, "");
+	b = ctrl_post(64);
+	fake_kick(&g, vp, CRXQ);
+	expect_msg(b, 0, VIRTIO_CONSOLE_PORT_NAME, 0, "stdout");
+	b = ctrl_post(64);
+	fake_kick(&g, vp, CRXQ);
+	expect_msg(b, 0, VIRTIO_CONSOLE_PORT_OPEN, 1, "");
+
+	/* Forged: a message about a port that does not exist. The blob
+	 * ends with the device's part: count, then id, event, value. */
+	sbuf_free(&blob);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_READY, 1);
+	pthread_mutex_lock(&vp->lock);
+	ck_assert_int_eq(virtio_dev_save(vp, &blob), 0);
+	pthread_mutex_unlock(&vp->lock);
+	blob.data[blob.len - 16] = 1;	/* the first message's id */
+	{
+		struct sbuf_rd r;
+
+		sbuf_rd_init(&r, blob.data, blob.len);
+		ck_assert_int_eq(virtio_dev_load(vp, &r), -EINVAL);
+		ck_assert(!vp->active);
+	}
+	sbuf_free(&blob);
+}
+END_TEST
+
 static Suite *vports_suite(void)
 {
 	Suite *s = suite_create("vports");
@@ -303,6 +391,7 @@ static Suite *vports_suite(void)
 	tcase_add_test(tc, test_vports_tx_order);
 	tcase_add_test(tc, test_vports_tx_flow_control);
 	tcase_add_test(tc, test_vports_reset);
+	tcase_add_test(tc, test_vports_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
