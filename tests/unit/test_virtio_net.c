@@ -21,6 +21,7 @@
 #include "unit.h"
 #include "util.h"
 #include "fake_virtq.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 #include "virtio/net.h"
 
@@ -1193,6 +1194,140 @@ START_TEST(test_net_cb_rx)
 }
 END_TEST
 
+
+/* ---- snapshots ---------------------------------------------------------------- */
+
+/* Quiesce and save net, then a fresh device on the same backend (the
+ * restore's tap or user network) with every cut of the blob refused
+ * and then the whole of it loaded. */
+static void net_restore(const struct vnet_backend *be, struct sbuf *b)
+{
+	struct sbuf_rd r;
+
+	pthread_mutex_lock(&net->lock);
+	virtio_dev_quiesce(net);
+	ck_assert_int_eq(virtio_dev_save(net, b), 0);
+	pthread_mutex_unlock(&net->lock);
+	ck_assert_uint_eq(virtq_outstanding(&net->vqs[VNET_RXQ]), 0);
+	virtio_dev_exit(net);
+	free(net);
+	net = virtio_net_new(&g.mem, be, test_mac, NULL, 0);
+	ck_assert_ptr_nonnull(net);
+	fake_attach(&g, net);
+	for (size_t n = 0; n < b->len; n++) {
+		sbuf_rd_init(&r, b->data, n);
+		ck_assert_int_eq(virtio_dev_load(net, &r), -EINVAL);
+	}
+	seen.configured = 0;
+	sbuf_rd_init(&r, b->data, b->len);
+	pthread_mutex_lock(&net->lock);
+	ck_assert_int_eq(virtio_dev_load(net, &r), 0);
+	pthread_mutex_unlock(&net->lock);
+	ck_assert(sbuf_rd_done(&r));
+	ck_assert(net->active);
+}
+
+/*
+ * A tap with a read waiting over the guest's first buffer and a frame
+ * sent: the read is cancelled, the buffers go back to the ring, and
+ * after the restore the next frame lands in that first buffer; the
+ * control state and the offloads the driver set stay, and the backend
+ * is configured with them.
+ */
+START_TEST(test_net_state_fd)
+{
+	const uint8_t promisc[] = { VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, 1 };
+	uint8_t off[10] = { VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+			    VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET };
+	uint64_t f = F_CTRL | F_GCSUM | F_GTSO4 | BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
+	struct virtio_net_hdr_v1 h = { 0 };
+	struct vnet_backend be = {
+		.fd = -1, .offloads = VNET_OFFLOADS, .configure = fake_configure,
+	};
+	struct vnet_ctrl_state st;
+	struct sbuf blob = { 0 };
+	uint16_t ha, hb;
+	uint64_t gpa;
+
+	new_fd_net(VNET_OFFLOADS);
+	be.fd = sv[0];
+	start(f);
+	ck_assert_uint_eq(ctrl_cmd(promisc, sizeof(promisc)), VIRTIO_NET_OK);
+	ck_assert_uint_eq(ctrl_cmd(off, sizeof(off)), VIRTIO_NET_OK);
+	add_tx(&h, HDR, 100, 1);
+	fake_kick(&g, net, VNET_TXQ);
+	run(VNET_TXQ, 1);
+	gpa = add_rx(HDR + VNET_FRAME_GSO, &ha);
+	add_rx(HDR + VNET_FRAME_GSO, &hb);
+	fake_kick(&g, net, VNET_RXQ);
+	settle();
+	ck_assert_uint_gt(virtq_outstanding(&net->vqs[VNET_RXQ]), 0);
+
+	net_restore(&be, &blob);
+	ck_assert_uint_eq(seen.configured, 1);
+	ck_assert_uint_eq(seen.features & (F_GCSUM | F_GTSO4), 0);
+	virtio_net_ctrl_state(net, &st);
+	ck_assert(st.promisc);
+	ck_assert_uint_eq(st.guest_offloads, 0);
+	fake_kick(&g, net, VNET_RXQ);
+	settle();
+	host_send(&h, 1400, 9);
+	run(VNET_RXQ, 1);
+	expect_used(VNET_RXQ, ha, HDR + 1400);
+	check_pattern(fake_ptr(&g, gpa + HDR), 1400, 9, 0);
+	add_tx(&h, HDR, 100, 1);
+	fake_kick(&g, net, VNET_TXQ);
+	run(VNET_TXQ, 2);
+
+	/* Offloads the driver never negotiated: the blob's last field. */
+	sbuf_free(&blob);
+	pthread_mutex_lock(&net->lock);
+	virtio_dev_quiesce(net);
+	ck_assert_int_eq(virtio_dev_save(net, &blob), 0);
+	pthread_mutex_unlock(&net->lock);
+	blob.data[blob.len - 7] = 1 << (VIRTIO_NET_F_GUEST_TSO6 - 8);
+	{
+		struct sbuf_rd r;
+
+		sbuf_rd_init(&r, blob.data, blob.len);
+		ck_assert_int_eq(virtio_dev_load(net, &r), -EINVAL);
+		ck_assert(!net->active);
+	}
+	sbuf_free(&blob);
+}
+END_TEST
+
+/* User networking: buffers popped for a frame that did not fit go back
+ * to the ring; the next frame after the restore starts in the first. */
+START_TEST(test_net_state_cb)
+{
+	struct vnet_backend be = {
+		.fd = -1, .offloads = VNET_OFFLOADS, .transmit = fake_transmit,
+		.rx_space = fake_rx_space,
+	};
+	uint8_t frame[1000];
+	struct sbuf blob = { 0 };
+	uint16_t heads[2];
+	uint32_t id, len;
+
+	memset(frame, 7, sizeof(frame));
+	new_cb_net();
+	start(F_MRG);
+	for (unsigned int i = 0; i < 2; i++)
+		add_rx(700, &heads[i]);
+	fake_kick(&g, net, VNET_RXQ);
+	ck_assert(!virtio_net_receive(net, frame, 1500));
+	net_restore(&be, &blob);
+	ck_assert(virtio_net_receive(net, frame, 1000));
+	ck_assert(fake_get_used(&g, VNET_RXQ, &id, &len));
+	ck_assert_uint_eq(id, heads[0]);
+	ck_assert_uint_eq(len, 700);
+	ck_assert(fake_get_used(&g, VNET_RXQ, &id, &len));
+	ck_assert_uint_eq(id, heads[1]);
+	sbuf_free(&blob);
+}
+END_TEST
+
 static Suite *virtio_net_suite(void)
 {
 	Suite *s = suite_create("virtio_net");
@@ -1233,6 +1368,8 @@ static Suite *virtio_net_suite(void)
 	tcase_add_test(dev, test_net_ctrl_no_ack);
 	tcase_add_test(dev, test_net_cb_tx);
 	tcase_add_test(dev, test_net_cb_rx);
+	tcase_add_test(dev, test_net_state_fd);
+	tcase_add_test(dev, test_net_state_cb);
 	suite_add_tcase(s, dev);
 	return s;
 }
