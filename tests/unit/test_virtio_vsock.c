@@ -15,6 +15,7 @@
 #include "unit.h"
 #include "fake_virtq.h"
 #include "lib/evloop.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 #include "virtio/vsock.h"
 #include "virtio/vsock_backend.h"
@@ -870,6 +871,65 @@ START_TEST(test_dev_tx_reposting_breaks)
 }
 END_TEST
 
+
+/*
+ * Snapshots: connections do not survive a restore, and the guest hears
+ * so from a TRANSPORT_RESET event (virtio 1.2, 5.10.6.6) once it has an
+ * event buffer; its packets for the old stream get a reset.
+ */
+START_TEST(test_dev_state_transport_reset)
+{
+	const uint8_t data[4] = "ping";
+	struct sbuf blob = { 0 };
+	struct sbuf_rd r;
+	uint64_t ev = fake_alloc(&g, 8, 8);
+	struct fake_seg seg = { ev, 8, true };
+	uint32_t id, len;
+	uint16_t head;
+
+	post_rx(2);
+	guest_connect();
+	pthread_mutex_lock(&dev->lock);
+	virtio_dev_quiesce(dev);
+	ck_assert_int_eq(virtio_dev_save(dev, &blob), 0);
+	pthread_mutex_unlock(&dev->lock);
+	virtio_dev_exit(dev);
+	free(dev);
+	dev = virtio_vsock_new(&g.mem, GUEST_CID, &test_be, &loop);
+	ck_assert_ptr_nonnull(dev);
+	fake_attach(&g, dev);
+	for (size_t n = 0; n < blob.len; n++) {
+		sbuf_rd_init(&r, blob.data, n);
+		ck_assert_int_eq(virtio_dev_load(dev, &r), -EINVAL);
+	}
+	sbuf_rd_init(&r, blob.data, blob.len);
+	pthread_mutex_lock(&dev->lock);
+	ck_assert_int_eq(virtio_dev_load(dev, &r), 0);
+	pthread_mutex_unlock(&dev->lock);
+	ck_assert(sbuf_rd_done(&r));
+	/* The requeued kick finds no event buffer: kicks on for one. */
+	fake_kick(&g, dev, 2);
+	ck_assert(!fake_get_used(&g, 2, &id, &len));
+	head = fake_add_chain(&g, 2, &seg, 1);
+	ck_assert(fake_kick_wanted(&g, 2));
+	fake_kick(&g, dev, 2);
+	ck_assert(fake_get_used(&g, 2, &id, &len));
+	ck_assert_uint_eq(id, head);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_uint_eq(le32toh(*(uint32_t *)fake_ptr(&g, ev)),
+			  VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	/* Once only. */
+	fake_add_chain(&g, 2, &seg, 1);
+	fake_kick(&g, dev, 2);
+	ck_assert(!fake_get_used(&g, 2, &id, &len));
+	/* The old stream is unknown now. */
+	send_pkt(VIRTIO_VSOCK_OP_RW, 1000, 5, data, sizeof(data), 0);
+	spin();
+	expect_rx(VIRTIO_VSOCK_OP_RST, 5, 1000);
+	sbuf_free(&blob);
+}
+END_TEST
+
 static Suite *vsock_suite(void)
 {
 	Suite *s = suite_create("virtio_vsock");
@@ -906,6 +966,7 @@ static Suite *vsock_suite(void)
 	tcase_add_test(tc_dev, test_dev_driver_reset_closes_all);
 	tcase_add_test(tc_dev, test_dev_rx_reposting_bounded);
 	tcase_add_test(tc_dev, test_dev_tx_reposting_breaks);
+	tcase_add_test(tc_dev, test_dev_state_transport_reset);
 	suite_add_tcase(s, tc_dev);
 	return s;
 }
