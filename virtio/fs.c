@@ -216,6 +216,16 @@ static int fs_save(struct virtio_dev *vdev, struct sbuf *b)
 	return -ENOTSUP;
 }
 
+/* Nor a blob someone wrote for it: a running state would point a fresh
+ * virtiofsd at queues whose indices it never had. */
+static int fs_load(struct virtio_dev *vdev, struct sbuf_rd *r)
+{
+	(void)r;
+	pr_err("virtio %s: snapshot state refused: virtio-fs devices cannot be restored yet",
+	       vdev->name);
+	return -EINVAL;
+}
+
 static const struct virtio_dev_ops fs_ops = {
 	.device_id	= VIRTIO_ID_FS,
 	.nr_queues	= FS_NR_QUEUES,
@@ -227,6 +237,7 @@ static const struct virtio_dev_ops fs_ops = {
 	.notify		= fs_notify,
 	.free		= fs_free,
 	.save		= fs_save,
+	.load		= fs_load,
 };
 
 static struct vfs *fs_alloc(const char *tag, unsigned int index)

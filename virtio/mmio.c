@@ -703,6 +703,23 @@ int virtio_mmio_save(struct virtio_mmio *m, struct sbuf *b)
 }
 
 /*
+ * A legacy queue's PFN is nonzero exactly when it is ready, and then its
+ * rings are where the legacy layout puts them; a modern one has none.
+ */
+static bool virtio_mmio_pfn_matches(struct virtio_mmio *m, unsigned int i)
+{
+	const struct virtq *vq = &m->vdev->vqs[i];
+	struct virtio_mmio_queue *mq = &m->queues[i];
+	struct virtq at = *vq;
+
+	if (!m->legacy || !vq->ready)
+		return !mq->pfn;
+	return mq->pfn && virtio_mmio_legacy_layout(m, &at, mq->align, mq->pfn) &&
+	       at.desc_gpa == vq->desc_gpa && at.avail_gpa == vq->avail_gpa &&
+	       at.used_gpa == vq->used_gpa;
+}
+
+/*
  * The selectors and the legacy page size and alignment are whatever the
  * driver wrote, checked where they are used, as on a register write. A
  * legacy queue's PFN is what it reads back: nonzero exactly when ready.
@@ -711,7 +728,7 @@ int virtio_mmio_load(struct virtio_mmio *m, const void *blob, size_t len)
 {
 	struct virtio_dev *vdev = m->vdev;
 	unsigned int nr = vdev->ops->nr_queues;
-	uint32_t version, dsel, drsel, qsel, page;
+	uint32_t version, dsel, drsel, qsel, page, old_page = m->guest_page_size;
 	struct sbuf_rd r;
 	int err = 0;
 
@@ -737,10 +754,9 @@ int virtio_mmio_load(struct virtio_mmio *m, const void *blob, size_t len)
 	}
 	if (!err)
 		err = virtio_dev_load(vdev, &r);
+	m->guest_page_size = page;
 	for (unsigned int i = 0; !err && i < nr; i++) {
-		bool ready = vdev->vqs[i].ready;
-
-		if (m->legacy ? ready != !!m->queues[i].pfn : m->queues[i].pfn) {
+		if (!virtio_mmio_pfn_matches(m, i)) {
 			pr_err("virtio %s: snapshot state refused: queue %u's QueuePFN %#x",
 			       vdev->name, i, m->queues[i].pfn);
 			err = -EINVAL;
@@ -754,11 +770,11 @@ int virtio_mmio_load(struct virtio_mmio *m, const void *blob, size_t len)
 	if (err) {
 		virtio_dev_reset(vdev);
 		virtio_mmio_reset(m);
+		m->guest_page_size = old_page;
 	} else {
 		m->device_features_sel = dsel;
 		m->driver_features_sel = drsel;
 		m->queue_sel = qsel;
-		m->guest_page_size = page;
 	}
 	pthread_mutex_unlock(&vdev->lock);
 	return err;

@@ -19,6 +19,7 @@
 #include <linux/virtio_ring.h>
 
 #include "unit.h"
+#include "lib/sbuf.h"
 #include "fake_virtq.h"
 #include "virtio/devices.h"
 #include "virtio/vhost_user.h"
@@ -659,6 +660,30 @@ START_TEST(test_fs_events)
 }
 END_TEST
 
+
+/* virtiofsd holds the queue state: no snapshot, one line saying so. */
+START_TEST(test_fs_snapshot_refused)
+{
+	struct sbuf b = { 0 };
+
+	pthread_mutex_lock(&fs->lock);
+	virtio_dev_quiesce(fs);
+	ck_assert_int_eq(virtio_dev_save(fs, &b), -ENOTSUP);
+	pthread_mutex_unlock(&fs->lock);
+	/* Nor is a blob loaded: its core part, as the save wrote it before
+	 * refusing, is a forgery's start. */
+	{
+		struct sbuf_rd r;
+
+		ck_assert_uint_gt(b.len, 0);
+		sbuf_rd_init(&r, b.data, b.len);
+		ck_assert_int_eq(virtio_dev_load(fs, &r), -EINVAL);
+		ck_assert(!fs->active);
+	}
+	sbuf_free(&b);
+}
+END_TEST
+
 static Suite *vhost_user_suite(void)
 {
 	Suite *suite = suite_create("vhost_user");
@@ -680,6 +705,7 @@ static Suite *vhost_user_suite(void)
 	tcase_add_test(dev, test_fs_backend_gone);
 	tcase_add_test(dev, test_fs_backend_unfit);
 	tcase_add_test(dev, test_fs_events);
+	tcase_add_test(dev, test_fs_snapshot_refused);
 	suite_add_tcase(suite, dev);
 	return suite;
 }

@@ -382,16 +382,23 @@ START_TEST(test_state_mmio_legacy)
 	ck_assert(b->active);
 	ck_assert_uint_eq(mmio_rd(mb, VIRTIO_MMIO_QUEUE_PFN), ring / 4096);
 	ck_assert_uint_eq(b->vqs[0].used_gpa, a->vqs[0].used_gpa);
-	/* A PFN of 0 for a ready queue. */
+	/* A PFN of 0 for a ready queue, one that does not say where the
+	 * rings are, and a page size that puts them elsewhere. */
 	memset(blob.data + 24, 0, 4);
 	ck_assert_int_eq(virtio_mmio_load(mb, blob.data, blob.len), -EINVAL);
+	memcpy(blob.data + 24, &(uint32_t){ htole32(ring / 4096 + 1) }, 4);
+	ck_assert_int_eq(virtio_mmio_load(mb, blob.data, blob.len), -EINVAL);
+	memcpy(blob.data + 24, &(uint32_t){ htole32(ring / 4096) }, 4);
+	memcpy(blob.data + 16, &(uint32_t){ htole32(8192) }, 4);
+	ck_assert_int_eq(virtio_mmio_load(mb, blob.data, blob.len), -EINVAL);
+	memcpy(blob.data + 16, &(uint32_t){ htole32(4096) }, 4);
+	ck_assert_int_eq(virtio_mmio_load(mb, blob.data, blob.len), 0);
 	/* Loading a legacy blob into a modern transport. */
 	virtio_mmio_free(mb);
 	virtio_dev_exit(b);
 	free(b);
 	b = virtio_rng_new(&g.mem);
 	mb = virtio_mmio_new(b, 0x2000, 6, false);
-	memcpy(blob.data + 24, &(uint32_t){ htole32(ring / 4096) }, 4);
 	ck_assert_int_eq(virtio_mmio_load(mb, blob.data, blob.len), -EINVAL);
 
 	virtio_mmio_free(ma);
