@@ -252,6 +252,8 @@ static int restore_overrides(const struct snap_reader *r, const struct vm_config
 			cfg->disks[i].arg = user->disks[i].arg;
 			cfg->disks[i].path_len = user->disks[i].path_len;
 			cfg->disks[i].direct = user->disks[i].direct;
+			/* Checked against the snapshot's by snap_config_check. */
+			cfg->disks[i].ro = user->disks[i].ro;
 		}
 	}
 	if (user->nr_nets && user->nr_nets != cfg->nr_nets) {
