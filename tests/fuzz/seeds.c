@@ -845,6 +845,30 @@ static void seeds_cli(void)
 	cli_seed("net", nets);
 }
 
+/* --- json: fuzz_json.c ---------------------------------------------------- */
+
+static void seeds_json(void)
+{
+	static const char *const seeds[][2] = {
+		{ "status", "{\"op\":\"status\"}\n" },
+		{ "pause", "{\"op\":\"pause\"}" },
+		{ "snapshot", "{\"op\":\"snapshot\",\"dir\":\"/tmp/snap\"}" },
+		{ "escapes", "[\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\",\"\\u0000\"]" },
+		{ "utf8", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+		{ "numbers", "[0,-0,1.5e-3,-12E+4,9223372036854775807,-9223372036854775808,1e400]" },
+		{ "literals", " [true , false,null] " },
+		{ "oci", "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\",\"-c\",\"echo hi\"],"
+			 "\"env\":[\"PATH=/bin\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},"
+			 "\"root\":{\"path\":\"rootfs\",\"readonly\":true}}" },
+		{ "duplicate", "{\"a\":1,\"b\":2,\"a\":3}" },
+		{ "deep", "[[[[[[[[[[[[[[[[{\"a\":[[[[]]]]}]]]]]]]]]]]]]]]]" },
+		{ "trailing-comma", "{\"a\":[1,2,],}" },
+	};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		save("json", seeds[i][0], seeds[i][1], strlen(seeds[i][1]));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 && argc != 6) {
@@ -862,5 +886,6 @@ int main(int argc, char **argv)
 	seeds_blk_req();
 	seeds_net_hdr();
 	seeds_cli();
+	seeds_json();
 	return 0;
 }
