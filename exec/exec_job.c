@@ -75,7 +75,7 @@ int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
 	struct job_buf j = { 0 };
 
 	job_pair(&j, EXEC_JOB_MAGIC, EXEC_JOB_VERSION);
-	job_pair(&j, "root", ec->root == EXEC_ROOT_HOST ? EXEC_ROOT_TAG : "initrd");
+	job_pair(&j, "root", ec->root == EXEC_ROOT_INITRD ? "initrd" : EXEC_ROOT_TAG);
 	/* kvmini oci's keys only when set: exec's job stays as it was. */
 	if (ec->root == EXEC_ROOT_DIR)
 		job_pair(&j, "root-mode", ec->root_ro ? "ro" : "rw");

@@ -277,6 +277,50 @@ START_TEST(test_oci_config_load)
 }
 END_TEST
 
+/* "k1\0v1\0k2\0v2\0…": the job's pairs after the magic, as a string. */
+static char *job_pairs(const struct exec_config *ec)
+{
+	size_t len, skip;
+	char *buf, *s;
+
+	ck_assert_int_eq(exec_job_encode(ec, &buf, &len), 0);
+	skip = strlen(buf) + 1;
+	skip += strlen(buf + skip) + 1;
+	s = calloc(1, len - skip + 1);
+	for (size_t i = skip; i < len; i++)
+		s[i - skip] = buf[i] ? buf[i] : '|';
+	free(buf);
+	return s;
+}
+
+/* What the guest's agent gets: the bundle's rootfs as / itself. */
+START_TEST(test_oci_config_job)
+{
+	char json[4096];
+	struct parsed p;
+	char *pairs;
+
+	snprintf(json, sizeof(json), CFG("{\"args\":[\"id\"],\"cwd\":\"/w\",\"env\":[\"A=1\"],"
+					 "\"user\":{\"uid\":5,\"gid\":6}}",
+					 "{\"path\":\"rootfs\",\"readonly\":true}",
+					 ",\"hostname\":\"h\",\"mounts\":[{\"destination\":\"/d\","
+					 "\"type\":\"bind\",\"source\":\"data\"},"
+					 "{\"destination\":\"/t\",\"type\":\"tmpfs\"}]"));
+	expect_ok(&p, json);
+	pairs = job_pairs(&p.spec.ec);
+	ck_assert_str_eq(pairs, "root|root|root-mode|ro|share|share0 rw /d|tmpfs|/t|hostname|h|"
+			 "user|5 6|workdir|/w|net|none|verbose|0|env|A=1|arg|id|");
+	free(pairs);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT));
+	pairs = job_pairs(&p.spec.ec);
+	ck_assert_str_eq(pairs, "root|root|root-mode|rw|workdir|/|net|none|verbose|0|"
+			 "arg|sh|arg|-c|arg|echo hi|");
+	free(pairs);
+	done(&p);
+}
+END_TEST
+
 static Suite *oci_config_suite(void)
 {
 	Suite *s = suite_create("oci_config");
@@ -288,6 +332,7 @@ static Suite *oci_config_suite(void)
 	tcase_add_test(tc, test_oci_config_resources);
 	tcase_add_test(tc, test_oci_config_errors);
 	tcase_add_test(tc, test_oci_config_load);
+	tcase_add_test(tc, test_oci_config_job);
 	suite_add_tcase(s, tc);
 	return s;
 }
