@@ -264,12 +264,11 @@ static int oci_kill(const struct oci_ctx *c, const struct oci_args *a)
 	}
 	if (oci_open(c, a->id, &d, &st))
 		return OCI_EXIT_FAIL;
-	if (oci_state_status(&st) == OCI_STOPPED)
+	err = oci_state_signal(&st, sig);
+	if (err == -ESRCH)
 		oci_err(c, "container %s is not running", a->id);
-	else if (kill(st.pid, sig) < 0)
-		oci_err(c, "cannot signal container %s: %s", a->id, strerror(errno));
-	else
-		err = 0;
+	else if (err)
+		oci_err(c, "cannot signal container %s: %s", a->id, strerror(-err));
 	oci_state_free(&st);
 	oci_dir_close(&d);
 	return err ? OCI_EXIT_FAIL : 0;
@@ -280,9 +279,11 @@ static int oci_stop(const struct oci_ctx *c, const struct oci_state *st)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-	if (kill(st->pid, SIGKILL) < 0 && errno != ESRCH) {
-		oci_err(c, "cannot stop container %s: %s", st->id, strerror(errno));
-		return -errno;
+	int err = oci_state_signal(st, SIGKILL);
+
+	if (err && err != -ESRCH) {
+		oci_err(c, "cannot stop container %s: %s", st->id, strerror(-err));
+		return err;
 	}
 	for (int ms = 0; ms < OCI_STOP_WAIT_MS; ms += 10) {
 		/* Our own child when create and delete are one process's. */

@@ -136,6 +136,12 @@ int oci_state_write(const struct oci_ctx *c, const struct oci_dir *d,
 int oci_state_read(const struct oci_ctx *c, const struct oci_dir *d,
 		   struct oci_state *s);
 void oci_state_free(struct oci_state *s);
+/*
+ * Signals the container's process through a pidfd taken before its start
+ * time is checked, so that a PID reused after that check cannot get it.
+ * 0, -ESRCH if it is not running (stopped), or -errno.
+ */
+int oci_state_signal(const struct oci_state *s, int sig);
 /* From whether its process lives and is still the one create made. */
 enum oci_status oci_state_status(const struct oci_state *s);
 const char *oci_status_name(enum oci_status st);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/json.h"
@@ -431,6 +432,22 @@ enum oci_status oci_state_status(const struct oci_state *s)
 	if (!start || start != s->start_time || state == 'Z' || state == 'X')
 		return OCI_STOPPED;
 	return s->started ? OCI_RUNNING : OCI_CREATED;
+}
+
+int oci_state_signal(const struct oci_state *s, int sig)
+{
+	int err = 0, fd = s->pid > 0 ? syscall(SYS_pidfd_open, s->pid, 0) : -1;
+
+	if (fd < 0)
+		return errno == ESRCH || s->pid <= 0 ? -ESRCH : -errno;
+	/* The pidfd holds this process, whatever its PID becomes: check it
+	 * is create's, then signal that one. */
+	if (oci_state_status(s) == OCI_STOPPED)
+		err = -ESRCH;
+	else if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 const char *oci_status_name(enum oci_status st)

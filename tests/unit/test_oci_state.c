@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,13 +181,20 @@ START_TEST(test_oci_state_dead)
 	fill_state(&s, pid);
 	ck_assert_uint_ne(s.start_time, 0);
 	ck_assert_int_eq(oci_state_status(&s), OCI_CREATED);
-	kill(pid, SIGKILL);
+	/* Another start time: someone else's process, left alone. */
+	s.start_time++;
+	ck_assert_int_eq(oci_state_signal(&s, SIGKILL), -ESRCH);
+	usleep(20000);
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
+	s.start_time--;
+	ck_assert_int_eq(oci_state_signal(&s, SIGKILL), 0);
 	/* A zombie is stopped already; a reaped one too. */
 	for (int i = 0; i < 200 && oci_state_status(&s) != OCI_STOPPED; i++)
 		usleep(5000);
 	ck_assert_int_eq(oci_state_status(&s), OCI_STOPPED);
 	waitpid(pid, NULL, 0);
 	ck_assert_int_eq(oci_state_status(&s), OCI_STOPPED);
+	ck_assert_int_eq(oci_state_signal(&s, SIGKILL), -ESRCH);
 	oci_state_free(&s);
 }
 END_TEST
