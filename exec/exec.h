@@ -22,6 +22,7 @@
 #define EXEC_SHARES_MAX		(CONFIG_SHARES_MAX - 1)
 #define EXEC_ENV_MAX		256
 #define EXEC_TMPFS_MAX		16
+#define EXEC_GROUPS_MAX		32
 
 /* Where the job's / comes from. */
 enum exec_root {
@@ -56,6 +57,8 @@ struct exec_config {
 	bool root_ro;		/* EXEC_ROOT_DIR: mounted read-only */
 	bool has_user;		/* run the command as uid:gid, else root */
 	unsigned int uid, gid;
+	unsigned int groups[EXEC_GROUPS_MAX];	/* supplementary, with has_user */
+	unsigned int nr_groups;
 	char *hostname;		/* NULL: "kvmini" */
 	char *tmpfs[EXEC_TMPFS_MAX];	/* absolute guest directories */
 	unsigned int nr_tmpfs;

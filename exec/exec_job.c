@@ -61,13 +61,20 @@ static void job_share(struct job_buf *j, unsigned int i, const struct exec_share
 	free(v);
 }
 
-/* "user" "UID GID": the command's credentials. */
-static void job_user(struct job_buf *j, unsigned int uid, unsigned int gid)
+/* "user" "UID GID", then "groups" "G1 G2…" if any: the command's
+ * credentials. */
+static void job_user(struct job_buf *j, const struct exec_config *ec)
 {
-	char v[32];
+	char v[EXEC_GROUPS_MAX * 11 + 1];
+	size_t n = 0;
 
-	snprintf(v, sizeof(v), "%u %u", uid, gid);
+	snprintf(v, sizeof(v), "%u %u", ec->uid, ec->gid);
 	job_pair(j, "user", v);
+	if (!ec->nr_groups)
+		return;
+	for (unsigned int i = 0; i < ec->nr_groups && i < EXEC_GROUPS_MAX; i++)
+		n += snprintf(v + n, sizeof(v) - n, "%s%u", i ? " " : "", ec->groups[i]);
+	job_pair(j, "groups", v);
 }
 
 int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
@@ -86,7 +93,7 @@ int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
 	if (ec->hostname)
 		job_pair(&j, "hostname", ec->hostname);
 	if (ec->has_user)
-		job_user(&j, ec->uid, ec->gid);
+		job_user(&j, ec);
 	job_pair(&j, "workdir", ec->workdir ? ec->workdir : "/");
 	job_pair(&j, "net", ec->net_user ? "user" : "none");
 	job_pair(&j, "verbose", ec->vm.verbose ? "1" : "0");

@@ -7,7 +7,7 @@
  * isolation (namespaces, capabilities, seccomp, cgroups other than the
  * VM's size) are accepted and left alone: the VM is the boundary. A field
  * that would change what runs and that kvmini cannot honour yet (a
- * terminal, hooks, extra groups, a mount kind it lacks) is refused.
+ * terminal, hooks, a mount kind it lacks) is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,16 +176,28 @@ static int oci_id_field(struct oci_parse *p, const struct json *user,
 
 static int oci_user(struct oci_parse *p, const struct json *user)
 {
-	const struct json *groups;
+	struct exec_config *ec = &p->spec->ec;
+	const struct json *groups, *m;
 	int err = 0;
 
 	groups = oci_member(p, user, "process.user.", "additionalGids", JSON_ARRAY,
 			    false, &err);
 	if (err)
 		return err;
-	if (groups && groups->len) {
-		oci_err(p->c, "config.json: process.user.additionalGids: not supported yet (leave it empty)");
+	if (groups && groups->len > EXEC_GROUPS_MAX) {
+		oci_err(p->c, "config.json: process.user.additionalGids: at most %d groups",
+			EXEC_GROUPS_MAX);
 		return -EINVAL;
+	}
+	json_for_each(m, groups) {
+		int64_t g;
+
+		if (!json_int(m, &g) || g < 0 || g >= UINT32_MAX) {
+			oci_err(p->c, "config.json: process.user.additionalGids[%u] must be a number from 0 to %u",
+				ec->nr_groups, UINT32_MAX - 1);
+			return -EINVAL;
+		}
+		ec->groups[ec->nr_groups++] = g;
 	}
 	if (json_get(user, "username")) {
 		oci_err(p->c, "config.json: process.user.username: not supported (Windows only); give uid and gid");

@@ -49,6 +49,7 @@
 #define AGENT_FAIL		125	/* set-up failed: kvmini's own code */
 #define JOB_SHARES_MAX		16
 #define JOB_TMPFS_MAX		16
+#define JOB_GROUPS_MAX		32
 
 /* docs/exit-device.md: where a device tree does not say otherwise. */
 #if defined(__aarch64__)
@@ -81,6 +82,8 @@ struct job {
 	bool has_user;
 	uid_t uid;
 	gid_t gid;
+	gid_t groups[JOB_GROUPS_MAX];
+	int nr_groups;
 	const char *tmpfs[JOB_TMPFS_MAX];
 	int nr_tmpfs;
 	bool net_user;
@@ -272,6 +275,25 @@ static void job_user(struct job *j, const char *v)
 	j->has_user = true;
 }
 
+/* "G1 G2…", decimal. */
+static void job_groups(struct job *j, const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		unsigned long g;
+		char *end;
+
+		errno = 0;
+		g = strtoul(p, &end, 10);
+		if (end == p || (*end && *end != ' ') || errno || g > UINT32_MAX - 1 ||
+		    j->nr_groups == JOB_GROUPS_MAX)
+			die("bad groups in /job: '%s'", v);
+		j->groups[j->nr_groups++] = g;
+		p = *end ? end + 1 : end;
+	}
+}
+
 static void job_pair(struct job *j, const char *k, char *v)
 {
 	if (!strcmp(k, "arg"))
@@ -294,6 +316,8 @@ static void job_pair(struct job *j, const char *k, char *v)
 		j->hostname = v;
 	else if (!strcmp(k, "user"))
 		job_user(j, v);
+	else if (!strcmp(k, "groups"))
+		job_groups(j, v);
 	else if (!strcmp(k, "tmpfs")) {
 		if (j->nr_tmpfs == JOB_TMPFS_MAX || *v != '/')
 			die("bad tmpfs in /job: '%s'", v);
@@ -639,7 +663,7 @@ static void __attribute__((noreturn)) child(const struct job *j, int out, int er
 		dup2(null, STDIN_FILENO);
 	dup2(out, STDOUT_FILENO);
 	dup2(err, STDERR_FILENO);
-	if (j->has_user && (setgroups(0, NULL) < 0 || setgid(j->gid) < 0 ||
+	if (j->has_user && (setgroups(j->nr_groups, j->groups) < 0 || setgid(j->gid) < 0 ||
 			    setuid(j->uid) < 0)) {
 		dprintf(STDERR_FILENO, "kvmini exec: cannot become uid %u gid %u: %s\n",
 			(unsigned int)j->uid, (unsigned int)j->gid, strerror(errno));

@@ -2,7 +2,7 @@
 # kvmini oci (docs/oci.md) driven as a container engine would: create,
 # start, state, kill and delete on a bundle whose rootfs is the build
 # host's static busybox. The container's output and exit status, its env,
-# cwd, uid/gid and hostname, a bind mount it writes and the host then
+# cwd, uid/gid and groups, hostname, a bind mount it writes and the host then
 # sees, a read-only root it cannot write, and a running container that
 # delete refuses and kill (TERM) ends. A small Python program plays the
 # engine's part of subreaper, so that the container's exit status, which
@@ -37,7 +37,7 @@ bundle()
 	mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" \
 		"$1/rootfs/work" "$1/rootfs/data" "$1/rootfs/tmp"
 	cp "$HOSTROOT/usr/bin/busybox" "$1/rootfs/bin/busybox"
-	for a in sh cat echo id hostname pwd touch sleep ls; do
+	for a in sh cat echo id hostname pwd touch sleep ls grep; do
 		ln -sf busybox "$1/rootfs/bin/$a"
 	done
 	printf '%s\n' "$2" >"$1/config.json"
@@ -88,17 +88,17 @@ is()
 	fail "$1" "std$2 is not '$3': $(head -c 300 "$T/$1.$2" | od -c | head -n 8)"
 }
 
-# 1. A run: output, status, env, cwd, user, hostname, a bind mount.
+# 1. A run: output, status, env, cwd, user and groups, hostname, a bind mount.
 mkdir -p "$T/data"
 chmod 0777 "$T/data"
 bundle "$T/b1" '{"ociVersion":"1.0.2","hostname":"ocibox",
- "process":{"args":["sh","-c","echo out; echo err >&2; id -u; id -g; hostname; pwd; echo $FOO; echo written >/data/f; exit 7"],
-  "env":["PATH=/bin","FOO=bar"],"cwd":"/work","user":{"uid":1000,"gid":1001}},
+ "process":{"args":["sh","-c","echo out; echo err >&2; id -u; id -g; set -- $(grep ^Groups: /proc/self/status); echo $2 $3; hostname; pwd; echo $FOO; echo written >/data/f; exit 7"],
+  "env":["PATH=/bin","FOO=bar"],"cwd":"/work","user":{"uid":1000,"gid":1001,"additionalGids":[10,20]}},
  "root":{"path":"rootfs"},
  "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
   {"destination":"/data","type":"bind","source":"'"$T/data"'","options":["rbind","rw"]},
   {"destination":"/scratch","type":"tmpfs","source":"tmpfs"}]}'
-engine run 7 "$T/b1" c1 && is run out 'out\n1000\n1001\nocibox\n/work\nbar\n' && is run err 'err\n'
+engine run 7 "$T/b1" c1 && is run out 'out\n1000\n1001\n10 20\nocibox\n/work\nbar\n' && is run err 'err\n'
 [ "$(cat "$T/data/f" 2>/dev/null)" = written ] && echo "run: the host sees the bind mount's file" ||
 	fail run "no /data/f on the host"
 kx "$KX" oci --root "$R" state c1 >"$T/state1.out" 2>"$T/state1.err" &&

@@ -141,6 +141,7 @@ START_TEST(test_oci_config_full)
 	ck_assert(ec->has_user);
 	ck_assert_uint_eq(ec->uid, 1000);
 	ck_assert_uint_eq(ec->gid, 100);
+	ck_assert_uint_eq(ec->nr_groups, 0);
 	ck_assert_int_eq(ec->argc, 1);
 	ck_assert_uint_eq(ec->nr_env, 2);
 	ck_assert_str_eq(ec->env[1], "A=b=c");
@@ -211,7 +212,10 @@ START_TEST(test_oci_config_errors)
 	EXPECT_ERROR("process.user.uid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":-1}}", ROOT));
 	EXPECT_ERROR("process.user.gid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":\"0\"}}", ROOT));
 	EXPECT_ERROR("process.user.uid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":4294967295}}", ROOT));
-	EXPECT_ERROR("additionalGids", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":[5]}}", ROOT));
+	EXPECT_ERROR("additionalGids[1]", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":[5,-1]}}", ROOT));
+	EXPECT_ERROR("additionalGids[0]", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":[\"5\"]}}", ROOT));
+	EXPECT_ERROR("additionalGids: at most 32", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":"
+		     "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33]}}", ROOT));
 	EXPECT_ERROR("root.path is missing", CFG(PROC, "{}"));
 	EXPECT_ERROR("root.path must be a string", CFG(PROC, "{\"path\":1}"));
 	EXPECT_ERROR("root.readonly must be a boolean", CFG(PROC, "{\"path\":\"rootfs\",\"readonly\":\"yes\"}"));
@@ -301,7 +305,7 @@ START_TEST(test_oci_config_job)
 	char *pairs;
 
 	snprintf(json, sizeof(json), CFG("{\"args\":[\"id\"],\"cwd\":\"/w\",\"env\":[\"A=1\"],"
-					 "\"user\":{\"uid\":5,\"gid\":6}}",
+					 "\"user\":{\"uid\":5,\"gid\":6,\"additionalGids\":[7,4294967294]}}",
 					 "{\"path\":\"rootfs\",\"readonly\":true}",
 					 ",\"hostname\":\"h\",\"mounts\":[{\"destination\":\"/d\","
 					 "\"type\":\"bind\",\"source\":\"data\"},"
@@ -309,7 +313,7 @@ START_TEST(test_oci_config_job)
 	expect_ok(&p, json);
 	pairs = job_pairs(&p.spec.ec);
 	ck_assert_str_eq(pairs, "root|root|root-mode|ro|share|share0 rw /d|tmpfs|/t|hostname|h|"
-			 "user|5 6|workdir|/w|net|none|verbose|0|env|A=1|arg|id|");
+			 "user|5 6|groups|7 4294967294|workdir|/w|net|none|verbose|0|env|A=1|arg|id|");
 	free(pairs);
 	done(&p);
 	expect_ok(&p, CFG(PROC, ROOT));
