@@ -81,7 +81,7 @@ LIBS += -fsanitize=address,undefined
 endif
 
 SRCS := main.c $(wildcard lib/*.c fdt/*.c legacy/*.c virtio/*.c backend/*.c vmm/*.c \
-	arch/$(SRCARCH)/*.c exec/*.c)
+	arch/$(SRCARCH)/*.c exec/*.c oci/*.c)
 # kvmini exec's guest agent travels inside kvmini (exec/exec_agent.S).
 AGENT := $(BUILD)/agent
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/exec/exec_agent.o
@@ -98,7 +98,7 @@ STATIC := $(BUILD)/kvmini-static
 # layer's suites link that layer and the ones below it, nothing above, so
 # a test that needs a higher layer does not link. Suites go by the module
 # they test.
-UNIT_LAYERS := lib fdt legacy virtio backend vmm exec
+UNIT_LAYERS := lib fdt legacy virtio backend vmm exec oci
 UNIT_DIRS_lib := lib
 UNIT_DIRS_fdt := $(UNIT_DIRS_lib) fdt
 UNIT_DIRS_legacy := $(UNIT_DIRS_fdt) legacy
@@ -106,6 +106,7 @@ UNIT_DIRS_virtio := $(UNIT_DIRS_legacy) virtio
 UNIT_DIRS_backend := $(UNIT_DIRS_virtio) backend
 UNIT_DIRS_vmm := $(UNIT_DIRS_backend) vmm arch
 UNIT_DIRS_exec := $(UNIT_DIRS_vmm) exec
+UNIT_DIRS_oci := $(UNIT_DIRS_exec) oci
 UNIT_TESTS_lib := bus mem uring term sbuf mem_file snap_dir janitor snapfile json
 UNIT_TESTS_fdt := fdt
 UNIT_TESTS_legacy := serial i8042
@@ -113,6 +114,7 @@ UNIT_TESTS_virtio := virtq mmio coalesce virtio_rng virtio_state virtio_console 
 UNIT_TESTS_backend := slirp virtiofsd virtio_blk virtio_vsock_uds
 UNIT_TESTS_vmm := cli disk e820 mptable acpi aml bzimage elf arm64_image arm64_fdt console_out x86_state control
 UNIT_TESTS_exec := exec cpio
+UNIT_TESTS_oci := oci_config oci_state
 UNIT_COMMON := $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/util.o
 UNIT_FAKES := $(BUILD)/tests/unit/fake_virtq.o
 UNIT_BINS := $(UNIT_LAYERS:%=$(BUILD)/unit-%)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kvmini: parse the command line, build the VM, run it, report how it ended. */
+/* kvmini: parse the command line, build the VM, run it, report how it ended;
+ * `kvmini exec` and `kvmini oci` (or kvmini-oci) are modes of their own. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/map_file.h"
+#include "oci/oci.h"
 #include "vmm/exitcode.h"
 #include "vmm/snapshot.h"
 #include "vmm/vm.h"
@@ -54,6 +56,12 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "exec"))
 		return exec_main(argc - 1, argv + 1);
+	/* An OCI runtime is called by its own name (kvmini-oci) or as a mode. */
+	if (argc > 0 && !strcmp(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0],
+				"kvmini-oci"))
+		return oci_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "oci"))
+		return oci_main(argc - 1, argv + 1);
 	err = cli_parse(argc, argv, &cfg);
 	if (err)
 		return err > 0 ? 0 : EXIT_VMM_ERROR;

@@ -136,6 +136,10 @@ static void exec_vm_config(struct exec_config *ec)
 		/* Only what the host's nobody may read: not the host's secrets. */
 		exec_share_config(&cfg->shares[cfg->nr_shares], "/", EXEC_ROOT_TAG, true);
 		cfg->shares[cfg->nr_shares++].as_nobody = true;
+	} else if (ec->root == EXEC_ROOT_DIR) {
+		/* A container's own rootfs, served as its caller (kvmini oci). */
+		exec_share_config(&cfg->shares[cfg->nr_shares++], ec->root_dir,
+				  EXEC_ROOT_TAG, ec->root_ro);
 	}
 	for (unsigned int i = 0; i < ec->nr_shares; i++) {
 		snprintf(tag, sizeof(tag), "share%u", i);
@@ -175,11 +179,25 @@ static int exec_run(struct exec_config *ec, struct vm *vm, struct cpio *initrd)
 	return status;
 }
 
+int exec_run_config(struct exec_config *ec)
+{
+	struct cpio initrd;
+	struct vm vm;
+	int status;
+
+	log_verbose = ec->vm.verbose;
+	memset(&vm, 0, sizeof(vm));
+	cpio_init(&initrd);
+	status = exec_run(ec, &vm, &initrd);
+	exec_out_free(vm.exec_out);
+	unmap_file(vm.kernel, vm.kernel_size);
+	cpio_free(&initrd);
+	return status;
+}
+
 int exec_main(int argc, char **argv)
 {
 	struct exec_config ec;
-	struct cpio initrd;
-	struct vm vm;
 	int status;
 	int err = exec_parse(argc, argv, &ec);
 
@@ -187,13 +205,7 @@ int exec_main(int argc, char **argv)
 		exec_config_free(&ec);
 		return err > 0 ? 0 : EXIT_VMM_ERROR;
 	}
-	log_verbose = ec.vm.verbose;
-	memset(&vm, 0, sizeof(vm));
-	cpio_init(&initrd);
-	status = exec_run(&ec, &vm, &initrd);
-	exec_out_free(vm.exec_out);
-	unmap_file(vm.kernel, vm.kernel_size);
-	cpio_free(&initrd);
+	status = exec_run_config(&ec);
 	exec_config_free(&ec);
 	return status;
 }

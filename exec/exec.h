@@ -21,11 +21,15 @@
 /* The root takes one of the VM's virtio-fs devices. */
 #define EXEC_SHARES_MAX		(CONFIG_SHARES_MAX - 1)
 #define EXEC_ENV_MAX		256
+#define EXEC_TMPFS_MAX		16
+#define EXEC_GROUPS_MAX		32
 
 /* Where the job's / comes from. */
 enum exec_root {
 	EXEC_ROOT_HOST,		/* the host's /, read-only, tmpfs overlay */
 	EXEC_ROOT_INITRD,	/* the initramfs (--initrd) as it is */
+	EXEC_ROOT_DIR,		/* root_dir as the job's / itself, no overlay
+				 * (kvmini oci: a bundle's rootfs) */
 };
 
 /* One --share HOSTDIR[:GUESTDIR][,ro]. */
@@ -48,6 +52,16 @@ struct exec_config {
 	bool net_user;
 	char **argv;		/* the command, NULL-terminated */
 	int argc;
+	/* Set by kvmini oci only (exec's options leave them unset). */
+	char *root_dir;		/* EXEC_ROOT_DIR: absolute host directory */
+	bool root_ro;		/* EXEC_ROOT_DIR: mounted read-only */
+	bool has_user;		/* run the command as uid:gid, else root */
+	unsigned int uid, gid;
+	unsigned int groups[EXEC_GROUPS_MAX];	/* supplementary, with has_user */
+	unsigned int nr_groups;
+	char *hostname;		/* NULL: "kvmini" */
+	char *tmpfs[EXEC_TMPFS_MAX];	/* absolute guest directories */
+	unsigned int nr_tmpfs;
 };
 
 /*
@@ -71,6 +85,13 @@ int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len);
 
 /* kvmini exec's main(); returns kvmini's exit status. */
 int exec_main(int argc, char **argv);
+
+/*
+ * Runs a filled-in job (from exec_parse() or kvmini oci) in a VM and
+ * returns kvmini's exit status: the job's, or one of docs/exit-codes.md
+ * after one error line. ec stays the caller's to free.
+ */
+int exec_run_config(struct exec_config *ec);
 
 /*
  * exec_out.c: the job's streams and status. exec_out_new() prepares them

@@ -297,5 +297,10 @@ void exec_config_free(struct exec_config *ec)
 	}
 	for (unsigned int i = 0; i < ec->nr_env; i++)
 		free((char *)ec->env[i]);
-	ec->nr_shares = ec->nr_env = 0;
+	for (unsigned int i = 0; i < ec->nr_tmpfs; i++)
+		free(ec->tmpfs[i]);
+	free(ec->root_dir);
+	free(ec->hostname);
+	ec->root_dir = ec->hostname = NULL;
+	ec->nr_shares = ec->nr_env = ec->nr_tmpfs = 0;
 }

@@ -61,14 +61,39 @@ static void job_share(struct job_buf *j, unsigned int i, const struct exec_share
 	free(v);
 }
 
+/* "user" "UID GID", then "groups" "G1 G2…" if any: the command's
+ * credentials. */
+static void job_user(struct job_buf *j, const struct exec_config *ec)
+{
+	char v[EXEC_GROUPS_MAX * 11 + 1];
+	size_t n = 0;
+
+	snprintf(v, sizeof(v), "%u %u", ec->uid, ec->gid);
+	job_pair(j, "user", v);
+	if (!ec->nr_groups)
+		return;
+	for (unsigned int i = 0; i < ec->nr_groups && i < EXEC_GROUPS_MAX; i++)
+		n += snprintf(v + n, sizeof(v) - n, "%s%u", i ? " " : "", ec->groups[i]);
+	job_pair(j, "groups", v);
+}
+
 int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
 {
 	struct job_buf j = { 0 };
 
 	job_pair(&j, EXEC_JOB_MAGIC, EXEC_JOB_VERSION);
-	job_pair(&j, "root", ec->root == EXEC_ROOT_HOST ? EXEC_ROOT_TAG : "initrd");
+	job_pair(&j, "root", ec->root == EXEC_ROOT_INITRD ? "initrd" : EXEC_ROOT_TAG);
+	/* kvmini oci's keys only when set: exec's job stays as it was. */
+	if (ec->root == EXEC_ROOT_DIR)
+		job_pair(&j, "root-mode", ec->root_ro ? "ro" : "rw");
 	for (unsigned int i = 0; i < ec->nr_shares; i++)
 		job_share(&j, i, &ec->shares[i]);
+	for (unsigned int i = 0; i < ec->nr_tmpfs; i++)
+		job_pair(&j, "tmpfs", ec->tmpfs[i]);
+	if (ec->hostname)
+		job_pair(&j, "hostname", ec->hostname);
+	if (ec->has_user)
+		job_user(&j, ec);
 	job_pair(&j, "workdir", ec->workdir ? ec->workdir : "/");
 	job_pair(&j, "net", ec->net_user ? "user" : "none");
 	job_pair(&j, "verbose", ec->vm.verbose ? "1" : "0");

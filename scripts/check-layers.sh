@@ -5,7 +5,7 @@
 # headers of its own layer and of the layers below it, never above; and
 # an arch/ header only from its own architecture's folder.
 # Layers, bottom first; folders on one line share a layer. main.c is
-# the top: it picks `kvmini run` or `kvmini exec`.
+# the top: it picks `kvmini run`, `kvmini exec` or `kvmini oci`.
 #
 # Every #include "..." line in the production tree is one check; headers
 # are named from the top of the tree ("lib/log.h"), so the folder says
@@ -19,6 +19,7 @@ virtio
 backend
 vmm arch
 exec
+oci
 main.c
 '
 
@@ -32,7 +33,7 @@ rank() {
 
 pass=0
 fail=0
-files=$(find lib fdt legacy virtio backend vmm arch exec -name '*.[chS]' | sort)
+files=$(find lib fdt legacy virtio backend vmm arch exec oci -name '*.[chS]' | sort)
 for f in main.c $files; do
 	from=$(rank "$f")
 	if [ -z "$from" ]; then

@@ -17,6 +17,7 @@
  * Static, no libraries: it runs before there is a root file system.
  */
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -47,6 +48,8 @@
 
 #define AGENT_FAIL		125	/* set-up failed: kvmini's own code */
 #define JOB_SHARES_MAX		16
+#define JOB_TMPFS_MAX		16
+#define JOB_GROUPS_MAX		32
 
 /* docs/exit-device.md: where a device tree does not say otherwise. */
 #if defined(__aarch64__)
@@ -73,7 +76,16 @@ struct share {
 
 struct job {
 	const char *root;	/* a virtio-fs tag, or "initrd" */
+	const char *root_mode;	/* kvmini oci: "ro"/"rw", the tag as / itself */
 	const char *workdir;
+	const char *hostname;
+	bool has_user;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[JOB_GROUPS_MAX];
+	int nr_groups;
+	const char *tmpfs[JOB_TMPFS_MAX];
+	int nr_tmpfs;
 	bool net_user;
 	bool verbose;
 	struct share shares[JOB_SHARES_MAX];
@@ -245,6 +257,43 @@ static void job_share(struct job *j, char *v)
 	j->nr_shares++;
 }
 
+/* "UID GID", decimal. */
+static void job_user(struct job *j, const char *v)
+{
+	unsigned long uid, gid;
+	char *end;
+
+	errno = 0;
+	uid = strtoul(v, &end, 10);
+	if (*end != ' ' || end == v)
+		die("bad user in /job: '%s'", v);
+	gid = strtoul(end + 1, &end, 10);
+	if (*end || errno || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
+		die("bad user in /job: '%s'", v);
+	j->uid = uid;
+	j->gid = gid;
+	j->has_user = true;
+}
+
+/* "G1 G2…", decimal. */
+static void job_groups(struct job *j, const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		unsigned long g;
+		char *end;
+
+		errno = 0;
+		g = strtoul(p, &end, 10);
+		if (end == p || (*end && *end != ' ') || errno || g > UINT32_MAX - 1 ||
+		    j->nr_groups == JOB_GROUPS_MAX)
+			die("bad groups in /job: '%s'", v);
+		j->groups[j->nr_groups++] = g;
+		p = *end ? end + 1 : end;
+	}
+}
+
 static void job_pair(struct job *j, const char *k, char *v)
 {
 	if (!strcmp(k, "arg"))
@@ -261,6 +310,19 @@ static void job_pair(struct job *j, const char *k, char *v)
 		j->net_user = !strcmp(v, "user");
 	else if (!strcmp(k, "verbose"))
 		j->verbose = !strcmp(v, "1");
+	else if (!strcmp(k, "root-mode"))
+		j->root_mode = v;
+	else if (!strcmp(k, "hostname"))
+		j->hostname = v;
+	else if (!strcmp(k, "user"))
+		job_user(j, v);
+	else if (!strcmp(k, "groups"))
+		job_groups(j, v);
+	else if (!strcmp(k, "tmpfs")) {
+		if (j->nr_tmpfs == JOB_TMPFS_MAX || *v != '/')
+			die("bad tmpfs in /job: '%s'", v);
+		j->tmpfs[j->nr_tmpfs++] = v;
+	}
 	else
 		die("unknown key '%s' in /job (kvmini and its agent differ?)", k);
 }
@@ -407,9 +469,12 @@ static void mount_shares(const struct job *j, const char *root)
 		snprintf(p, sizeof(p), "%s%s", root, s->dir);
 		do_mount(s->tag, p, "virtiofs", s->ro ? MS_RDONLY : 0, NULL);
 	}
+	for (int i = 0; i < j->nr_tmpfs; i++) {
+		snprintf(p, sizeof(p), "%s%s", root, j->tmpfs[i]);
+		do_mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	}
 }
 
-/* switch_root: the new root over the initramfs, which stays behind it. */
 static void enter_root(void)
 {
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
@@ -417,11 +482,36 @@ static void enter_root(void)
 		die("cannot enter the job's root: %s", strerror(errno));
 }
 
+/*
+ * kvmini oci: the container's rootfs is / as it is (read-only if its
+ * config says so), with the kernel's views and a /dev; no scratch
+ * tmpfs over its own /tmp or /root, which belong to the image.
+ */
+static void container_root(const struct job *j)
+{
+	do_mount(j->root, NEWROOT, "virtiofs",
+		 !strcmp(j->root_mode, "ro") ? MS_RDONLY : 0, NULL);
+	do_mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	do_mount("sysfs", NEWROOT "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (mkdirs(NEWROOT "/dev") ||
+	    mount("/dev", NEWROOT "/dev", NULL, MS_MOVE, NULL) < 0)
+		die("cannot move /dev into the container's root: %s", strerror(errno));
+	do_mount("devpts", NEWROOT "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
+	do_mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	mount_shares(j, NEWROOT);
+	enter_root();
+}
+
+/* switch_root: the new root over the initramfs, which stays behind it. */
 static void setup_root(const struct job *j)
 {
 	bool host = strcmp(j->root, "initrd");
 	const char *root = host ? NEWROOT : "";
 
+	if (host && j->root_mode) {
+		container_root(j);
+		return;
+	}
 	if (host)
 		root_overlay(j->root);
 	mount_system(root);
@@ -573,6 +663,12 @@ static void __attribute__((noreturn)) child(const struct job *j, int out, int er
 		dup2(null, STDIN_FILENO);
 	dup2(out, STDOUT_FILENO);
 	dup2(err, STDERR_FILENO);
+	if (j->has_user && (setgroups(j->nr_groups, j->groups) < 0 || setgid(j->gid) < 0 ||
+			    setuid(j->uid) < 0)) {
+		dprintf(STDERR_FILENO, "kvmini exec: cannot become uid %u gid %u: %s\n",
+			(unsigned int)j->uid, (unsigned int)j->gid, strerror(errno));
+		_exit(AGENT_FAIL);
+	}
 	execvp(j->argv[0], j->argv);
 	dprintf(STDERR_FILENO, "kvmini exec: %s: %s\n", j->argv[0],
 		errno == ENOENT ? "command not found" : strerror(errno));
@@ -690,7 +786,10 @@ int main(void)
 	out_fd = open_port("stdout");
 	status_fd = open_port("status");
 	info("job read, ports open");
-	sethostname("kvmini", 6);
+	if (j.hostname)
+		sethostname(j.hostname, strlen(j.hostname));
+	else
+		sethostname("kvmini", 6);
 	setup_root(&j);
 	setup_net(&j);
 	set_env(&j);

@@ -691,5 +691,84 @@ soak() {
 }
 if [ -x /usr/bin/time ]; then soak; else skipped soak "no /usr/bin/time (GNU time)"; fi
 
+# kvmini oci (docs/oci.md): its command line and state, with no guest
+# booted (a created container's VM starts only at start). Errors are one
+# line and exit status 1, as runc's.
+# oci_expect NAME RC STDERR_REGEX STDOUT_REGEX -- COMMAND...
+oci_expect() {
+	local name=$1
+	expect "$@"
+	if [ "$2" = 1 ] && [ "$(wc -l <"$T/err")" != 1 ]; then
+		bad "$name" "expected exactly one error line"
+		pass=$((pass - 1))
+	fi
+}
+O=$T/oci-state
+oci=("$kvmini" oci --root "$O")
+B=$T/bundle
+mkdir -p "$B/rootfs" "$T/nocfg"
+cat >"$B/config.json" <<'JSON'
+{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","env":["PATH=/bin"]},"root":{"path":"rootfs"},
+ "annotations":{"org.kvmini.cpus":"2"}}
+JSON
+oci_expect oci-help 0 "" "^usage: kvmini oci" -- "$kvmini" oci --help
+oci_expect oci-no-command 1 "no command given" "" -- "$kvmini" oci
+oci_expect oci-unknown-command 1 "unknown command 'bogus'" "" -- "$kvmini" oci bogus
+oci_expect oci-unknown-global-flag 1 "unknown flag --bogus" "" -- "$kvmini" oci --bogus state x
+oci_expect oci-unknown-flag 1 "create: unknown flag --bogus" "" -- "$kvmini" oci create --bogus x
+oci_expect oci-flag-needs-value 1 "flag --bundle needs a value" "" -- "$kvmini" oci create --bundle
+oci_expect oci-no-id 1 "create: expected a container ID" "" -- "$kvmini" oci create --bundle "$B"
+oci_expect oci-log-format 1 "--log-format 'xml'" "" -- "$kvmini" oci --log-format xml features
+oci_expect oci-bad-id 1 "container ID holds '/'" "" -- "${oci[@]}" create --bundle "$B" ../x
+oci_expect oci-missing-bundle 1 "bundle '$T/none'" "" -- "${oci[@]}" create --bundle "$T/none" c
+oci_expect oci-no-config 1 "cannot read $T/nocfg/config.json" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
+printf '{"ociVersion":"1.0.2",' >"$T/nocfg/config.json"
+oci_expect oci-bad-json 1 "config.json is not valid JSON" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
+printf '{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},"root":{"path":"gone"}}' >"$T/nocfg/config.json"
+oci_expect oci-rootfs-missing 1 "root.path '$T/nocfg/gone'" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
+printf '{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","terminal":true},"root":{"path":"/"}}' >"$T/nocfg/config.json"
+oci_expect oci-terminal 1 "process.terminal: not supported yet" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
+[ ! -e "$O/c" ] && ok oci-failed-create-leaves-nothing || bad oci-failed-create-leaves-nothing "$O/c exists"
+for cmd in state start kill delete; do
+	oci_expect "oci-$cmd-unknown" 1 "container nope does not exist" "" -- "${oci[@]}" "$cmd" nope
+done
+oci_expect oci-kill-bad-signal 1 "unknown signal 'NOPE'" "" -- "${oci[@]}" kill c1 NOPE
+# --log: the error again, as logrus's JSON.
+oci_expect oci-log 1 "does not exist" "" -- "$kvmini" oci --root "$O" --log "$T/oci.log" --log-format json state nope
+grep -q '^{"level":"error","msg":"container nope does not exist","time":"[0-9T:-]*Z"}$' "$T/oci.log" &&
+	ok oci-log-json || bad oci-log-json "log: $(cat "$T/oci.log")"
+
+# A created container: state, pid file, 0700 directory, a second create
+# refused, delete kills its waiting process and leaves nothing.
+oci_expect oci-create 0 "" "" -- "${oci[@]}" create --bundle "$B" --pid-file "$T/c1.pid" c1
+pid=$(cat "$T/c1.pid" 2>/dev/null)
+oci_expect oci-state-created 0 "" "^\{\"ociVersion\":\"1\.2\.0\",\"id\":\"c1\",\"status\":\"created\",\"pid\":$pid,\"bundle\":\"$B\",\"annotations\":\{\"org.kvmini.cpus\":\"2\"\}\}$" -- "${oci[@]}" state c1
+[ "$(stat -c %a "$O/c1")" = 700 ] && kill -0 "$pid" && ok oci-state-dir || bad oci-state-dir "mode $(stat -c %a "$O/c1"), pid $pid"
+oci_expect oci-create-twice 1 "container c1 exists already" "" -- "${oci[@]}" create --bundle "$B" c1
+oci_expect oci-delete-created 0 "" "" -- "${oci[@]}" delete c1
+# Gone, or a zombie its new parent has yet to reap.
+{ [ ! -e "/proc/$pid" ] || grep -Eq '\) [ZX] ' "/proc/$pid/stat"; } && [ ! -e "$O/c1" ] &&
+	ok oci-delete-created-gone ||
+	bad oci-delete-created-gone "pid $pid alive or $O/c1 left"
+# Killed before start: stopped; start refuses; delete clears it.
+oci_expect oci-create-2 0 "" "" -- "${oci[@]}" create --bundle "$B" --pid-file "$T/c2.pid" c2
+oci_expect oci-kill-created 0 "" "" -- "${oci[@]}" kill c2 SIGKILL
+for _ in $(seq 100); do "${oci[@]}" state c2 2>/dev/null | grep -q '"status":"stopped"' && break; sleep 0.05; done
+oci_expect oci-state-stopped 0 "" '"status":"stopped"' -- "${oci[@]}" state c2
+oci_expect oci-start-stopped 1 "container c2 has stopped" "" -- "${oci[@]}" start c2
+oci_expect oci-kill-stopped 1 "container c2 is not running" "" -- "${oci[@]}" kill c2 9
+oci_expect oci-delete-stopped 0 "" "" -- "${oci[@]}" delete c2
+# features: the spec's document; it parses (python3's reader, when there).
+oci_expect oci-features 0 "" '"ociVersionMax":"1\.2\.0".*"hooks":\[\].*"mountOptions":\["bind","rbind","ro","rw"\]' -- "${oci[@]}" features
+if command -v python3 >/dev/null; then
+	python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["linux"]["seccomp"]["enabled"] is False' \
+		<"$T/out" && ok oci-features-json || bad oci-features-json "python3 could not read it"
+else
+	skipped oci-features-json "no python3"
+fi
+# Called by its own name, as an engine's runtime path.
+ln -s "$kvmini" "$T/kvmini-oci"
+oci_expect oci-own-name 0 "" '"ociVersionMin"' -- "$T/kvmini-oci" --root "$O" features
+
 echo "native: $pass passed, $fail failed${skip:+, $skip skipped}"
 [ $fail = 0 ]

@@ -1,0 +1,131 @@
+#!/bin/sh
+# kvmini oci (docs/oci.md) driven as a container engine would: create,
+# start, state, kill and delete on a bundle whose rootfs is the build
+# host's static busybox. The container's output and exit status, its env,
+# cwd, uid/gid and groups, hostname, a bind mount it writes and the host then
+# sees, a read-only root it cannot write, and a running container that
+# delete refuses and kill (TERM) ends. A small Python program plays the
+# engine's part of subreaper, so that the container's exit status, which
+# is kvmini's own, reaches it. kvmini and virtiofsd run from the build
+# host's / (HOSTROOT), as in exec-host.
+. "$LIB"
+
+if [ -n "${HOSTROOT:-}" ]; then
+	kx()
+	{
+		chroot "$HOSTROOT" /usr/bin/env KVMINI_KERNEL="$K" "$@"
+	}
+	K=$OUTER$KERNEL
+	KX=$KVMINI_PATH
+else
+	echo "oci: needs the build host's / (HOSTROOT, x86_64 lab)"
+	exit 77
+fi
+[ -x "$HOSTROOT/usr/lib/qemu/virtiofsd" ] || { echo "oci: no virtiofsd (qemu-system-common)"; exit 77; }
+[ -x "$HOSTROOT/usr/bin/python3" ] || { echo "oci: no python3 on the build host"; exit 77; }
+# The rootfs's only program: it must need no libraries.
+kx sh -c 'ldd /usr/bin/busybox 2>&1' | grep -q 'not a dynamic executable' ||
+	{ echo "oci: no static busybox on the build host (busybox-static)"; exit 77; }
+
+R=$T/state
+mkdir -p "$R"
+
+# A bundle: rootfs with busybox and the directories the guest mounts on.
+# bundle DIR CONFIG_JSON
+bundle()
+{
+	mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" \
+		"$1/rootfs/work" "$1/rootfs/data" "$1/rootfs/tmp"
+	cp "$HOSTROOT/usr/bin/busybox" "$1/rootfs/bin/busybox"
+	for a in sh cat echo id hostname pwd touch sleep ls grep; do
+		ln -sf busybox "$1/rootfs/bin/$a"
+	done
+	printf '%s\n' "$2" >"$1/config.json"
+}
+
+# The engine: subreaper, create, start, then (optionally) a shell line,
+# then the container's exit status as its own.
+cat >"$T/engine.py" <<'EOF'
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
+kx, root, bundle, cid, then = sys.argv[1:6]
+oci = [kx, "oci", "--root", root]
+pidfile = root + "/" + cid + ".pid"
+if subprocess.call(oci + ["create", "--bundle", bundle, "--pid-file", pidfile, cid]):
+	sys.exit(200)
+pid = int(open(pidfile).read())
+if subprocess.call(oci + ["start", cid]):
+	sys.exit(201)
+if then and subprocess.call(["sh", "-c", then]):
+	os.kill(pid, 9)
+	sys.exit(202)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
+EOF
+
+# engine NAME WANT BUNDLE ID [THEN]: stdout, stderr in $T/NAME.out, .err.
+engine()
+{
+	rc=0
+	kx python3 "$T/engine.py" "$KX" "$R" "$3" "$4" "${5:-}" \
+		>"$T/$1.out" 2>"$T/$1.err" </dev/null || rc=$?
+	if [ "$rc" -eq "$2" ]; then
+		echo "$1: exit status $rc ok"
+		return 0
+	fi
+	fail "$1" "exit status $rc, expected $2"
+	return 1
+}
+
+# is NAME STREAM TEXT (printf format)
+is()
+{
+	# shellcheck disable=SC2059
+	if printf "$3" | cmp -s - "$T/$1.$2"; then
+		echo "$1: std$2 ok"
+		return 0
+	fi
+	fail "$1" "std$2 is not '$3': $(head -c 300 "$T/$1.$2" | od -c | head -n 8)"
+}
+
+# 1. A run: output, status, env, cwd, user and groups, hostname, a bind mount.
+mkdir -p "$T/data"
+chmod 0777 "$T/data"
+bundle "$T/b1" '{"ociVersion":"1.0.2","hostname":"ocibox",
+ "process":{"args":["sh","-c","echo out; echo err >&2; id -u; id -g; set -- $(grep ^Groups: /proc/self/status); echo $2 $3; hostname; pwd; echo $FOO; echo written >/data/f; exit 7"],
+  "env":["PATH=/bin","FOO=bar"],"cwd":"/work","user":{"uid":1000,"gid":1001,"additionalGids":[10,20]}},
+ "root":{"path":"rootfs"},
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+  {"destination":"/data","type":"bind","source":"'"$T/data"'","options":["rbind","rw"]},
+  {"destination":"/scratch","type":"tmpfs","source":"tmpfs"}]}'
+engine run 7 "$T/b1" c1 && is run out 'out\n1000\n1001\n10 20\nocibox\n/work\nbar\n' && is run err 'err\n'
+[ "$(cat "$T/data/f" 2>/dev/null)" = written ] && echo "run: the host sees the bind mount's file" ||
+	fail run "no /data/f on the host"
+kx "$KX" oci --root "$R" state c1 >"$T/state1.out" 2>"$T/state1.err" &&
+	grep -q '"status":"stopped"' "$T/state1.out" && echo "run: state says stopped" ||
+	fail state1 "state: $(cat "$T/state1.out" "$T/state1.err")"
+kx "$KX" oci --root "$R" delete c1 2>"$T/del1.err" && [ ! -e "$R/c1" ] &&
+	echo "run: deleted, no state left" || fail del1 "delete failed or left $R/c1"
+
+# 2. A read-only root: writes fail, the rootfs is untouched.
+bundle "$T/b2" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","touch /x 2>/dev/null && echo wrote || echo refused"],"cwd":"/"},
+ "root":{"path":"rootfs","readonly":true}}'
+engine ro 0 "$T/b2" c2 && is ro out 'refused\n'
+[ ! -e "$T/b2/rootfs/x" ] && echo "ro: the rootfs is untouched" || fail ro "the container wrote to its ro root"
+kx "$KX" oci --root "$R" delete c2 2>/dev/null
+
+# 3. A running container: state says so, delete refuses it, kill ends it
+# (TERM: kvmini ends the VM with 128+15).
+bundle "$T/b3" '{"ociVersion":"1.0.2","process":{"args":["sleep","300"],"cwd":"/"},"root":{"path":"rootfs"}}'
+then="o='$KX oci --root $R'; \$o state c3 | grep -q '\"status\":\"running\"' || exit 1;
+	\$o delete c3 2>/dev/null && exit 1; \$o kill c3 TERM"
+engine kill 143 "$T/b3" c3 "$then"
+kx "$KX" oci --root "$R" delete c3 2>"$T/del3.err" && [ ! -e "$R/c3" ] &&
+	echo "kill: deleted after it stopped" || fail del3 "delete failed"
+
+# 4. delete --force of a running container.
+bundle "$T/b4" '{"ociVersion":"1.0.2","process":{"args":["sleep","300"],"cwd":"/"},"root":{"path":"rootfs"}}'
+then="$KX oci --root $R delete --force c4"
+engine force 137 "$T/b4" c4 "$then" && [ ! -e "$R/c4" ] && echo "force: gone"
+
+finish

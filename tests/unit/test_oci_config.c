@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmini oci: a bundle's config.json into an exec job. Every field
+ * kvmini takes, its defaults, the relative root path, and one error line
+ * naming the field for each bad type, missing field, bad value and
+ * unsupported feature.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "util.h"
+#include "oci/oci.h"
+
+static char bundle[] = "/tmp/kvmini-oci-config.XXXXXX";
+static char rootfs[PATH_MAX], data[PATH_MAX], file[PATH_MAX];
+static const struct oci_ctx ctx = { .root = "/nonexistent" };
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(bundle));
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
+	snprintf(data, sizeof(data), "%s/data", bundle);
+	snprintf(file, sizeof(file), "%s/file", bundle);
+	ck_assert_int_eq(mkdir(rootfs, 0755), 0);
+	ck_assert_int_eq(mkdir(data, 0755), 0);
+	ck_assert_int_eq(close(creat(file, 0644)), 0);
+}
+
+static void teardown(void)
+{
+	unlink(file);
+	rmdir(data);
+	rmdir(rootfs);
+	rmdir(bundle);
+	strcpy(bundle, "/tmp/kvmini-oci-config.XXXXXX");
+}
+
+struct parsed {
+	int ret;
+	char *out, *err;
+	struct oci_spec spec;
+};
+
+static void parse(struct parsed *p, const char *json)
+{
+	struct unit_capture_std c;
+
+	unit_capture_std_begin(&c);
+	p->ret = oci_config_parse(&ctx, bundle, json, strlen(json), &p->spec);
+	unit_capture_std_end(&c, &p->out, &p->err);
+}
+
+static void done(struct parsed *p)
+{
+	oci_spec_free(&p->spec);
+	free(p->out);
+	free(p->err);
+}
+
+/* A config with a process and a root, and then whatever else. */
+#define CFG(process, root, ...)						\
+	"{\"ociVersion\":\"1.0.2\",\"process\":" process ",\"root\":" root __VA_ARGS__ "}"
+#define PROC	"{\"args\":[\"sh\",\"-c\",\"echo hi\"],\"cwd\":\"/\"}"
+#define ROOT	"{\"path\":\"rootfs\"}"
+
+static void expect_ok(struct parsed *p, const char *json)
+{
+	parse(p, json);
+	ck_assert_msg(p->ret == 0, "ret %d, stderr: %s", p->ret, p->err);
+	ck_assert_str_eq(p->err, "");
+}
+
+#define EXPECT_ERROR(culprit, json)					\
+	do {								\
+		struct parsed __p;					\
+		parse(&__p, json);					\
+		ck_assert_msg(__p.ret < 0, "accepted: %s", json);	\
+		unit_check_error_line(__p.out, __p.err, culprit);	\
+		done(&__p);						\
+	} while (0)
+
+START_TEST(test_oci_config_minimal)
+{
+	struct parsed p;
+	char *real = realpath(rootfs, NULL);
+	const struct exec_config *ec = &p.spec.ec;
+
+	expect_ok(&p, CFG(PROC, ROOT));
+	ck_assert_int_eq(ec->argc, 3);
+	ck_assert_str_eq(ec->argv[0], "sh");
+	ck_assert_str_eq(ec->argv[2], "echo hi");
+	ck_assert_ptr_null(ec->argv[3]);
+	ck_assert_str_eq(ec->workdir, "/");
+	ck_assert_int_eq(ec->root, EXEC_ROOT_DIR);
+	ck_assert_str_eq(ec->root_dir, real);
+	ck_assert(!ec->root_ro);
+	ck_assert(!ec->has_user);
+	ck_assert_ptr_null(ec->hostname);
+	ck_assert_uint_eq(ec->nr_env, 0);
+	ck_assert_uint_eq(ec->nr_shares, 0);
+	ck_assert_uint_eq(ec->nr_tmpfs, 0);
+	ck_assert_uint_eq(ec->vm.mem, 512ULL << 20);
+	ck_assert_uint_eq(ec->vm.cpus, 1);
+	ck_assert_uint_eq(p.spec.nr_annotations, 0);
+	done(&p);
+	free(real);
+}
+END_TEST
+
+START_TEST(test_oci_config_full)
+{
+	char json[16384];
+	struct parsed p;
+	char *real = realpath(data, NULL);
+	const struct exec_config *ec = &p.spec.ec;
+
+	/* An absolute root path; every field kvmini takes. */
+	snprintf(json, sizeof(json),
+		 "{\"ociVersion\":\"1.1.0\",\"hostname\":\"box\","
+		 "\"process\":{\"terminal\":false,\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[]},"
+		 "\"args\":[\"/bin/true\"],\"env\":[\"PATH=/bin\",\"A=b=c\"],\"cwd\":\"/work\","
+		 "\"capabilities\":{\"bounding\":[\"CAP_KILL\"]},\"noNewPrivileges\":true},"
+		 "\"root\":{\"path\":\"%s\",\"readonly\":true},"
+		 "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+		 "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"data\",\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/rw\",\"source\":\"%s\",\"options\":[\"bind\"]},"
+		 "{\"destination\":\"/scratch\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}],"
+		 "\"annotations\":{\"org.kvmini.mem\":\"1G\",\"org.kvmini.cpus\":\"3\",\"x\":\"y\"},"
+		 "\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],"
+		 "\"resources\":{\"memory\":{\"limit\":134217728},\"cpu\":{\"quota\":50000,\"period\":100000}}},"
+		 "\"hooks\":{\"prestart\":[]}}", rootfs, data);
+	expect_ok(&p, json);
+	ck_assert_str_eq(ec->hostname, "box");
+	ck_assert(ec->has_user);
+	ck_assert_uint_eq(ec->uid, 1000);
+	ck_assert_uint_eq(ec->gid, 100);
+	ck_assert_uint_eq(ec->nr_groups, 0);
+	ck_assert_int_eq(ec->argc, 1);
+	ck_assert_uint_eq(ec->nr_env, 2);
+	ck_assert_str_eq(ec->env[1], "A=b=c");
+	ck_assert_str_eq(ec->workdir, "/work");
+	ck_assert(ec->root_ro);
+	ck_assert_uint_eq(ec->nr_shares, 2);
+	ck_assert_str_eq(ec->shares[0].host, real);
+	ck_assert_str_eq(ec->shares[0].guest, "/data");
+	ck_assert(ec->shares[0].ro);
+	ck_assert_str_eq(ec->shares[1].guest, "/rw");
+	ck_assert(!ec->shares[1].ro);
+	ck_assert_uint_eq(ec->nr_tmpfs, 1);
+	ck_assert_str_eq(ec->tmpfs[0], "/scratch");
+	/* The annotations win over the resources. */
+	ck_assert_uint_eq(ec->vm.mem, 1ULL << 30);
+	ck_assert_uint_eq(ec->vm.cpus, 3);
+	ck_assert_uint_eq(p.spec.nr_annotations, 3);
+	ck_assert_str_eq(p.spec.annotations[2].key, "x");
+	ck_assert_str_eq(p.spec.annotations[2].value, "y");
+	done(&p);
+	free(real);
+}
+END_TEST
+
+START_TEST(test_oci_config_resources)
+{
+	struct parsed p;
+
+	/* Limit rounded up to a MiB; quota / period rounded up. */
+	expect_ok(&p, CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":1073741000},"
+			  "\"cpu\":{\"quota\":150000,\"period\":100000}}}"));
+	ck_assert_uint_eq(p.spec.ec.vm.mem, 1ULL << 30);
+	ck_assert_uint_eq(p.spec.ec.vm.cpus, 2);
+	done(&p);
+	/* No period: the kernel's 100 ms; unlimited memory: the default. */
+	expect_ok(&p, CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":-1},"
+			  "\"cpu\":{\"quota\":400000}}}"));
+	ck_assert_uint_eq(p.spec.ec.vm.mem, 512ULL << 20);
+	ck_assert_uint_eq(p.spec.ec.vm.cpus, 4);
+	done(&p);
+}
+END_TEST
+
+START_TEST(test_oci_config_errors)
+{
+	EXPECT_ERROR("not valid JSON", "{");
+	EXPECT_ERROR("not valid JSON", "{\"a\":1,}");
+	EXPECT_ERROR("must hold an object", "[]");
+	EXPECT_ERROR("ociVersion is missing", "{\"process\":" PROC ",\"root\":" ROOT "}");
+	EXPECT_ERROR("ociVersion '2.0.0'", "{\"ociVersion\":\"2.0.0\",\"process\":" PROC ",\"root\":" ROOT "}");
+	EXPECT_ERROR("ociVersion must be a string", "{\"ociVersion\":1,\"process\":" PROC ",\"root\":" ROOT "}");
+	EXPECT_ERROR("process is missing", "{\"ociVersion\":\"1.0.0\",\"root\":" ROOT "}");
+	EXPECT_ERROR("root is missing", "{\"ociVersion\":\"1.0.0\",\"process\":" PROC "}");
+	EXPECT_ERROR("process must be an object", CFG("[]", ROOT));
+	EXPECT_ERROR("process.args is missing", CFG("{\"cwd\":\"/\"}", ROOT));
+	EXPECT_ERROR("process.args must be an array", CFG("{\"args\":\"sh\",\"cwd\":\"/\"}", ROOT));
+	EXPECT_ERROR("process.args is empty", CFG("{\"args\":[],\"cwd\":\"/\"}", ROOT));
+	EXPECT_ERROR("process.args[1] must be a string", CFG("{\"args\":[\"a\",2],\"cwd\":\"/\"}", ROOT));
+	EXPECT_ERROR("process.args[0] must be a string", CFG("{\"args\":[\"a\\u0000b\"],\"cwd\":\"/\"}", ROOT));
+	EXPECT_ERROR("process.cwd is missing", CFG("{\"args\":[\"a\"]}", ROOT));
+	EXPECT_ERROR("process.cwd 'tmp'", CFG("{\"args\":[\"a\"],\"cwd\":\"tmp\"}", ROOT));
+	EXPECT_ERROR("process.cwd '/a/../b'", CFG("{\"args\":[\"a\"],\"cwd\":\"/a/../b\"}", ROOT));
+	EXPECT_ERROR("process.env[0] 'NOEQUALS'", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":[\"NOEQUALS\"]}", ROOT));
+	EXPECT_ERROR("process.env[0] must be a string", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":[1]}", ROOT));
+	EXPECT_ERROR("process.env must be an array", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":{}}", ROOT));
+	EXPECT_ERROR("process.terminal: not supported yet", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"terminal\":true}", ROOT));
+	EXPECT_ERROR("process.terminal must be a boolean", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"terminal\":1}", ROOT));
+	EXPECT_ERROR("process.user.uid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":-1}}", ROOT));
+	EXPECT_ERROR("process.user.gid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":\"0\"}}", ROOT));
+	EXPECT_ERROR("process.user.uid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":4294967295}}", ROOT));
+	EXPECT_ERROR("additionalGids[1]", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":[5,-1]}}", ROOT));
+	EXPECT_ERROR("additionalGids[0]", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":[\"5\"]}}", ROOT));
+	EXPECT_ERROR("additionalGids: at most 32", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"additionalGids\":"
+		     "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33]}}", ROOT));
+	EXPECT_ERROR("root.path is missing", CFG(PROC, "{}"));
+	EXPECT_ERROR("root.path must be a string", CFG(PROC, "{\"path\":1}"));
+	EXPECT_ERROR("root.readonly must be a boolean", CFG(PROC, "{\"path\":\"rootfs\",\"readonly\":\"yes\"}"));
+	EXPECT_ERROR("root.path", CFG(PROC, "{\"path\":\"missing\"}"));
+	EXPECT_ERROR("is not a directory", CFG(PROC, "{\"path\":\"file\"}"));
+	EXPECT_ERROR("hostname must be a string", CFG(PROC, ROOT, ",\"hostname\":5"));
+	EXPECT_ERROR("hostname 'a/b'", CFG(PROC, ROOT, ",\"hostname\":\"a/b\""));
+	EXPECT_ERROR("hostname", CFG(PROC, ROOT, ",\"hostname\":\"0123456789012345678901234567890123456789012345678901234567890123456789\""));
+	EXPECT_ERROR("mounts must be an array", CFG(PROC, ROOT, ",\"mounts\":{}"));
+	EXPECT_ERROR("mounts[0] must be an object", CFG(PROC, ROOT, ",\"mounts\":[1]"));
+	EXPECT_ERROR("mounts[0].destination is missing", CFG(PROC, ROOT, ",\"mounts\":[{\"type\":\"tmpfs\"}]"));
+	EXPECT_ERROR("mounts[0].destination 'tmp'", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"tmp\",\"type\":\"tmpfs\"}]"));
+	EXPECT_ERROR("mounts[0].destination '/'", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/\",\"type\":\"tmpfs\"}]"));
+	EXPECT_ERROR("mounts[0].destination '/x/..'", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x/..\",\"type\":\"tmpfs\"}]"));
+	EXPECT_ERROR("mounts[0]: a bind mount needs a source", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\"}]"));
+	EXPECT_ERROR("mounts[0].source", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/nonexistent-kvmini\"}]"));
+	EXPECT_ERROR("only directories", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"file\"}]"));
+	EXPECT_ERROR("mounts[1]: type 'nfs'", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\"},{\"destination\":\"/x\",\"type\":\"nfs\"}]"));
+	EXPECT_ERROR("type 'proc' at /elsewhere", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/elsewhere\",\"type\":\"proc\"}]"));
+	EXPECT_ERROR("mounts[0].options must be an array", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":\"ro\"}]"));
+	EXPECT_ERROR("annotations must be an object", CFG(PROC, ROOT, ",\"annotations\":[]"));
+	EXPECT_ERROR("annotations['a'] must be a string", CFG(PROC, ROOT, ",\"annotations\":{\"a\":1}"));
+	EXPECT_ERROR("org.kvmini.mem 'lots'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.mem\":\"lots\"}"));
+	EXPECT_ERROR("org.kvmini.mem '16M'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.mem\":\"16M\"}"));
+	EXPECT_ERROR("org.kvmini.cpus '0'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.cpus\":\"0\"}"));
+	EXPECT_ERROR("org.kvmini.cpus '255'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.cpus\":\"255\"}"));
+	EXPECT_ERROR("linux.resources.memory.limit", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"));
+	EXPECT_ERROR("linux.resources.memory.limit", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}"));
+	EXPECT_ERROR("linux.resources.cpu.quota", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"cpu\":{\"quota\":1.5}}}"));
+	EXPECT_ERROR("linux must be an object", CFG(PROC, ROOT, ",\"linux\":[]"));
+	EXPECT_ERROR("hooks.prestart: hooks are not supported yet", CFG(PROC, ROOT, ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"));
+}
+END_TEST
+
+/* config.json read from the bundle: missing, and present. */
+START_TEST(test_oci_config_load)
+{
+	struct unit_capture_std c;
+	struct oci_spec spec;
+	char path[PATH_MAX + 16], *out, *err;
+	FILE *f;
+	int ret;
+
+	unit_capture_std_begin(&c);
+	ret = oci_config_load(&ctx, bundle, &spec);
+	unit_capture_std_end(&c, &out, &err);
+	ck_assert_int_lt(ret, 0);
+	unit_check_error_line(out, err, "config.json");
+	oci_spec_free(&spec);
+	free(out);
+	free(err);
+
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(CFG(PROC, ROOT), f);
+	fclose(f);
+	ret = oci_config_load(&ctx, bundle, &spec);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_str_eq(spec.ec.argv[0], "sh");
+	oci_spec_free(&spec);
+	unlink(path);
+}
+END_TEST
+
+/* "k1\0v1\0k2\0v2\0…": the job's pairs after the magic, as a string. */
+static char *job_pairs(const struct exec_config *ec)
+{
+	size_t len, skip;
+	char *buf, *s;
+
+	ck_assert_int_eq(exec_job_encode(ec, &buf, &len), 0);
+	skip = strlen(buf) + 1;
+	skip += strlen(buf + skip) + 1;
+	s = calloc(1, len - skip + 1);
+	for (size_t i = skip; i < len; i++)
+		s[i - skip] = buf[i] ? buf[i] : '|';
+	free(buf);
+	return s;
+}
+
+/* What the guest's agent gets: the bundle's rootfs as / itself. */
+START_TEST(test_oci_config_job)
+{
+	char json[4096];
+	struct parsed p;
+	char *pairs;
+
+	snprintf(json, sizeof(json), CFG("{\"args\":[\"id\"],\"cwd\":\"/w\",\"env\":[\"A=1\"],"
+					 "\"user\":{\"uid\":5,\"gid\":6,\"additionalGids\":[7,4294967294]}}",
+					 "{\"path\":\"rootfs\",\"readonly\":true}",
+					 ",\"hostname\":\"h\",\"mounts\":[{\"destination\":\"/d\","
+					 "\"type\":\"bind\",\"source\":\"data\"},"
+					 "{\"destination\":\"/t\",\"type\":\"tmpfs\"}]"));
+	expect_ok(&p, json);
+	pairs = job_pairs(&p.spec.ec);
+	ck_assert_str_eq(pairs, "root|root|root-mode|ro|share|share0 rw /d|tmpfs|/t|hostname|h|"
+			 "user|5 6|groups|7 4294967294|workdir|/w|net|none|verbose|0|env|A=1|arg|id|");
+	free(pairs);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT));
+	pairs = job_pairs(&p.spec.ec);
+	ck_assert_str_eq(pairs, "root|root|root-mode|rw|workdir|/|net|none|verbose|0|"
+			 "arg|sh|arg|-c|arg|echo hi|");
+	free(pairs);
+	done(&p);
+}
+END_TEST
+
+static Suite *oci_config_suite(void)
+{
+	Suite *s = suite_create("oci_config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_oci_config_minimal);
+	tcase_add_test(tc, test_oci_config_full);
+	tcase_add_test(tc, test_oci_config_resources);
+	tcase_add_test(tc, test_oci_config_errors);
+	tcase_add_test(tc, test_oci_config_load);
+	tcase_add_test(tc, test_oci_config_job);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_SUITE(oci_config_suite)
