@@ -25,6 +25,19 @@ static int dump_dtb(struct vm *vm)
 	return err ? EXIT_VMM_ERROR : EXIT_GUEST_OK;
 }
 
+/*
+ * vm_create() copied the kernel and initrd into guest RAM: their pages
+ * would stay in kvmini's RSS for the whole run (a few MiB), so they go
+ * before it starts. Nothing after the load reads them (--dump-dtb does,
+ * for the initrd's place, and keeps them).
+ */
+static void unmap_loaded(struct vm *vm)
+{
+	unmap_file(vm->kernel, vm->kernel_size);
+	unmap_file(vm->initrd, vm->initrd_size);
+	vm->kernel = vm->initrd = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -44,8 +57,14 @@ int main(int argc, char **argv)
 	if (!err && cfg.initrd)
 		err = map_file("initrd", cfg.initrd, &vm.initrd, &vm.initrd_size);
 	if (!err) {
-		if (!vm_create(&vm, &cfg))
-			status = cfg.dump_dtb ? dump_dtb(&vm) : vm_run(&vm);
+		if (!vm_create(&vm, &cfg)) {
+			if (cfg.dump_dtb) {
+				status = dump_dtb(&vm);
+			} else {
+				unmap_loaded(&vm);
+				status = vm_run(&vm);
+			}
+		}
 		vm_destroy(&vm);
 	}
 	unmap_file(vm.kernel, vm.kernel_size);
