@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <link.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib/trim.h"
+
+/* Whether [lo, hi) overlaps the object's RELRO range, if it has one. */
+static int in_relro(const struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_GNU_RELRO && lo < start + ph->p_memsz && start < hi)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Each object's read-only loaded segments, whole pages only: MADV_DONTNEED
+ * on a private file mapping drops the page-table entries, and the next
+ * access maps the same file page again. A page written since (a private
+ * copy) would be lost, which is why only segments without PF_W, outside
+ * RELRO, qualify. The vDSO is the kernel's, not a file's: left alone.
+ */
+static int trim_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t vdso = (uintptr_t)arg;
+
+	(void)size;
+	if (vdso && info->dlpi_addr == vdso)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		uintptr_t lo = (start + page - 1) & ~(page - 1);
+		uintptr_t hi = (start + ph->p_memsz) & ~(page - 1);
+
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || hi <= lo ||
+		    in_relro(info, lo, hi))
+			continue;
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	return 0;
+}
+
+void trim_after_setup(void)
+{
+	malloc_trim(0);
+	dl_iterate_phdr(trim_object, (void *)getauxval(AT_SYSINFO_EHDR));
+}
