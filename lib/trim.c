@@ -52,6 +52,11 @@ static int trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 
 void trim_after_setup(void)
 {
+	/* Under ASan, glibc's allocator is not the one in use: its trim
+	 * would initialise it (getrandom, which the filters forbid) and then
+	 * walk an arena that was never set up. */
+#if !defined(__SANITIZE_ADDRESS__)
 	malloc_trim(0);
+#endif
 	dl_iterate_phdr(trim_object, (void *)getauxval(AT_SYSINFO_EHDR));
 }
