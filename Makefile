@@ -56,6 +56,10 @@ CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread \
 LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) \
 	$(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp) -pthread
+# Every symbol bound at start (and the GOT read-only: full RELRO): a lazy
+# binding once set-up is over would fault the dynamic linker's code back
+# into the RSS that lib/trim.c gave back.
+LIBS += -Wl,-z,now
 # --net user needs libslirp (backend/slirp.c), which Debian ships as a shared
 # library only: the static kvmini, and arm64 (its sysroot has none), get
 # slirp.c's stubs, which say so.
