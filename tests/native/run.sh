@@ -406,7 +406,7 @@ fi
 # its kernel nor its initrd file (guest RAM has their copies), and its RSS
 # apart from guest RAM is under 2 MiB. From /proc/PID/smaps: every
 # mapping's Rss, less that of guest RAM (the anonymous mapping exactly as
-# large as --mem). Polled for a few seconds after the I/O thread's filter
+# large as --mem). Polled for up to 10 s after the I/O thread's filter
 # is on: the last thread to end its set-up gives back what set-up alone
 # used (lib/trim.h).
 # mem_overhead PID RAM_KIB: "TOTAL ANON" KiB apart from guest RAM.
@@ -425,7 +425,7 @@ mem_check() {
 	"$kvmini" run --kernel "$tiny" --initrd "$T/mem.initrd" --mem 64M --timeout 20 \
 		--cmdline tiny=l --console none "$@" >"$T/out" 2>"$T/err" </dev/null &
 	pid=$!
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		sleep 0.05
 		grep -Eq '^Seccomp:[[:space:]]+2' "/proc/$pid/status" 2>/dev/null || continue
 		mapped=$(grep -F -e "$tiny" -e "$T/mem.initrd" "/proc/$pid/maps" | awk '{ print $6 }' | sort -u | tr '\n' ' ')
