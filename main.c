@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 
 	/* One malloc arena: a vCPU thread's set-up (its seccomp filter)
 	 * would otherwise leave an arena of its own whose top no trim gives
-	 * back (lib/trim.h); no thread allocates on a hot path. */
+	 * back (lib/trim.h). Threads allocate at set-up and on rare paths
+	 * (device resets), never per exit or per request: no contention. */
 	mallopt(M_ARENA_MAX, 1);
 	if (argc > 1 && !strcmp(argv[1], "exec"))
 		return exec_main(argc - 1, argv + 1);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <link.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -9,16 +10,16 @@
 #include "lib/trim.h"
 
 /* Whether [lo, hi) overlaps the object's RELRO range, if it has one. */
-static int in_relro(const struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
+static bool in_relro(const struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
 {
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
 
 		if (ph->p_type == PT_GNU_RELRO && lo < start + ph->p_memsz && start < hi)
-			return 1;
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 /*
