@@ -56,6 +56,10 @@ CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread \
 LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 	$(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) \
 	$(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp) -pthread
+# Every symbol bound at start (and the GOT read-only: full RELRO): a lazy
+# binding once set-up is over would fault the dynamic linker's code back
+# into the RSS that lib/trim.c gave back.
+LIBS += -Wl,-z,now
 # --net user needs libslirp (backend/slirp.c), which Debian ships as a shared
 # library only: the static kvmini, and arm64 (its sysroot has none), get
 # slirp.c's stubs, which say so.
@@ -107,7 +111,7 @@ UNIT_DIRS_backend := $(UNIT_DIRS_virtio) backend
 UNIT_DIRS_vmm := $(UNIT_DIRS_backend) vmm arch
 UNIT_DIRS_exec := $(UNIT_DIRS_vmm) exec
 UNIT_DIRS_oci := $(UNIT_DIRS_exec) oci
-UNIT_TESTS_lib := bus mem uring term sbuf mem_file snap_dir janitor snapfile json
+UNIT_TESTS_lib := bus mem uring term sbuf mem_file snap_dir janitor snapfile json trim
 UNIT_TESTS_fdt := fdt
 UNIT_TESTS_legacy := serial i8042
 UNIT_TESTS_virtio := virtq mmio coalesce virtio_rng virtio_state virtio_console vports virtio_net vhost_user virtio_vsock

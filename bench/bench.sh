@@ -10,7 +10,7 @@
 #   @@BENCH env KEY VALUE...
 #   @@BENCH cmd VMM COMMAND...            (the command line, for RESULTS.md)
 #   @@BENCH boot VMM VCPUS MIB RUN status=N init=S idle=S exit=S kvmrun=S
-#   @@BENCH mem  VMM VCPUS MIB RUN status=N init=S ... rss_kib=K guest_kib=K ovh_kib=K ...
+#   @@BENCH mem  VMM VCPUS MIB RUN status=N init=S ... rss_kib=K guest_kib=K ovh_kib=K ... [net=user]
 #   @@BENCH rate VMM PARALLEL RUN n=N j=J wall=S ok=K
 #   @@BENCH blk VMM JOB RUN iops=N bw_kib=N err=N
 #   @@BENCH blkirq VMM JOB RUN irqs=N ios=N (the guest's count of both)
@@ -65,22 +65,30 @@ QEMU_APPEND="console=ttyS0 reboot=t panic=-1 pci=off i8042.noaux i8042.nomux i80
 # vmm VMM VCPUS MIB SCRIPT PREFIX...: run PREFIX followed by VMM's command
 # line (PREFIX: vmmrun and its options, or show to print it). Both VMMs get
 # the same kernel, initrd, RAM and vCPUs, one UART console on standard
-# output and one virtio-rng over virtio-mmio.
+# output and one virtio-rng over virtio-mmio; with vmm_net=user, also a
+# virtio-net NIC on user networking (kvmini --net user: libslirp; QEMU
+# -netdev user, its own slirp), which the memory runs measure.
+vmm_net=
 vmm()
 {
 	v=$1 cpus=$2 mib=$3 script=$4
 	shift 4
+	case $v-$vmm_net in
+	kvmini-user) nic="--net user" ;;
+	qemu-user) nic="-netdev user,id=n0 -device virtio-net-device,netdev=n0" ;;
+	*) nic= ;;
+	esac
 	case $v in
 	kvmini)
 		"$@" "$BENCH_KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" \
-			--mem "${mib}M" --cpus "$cpus" \
+			--mem "${mib}M" --cpus "$cpus" $nic \
 			--cmdline "$KVMINI_APPEND kvmini.script=$script"
 		;;
 	qemu)
 		"$@" "$BENCH_QEMU" -nodefaults -no-user-config -enable-kvm \
 			-cpu "$qemu_cpu" -M microvm,x-option-roms=off,rtc=off,acpi=off \
 			-m "${mib}M" -smp "$cpus" -display none -no-reboot \
-			-serial stdio -device virtio-rng-device \
+			-serial stdio -device virtio-rng-device $nic \
 			-kernel "$KERNEL" -initrd "$INITRD" \
 			-append "$QEMU_APPEND kvmini.script=$script"
 		;;
@@ -150,6 +158,10 @@ rec env initrd_kib "$(($(wc -c <"$INITRD") / 1024))"
 
 rec cmd kvmini "$(vmm kvmini 1 128 reboot show)"
 rec cmd qemu "$(vmm qemu 1 128 reboot show)"
+vmm_net=user
+rec cmd kvmini-user "$(vmm kvmini 1 128 sleep show)"
+rec cmd qemu-user "$(vmm qemu 1 128 sleep show)"
+vmm_net=
 
 # ---- boot to init, boot to exit, exec → first KVM_RUN ----------------------
 # The guest reboots at once (kvmini.script=reboot): one run gives all three.
@@ -167,19 +179,21 @@ while [ $i -le "$runs" ]; do
 done
 
 # ---- memory overhead, idle at init -----------------------------------------
-# No shim here: nothing but the VMM's own pages in its RSS.
+# No shim here: nothing but the VMM's own pages in its RSS. The third
+# configuration adds a NIC on user networking, idle (what libslirp, glib
+# and their state cost); its records end in net=user.
 
-for conf in "1 128" "2 1024"; do
+for conf in "1 128" "2 1024" "1 128 user"; do
 	set -- $conf
-	cpus=$1 mib=$2
+	cpus=$1 mib=$2 vmm_net=${3:-}
 	i=1
 	while [ $i -le "$mem_runs" ]; do
 		for v in $(pair $i); do
-			log=$scratch/mem-$v-$cpus-$mib-$i.log
+			log=$scratch/mem-$v-$cpus-$mib${vmm_net:+-$vmm_net}-$i.log
 			line=$(vmm $v "$cpus" "$mib" sleep "$BENCH_VMMRUN" \
 				-w "$INIT_LINE" -i "$IDLE_LINE" -s "$settle_ms" \
 				-m "$mib" -t "$run_timeout" -l "$log" --)
-			rec mem $v "$cpus" "$mib" $i "$line"
+			rec mem $v "$cpus" "$mib" $i "$line${vmm_net:+ net=$vmm_net}"
 			case $line in
 			*rss_kib=[0-9]*) ;;
 			*) check mem $v $i "$line" "$log" x ;;
@@ -188,6 +202,7 @@ for conf in "1 128" "2 1024"; do
 		i=$((i + 1))
 	done
 done
+vmm_net=
 
 # ---- start rate -------------------------------------------------------------
 # rate_n VMs that boot and reboot (end) at once, back to back, then two at a

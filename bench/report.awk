@@ -379,6 +379,11 @@ BEGIN {
 	row("rss_overhead", "ovh|2|1024", "VMM memory overhead: RSS − guest RAM", "2 vCPUs, 1 GiB", "MiB", "lower")
 	row("anon_overhead", "aovh|1|128", "… of which anonymous (heap, stacks; not code)", "1 vCPU, 128 MiB", "MiB", "lower")
 	row("anon_overhead", "aovh|2|1024", "… of which anonymous (heap, stacks; not code)", "2 vCPUs, 1 GiB", "MiB", "lower")
+	row("file_overhead", "fovh|1|128", "… of which file-backed (code, read-only data)", "1 vCPU, 128 MiB", "MiB", "lower")
+	row("file_overhead", "fovh|2|1024", "… of which file-backed (code, read-only data)", "2 vCPUs, 1 GiB", "MiB", "lower")
+	row("rss_overhead_net_user", "ovh|1|128|user", "VMM memory overhead, NIC on user networking", "1 vCPU, 128 MiB", "MiB", "lower")
+	row("anon_overhead_net_user", "aovh|1|128|user", "… of which anonymous", "1 vCPU, 128 MiB", "MiB", "lower")
+	row("file_overhead_net_user", "fovh|1|128|user", "… of which file-backed", "1 vCPU, 128 MiB", "MiB", "lower")
 	row("guest_ram_touched", "guest|1|128", "Guest RAM touched at idle (excluded above)", "1 vCPU, 128 MiB", "MiB", "—")
 	row("guest_ram_touched", "guest|2|1024", "Guest RAM touched at idle (excluded above)", "2 vCPUs, 1 GiB", "MiB", "—")
 	row("start_rate", "rate|1", "Start rate, back to back", "1 vCPU, 128 MiB", "VMs/s", "higher")
@@ -450,13 +455,15 @@ $2 == "mem" {
 	kvparse(7)
 	if (kv["rss_kib"] == "-" || kv["rss_kib"] == "")
 		next
-	c = $4 "|" $5
+	# net=user: the runs with a NIC on user networking, rows of their own.
+	c = $4 "|" $5 (kv["net"] != "" ? "|" kv["net"] : "")
 	add("ovh|" c, $3, kv["ovh_kib"] / 1024)
 	add("aovh|" c, $3, kv["ovh_anon_kib"] / 1024)
+	add("fovh|" c, $3, (kv["ovh_kib"] - kv["ovh_anon_kib"]) / 1024)
 	add("guest|" c, $3, kv["guest_kib"] / 1024)
 	# The 1-vCPU boot figures come from the boot runs; the 2-vCPU ones
 	# only from here.
-	if (c != "1|128" && kv["init"] != "-")
+	if (c == "2|1024" && kv["init"] != "-")
 		add("init|" c, $3, kv["init"] * 1000)
 	next
 }
@@ -633,7 +640,13 @@ END {
 	print "  QEMU's RAM block). \"Anonymous\" counts only `Anonymous` pages (heap," > md
 	print "  stacks, written data): what each further VM costs, whereas the rest is the" > md
 	print "  binary's and libraries' code, which page cache and other VMs can share." > md
-	print "  KVM's own kernel memory (page tables, vCPU state) is in neither." > md
+	print "  \"File-backed\" is the difference: pages of files the VMM has mapped (its" > md
+	print "  code and read-only data, its libraries'; kvmini drops its mappings of what" > md
+	print "  only its set-up used, and of the kernel and initramfs once loaded)." > md
+	print "  KVM's own kernel memory (page tables, vCPU state) is in neither. The" > md
+	print "  rows *with a NIC on user networking* add a virtio-net device on each VMM's" > md
+	print "  user networking (kvmini `--net user`, which loads libslirp and glib; QEMU" > md
+	print "  `-netdev user`), the NIC idle: see the command lines below." > md
 	print "- **Start rate**: " info["env.rate_n"] " VMs, each booting and ending at once as in *boot to" > md
 	print "  exit*, started back to back (or two at a time, the next starting as soon as" > md
 	print "  one ends); VMs per second = " info["env.rate_n"] " / wall time of the round." > md
@@ -652,6 +665,15 @@ END {
 	print cmd["kvmini"] > md
 	print cmd["qemu"] > md
 	print "```" > md
+	if (cmd["kvmini-user"] != "") {
+		print "" > md
+		print "The memory runs with a NIC on user networking (the guest idles in `sleep`):" > md
+		print "" > md
+		print "```sh" > md
+		print cmd["kvmini-user"] > md
+		print cmd["qemu-user"] > md
+		print "```" > md
+	}
 	close(md)
 
 	# ---- results.json ----
@@ -670,7 +692,8 @@ END {
 		sep = ","
 	}
 	print "\n  }," > json
-	print "  \"commands\": { \"kvmini\": " jstr(cmd["kvmini"]) ", \"qemu\": " jstr(cmd["qemu"]) " }," > json
+	print "  \"commands\": { \"kvmini\": " jstr(cmd["kvmini"]) ", \"qemu\": " jstr(cmd["qemu"]) \
+	      ", \"kvmini_net_user\": " jstr(cmd["kvmini-user"]) ", \"qemu_net_user\": " jstr(cmd["qemu-user"]) " }," > json
 	print "  \"metrics\": [" > json
 	for (i = 1; i <= nrows; i++) {
 		k = r_key[i]

@@ -169,6 +169,11 @@ static int exec_run(struct exec_config *ec, struct vm *vm, struct cpio *initrd)
 	vm->initrd = initrd->buf;
 	vm->initrd_size = initrd->len;
 	if (!vm_create(vm, &ec->vm)) {
+		/* Both are in guest RAM now: kept, they would only add
+		 * their size to kvmini's RSS for the whole run. */
+		unmap_file(vm->kernel, vm->kernel_size);
+		cpio_free(initrd);
+		vm->kernel = vm->initrd = NULL;
 		status = vm_run(vm);
 		/* The agent failed before it had the job's stderr: say where
 		 * its reason went. */

@@ -32,6 +32,7 @@
 #include "backend/tap.h"
 #include "lib/log.h"
 #include "lib/term.h"
+#include "lib/trim.h"
 #include "vmm/exitcode.h"
 #include "vmm/arch.h"
 #include "vmm/seccomp.h"
@@ -398,13 +399,18 @@ int seccomp_confine_vcpu(struct vcpu *vcpu)
 	char who[32];
 	int err;
 
-	if (vcpu->vm->cfg.no_seccomp)
-		return 0;
-	snprintf(who, sizeof(who), "vCPU %u", vcpu->id);
-	err = seccomp_install(vcpu->vm, who, vcpu_rules, vcpu);
-	if (!err && vcpu->id == 0)
-		seccomp_selftest("vcpu");
-	return err;
+	if (!vcpu->vm->cfg.no_seccomp) {
+		snprintf(who, sizeof(who), "vCPU %u", vcpu->id);
+		err = seccomp_install(vcpu->vm, who, vcpu_rules, vcpu);
+		if (err)
+			return err;
+		if (vcpu->id == 0)
+			seccomp_selftest("vcpu");
+	}
+	/* This thread's set-up is over; whichever thread ends last leaves
+	 * nothing of it in the RSS. */
+	trim_after_setup();
+	return 0;
 }
 
 /*
@@ -580,10 +586,13 @@ int seccomp_confine_io(struct vm *vm)
 {
 	int err;
 
-	if (vm->cfg.no_seccomp)
-		return 0;
-	err = seccomp_install(vm, "I/O", io_rules, vm);
-	if (!err)
+	if (!vm->cfg.no_seccomp) {
+		err = seccomp_install(vm, "I/O", io_rules, vm);
+		if (err)
+			return err;
 		seccomp_selftest("io");
-	return err;
+	}
+	/* As for a vCPU: set-up is over. */
+	trim_after_setup();
+	return 0;
 }

@@ -6,7 +6,7 @@
  * start programs or map executable memory. A call outside the list
  * traps: kvmini restores the terminal, prints "kvmini: error: forbidden
  * system call N (name)" and exits with EXIT_SECCOMP (docs/exit-codes.md).
- * --no-seccomp turns every function here into a no-op.
+ * --no-seccomp installs no filter.
  *
  * Filters are per thread (no TSYNC) and a thread's filter is inherited by
  * threads it creates later, so the order matters (vm_run):
@@ -37,8 +37,9 @@ struct vcpu;
  * after one error line. */
 int seccomp_prepare(struct vm *vm);
 
-/* Installs the calling thread's filter; 0, or -errno after one error
- * line. */
+/* Installs the calling thread's filter, the end of its set-up: then
+ * what set-up used is given back (lib/trim.h), with --no-seccomp too.
+ * 0, or -errno after one error line. */
 int seccomp_confine_vcpu(struct vcpu *vcpu);
 int seccomp_confine_io(struct vm *vm);
 int seccomp_confine_snapshot(struct vm *vm);

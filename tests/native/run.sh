@@ -623,6 +623,55 @@ else
 	skipped snapshot "no socat"
 fi
 
+# Memory (issue #22): once set-up is over, a running kvmini maps neither
+# its kernel nor its initrd file (guest RAM has their copies), and its RSS
+# apart from guest RAM is under 2 MiB. From /proc/PID/smaps: every
+# mapping's Rss, less that of guest RAM (the anonymous mapping exactly as
+# large as --mem). Polled for up to 10 s after the I/O thread's filter
+# is on: the last thread to end its set-up gives back what set-up alone
+# used (lib/trim.h).
+# mem_overhead PID RAM_KIB: "TOTAL ANON" KiB apart from guest RAM.
+mem_overhead() {
+	awk -v ram="$2" '
+	/^[0-9a-f]+-[0-9a-f]+ / { nameless = NF < 6; size = 0; next }
+	/^Size:/ { size = $2 }
+	/^Rss:/ { rss += $2; if (nameless && size == ram) grss = $2 }
+	/^Anonymous:/ { anon += $2; if (nameless && size == ram) ganon = $2 }
+	END { print rss - grss, anon - ganon }' "/proc/$1/smaps" 2>/dev/null
+}
+# mem_check NAME ARGS...: run the tiny guest with a 3 MiB initrd and ARGS.
+mem_check() {
+	local name=$1 pid mapped= ovh= anon= i
+	shift
+	"$kvmini" run --kernel "$tiny" --initrd "$T/mem.initrd" --mem 64M --timeout 20 \
+		--cmdline tiny=l --console none "$@" >"$T/out" 2>"$T/err" </dev/null &
+	pid=$!
+	for i in $(seq 200); do
+		sleep 0.05
+		grep -Eq '^Seccomp:[[:space:]]+2' "/proc/$pid/status" 2>/dev/null || continue
+		mapped=$(grep -F -e "$tiny" -e "$T/mem.initrd" "/proc/$pid/maps" | awk '{ print $6 }' | sort -u | tr '\n' ' ')
+		read -r ovh anon <<<"$(mem_overhead "$pid" 65536)"
+		[ -z "$mapped" ] && [ "${ovh:-99999}" -lt 2048 ] && break
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "native/$name: RSS apart from guest RAM ${ovh:-?} KiB, ${anon:-?} of it anonymous"
+	if [ -n "$mapped" ]; then
+		bad "$name" "the loaded files are still mapped: $mapped"
+	elif [ -z "$ovh" ] || [ "$ovh" -ge 2048 ]; then
+		bad "$name" "RSS apart from guest RAM is ${ovh:-unknown} KiB, not under 2048"
+	else
+		ok "$name"
+	fi
+}
+if ldd "$kvmini" 2>/dev/null | grep -q libasan; then
+	skipped mem-overhead "a sanitizer's shadow memory is in the RSS"
+else
+	head -c 3M /dev/urandom >"$T/mem.initrd"
+	mem_check mem-overhead
+	mem_check mem-overhead-2cpus --cpus 2
+fi
+
 # Soak (docs/soak.md): KVMINI_SOAK_BOOTS (200) boots and ends of the tiny
 # guest with a disk (io_uring ring, image lock) and the rng, back to back
 # from this shell. Every one ends with 0 and takes its disk (a lock or a
