@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,72 +17,55 @@ void janitor_init(struct janitor *j)
 	j->pipe_w = -1;
 }
 
-int janitor_add(struct janitor *j, const char *path)
-{
-	struct stat st;
-	char *p;
-
-	if (j->nr == JANITOR_MAX)
-		return -ENOSPC;
-	if (lstat(path, &st) < 0)
-		return -errno;
-	p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	j->file[j->nr].path = p;
-	j->file[j->nr].dev = st.st_dev;
-	j->file[j->nr].ino = st.st_ino;
-	j->nr++;
-	return 0;
-}
-
 /* Only what kvmini made: a file someone put there since stays. Async-
  * signal-safe, as the forked child of a threaded process must be. */
-static void janitor_sweep(const struct janitor *j)
+static void janitor_sweep(const struct janitor_file *f, unsigned int n)
 {
 	struct stat st;
 
-	for (unsigned int i = 0; i < j->nr; i++)
-		if (!lstat(j->file[i].path, &st) && st.st_dev == j->file[i].dev &&
-		    st.st_ino == j->file[i].ino)
-			unlink(j->file[i].path);
+	for (unsigned int i = 0; i < n; i++)
+		if (!lstat(f[i].path, &st) && st.st_dev == f[i].dev &&
+		    st.st_ino == f[i].ino)
+			unlink(f[i].path);
 }
 
-static void __attribute__((noreturn)) janitor_child(const struct janitor *j, int r)
+static void __attribute__((noreturn)) janitor_child(struct janitor *j, int r)
 {
 	static const int quiet[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
+	struct janitor_file rec;
 	ssize_t n;
-	char c;
 
 	/* The terminal's Ctrl-C reaches the whole process group: kvmini
 	 * handles it and ends cleanly, so the janitor must still be there;
 	 * ignored, not just blocked, so they do not even stay pending. */
 	for (unsigned int i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		sigaction(quiet[i], &ign, NULL);
-
 	/* Nothing but the pipe: a descriptor held here (a tap, a socket)
 	 * would outlive kvmini. */
 	if (dup2(r, STDIN_FILENO) < 0)
 		_exit(1);
 	close_range(STDIN_FILENO + 1, ~0U, 0);
-	close(STDOUT_FILENO);
-	close(STDERR_FILENO);
-	do
-		n = read(STDIN_FILENO, &c, 1);
-	while (n > 0 || (n < 0 && errno == EINTR));
-	janitor_sweep(j);
+	/* Records until kvmini's end closes the pipe; each came whole. */
+	for (;;) {
+		n = read(STDIN_FILENO, &rec, sizeof(rec));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(rec))
+			break;
+		if (j->nr < JANITOR_MAX)
+			j->file[j->nr++] = rec;
+	}
+	janitor_sweep(j->file, j->nr);
 	_exit(0);
 }
 
-int janitor_start(struct janitor *j)
+static int janitor_start(struct janitor *j)
 {
 	sigset_t all, old;
 	int p[2];
 	pid_t pid;
 
-	if (!j->nr || j->pid)
-		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	/* The child keeps every signal blocked: a handler it inherited
@@ -105,6 +87,30 @@ int janitor_start(struct janitor *j)
 	return 0;
 }
 
+int janitor_add(struct janitor *j, const char *path)
+{
+	struct janitor_file *f;
+	struct stat st;
+
+	if (j->nr == JANITOR_MAX)
+		return -ENOSPC;
+	if (strlen(path) >= JANITOR_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	f = &j->file[j->nr];
+	memset(f, 0, sizeof(*f));
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	strcpy(f->path, path);
+	j->nr++;
+	/* The first file forks the janitor, which has it already; the
+	 * others go through the pipe. Without a janitor, finish sweeps. */
+	if (!j->pid)
+		return janitor_start(j);
+	return write(j->pipe_w, f, sizeof(*f)) == sizeof(*f) ? 0 : -EIO;
+}
+
 void janitor_finish(struct janitor *j)
 {
 	if (j->pid) {
@@ -112,9 +118,7 @@ void janitor_finish(struct janitor *j)
 		while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	} else {
-		janitor_sweep(j);
+		janitor_sweep(j->file, j->nr);
 	}
-	for (unsigned int i = 0; i < j->nr; i++)
-		free(j->file[i].path);
 	janitor_init(j);
 }

@@ -451,6 +451,14 @@ static void vm_stop_vcpus(struct vm *vm)
 	}
 }
 
+void vm_watch_file(struct vm *vm, const char *path)
+{
+	int err = janitor_add(&vm->janitor, path);
+
+	if (err)
+		pr_warn("%s may outlive kvmini if it is killed: %s", path, strerror(-err));
+}
+
 int vm_run(struct vm *vm)
 {
 	int err = vm_setup_events(vm);
@@ -460,18 +468,11 @@ int vm_run(struct vm *vm)
 	if (!err && vm->cfg.control)
 		err = control_open(vm);
 	if (!err && vm->cfg.control)
-		janitor_add(&vm->janitor, vm->cfg.control);
+		vm_watch_file(vm, vm->cfg.control);
 	if (!err)
 		err = seccomp_prepare(vm);
 	if (err)
 		return EXIT_VMM_ERROR;
-	/* Before any filter: it forks. */
-	err = janitor_start(&vm->janitor);
-	if (err) {
-		pr_err("cannot start the process that removes kvmini's sockets at exit: %s",
-		       strerror(-err));
-		return EXIT_VMM_ERROR;
-	}
 	if (vm->cfg.timeout)
 		timer_arm(vm->timeout.fd, vm->cfg.timeout);
 	/* Snapshots come through the control socket only. */

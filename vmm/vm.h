@@ -122,6 +122,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg);
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
+/* Set-up only: a file kvmini just made (a socket it listens on) goes
+ * when kvmini ends, however it ends (lib/janitor.h). */
+void vm_watch_file(struct vm *vm, const char *path);
+
 /* Any thread: ends the VM with this status unless an earlier reason won. */
 void vm_request_exit(struct vm *vm, int status, const char *why);
 

@@ -221,7 +221,7 @@ static int vm_add_vsock(struct vm *vm)
 		return -EIO;
 	/* Its socket file goes when kvmini ends, however it ends. */
 	if (vm->cfg.vsock.uds)
-		janitor_add(&vm->janitor, vm->cfg.vsock.uds);
+		vm_watch_file(vm, vm->cfg.vsock.uds);
 	vdev = virtio_vsock_new(&vm->mem, vm->cfg.vsock.cid, &be, &vm->loop);
 	if (!vdev) {
 		vsock_uds_free(u);

@@ -68,7 +68,6 @@ START_TEST(test_finish_removes)
 	make_file();
 	janitor_init(&j);
 	ck_assert_int_eq(janitor_add(&j, path), 0);
-	ck_assert_int_eq(janitor_start(&j), 0);
 	ck_assert_int_gt(j.pid, 0);
 	/* It holds the pipe and nothing else (once it has closed the rest,
 	 * straight after the fork). */
@@ -81,15 +80,24 @@ START_TEST(test_finish_removes)
 }
 END_TEST
 
-START_TEST(test_without_start_removes)
+/* Files made after the janitor started reach it through the pipe. */
+START_TEST(test_later_files_removed)
 {
+	char second[160];
 	struct janitor j;
+	int fd;
 
 	make_file();
+	snprintf(second, sizeof(second), "%s/second", dir);
 	janitor_init(&j);
 	ck_assert_int_eq(janitor_add(&j, path), 0);
+	fd = open(second, O_CREAT | O_WRONLY | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(janitor_add(&j, second), 0);
 	janitor_finish(&j);
 	ck_assert(!exists());
+	ck_assert_int_ne(access(second, F_OK), 0);
 }
 END_TEST
 
@@ -102,7 +110,6 @@ START_TEST(test_replaced_file_stays)
 	make_file();
 	janitor_init(&j);
 	ck_assert_int_eq(janitor_add(&j, path), 0);
-	ck_assert_int_eq(janitor_start(&j), 0);
 	/* Someone else's file at the path now (made while ours exists, so
 	 * it cannot reuse its inode): not ours to remove. */
 	snprintf(other, sizeof(other), "%s/other", dir);
@@ -130,7 +137,7 @@ START_TEST(test_killed_owner)
 		struct janitor j;
 
 		janitor_init(&j);
-		if (janitor_add(&j, path) || janitor_start(&j))
+		if (janitor_add(&j, path))
 			_exit(1);
 		kill(j.pid, SIGINT);
 		pause();
@@ -152,7 +159,6 @@ START_TEST(test_missing_file_refused)
 
 	janitor_init(&j);
 	ck_assert_int_lt(janitor_add(&j, path), 0);
-	ck_assert_int_eq(janitor_start(&j), 0);
 	ck_assert_int_eq(j.pid, 0);	/* nothing to watch: no process */
 	janitor_finish(&j);
 }
@@ -165,7 +171,7 @@ static Suite *janitor_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_finish_removes);
-	tcase_add_test(tc, test_without_start_removes);
+	tcase_add_test(tc, test_later_files_removed);
 	tcase_add_test(tc, test_replaced_file_stays);
 	tcase_add_test(tc, test_killed_owner);
 	tcase_add_test(tc, test_missing_file_refused);
