@@ -374,7 +374,8 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 INSTALL_KERNEL ?= $(GUEST)/$(KERNEL_IMAGE)
 MAN_PAGES := $(wildcard docs/man/*.1)
-INSTALL_FILES := $(BINDIR)/kvmini $(DATADIR)/kvmini/$(ARCH)/$(KERNEL_IMAGE) \
+INSTALL_FILES := $(BINDIR)/kvmini $(BINDIR)/kvmini-oci \
+	$(DATADIR)/kvmini/$(ARCH)/$(KERNEL_IMAGE) \
 	$(MAN_PAGES:docs/man/%=$(MANDIR)/man1/%) \
 	$(DATADIR)/bash-completion/completions/kvmini
 .PHONY: install uninstall
@@ -382,6 +383,7 @@ install: $(KVMINI) $(INSTALL_KERNEL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/kvmini/$(ARCH) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions
 	install -m 0755 $(KVMINI) $(DESTDIR)$(BINDIR)/kvmini
+	ln -sf kvmini $(DESTDIR)$(BINDIR)/kvmini-oci
 	install -m 0644 $(INSTALL_KERNEL) $(DESTDIR)$(DATADIR)/kvmini/$(ARCH)/$(KERNEL_IMAGE)
 	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 contrib/bash-completion/kvmini \

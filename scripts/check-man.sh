@@ -3,7 +3,7 @@
 #
 # The manual pages list the same long options as --help: for `kvmini run`
 # and `kvmini exec`, the options on --help's option lines ("  --NAME ...")
-# against those that open an entry (the line after .TP) in the page's
+# (and `kvmini oci`'s flags) against those that open an entry (the line after .TP) in the page's
 # OPTIONS section. Says which option is missing from which side.
 # Usage: scripts/check-man.sh KVMINI [MANDIR]
 set -eu
@@ -12,9 +12,14 @@ mandir=${2:-docs/man}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# --help: the options that begin a line of the option list.
+# --help: the options that begin a line of the option list; for oci,
+# whose commands name their flags on the command's line, every flag.
 help_opts() {
-	"$kvmini" "$1" --help | sed -n 's/^  \(--[a-z0-9][a-z0-9-]*\).*/\1/p' | sort -u
+	if [ "$1" = oci ]; then
+		"$kvmini" "$1" --help | grep -o -- '--[a-z0-9][a-z0-9-]*' | grep -vx -- '--help' | sort -u
+	else
+		"$kvmini" "$1" --help | sed -n 's/^  \(--[a-z0-9][a-z0-9-]*\).*/\1/p' | sort -u
+	fi
 }
 
 # The page: the first option of each entry's tag line under .SH OPTIONS
@@ -28,7 +33,7 @@ man_opts() {
 }
 
 rc=0
-for cmd in run exec; do
+for cmd in run exec oci; do
 	page=$mandir/kvmini-$cmd.1
 	help_opts "$cmd" >"$tmp/help"
 	man_opts "$page" >"$tmp/man"

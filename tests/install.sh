@@ -40,9 +40,11 @@ fi
 # Exactly these, and nothing else anywhere under DESTDIR.
 cat >"$T/want" <<'LIST'
 usr/bin/kvmini
+usr/bin/kvmini-oci
 usr/share/bash-completion/completions/kvmini
 usr/share/kvmini/x86_64/bzImage
 usr/share/man/man1/kvmini-exec.1
+usr/share/man/man1/kvmini-oci.1
 usr/share/man/man1/kvmini-run.1
 usr/share/man/man1/kvmini.1
 LIST
@@ -60,10 +62,15 @@ modes=$(cd "$root/usr" && stat -c '%a %n' bin/kvmini share/kvmini/x86_64/bzImage
 # From the installed tree only: another directory, a PATH of just it.
 out=$(cd / && env -i PATH="$root/usr/bin" kvmini --version 2>&1)
 [[ $out == "kvmini "* ]] && ok version || bad version "kvmini --version said '$out'"
+# kvmini-oci is kvmini by another name (a relative link: DESTDIR-proof).
+link=$(readlink "$root/usr/bin/kvmini-oci")
+out=$(cd / && env -i PATH="$root/usr/bin" kvmini-oci --help 2>&1 | head -n 1)
+[ "$link" = kvmini ] && [[ $out == "usage: kvmini oci"* ]] && ok oci-link ||
+	bad oci-link "kvmini-oci -> '$link', --help said '$out'"
 
 # man finds each page by name in the installed tree, and renders it
 # with every groff warning on, silently.
-for page in kvmini kvmini-run kvmini-exec; do
+for page in kvmini kvmini-run kvmini-exec kvmini-oci; do
 	if ! command -v man >/dev/null; then
 		bad "man-$page" "no man on PATH: run 'make deps' (man-db)"
 		continue

@@ -79,6 +79,7 @@ const char kvmini_version[] = KVMINI_VERSION;
 static const char main_usage[] =
 "usage: kvmini run --kernel FILE [options]   (kvmini run --help)\n"
 "       kvmini exec [options] -- CMD [ARGS...]   (kvmini exec --help)\n"
+"       kvmini oci [flags] COMMAND [ID]   an OCI runtime (kvmini oci --help)\n"
 "       kvmini --version\n";
 
 int parse_size(const char *s, uint64_t *out)
