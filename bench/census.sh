@@ -18,8 +18,9 @@
 # kernel or not; kvm_pio/kvm_mmio/kvm_msr which port, address, MSR;
 # kvm_userspace_exit → the next kvm_entry of the same thread is the time the
 # VMM took for an exit; kvm_exit → kvm_entry the time out of the guest per
-# reason (for hlt: the time halted). Trace time stamps are the outer
-# kernel's clock (seconds).
+# reason (for hlt: the time halted); the first kvmclock MSR write is where
+# the kernel proper starts (after firmware, boot loader, decompression).
+# Trace time stamps are the outer kernel's clock (seconds).
 set -u
 
 trc=/sys/kernel/tracing
@@ -111,10 +112,15 @@ parse)
 			# msr_write 6e0 = 0x...
 			d = $(i + 1); sub(/^msr_/, "", d)
 			n_msr["0x" $(i + 2) " " d]++
+			# The kernel proper registers kvmclock early in setup_arch:
+			# firmware, boot loader and decompression come before.
+			if (kclock == "" && d == "write" && $(i + 2) ~ /^4b564d0[01]$/)
+				kclock = ts
 		}
 	}
 	END {
-		printf "@@BENCH census %s trace exits=%d span=%.6f\n", p, nexits, last - first
+		printf "@@BENCH census %s trace exits=%d span=%.6f kernel_at=%s\n", p, nexits, last - first,
+			kclock == "" ? "-" : sprintf("%.6f", kclock - first)
 		for (r in n_exit)
 			printf "@@BENCH census %s exit %s n=%d us=%.0f\n", p, r, n_exit[r], us_exit[r]
 		for (r in n_user)
@@ -154,7 +160,7 @@ parse)
 		ms("smp_done", "smp: Brought up")
 		ms("devtmpfs", "devtmpfs: initialized")
 		ms("clocksource", "clocksource: Switched to clocksource")
-		ms("unpack", "Trying to unpack rootfs")
+		ms("apic_fail", "APIC timer disabled")
 		ms("initrd_done", "Freeing initrd memory|rootfs image")
 		ms("serial", "Serial: 8250/16550")
 		ms("virtio", "virtio")

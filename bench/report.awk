@@ -378,6 +378,10 @@ function ce_us(c, v, k,    r) {
 	return r ? ceus[c, v, k] / r : 0
 }
 
+function ce_kat(c, v) {
+	return ce[c, v, "katn|"] ? sprintf("%.0f", ce[c, v, "kat|"] / ce[c, v, "katn|"] * 1000) : "—"
+}
+
 function ce_fmt(x) {
 	if (x == "")
 		return "—"
@@ -473,6 +477,8 @@ function census_md(    ci, c, k, v, n, i) {
 		print "| --- | --- | --- | --- | --- |" > md
 		print "| boot to init, traced (ms) | " ce_fmt(ce_n(c, "kvmini", "init|") * 1000) " | | " \
 			ce_fmt(ce_n(c, "qemu", "init|") * 1000) " | |" > md
+		print "| first exit → kernel's kvmclock set-up (firmware, boot loader, decompression; ms) | " \
+			ce_kat(c, "kvmini") " | | " ce_kat(c, "qemu") " | |" > md
 		print "| **exits, all** | **" ce_fmt(ce_n(c, "kvmini", "total|")) "** | | **" \
 			ce_fmt(ce_n(c, "qemu", "total|")) "** | |" > md
 		ce_rows(c, "exit", "exit:", 12, 1)
@@ -493,13 +499,20 @@ function census_md(    ci, c, k, v, n, i) {
 		print "| phase (from → to the first line of) | kvmini | QEMU microvm |" > md
 		print "| --- | --- | --- |" > md
 		ce_phase(c, "early set-up: 0 → `Calibrating delay loop`", "0", "calibrate")
-		ce_phase(c, "calibration → `smp: Bringing up`", "calibrate", "smp_start")
+		ce_phase(c, "calibration, local APIC timer → `smp: Bringing up`", "calibrate", "smp_start")
 		ce_phase(c, "SMP bring-up → `smp: Brought up`", "smp_start", "smp_done")
-		ce_phase(c, "core initcalls → `Trying to unpack rootfs`", "smp_done", "unpack")
-		ce_phase(c, "initramfs unpack → `Freeing initrd memory`", "unpack", "initrd_done")
+		ce_phase(c, "core initcalls → `clocksource: Switched`", "smp_done", "clocksource")
+		ce_phase(c, "initcalls, initramfs unpack → `Freeing initrd memory`", "clocksource", "initrd_done")
 		ce_phase(c, "device probe → `Freeing unused kernel`", "initrd_done", "freeing")
 		ce_phase(c, "→ `Run /init`", "freeing", "run_init")
 		ce_phase(c, "**total, 0 → `Run /init`**", "0", "run_init")
+		for (v = 1; v <= 2; v++) {
+			vm = v == 1 ? "kvmini" : "qemu"
+			if (ce_ms(c, vm, "apic_fail") != "")
+				print "| " vm "'s guest: `APIC timer disabled due to verification failure` at (ms) | " \
+					(v == 1 ? sprintf("%.0f", ce_ms(c, vm, "apic_fail") * 1000) " | |" : " | " \
+					sprintf("%.0f", ce_ms(c, vm, "apic_fail") * 1000) " |") > md
+		}
 		print "" > md
 		for (v = 1; v <= 2; v++) {
 			vm = v == 1 ? "kvmini" : "qemu"
@@ -673,6 +686,10 @@ $2 == "census" {
 	} else if (kind == "trace") {
 		kvparse(8)
 		ce[c, v, "total|"] += kv["exits"]
+		if (kv["kernel_at"] != "-" && kv["kernel_at"] != "") {
+			ce[c, v, "kat|"] += kv["kernel_at"]
+			ce[c, v, "katn|"]++
+		}
 	} else if (kind == "exit" || kind == "user" || kind == "stat") {
 		kvparse(9)
 		ce[c, v, kind "|" $8] += kv["n"]
