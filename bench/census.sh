@@ -36,7 +36,7 @@ setup)
 	echo 65536 >$trc/buffer_size_kb
 	echo global >$trc/trace_clock
 	for e in $EVENTS; do
-		echo 1 >$trc/events/kvm/$e/enable || exit 1
+		echo 1 >"$trc/events/kvm/$e/enable" || exit 1
 	done
 	;;
 start)
@@ -47,7 +47,7 @@ start)
 hook)
 	echo 0 >$trc/tracing_on
 	: >"$2/stats"
-	for d in $dbg/kvm/"$VMM_PID"-*; do
+	for d in "$dbg/kvm/$VMM_PID"-*; do
 		[ -d "$d" ] || continue
 		for f in "$d"/*; do
 			[ -f "$f" ] || continue
@@ -195,7 +195,7 @@ parse)
 off)
 	echo 0 >$trc/tracing_on
 	for e in $EVENTS; do
-		echo 0 >$trc/events/kvm/$e/enable
+		echo 0 >"$trc/events/kvm/$e/enable"
 	done
 	echo 1408 >$trc/buffer_size_kb
 	;;
