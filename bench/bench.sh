@@ -16,6 +16,7 @@
 #   @@BENCH blkirq VMM JOB RUN irqs=N ios=N (the guest's count of both)
 #   @@BENCH net VMM NET METRIC RUN value=V  (bench/net.sh)
 #   @@BENCH vsock VMM METRIC RUN value=V    (bench/vsock.sh)
+#   @@BENCH census VMM VCPUS MIB RUN KIND ... (bench/census.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
 # (the key=value parts are bench/vmmrun's output line, as is).
@@ -38,15 +39,17 @@ qemu_cpu=${BENCH_QEMU_CPU:-host}
 # A boot in the lab takes seconds, natively a fraction of one.
 run_timeout=${BENCH_RUN_TIMEOUT:-120}
 # The parts to measure (BENCH in make bench): boot (boot, memory, start
-# rate), blk (fio), net (iperf3 and ping), vsock; a part left out leaves no
+# rate), census (exits and the printk timeline), blk (fio), net (iperf3
+# and ping), vsock; a part left out leaves no
 # records, and its loops run zero times.
-parts=" $(echo "${BENCH_PARTS:-boot blk net vsock}" | tr ',' ' ') "
+parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock}" | tr ',' ' ') "
 has()
 {
 	case $parts in *" $1 "*) return 0 ;; esac
 	return 1
 }
 has boot || runs=0 mem_runs=0 rate_rounds=0
+# census: bench/census.sh, below.
 scratch=${T:-/tmp}/bench
 mkdir -p "$scratch"
 
@@ -223,6 +226,49 @@ while [ $i -le "$rate_rounds" ]; do
 	done
 	i=$((i + 1))
 done
+
+# ---- exit census (bench/census.sh) -------------------------------------------
+# One traced boot per VMM and configuration, from VM creation to the
+# guest's init line: KVM's trace events (every exit, its reason, port,
+# address or MSR, and the time until the next entry) and its per-VM
+# statistics, read by vmmrun's hook while the VM still runs; then the
+# guest's dmesg (/tests/census.sh, appended to the initramfs by run.sh)
+# for the printk timeline. Traced boots are slower: their times are not
+# the boot figures above.
+census_runs=${BENCH_CENSUS_RUNS:-1}
+census_sh=${BENCH_CENSUS_SH:-$(dirname "$0")/census.sh}
+if ! has census; then
+	:
+elif [ -z "${BENCH_CENSUS_INITRD:-}" ] || ! sh "$census_sh" setup >"$scratch/census-setup.log" 2>&1; then
+	rec note "census: no census initramfs or no kvm trace events: $(head -n 1 "$scratch/census-setup.log" 2>/dev/null)"
+else
+	rec env census_runs "$census_runs"
+	boot_initrd=$INITRD
+	INITRD=$BENCH_CENSUS_INITRD
+	rec cmd census_kvmini "$(vmm kvmini 1 128 census show)"
+	rec cmd census_qemu "$(vmm qemu 1 128 census show)"
+	for conf in "1 128" "2 1024"; do
+		set -- $conf
+		cpus=$1 mib=$2
+		i=1
+		while [ $i -le "$census_runs" ]; do
+			for v in $(pair $i); do
+				d=$scratch/census-$v-$cpus-$mib-$i
+				mkdir -p "$d"
+				sh "$census_sh" start
+				line=$(vmm $v "$cpus" "$mib" census \
+					"$BENCH_VMMRUN" -w "$INIT_LINE" -x "sh $census_sh hook $d" \
+					-t "$run_timeout" -l "$d/log" -- 2>"$d/hook.log")
+				rec census $v "$cpus" "$mib" $i run "$line"
+				check census $v $i "$line" "$d/log" 0
+				sh "$census_sh" parse "$v $cpus $mib $i" "$d" "$d/log"
+			done
+			i=$((i + 1))
+		done
+	done
+	sh "$census_sh" off
+	INITRD=$boot_initrd
+fi
 
 # ---- block: fio on one image file ---------------------------------------------
 # The same image file, the same fio jobs (tests/guest/blk-bench.sh): inside

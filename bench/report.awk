@@ -360,6 +360,175 @@ function vsock_json(    j, k, a, b, sep) {
 	print "\n  ]," > json
 }
 
+# ---- the exit census (BENCH=census; bench/census.sh) -----------------------
+# Sums per (VMM, config) over the traced runs; the tables show the mean per
+# boot. Keys: ce[c, vmm, kind "|" what] (counts), ceus[...] (µs).
+
+function ce_cfg(c) {
+	return c == "1|128" ? "1 vCPU, 128 MiB" : (c == "2|1024" ? "2 vCPUs, 1 GiB" : c)
+}
+
+function ce_n(c, v, k,    r) {
+	r = ce_runs[c, v] + 0
+	return r ? ce[c, v, k] / r : 0
+}
+
+function ce_us(c, v, k,    r) {
+	r = ce_runs[c, v] + 0
+	return r ? ceus[c, v, k] / r : 0
+}
+
+function ce_kat(c, v) {
+	return ce[c, v, "katn|"] ? sprintf("%.0f", ce[c, v, "kat|"] / ce[c, v, "katn|"] * 1000) : "—"
+}
+
+function ce_fmt(x) {
+	if (x == "")
+		return "—"
+	return x >= 100 || x == int(x) ? sprintf("%.0f", x) : sprintf("%.1f", x)
+}
+
+# The keys of one kind (exit, user, pio, mmio, msr) for config c, by the
+# larger of the two VMMs' counts, into ck[1..n]; returns n.
+function ce_keys(c, kind, max,    k, n, i, j, x, y, p) {
+	n = 0
+	for (k in ce_key) {
+		split(k, p, SUBSEP)
+		if (p[1] != c || p[2] != kind)
+			continue
+		ck[++n] = p[3]
+	}
+	for (i = 2; i <= n; i++) {
+		x = ck[i]
+		y = ce_big(c, kind, x)
+		for (j = i - 1; j >= 1 && ce_big(c, kind, ck[j]) < y; j--)
+			ck[j + 1] = ck[j]
+		ck[j + 1] = x
+	}
+	return n < max ? n : max
+}
+
+function ce_big(c, kind, x,    a, b) {
+	a = ce_n(c, "kvmini", kind "|" x)
+	b = ce_n(c, "qemu", kind "|" x)
+	return a > b ? a : b
+}
+
+function ce_rows(c, kind, label, max, with_time,    n, i, k, a, b) {
+	n = ce_keys(c, kind, max)
+	for (i = 1; i <= n; i++) {
+		k = kind "|" ck[i]
+		a = ce_n(c, "kvmini", k)
+		b = ce_n(c, "qemu", k)
+		if (with_time)
+			print "| " label " " ck[i] " | " ce_fmt(a) " | " ce_fmt(ce_us(c, "kvmini", k) / 1000) \
+				" | " ce_fmt(b) " | " ce_fmt(ce_us(c, "qemu", k) / 1000) " |" > md
+		else
+			print "| " label " " ck[i] " | " ce_fmt(a) " | | " ce_fmt(b) " | |" > md
+	}
+}
+
+function ce_ms(c, v, m) {
+	return (c SUBSEP v SUBSEP m) in ce_pk ? ce_pk[c, v, m] : ""
+}
+
+function ce_phase(c, label, from, to,    a0, a1, b0, b1, a, b) {
+	a0 = from == "0" ? 0 : ce_ms(c, "kvmini", from)
+	a1 = ce_ms(c, "kvmini", to)
+	b0 = from == "0" ? 0 : ce_ms(c, "qemu", from)
+	b1 = ce_ms(c, "qemu", to)
+	a = a0 != "" && a1 != "" ? sprintf("%.0f", (a1 - a0) * 1000) : "—"
+	b = b0 != "" && b1 != "" ? sprintf("%.0f", (b1 - b0) * 1000) : "—"
+	print "| " label " | " a " | " b " |" > md
+}
+
+function census_any(    k) {
+	for (k in ce_runs)
+		return 1
+	return 0
+}
+
+function census_md(    ci, c, k, v, n, i) {
+	print "## Exit census: where a boot to init goes" > md
+	print "" > md
+	if (!census_any()) {
+		print "No exit census in this run (`BENCH=census`)." > md
+		print "" > md
+		return
+	}
+	print "One traced boot per VMM and configuration (" info["env.census_runs"] " each, interleaved;" > md
+	print "`bench/census.sh`), from VM creation to the guest's `kvmini-guest: init`" > md
+	print "line, both on the same guest, `quiet` (the census initramfs is the test one" > md
+	print "with `/tests/census.sh` appended, which prints the guest's dmesg after init)." > md
+	print "Counts come from KVM's trace events in the lab's kernel: `kvm_exit` (every" > md
+	print "exit and its reason; ms = time until the same vCPU's next `kvm_entry`, for" > md
+	print "`hlt` the time halted), `kvm_userspace_exit` (exits the VMM handles; ms =" > md
+	print "the VMM's time until it re-enters), `kvm_pio`, `kvm_mmio`, `kvm_msr`; and" > md
+	print "KVM's per-VM statistics (debugfs `kvm/PID-FD/`), read at the init line." > md
+	print "The trace slows both VMMs' boots: these boot times are not the figures above." > md
+	print "" > md
+	for (ci = 1; ci <= 2; ci++) {
+		c = ci == 1 ? "1|128" : "2|1024"
+		if (!ce_runs[c, "kvmini"] && !ce_runs[c, "qemu"])
+			continue
+		print "### " ce_cfg(c) > md
+		print "" > md
+		print "| per boot | kvmini | ms | QEMU microvm | ms |" > md
+		print "| --- | --- | --- | --- | --- |" > md
+		print "| boot to init, traced (ms) | " ce_fmt(ce_n(c, "kvmini", "init|") * 1000) " | | " \
+			ce_fmt(ce_n(c, "qemu", "init|") * 1000) " | |" > md
+		print "| first exit → kernel's kvmclock set-up (firmware, boot loader, decompression; ms) | " \
+			ce_kat(c, "kvmini") " | | " ce_kat(c, "qemu") " | |" > md
+		print "| **exits, all** | **" ce_fmt(ce_n(c, "kvmini", "total|")) "** | | **" \
+			ce_fmt(ce_n(c, "qemu", "total|")) "** | |" > md
+		ce_rows(c, "exit", "exit:", 12, 1)
+		ce_rows(c, "user", "to the VMM:", 6, 1)
+		print "| KVM stat pages_4k / pages_2m (guest RAM mapped by 4 KiB / 2 MiB pages) | " \
+			ce_fmt(ce_n(c, "kvmini", "stat|pages_4k")) " / " ce_fmt(ce_n(c, "kvmini", "stat|pages_2m")) " | | " \
+			ce_fmt(ce_n(c, "qemu", "stat|pages_4k")) " / " ce_fmt(ce_n(c, "qemu", "stat|pages_2m")) " | |" > md
+		n = split("irq_injections irq_window_exits halt_exits insn_emulation", k, " ")
+		for (i = 1; i <= n; i++)
+			print "| KVM stat " k[i] " | " ce_fmt(ce_n(c, "kvmini", "stat|" k[i])) " | | " \
+				ce_fmt(ce_n(c, "qemu", "stat|" k[i])) " | |" > md
+		ce_rows(c, "pio", "port", 10, 0)
+		ce_rows(c, "mmio", "MMIO", 8, 0)
+		ce_rows(c, "msr", "MSR", 4, 0)
+		print "" > md
+		print "Guest printk timeline (the guest's own clock, ms; the first run's dmesg):" > md
+		print "" > md
+		print "| phase (from → to the first line of) | kvmini | QEMU microvm |" > md
+		print "| --- | --- | --- |" > md
+		ce_phase(c, "early set-up: 0 → `Calibrating delay loop`", "0", "calibrate")
+		ce_phase(c, "calibration, local APIC timer → `smp: Bringing up`", "calibrate", "smp_start")
+		ce_phase(c, "SMP bring-up → `smp: Brought up`", "smp_start", "smp_done")
+		ce_phase(c, "core initcalls → `clocksource: Switched`", "smp_done", "clocksource")
+		ce_phase(c, "initcalls, initramfs unpack → `Freeing initrd memory`", "clocksource", "initrd_done")
+		ce_phase(c, "device probe → `Freeing unused kernel`", "initrd_done", "freeing")
+		ce_phase(c, "→ `Run /init`", "freeing", "run_init")
+		ce_phase(c, "**total, 0 → `Run /init`**", "0", "run_init")
+		for (v = 1; v <= 2; v++) {
+			vm = v == 1 ? "kvmini" : "qemu"
+			if (ce_ms(c, vm, "apic_fail") != "")
+				print "| " vm "'s guest: `APIC timer disabled due to verification failure` at (ms) | " \
+					(v == 1 ? sprintf("%.0f", ce_ms(c, vm, "apic_fail") * 1000) " | |" : " | " \
+					sprintf("%.0f", ce_ms(c, vm, "apic_fail") * 1000) " |") > md
+		}
+		print "" > md
+		for (v = 1; v <= 2; v++) {
+			vm = v == 1 ? "kvmini" : "qemu"
+			if (!ce_ngap[c, vm])
+				continue
+			print "Largest gaps between consecutive dmesg lines, " vm " (s, at, the line after):" > md
+			print "" > md
+			print "```" > md
+			for (i = 1; i <= ce_ngap[c, vm] && i <= 5; i++)
+				print ce_gap[c, vm, i] > md
+			print "```" > md
+			print "" > md
+		}
+	}
+}
+
 function row(id, key, label, config, unit, better) {
 	nrows++
 	r_id[nrows] = id
@@ -510,6 +679,44 @@ $2 == "vsock" {
 	next
 }
 
+# @@BENCH census VMM CPUS MIB RUN KIND ... (bench/census.sh)
+$2 == "census" {
+	c = $4 "|" $5
+	v = $3
+	kind = $7
+	if (kind == "run") {
+		kvparse(8)
+		if (kv["status"] != "0" || kv["init"] == "-" || kv["init"] == "")
+			next
+		ce_runs[c, v]++
+		ce[c, v, "init|"] += kv["init"]
+	} else if (kind == "trace") {
+		kvparse(8)
+		ce[c, v, "total|"] += kv["exits"]
+		if (kv["kernel_at"] != "-" && kv["kernel_at"] != "") {
+			ce[c, v, "kat|"] += kv["kernel_at"]
+			ce[c, v, "katn|"]++
+		}
+	} else if (kind == "exit" || kind == "user" || kind == "stat") {
+		kvparse(9)
+		ce[c, v, kind "|" $8] += kv["n"]
+		ceus[c, v, kind "|" $8] += kv["us"]
+		ce_key[c, kind, $8] = 1
+	} else if (kind == "pio" || kind == "mmio" || kind == "msr") {
+		kvparse(10)
+		ce[c, v, kind "|" $8 " " $9] += kv["n"]
+		ce_key[c, kind, $8 " " $9] = 1
+	} else if (kind == "printk") {
+		kvparse(9)
+		if (!((c SUBSEP v SUBSEP $8) in ce_pk))
+			ce_pk[c, v, $8] = kv["t"]
+	} else if (kind == "gap") {
+		if ($6 == "1")
+			ce_gap[c, v, ++ce_ngap[c, v]] = rest(8)
+	}
+	next
+}
+
 $2 == "rate" {
 	kvparse(6)
 	if (kv["ok"] != kv["n"] || kv["wall"] + 0 <= 0)
@@ -605,6 +812,7 @@ END {
 	blk_md()
 	net_md()
 	vsock_md()
+	census_md()
 	if (nnotes) {
 		print "## Runs that failed (left out of the figures)" > md
 		print "" > md
@@ -722,7 +930,7 @@ END {
 	for (i = 1; i <= nblk; i++)
 		if (cnt["blkiops|" blk_job[i], "kvmini"] > 0)
 			exit 0
-	if (net_any() || vsock_any())
+	if (net_any() || vsock_any() || census_any())
 		exit 0
 	exit 3
 }

@@ -24,8 +24,10 @@
 # iperf3 test, 5), BENCH_NET_PINGS (20), BENCH_NET_SETS ("tap user": the
 # set-ups measured); vsock: BENCH_VSOCK_RUNS (boots per VMM, 5),
 # BENCH_VSOCK_MIB (64 per stream), BENCH_VSOCK_PINGS (1000 round trips),
-# BENCH_VSOCK_SIZE (64 bytes each). BENCH (boot,blk,net,vsock by default)
-# measures only the parts it names; a run of fewer than all four writes
+# BENCH_VSOCK_SIZE (64 bytes each); census: BENCH_CENSUS_RUNS (traced
+# boots per VMM and configuration, 1). BENCH (boot,census,blk,net,vsock by
+# default) measures only the parts it names (BENCH=census: the exit census
+# alone, a few minutes in the lab); a run of fewer than all five writes
 # its RESULTS.md and results.json into build/bench/, not --out.
 set -eu
 
@@ -81,13 +83,13 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
-parts=$(echo "${BENCH:-boot blk net vsock}" | tr ',' ' ')
+parts=$(echo "${BENCH:-boot census blk net vsock}" | tr ',' ' ')
 all=1
-for p in boot blk net vsock; do
+for p in boot census blk net vsock; do
 	case " $parts " in *" $p "*) ;; *) all=0 ;; esac
 done
 for p in $parts; do
-	case $p in boot | blk | net | vsock) ;; *) die "BENCH takes boot, blk, net and vsock (got '$p')" ;; esac
+	case $p in boot | census | blk | net | vsock) ;; *) die "BENCH takes boot, census, blk, net and vsock (got '$p')" ;; esac
 done
 # The block figures: fio here, and in the guest from its tools disk; the
 # network figures: iperf3 here and, again, from the tools disk.
@@ -121,6 +123,16 @@ $cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
 	-o "$build/vmmrun" "$here/vmmrun.c"
 $cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -shared -fPIC \
 	-o "$build/kvmrun-shim.so" "$here/kvmrun-shim.c"
+
+# The census guest: the test initramfs with /tests/census.sh appended (the
+# kernel unpacks concatenated archives in turn), which prints the guest's
+# dmesg between two markers and reboots: the printk timeline of the boot.
+census_initrd=$build/census-initramfs.cpio.gz
+mkdir -p "$work/census/tests"
+printf '%s\n' '#!/bin/sh' 'echo "census: dmesg"' dmesg 'echo "census: end"' \
+	'reboot -f' 'sleep 30' 'exit 1' >"$work/census/tests/census.sh"
+(cd "$work/census" && find tests | cpio -o -H newc -R 0:0 --quiet | gzip -9) >"$work/census.cpio.gz"
+cat "$guest/initramfs.cpio.gz" "$work/census.cpio.gz" >"$census_initrd"
 
 # ---- where --------------------------------------------------------------------
 if [ "$where" = auto ]; then
@@ -195,6 +207,8 @@ if [ "$where" = native ]; then
 		BENCH_VSOCK_SH="$here/vsock.sh" BENCH_VSOCK_RUNS="$vsock_runs" \
 		BENCH_VSOCK_MIB="$vsock_mib" BENCH_VSOCK_PINGS="$vsock_pings" \
 		BENCH_VSOCK_SIZE="$vsock_size" BENCH_VSOCK_TOOL="$guest/vsock" \
+		BENCH_CENSUS_SH="$here/census.sh" BENCH_CENSUS_INITRD="$census_initrd" \
+		BENCH_CENSUS_RUNS="${BENCH_CENSUS_RUNS:-1}" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
 		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
@@ -265,7 +279,7 @@ if [ "$where" = lab ]; then
 	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
 	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L "$iperf3" "$ov/usr/bin/iperf3"
-	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$ov/bench/"
+	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$here/census.sh" "$census_initrd" "$ov/bench/"
 	case " $parts " in *" vsock "*) vhost_modules "$ov/bench/vhost" ;; esac
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
 	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
@@ -305,6 +319,9 @@ if [ "$where" = lab ]; then
 	BENCH_VSOCK_MIB=$vsock_mib
 	BENCH_VSOCK_PINGS=$vsock_pings
 	BENCH_VSOCK_SIZE=$vsock_size
+	BENCH_CENSUS_SH=/bench/census.sh
+	BENCH_CENSUS_INITRD=/bench/$(basename "$census_initrd")
+	BENCH_CENSUS_RUNS=${BENCH_CENSUS_RUNS:-1}
 	EOF
 	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
@@ -339,7 +356,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate|blk|net|vsock) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.

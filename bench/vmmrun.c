@@ -3,7 +3,7 @@
  * vmmrun: start a VMM for `make bench` and time it from the outside, the
  * same way whichever VMM it is (kvmini or QEMU).
  *
- *   vmmrun [-w TEXT] [-i TEXT -s MS -m MIB] [-p SHIM] [-t SECS] [-l LOG] -- CMD ARGS...
+ *   vmmrun [-w TEXT [-x CMD]] [-i TEXT -s MS -m MIB] [-p SHIM] [-t SECS] [-l LOG] -- CMD ARGS...
  *       One run. CMD's standard input is /dev/null; its standard output and
  *       error go into a pipe that vmmrun reads. Prints one line:
  *         status=N init=S idle=S exit=S kvmrun=S [memory fields]
@@ -21,6 +21,10 @@
  *       (ovh = the whole process minus the guest-RAM mapping; anon = the
  *       Anonymous pages only: heap, stacks, data, not code or other file
  *       pages). -t SECS: SIGKILL after SECS (status 137).
+ *       -x CMD: when TEXT of -w first appears, run `sh -c CMD` with
+ *       VMM_PID set to CMD's process ID and wait for it, while the VM
+ *       still runs (the exit census: stop the trace, read KVM's per-VM
+ *       statistics in debugfs, which go when the VM does).
  *
  *   vmmrun -r N -j J [-t SECS] -- CMD ARGS...
  *       Start rate: N runs of CMD, J at a time, each started as soon as one
@@ -70,7 +74,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vmmrun [-w TEXT] [-i TEXT -s MS -m MIB] [-p SHIM] [-t SECS] [-l LOG] -- CMD...\n"
+		"usage: vmmrun [-w TEXT [-x CMD]] [-i TEXT -s MS -m MIB] [-p SHIM] [-t SECS] [-l LOG] -- CMD...\n"
 		"       vmmrun -r N -j J [-t SECS] -- CMD...\n"
 		"       vmmrun -H\n");
 	exit(2);
@@ -224,9 +228,31 @@ static void scan(struct marker *m, int nm, char *carry, size_t *carry_len,
 	*carry_len = keep;
 }
 
+/* -x: the hook at the init marker, its output on our standard error. */
+static void run_hook(const char *cmd, pid_t vmm)
+{
+	char buf[32];
+	pid_t h;
+	int st;
+
+	snprintf(buf, sizeof(buf), "%d", (int)vmm);
+	h = fork();
+	if (h < 0)
+		die("fork");
+	if (h == 0) {
+		setenv("VMM_PID", buf, 1);
+		dup2(2, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(h, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+}
+
 static int one_run(char **argv, const char *init_text, const char *idle_text,
 		   long settle_ms, unsigned long long ram, const char *shim,
-		   double timeout, const char *log_path)
+		   double timeout, const char *log_path, const char *hook)
 {
 	struct marker m[2] = {
 		{ init_text, init_text ? strlen(init_text) : 0, -1 },
@@ -236,7 +262,7 @@ static int one_run(char **argv, const char *init_text, const char *idle_text,
 	char carry[256], tbuf[4096];
 	size_t carry_len = 0, tlen = 0;
 	double t0, t_exec = -1, t_run = -1, t_exit = -1, t_kill = -1;
-	bool exited = false, measured = false, killed = false;
+	bool exited = false, measured = false, killed = false, hooked = false;
 	struct smaps_sum sm = { 0 };
 	bool sm_ok = false;
 	pid_t pid;
@@ -301,6 +327,10 @@ static int one_run(char **argv, const char *init_text, const char *idle_text,
 				scan(m, 2, carry, &carry_len, buf, (size_t)n, t - t0);
 				if (logfd >= 0 && write(logfd, buf, (size_t)n) < 0)
 					die("log");
+				if (hook && !hooked && m[0].at >= 0 && !exited) {
+					run_hook(hook, pid);
+					hooked = true;
+				}
 			} else if (n == 0 || errno != EINTR) {
 				out_open = false;
 			}
@@ -447,12 +477,13 @@ static int rate_run(char **argv, int n, int j, double timeout)
 int main(int argc, char **argv)
 {
 	const char *init_text = NULL, *idle_text = NULL, *shim = NULL, *log_path = NULL;
+	const char *hook = NULL;
 	long settle_ms = 1000;
 	unsigned long long ram = 0;
 	double timeout = 600;
 	int rate_n = 0, rate_j = 1, c;
 
-	while ((c = getopt(argc, argv, "+w:i:s:m:p:t:l:r:j:H")) != -1) {
+	while ((c = getopt(argc, argv, "+w:i:s:m:p:t:l:r:j:x:H")) != -1) {
 		switch (c) {
 		case 'H': hold_keys();
 		case 'w': init_text = optarg; break;
@@ -464,6 +495,7 @@ int main(int argc, char **argv)
 		case 'l': log_path = optarg; break;
 		case 'r': rate_n = atoi(optarg); break;
 		case 'j': rate_j = atoi(optarg); break;
+		case 'x': hook = optarg; break;
 		default: usage();
 		}
 	}
@@ -479,5 +511,5 @@ int main(int argc, char **argv)
 		return rate_run(argv + optind, rate_n, rate_j, timeout);
 	}
 	return one_run(argv + optind, init_text, idle_text, settle_ms, ram, shim,
-		       timeout, log_path);
+		       timeout, log_path, hook);
 }
