@@ -176,6 +176,8 @@ START_TEST(test_init)
 	ck_assert_int_eq(gmem_init(&m, 1 << 20), 0);
 	ck_assert_ptr_nonnull(m.map);
 	ck_assert_uint_eq(m.map_size, 1 << 20);
+	/* On a 2 MiB boundary, so that KVM may map it with huge pages. */
+	ck_assert_uint_eq((uintptr_t)m.map & ((2 << 20) - 1), 0);
 	ck_assert_uint_eq(m.nr_regions, 0);
 	ck_assert_int_eq(gmem_add_region(&m, 0, 1 << 20, m.map), 0);
 	ck_assert_int_eq(gmem_write(&m, (1 << 20) - 4, "abcd", 4), 0);
@@ -196,6 +198,7 @@ START_TEST(test_init_shared)
 
 	ck_assert_int_eq(gmem_init_shared(&m, 2 << 20), 0);
 	ck_assert_int_ge(m.fd, 0);
+	ck_assert_uint_eq((uintptr_t)m.map & ((2 << 20) - 1), 0);
 	ck_assert_int_eq(gmem_add_region(&m, 0, 1 << 20, m.map), 0);
 	ck_assert_int_eq(gmem_add_region(&m, 1ULL << 32, 1 << 20, m.map + (1 << 20)), 0);
 	ck_assert_uint_eq(gmem_offset(&m, &m.region[0]), 0);
