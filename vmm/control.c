@@ -389,11 +389,9 @@ static void client_on_event(struct ev_handler *h, uint32_t events)
 	client_update(c);
 }
 
-static void control_fail_waiters(struct control *ctl, const char *why)
+/* The clients waiting for a pause get reply, and read on. */
+static void control_answer_waiters(struct control *ctl, const char *reply)
 {
-	char reply[CONTROL_REPLY_MAX];
-
-	reply_error(reply, sizeof(reply), "%s", why);
 	for (unsigned int i = 0; i < CONTROL_CLIENTS_MAX; i++) {
 		struct control_client *c = &ctl->clients[i];
 
@@ -407,6 +405,14 @@ static void control_fail_waiters(struct control *ctl, const char *why)
 	}
 }
 
+static void control_fail_waiters(struct control *ctl, const char *why)
+{
+	char reply[CONTROL_REPLY_MAX];
+
+	reply_error(reply, sizeof(reply), "%s", why);
+	control_answer_waiters(ctl, reply);
+}
+
 void control_pause_done(struct control *ctl)
 {
 	char reply[CONTROL_REPLY_MAX];
@@ -415,17 +421,7 @@ void control_pause_done(struct control *ctl)
 	json_out_init(&o, reply, sizeof(reply));
 	reply_state(&ctl->hooks, &o);
 	json_out_done(&o);
-	for (unsigned int i = 0; i < CONTROL_CLIENTS_MAX; i++) {
-		struct control_client *c = &ctl->clients[i];
-
-		if (c->ev.fd < 0 || !c->waiting)
-			continue;
-		c->waiting = false;
-		if (!client_queue(c, reply))
-			client_close(c);
-		else if (client_lines(c))
-			client_update(c);
-	}
+	control_answer_waiters(ctl, reply);
 }
 
 /* Root, or the uid kvmini runs as: SO_PEERCRED, taken at connect(). */
