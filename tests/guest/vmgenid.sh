@@ -13,8 +13,10 @@
 # read after BYTES, so that the host can tell BYTES from a generator that
 # no reseed of the kernel's own timing touched since the snapshot;
 # GUID is the 16 bytes at kvmini's X86_VMGENID_ADDR (0x9f000, a reserved
-# page /dev/mem may read); BYTES are 16 fresh bytes of /dev/urandom;
-# UPTIME is /proc/uptime's first field.
+# page /dev/mem may read); BYTES are four reads of 16 bytes from
+# /dev/urandom in a row, comma-separated (the kernel's own draws may slip
+# in before them in one guest and after in another: four in a row still
+# overlap); UPTIME is /proc/uptime's first field.
 failed()
 {
 	echo "vmgenid.sh: $1"
@@ -49,7 +51,8 @@ i=0
 while :; do
 	i=$((i + 1))
 	forks=$(dmesg | grep -c 'virtual machine fork')
-	bytes=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	bytes=$(dd if=/dev/urandom bs=16 count=4 2>/dev/null | od -An -v -tx1 |
+		awk '{ gsub(/ /, ""); s = s (NR > 1 ? "," : "") $0 } END { print s }')
 	n=$(reseeds)
 	read -r up _ </proc/uptime
 	echo "vmgenid.sh: rnd $i $forks $n $(guid) $bytes $up"
