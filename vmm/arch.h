@@ -78,6 +78,10 @@ extern const unsigned long arch_snapshot_kvm_ioctls[];
 int arch_snapshot_dev_fd(struct vm *vm);
 extern const unsigned long arch_snapshot_dev_ioctls[];
 int arch_devices_load(struct vm *vm, const struct snap_reader *r);
+/* Last of a restore, with everything loaded and before any vCPU runs:
+ * tells the guest it is a copy (x86: a new VM generation ID and its
+ * interrupt; arm64: nothing yet). 0, or -errno after one error line. */
+int arch_vm_restored(struct vm *vm);
 
 struct fdt_desc;
 struct fdt_mmio_dev;

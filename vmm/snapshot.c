@@ -361,6 +361,8 @@ int vm_restore(struct vm *vm, const struct snap_reader *r, const char *dir)
 	if (!err)
 		err = restore_devices(vm, r);
 	if (!err)
+		err = arch_vm_restored(vm);
+	if (!err)
 		pr_info("restored from %s", dir);
 	return err;
 }

@@ -359,6 +359,8 @@ static long acpi_put_dsdt(uint8_t *p, size_t room, const struct acpi_machine *m)
 	dsdt_uart(&a);
 	for (unsigned int i = 0; i < m->nr_virtio; i++)
 		dsdt_virtio(&a, i, &m->virtio[i]);
+	if (m->vmgenid)
+		vmgenid_dsdt(&a, m->vmgenid, m->ged_gsi);
 	aml_end(&a, sb);
 	dsdt_s5(&a);
 	len = aml_finish(&a);
@@ -381,7 +383,13 @@ static int acpi_check(const struct acpi_machine *m)
 		if (!d->size || d->base > UINT32_MAX ||
 		    d->size > UINT32_MAX - d->base)
 			return -EINVAL;
+		/* The GED's interrupt is its own. */
+		if (m->vmgenid && d->gsi == m->ged_gsi)
+			return -EINVAL;
 	}
+	/* The GUID is 8-byte aligned (the spec's R1a). */
+	if (m->vmgenid & 7)
+		return -EINVAL;
 	return 0;
 }
 
@@ -429,9 +437,12 @@ int x86_acpi_setup(struct vm *vm, uint64_t *rsdp)
 		.ncpus = vm->cfg.cpus,
 		.virtio = devs,
 		.nr_virtio = vm->nr_virtio,
+		.vmgenid = X86_VMGENID_ADDR,
+		.ged_gsi = X86_GED_IRQ,
 	};
 	uint8_t *buf = gmem_ptr(&vm->mem, X86_ACPI_ADDR, X86_ACPI_SIZE);
 	long n;
+	int err;
 
 	*rsdp = 0;
 	if (vm->cfg.no_acpi)
@@ -448,6 +459,9 @@ int x86_acpi_setup(struct vm *vm, uint64_t *rsdp)
 		       strerror((int)-n));
 		return (int)n;
 	}
+	err = vmgenid_init(vm);
+	if (err)
+		return err;
 	*rsdp = X86_ACPI_ADDR;
 	pr_info("ACPI tables at %#llx, %ld bytes", (unsigned long long)X86_ACPI_ADDR, n);
 	return 0;

@@ -34,6 +34,10 @@ struct acpi_machine {
 	unsigned int ncpus;
 	const struct acpi_mmio_dev *virtio;
 	unsigned int nr_virtio;
+	/* The VM generation ID's GUID (arch/x86/vmgenid.c), 0 for none,
+	 * and the Generic Event Device's interrupt that announces it. */
+	uint64_t vmgenid;
+	uint32_t ged_gsi;
 };
 
 /*

@@ -21,6 +21,13 @@
 #define AML_MULTI_NAME_PREFIX	0x2f
 #define AML_EXT_OP_PREFIX	0x5b
 #define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
+#define AML_METHOD_OP		0x14
+#define AML_ARG0_OP		0x68
+#define AML_NOTIFY_OP		0x86
+#define AML_LEQUAL_OP		0x93
+#define AML_IF_OP		0xa0
+#define AML_RETURN_OP		0xa4
+#define AML_MAX_ARGS		7
 #define AML_ROOT_CHAR		'\\'
 #define AML_PARENT_CHAR		'^'
 
@@ -387,4 +394,50 @@ void aml_res_interrupt(struct aml *a, uint8_t flags, uint32_t gsi)
 
 	aml_le(d + 5, gsi, 4);
 	aml_bytes(a, d, sizeof(d));
+}
+
+/* MethodFlags: ArgCount in bits 2-0; NotSerialized, SyncLevel 0. */
+struct aml_mark aml_method_begin(struct aml *a, const char *name, unsigned int nargs)
+{
+	struct aml_mark m;
+
+	aml_byte(a, AML_METHOD_OP);
+	m = aml_open(a, AML_KIND_PKG);
+	aml_namestring(a, name);
+	if (nargs > AML_MAX_ARGS)
+		aml_fail(a, -EINVAL);
+	aml_byte(a, nargs & AML_MAX_ARGS);
+	return m;
+}
+
+struct aml_mark aml_if_begin(struct aml *a)
+{
+	aml_byte(a, AML_IF_OP);
+	return aml_open(a, AML_KIND_PKG);
+}
+
+void aml_return(struct aml *a)
+{
+	aml_byte(a, AML_RETURN_OP);
+}
+
+void aml_lequal(struct aml *a)
+{
+	aml_byte(a, AML_LEQUAL_OP);
+}
+
+void aml_arg(struct aml *a, unsigned int n)
+{
+	if (n >= AML_MAX_ARGS) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	aml_byte(a, AML_ARG0_OP + n);
+}
+
+void aml_notify(struct aml *a, const char *object, uint8_t value)
+{
+	aml_byte(a, AML_NOTIFY_OP);
+	aml_namestring(a, object);
+	aml_integer(a, value);
 }

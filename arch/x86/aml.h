@@ -70,4 +70,21 @@ void aml_res_memory32_fixed(struct aml *a, bool rw, uint32_t base, uint32_t len)
 /* Interrupt (...) {gsi}: the Extended Interrupt Descriptor. */
 void aml_res_interrupt(struct aml *a, uint8_t flags, uint32_t gsi);
 
+/*
+ * Control methods (20.2.5): AML is prefix code, so an operator is its
+ * opcode followed by its operands, which the caller writes next.
+ */
+/* Method (NAME, nargs, NotSerialized) {...}: nargs at most 7. */
+struct aml_mark aml_method_begin(struct aml *a, const char *name, unsigned int nargs);
+/* If (predicate) {...}: the predicate first, then the body. */
+struct aml_mark aml_if_begin(struct aml *a);
+/* Return (object) */
+void aml_return(struct aml *a);
+/* LEqual (x, y) */
+void aml_lequal(struct aml *a);
+/* Arg0 to Arg6 */
+void aml_arg(struct aml *a, unsigned int n);
+/* Notify (object, value) */
+void aml_notify(struct aml *a, const char *object, uint8_t value);
+
 #endif

@@ -25,11 +25,13 @@ unsigned int e820_build(uint64_t ram_size, struct boot_e820_entry *tab,
 	uint64_t low = x86_low_ram_end(ram_size);
 	unsigned int n = 0;
 
-	/* Below 1 MiB: conventional memory, then the EBDA and BIOS areas
-	 * Linux expects to be reserved (the ACPI tables and the MP table
-	 * live there, so the kernel must not reuse them). */
-	n = e820_add(tab, n, max, 0, X86_EBDA_START, E820_RAM);
-	n = e820_add(tab, n, max, X86_EBDA_START, 0xa0000 - X86_EBDA_START,
+	/* Below 1 MiB: conventional memory, then the VM generation ID's
+	 * page and the EBDA, then the BIOS areas, which Linux expects to be
+	 * reserved (the ACPI tables and the MP table live there, so the
+	 * kernel must not reuse them; the GUID must be in no RAM range,
+	 * the vmgenid spec's R1d). */
+	n = e820_add(tab, n, max, 0, X86_VMGENID_ADDR, E820_RAM);
+	n = e820_add(tab, n, max, X86_VMGENID_ADDR, 0xa0000 - X86_VMGENID_ADDR,
 		     E820_RESERVED);
 	n = e820_add(tab, n, max, X86_ACPI_ADDR, X86_HIMEM_START - X86_ACPI_ADDR,
 		     E820_RESERVED);

@@ -5,7 +5,8 @@
  * Guest physical memory map:
  *   0x000500  GDT                     0x006000  PVH start info
  *   0x007000  zero page (boot_params) 0x009000  identity page tables
- *   0x020000  kernel command line     0x09fc00  reserved (EBDA)
+ *   0x020000  kernel command line     0x09f000  VM generation ID (reserved)
+ *   0x09fc00  reserved (EBDA)
  *   0x0e0000  ACPI RSDP and tables    0x0f0000  MP table (BIOS area)
  *   0x100000  RAM for kernel/initrd
  *   RAM up to 3 GiB, then the MMIO hole: devices at 0xd0000000, IOAPIC,
@@ -23,6 +24,8 @@
 struct guest_mem;
 struct vm_uart;
 struct i8042;
+struct aml;
+struct vm;
 
 #define X86_GDT_ADDR		0x500ULL
 #define X86_IDT_ADDR		0x520ULL
@@ -34,6 +37,9 @@ struct i8042;
 #define X86_CMDLINE		0x20000ULL
 #define X86_CMDLINE_MAX		0x10000ULL
 #define X86_EBDA_START		0x9fc00ULL
+/* The VM generation ID's GUID, in a reserved page below the EBDA
+ * (vmgenid.c): RAM no OS allocates, and no table scan looks at. */
+#define X86_VMGENID_ADDR	0x9f000ULL
 #define X86_ACPI_ADDR		0xe0000ULL	/* where Linux scans for the RSDP */
 #define X86_ACPI_SIZE		0x10000ULL
 #define X86_BIOS_START		0xf0000ULL
@@ -53,6 +59,8 @@ struct i8042;
 #define X86_COM1_IRQ		4
 #define X86_I8042_PORT		0x60
 #define X86_IOAPIC_PINS		24
+/* The ACPI Generic Event Device's line: above every virtio device's. */
+#define X86_GED_IRQ		23
 
 /* Selectors the 64-bit boot protocol names (__BOOT_CS, __BOOT_DS). */
 #define X86_BOOT_CS		0x10
@@ -107,5 +115,16 @@ int elf_load(const uint8_t *buf, size_t size, const struct guest_mem *m,
 
 /* boot.c: page tables and GDT for the boot vCPU. */
 int x86_setup_boot_tables(const struct guest_mem *m, bool pvh);
+
+/*
+ * vmgenid.c: the VM generation ID (docs/snapshot.md). vmgenid_dsdt()
+ * writes its device, whose GUID is at guid, and the Generic Event Device
+ * whose interrupt gsi makes the guest read it again, into the DSDT's
+ * \_SB scope. vmgenid_init() puts a fresh GUID at X86_VMGENID_ADDR
+ * (with the ACPI tables: not with --no-acpi); arch_vm_restored() puts
+ * another there and raises the interrupt.
+ */
+void vmgenid_dsdt(struct aml *a, uint64_t guid, uint32_t gsi);
+int vmgenid_init(struct vm *vm);
 
 #endif

@@ -24,11 +24,16 @@
 
 struct config {
 	unsigned int ncpus, nvirtio;
+	uint64_t vmgenid;	/* the GUID's address; 0: no vmgenid device */
 };
 
+#define VGA	X86_VMGENID_ADDR
+
 static const struct config configs[] = {
-	{ 1, 0 }, { 4, 0 }, { 1, 1 }, { 4, 3 }, { 1, 8 }, { 4, 8 }, { 254, 16 },
-	{ 2, 200 },	/* a DSDT over 4 KiB: three-byte PkgLengths */
+	{ 1, 0, 0 }, { 4, 0, VGA }, { 1, 1, 0 }, { 4, 3, VGA }, { 1, 8, 0 },
+	{ 4, 8, VGA }, { 254, 16, VGA },
+	{ 2, 2, 0x123456789000ULL },	/* ADDR's high half not zero */
+	{ 2, 200, 0 },	/* a DSDT over 4 KiB: three-byte PkgLengths */
 };
 
 /* One VM's tables, and where the XSDT says they are. */
@@ -68,7 +73,8 @@ static void machine(const struct config *c, struct tables *t)
 			.gsi = 5 + i,
 		};
 	t->m = (struct acpi_machine){ .ncpus = c->ncpus, .virtio = t->devs,
-				      .nr_virtio = c->nvirtio };
+				      .nr_virtio = c->nvirtio, .vmgenid = c->vmgenid,
+				      .ged_gsi = X86_GED_IRQ };
 }
 
 /* A table the tables point at: inside what acpi_build wrote, whole,
@@ -379,8 +385,10 @@ static void asl_int(char *buf, size_t len, uint32_t v)
 		snprintf(buf, len, "%s", v ? "One" : "Zero");
 	else if (v <= 0xff)
 		snprintf(buf, len, "0x%02X", v);
-	else
+	else if (v <= 0xffff)
 		snprintf(buf, len, "0x%04X", v);
+	else
+		snprintf(buf, len, "0x%08X", v);
 }
 
 /* The block must appear whole, directly inside Scope (\_SB); returns
@@ -401,16 +409,17 @@ static const char *find_block(const char *dsl, const char *block, int want_depth
 static bool dsdt_text_wrong(const char *dsl, const struct tables *t,
 			    char *why, size_t why_len)
 {
-	char block[512], uid[16];
+	char block[512], uid[16], lo[16], hi[16];
 	const char *bad;
 	unsigned int devs = count(dsl, "Device (");
+	unsigned int want = t->m.nr_virtio + 1 + (t->m.vmgenid ? 2 : 0);
 
 	if (!strstr(dsl, "Scope (\\_SB) {")) {
 		snprintf(why, why_len, "no Scope (\\_SB)");
 		return true;
 	}
-	if (devs != t->m.nr_virtio + 1) {
-		snprintf(why, why_len, "%u devices, expected %u", devs, t->m.nr_virtio + 1);
+	if (devs != want) {
+		snprintf(why, why_len, "%u devices, expected %u", devs, want);
 		return true;
 	}
 	snprintf(block, sizeof(block),
@@ -435,6 +444,34 @@ static bool dsdt_text_wrong(const char *dsl, const struct tables *t,
 			snprintf(why, why_len, "%s: %s", block, bad);
 			return true;
 		}
+	}
+	/* The VM generation ID: ADDR gives the GUID's address in two
+	 * halves; the GED's _EVT notifies VGEN on its own interrupt. */
+	asl_int(lo, sizeof(lo), t->m.vmgenid & 0xffffffff);
+	asl_int(hi, sizeof(hi), t->m.vmgenid >> 32);
+	snprintf(block, sizeof(block),
+		 "Device (VGEN) { Name (_HID, \"VMGENCTR\") "
+		 "Name (_CID, \"VM_Gen_Counter\") Name (_DDN, \"VM_Gen_Counter\") "
+		 "Method (ADDR, 0, NotSerialized) { Return (Package (0x02) { %s, %s }) } }",
+		 lo, hi);
+	bad = t->m.vmgenid ? find_block(dsl, block, 2) :
+	      strstr(dsl, "VGEN") ? "there, for a machine without one" : NULL;
+	if (bad) {
+		snprintf(why, why_len, "%s: %s", block, bad);
+		return true;
+	}
+	snprintf(block, sizeof(block),
+		 "Device (GED) { Name (_HID, \"ACPI0013\" ) "
+		 "Name (_CRS, ResourceTemplate () { "
+		 "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, ) "
+		 "{ 0x%08X, } }) Method (_EVT, 1, NotSerialized) { "
+		 "If ((Arg0 == 0x%02X)) { Notify (\\_SB.VGEN, 0x80) } } }",
+		 t->m.ged_gsi, t->m.ged_gsi);
+	bad = t->m.vmgenid ? find_block(dsl, block, 2) :
+	      strstr(dsl, "ACPI0013") ? "there, for a machine without one" : NULL;
+	if (bad) {
+		snprintf(why, why_len, "%s: %s", block, bad);
+		return true;
 	}
 	/* _S5 in the root scope: SLP_TYP for the sleep control register. */
 	snprintf(block, sizeof(block), "Name (_S5, Package (0x04) { 0x%02X, 0x%02X, Zero, Zero })",
@@ -511,7 +548,7 @@ END_TEST
  * seen, and so is a DSDT that misdescribes the machine. */
 START_TEST(test_iasl_catches)
 {
-	static const struct config c = { 2, 3 };
+	static const struct config c = { 2, 3, VGA };
 	struct iasl_dir d;
 	struct tables t;
 	uint8_t *dsdt;
@@ -553,6 +590,19 @@ START_TEST(test_iasl_catches)
 	t.devs[1].size *= 2;
 	ck_assert(dsdt_text_wrong(dsl, &t, why, sizeof(why)));
 	ck_assert_ptr_nonnull(strstr(why, "VR01"));
+	t.devs[1].size /= 2;
+	/* Another GUID address, another GED interrupt, no vmgenid. */
+	t.m.vmgenid += 8;
+	ck_assert(dsdt_text_wrong(dsl, &t, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "VGEN"));
+	t.m.vmgenid -= 8;
+	t.m.ged_gsi--;
+	ck_assert(dsdt_text_wrong(dsl, &t, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "GED"));
+	t.m.ged_gsi++;
+	ck_assert(!dsdt_text_wrong(dsl, &t, why, sizeof(why)));
+	t.m.vmgenid = 0;
+	ck_assert(dsdt_text_wrong(dsl, &t, why, sizeof(why)));
 	free(dsl);
 
 	iasl_dir_remove(&d);
@@ -567,7 +617,7 @@ END_TEST
  * the buffer (ASan watches) and leaving nothing half-built to boot. */
 START_TEST(test_too_small)
 {
-	static const struct config c = { 4, 8 };
+	static const struct config c = { 4, 8, VGA };
 	struct tables t;
 	long need;
 
@@ -590,7 +640,7 @@ END_TEST
 
 START_TEST(test_bad_machine)
 {
-	static const struct config c = { 1, 1 };
+	static const struct config c = { 1, 1, 0 };
 	struct tables t;
 	uint8_t *buf = malloc(X86_ACPI_SIZE);
 
@@ -610,6 +660,15 @@ START_TEST(test_bad_machine)
 	ck_assert_int_eq(acpi_build(buf, X86_ACPI_SIZE, GPA, &t.m), -EINVAL);
 	t.devs[0].size = 0x200;
 	t.m.nr_virtio = MAX_DEVS + 1;
+	ck_assert_int_eq(acpi_build(buf, X86_ACPI_SIZE, GPA, &t.m), -EINVAL);
+	t.m.nr_virtio = 1;
+	ck_assert_int_gt(acpi_build(buf, X86_ACPI_SIZE, GPA, &t.m), 0);
+	/* The GUID 8-byte aligned (vmgenid R1a); the GED's line its own. */
+	t.m.vmgenid = X86_VMGENID_ADDR + 4;
+	ck_assert_int_eq(acpi_build(buf, X86_ACPI_SIZE, GPA, &t.m), -EINVAL);
+	t.m.vmgenid = X86_VMGENID_ADDR;
+	ck_assert_int_gt(acpi_build(buf, X86_ACPI_SIZE, GPA, &t.m), 0);
+	t.m.ged_gsi = t.devs[0].gsi;
 	ck_assert_int_eq(acpi_build(buf, X86_ACPI_SIZE, GPA, &t.m), -EINVAL);
 	free(buf);
 }

@@ -287,6 +287,48 @@ static long sample(uint8_t *buf, size_t size)
 
 /* Any buffer too small fails cleanly, without a byte written past it
  * (ASan watches the exact-size allocations). */
+/* Method, If, LEqual, Arg, Return, Notify: GED's _EVT and VGEN's ADDR. */
+START_TEST(test_methods)
+{
+	/* Method (ADDR, 0) { Return (Package (2) { 0x9F000, Zero }) } */
+	EXPECT(B(0x14, 0x10, 'A', 'D', 'D', 'R', 0x00,
+		 0xa4, 0x12, 0x08, 0x02, 0x0c, 0x00, 0xf0, 0x09, 0x00, 0x00), {
+		struct aml_mark m = aml_method_begin(a, "ADDR", 0);
+		struct aml_mark p;
+
+		aml_return(a);
+		p = aml_package_begin(a, 2);
+		aml_integer(a, 0x9f000);
+		aml_integer(a, 0);
+		aml_end(a, p);
+		aml_end(a, m);
+	});
+	/* Method (_EVT, 1) { If (LEqual (Arg0, 23)) { Notify (\_SB.VGEN, 0x80) } } */
+	EXPECT(B(0x14, 0x19, '_', 'E', 'V', 'T', 0x01,
+		 0xa0, 0x12, 0x93, 0x68, 0x0a, 0x17,
+		 0x86, '\\', 0x2e, '_', 'S', 'B', '_', 'V', 'G', 'E', 'N', 0x0a, 0x80), {
+		struct aml_mark m = aml_method_begin(a, "_EVT", 1);
+		struct aml_mark c = aml_if_begin(a);
+
+		aml_lequal(a);
+		aml_arg(a, 0);
+		aml_integer(a, 23);
+		aml_notify(a, "\\_SB.VGEN", 0x80);
+		aml_end(a, c);
+		aml_end(a, m);
+	});
+	EXPECT(B(0x6e), aml_arg(a, 6));
+	EXPECT(B(0x14, 0x06, 'M', '_', '_', '_', 0x07), {
+		struct aml_mark m = aml_method_begin(a, "M", 7);
+
+		aml_end(a, m);
+	});
+	EXPECT_ERR(-EINVAL, aml_arg(a, 7));
+	EXPECT_ERR(-EINVAL, aml_method_begin(a, "M", 8));
+	EXPECT_ERR(-EINVAL, aml_notify(a, "1BAD", 0x80));
+}
+END_TEST
+
 START_TEST(test_overflow)
 {
 	uint8_t full[BUF];
@@ -335,6 +377,7 @@ static Suite *aml_suite(void)
 	tcase_add_test(tc, test_big_buffer);
 	tcase_add_test(tc, test_resources);
 	tcase_add_test(tc, test_restemplate);
+	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_overflow);
 	tcase_add_test(tc, test_sticky_error);
 	suite_add_tcase(suite, tc);

@@ -12,8 +12,9 @@
 #define GiB		(1ULL << 30)
 #define MAX_ENTRIES	128
 
-/* Not RAM below 1 MiB: the EBDA, the VGA/ROM window and the BIOS. */
-#define LOW_NOT_RAM	(X86_HIMEM_START - X86_EBDA_START)
+/* Not RAM below 1 MiB: the VM generation ID's page, the EBDA, the
+ * VGA/ROM window and the BIOS. */
+#define LOW_NOT_RAM	(X86_HIMEM_START - X86_VMGENID_ADDR)
 
 static const uint64_t ram_sizes[] = {
 	16 * MiB, 256 * MiB, 3 * GiB, 3 * GiB + MiB, 8 * GiB,
@@ -69,8 +70,10 @@ START_TEST(test_map)
 			continue;
 		total += e->size;
 		ck_assert_uint_eq(overlap(e, X86_MMIO_HOLE, X86_4G), 0);
-		/* The MP table and EBDA must not be handed out as RAM. */
+		/* The MP table and EBDA must not be handed out as RAM,
+		 * nor the VM generation ID's page (its spec's R1d). */
 		ck_assert_uint_eq(overlap(e, X86_EBDA_START, X86_HIMEM_START), 0);
+		ck_assert_uint_eq(overlap(e, X86_VMGENID_ADDR, X86_VMGENID_ADDR + 4096), 0);
 		if (e->addr == X86_HIMEM_START) {
 			low_1m = true;
 			ck_assert_uint_eq(end(e), low);
@@ -86,6 +89,8 @@ START_TEST(test_map)
 	/* Linux looks for the MP table in reserved memory, not in a gap. */
 	ck_assert(reserved(tab, n, X86_MPTABLE_ADDR, X86_HIMEM_START));
 	ck_assert(reserved(tab, n, X86_EBDA_START, 0xa0000));
+	/* The GUID's page is reserved, not a gap: Linux maps it cached. */
+	ck_assert(reserved(tab, n, X86_VMGENID_ADDR, X86_VMGENID_ADDR + 4096));
 	/* The ACPI tables too: the kernel keeps reading them. */
 	ck_assert(reserved(tab, n, X86_ACPI_ADDR, X86_ACPI_ADDR + X86_ACPI_SIZE));
 	/* Entries past n are left alone. */
