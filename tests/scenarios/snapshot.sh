@@ -271,7 +271,7 @@ for i in 1 2 3; do
 		fail "r$i" "date line '$*', sent at$sent, seen at ${seen:-never}: not within 2 s of the host's clock"
 	fi
 	n=$(says "$r" "net after")
-	[ "$n" = "$NETS" ] && echo "r$i: --net user and the new tap work" ||
+	[ "$n" = "$NETS" ] && echo "r$i: networks after restore: $n" ||
 		fail "r$i" "networks after restore: '$n'"
 	eval "rand$i=\$(says \"\$r\" random)"
 done

@@ -8,7 +8,8 @@
 #  - every restore ends with 124 and ticks, and never boots afresh (no
 #    "hello": the ticks come from the saved vCPU, memory and UART);
 #  - kvmini's open descriptors (/proc/PID/fd, counted while it runs, once
-#    it ticks) are the same over the last ten restores as over the first
+#    it ticks; a run that ticks too late is not counted, five of each ten
+#    must be) are the same over the last ten restores as over the first
 #    ten, and its peak RSS (GNU time) over the last ten is within 10 % of
 #    the first ten's;
 #  - nothing is left behind: no control socket after any restore, the
@@ -55,7 +56,7 @@ sum0=$(cat "$S/state" "$S/memory" | sha256sum)
 rm -f "$T/orig.con" "$T/orig.err"
 
 # ---- N restores ----------------------------------------------------------------
-fds_first= fds_last= rss_first= rss_last= bad=0 t0=$(date +%s)
+fds_first= fds_last= rss_first= rss_last= bad=0 unsampled=0 t0=$(date +%s)
 for i in $(seq "$n"); do
 	rm -f "$T/r.con"
 	/usr/bin/time -f %M -o "$T/r.rss" "$kvmini" run --restore "$S" --timeout 1 \
@@ -76,7 +77,6 @@ for i in $(seq "$n"); do
 	why=
 	if [ $rc != 124 ]; then why="exit status $rc, expected 124"
 	elif ! grep -q tick "$T/r.con" || grep -q hello "$T/r.con"; then why="console '$(head -c 80 "$T/r.con")': no ticks, or a fresh boot"
-	elif [ -z "$fds" ] || [ "$fds" = 0 ]; then why="no descriptor count while it ran"
 	elif [ -e "$T/r.sock" ]; then why="its control socket is still there"
 	fi
 	if [ -n "$why" ]; then
@@ -85,8 +85,16 @@ for i in $(seq "$n"); do
 		continue
 	fi
 	rss=$(tail -n 1 "$T/r.rss")
-	[ "$i" -le 10 ] && fds_first="$fds_first $fds" rss_first="$rss_first $rss"
-	[ "$i" -gt $((n - 10)) ] && fds_last="$fds_last $fds" rss_last="$rss_last $rss"
+	[ "$i" -le 10 ] && rss_first="$rss_first $rss"
+	[ "$i" -gt $((n - 10)) ] && rss_last="$rss_last $rss"
+	# On a loaded host the first tick may come too late in the run's
+	# second to count its descriptors: such a run is not counted.
+	if [ -z "$fds" ] || [ "$fds" = 0 ]; then
+		unsampled=$((unsampled + 1))
+		continue
+	fi
+	[ "$i" -le 10 ] && fds_first="$fds_first $fds"
+	[ "$i" -gt $((n - 10)) ] && fds_last="$fds_last $fds"
 done
 secs=$(($(date +%s) - t0))
 rm -f "$T/r.con" "$T/r.rss" "$T/r.err"
@@ -97,9 +105,12 @@ rm -f "$T/r.con" "$T/r.rss" "$T/r.err"
 	f1=$(max $fds_first) f2=$(max $fds_last) m1=$(max $rss_first) m2=$(max $rss_last)
 	d1=$(printf '%s\n' $fds_first | sort -un | tr '\n' ' ') d2=$(printf '%s\n' $fds_last | sort -un | tr '\n' ' ')
 }
-echo "soak-restore: $n restores in $secs s; descriptors while running ${d1:-?}(first 10), ${d2:-?}(last 10); peak RSS ${m1:-?} KiB (first 10), ${m2:-?} KiB (last 10)"
+echo "soak-restore: $n restores in $secs s; descriptors while running ${d1:-?}(first 10), ${d2:-?}(last 10); peak RSS ${m1:-?} KiB (first 10), ${m2:-?} KiB (last 10); $unsampled runs ticked too late to count"
 [ $bad -eq 0 ] || die "$bad of $n restores failed; the first: $first_bad: $(head -n 1 "$T/first.err" 2>/dev/null)"
-[ -n "$f1" ] && [ -n "$f2" ] && [ "$f1" = "$f2" ] || die "kvmini's descriptors went from ${f1:-?} to ${f2:-?}"
+# At least five counts in each group of ten.
+[ "$(echo $fds_first | wc -w)" -ge 5 ] && [ "$(echo $fds_last | wc -w)" -ge 5 ] ||
+	die "too few descriptor counts: '$fds_first' (first 10), '$fds_last' (last 10); $unsampled runs ticked too late"
+[ "$f1" = "$f2" ] && [ "$(echo $d1)" = "$(echo $d2)" ] || die "kvmini's descriptors went from ${f1:-?} to ${f2:-?}"
 [ -n "$m1" ] && [ -n "$m2" ] && [ "$m2" -le $((m1 + m1 / 10)) ] || die "kvmini's peak RSS grew from ${m1:-?} to ${m2:-?} KiB"
 [ "$(cat "$S/state" "$S/memory" | sha256sum)" = "$sum0" ] || die "the snapshot changed under the restores"
 left=$(cd "$T" && ls -A | tr '\n' ' ')
