@@ -49,6 +49,8 @@ net_try()
 		ping -c 1 -W 2 10.0.99.1 >/dev/null 2>&1 && { t=ok; break; }
 		i=$((i + 1))
 	done
+	# What the tap NIC saw, for a failure's report.
+	[ "$t" = ok ] || say "tap-stats $(ip -s link show "$tap" | tr -s ' \n' ' ') neigh $(ip neigh show dev "$tap" | tr '\n' ' ')"
 	say "net $1 user $u tap $t"
 }
 
@@ -62,6 +64,9 @@ nic()
 }
 tap=$(nic 52:54:00:00:99:02)
 [ -n "$tap" ] || die "no NIC with the tap's MAC: $(cat /sys/class/net/*/address | tr '\n' ' ')"
+# Kernel messages (drop_caches' among them) would cut into the lines the
+# host parses.
+echo 1 >/proc/sys/kernel/printk
 ip link set lo up
 if [ "$with_user" = user ]; then
 	user=$(nic 52:54:00:00:02:15)
@@ -121,8 +126,10 @@ host=${line#check }
 guest=$(date +%s)
 say "date $guest host $host"
 say "last count $n"
-say "marker-now $mark file $(cat /tmp/marker 2>/dev/null)"
-say "disk-now $(disk_sum)"
+file=$(cat /tmp/marker 2>/dev/null)
+sum=$(disk_sum)
+say "marker-now $mark file $file"
+say "disk-now $sum"
 # One CPU's output: Linux keeps a generator per CPU, and two VMs that
 # read on different vCPUs would differ without any reseeding.
 say "random $(taskset 1 od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
