@@ -266,7 +266,7 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # is x86_64's: blk-busybox.sh stands in), all in one boot of the lab.
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
 	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
-	vsock hostile-blk hostile-race hostile-tap hostile-vsock
+	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else
@@ -339,13 +339,16 @@ check-sanitize: $(KVMINI) $(TINY)
 fuzz:
 	tests/fuzz/run.sh
 
-# The long soak, on demand (docs/soak.md): SOAK_BOOTS Linux boots in the
-# lab, then one kvmini whose guest resets its devices SOAK_ROUNDS times.
+# The long soak, on demand (docs/soak.md): SOAK_RESTORES restores of one
+# snapshot of the tiny guest on this host (x86_64), SOAK_BOOTS Linux boots
+# in the lab, then one kvmini whose guest resets its devices SOAK_ROUNDS times.
 # make native runs the quick one (200 boots of the tiny guest).
 SOAK_BOOTS ?= 200
 SOAK_ROUNDS ?= 100
+SOAK_RESTORES ?= 100
 .PHONY: soak
-soak: $(STATIC) guests
+soak: $(STATIC) guests $(if $(filter x86_64,$(ARCH)),$(KVMINI) $(TINY))
+	$(if $(filter x86_64,$(ARCH)),tests/soak/restore.sh $(KVMINI) $(TINY) $(SOAK_RESTORES))
 	tests/soak/run.sh --arch $(ARCH) --kvmini $(STATIC) --guest $(GUEST) \
 		--boots $(SOAK_BOOTS) --rounds $(SOAK_ROUNDS)
 

@@ -134,6 +134,29 @@ struct snap_worker {
 	bool confined;		/* its filter is on (or --no-seccomp) */
 };
 
+/*
+ * glibc's malloc, the first time it gives memory of a thread's own arena
+ * back to the system (shrink_heap), reads /proc/sys/vm/overcommit_memory
+ * once for the whole process; a thread that frees a snapshot's buffers
+ * does that at the latest when it ends (its tcache freed), and this one's
+ * filter has no read(2): killed by SIGSYS at the VM's stop (exit status
+ * 159, "read on the snapshot thread", seen with Linux guests). Freeing a
+ * few hundred KiB here, before the filter, has glibc read it now.
+ */
+static void snap_worker_warm_malloc(void)
+{
+	enum { CHUNKS = 4, CHUNK = 96 << 10 };	/* under the mmap threshold */
+	void *p[CHUNKS];
+
+	for (int i = 0; i < CHUNKS; i++) {
+		p[i] = malloc(CHUNK);
+		if (p[i])
+			memset(p[i], 0, CHUNK);	/* the compiler keeps the call */
+	}
+	for (int i = CHUNKS - 1; i >= 0; i--)
+		free(p[i]);
+}
+
 static void *snap_worker_main(void *arg)
 {
 	struct snap_worker *w = arg;
@@ -141,6 +164,7 @@ static void *snap_worker_main(void *arg)
 	int r;
 
 	pthread_setname_np(pthread_self(), "kvmini-snap");
+	snap_worker_warm_malloc();
 	w->confined = !seccomp_confine_snapshot(w->vm);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
