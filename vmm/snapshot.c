@@ -195,7 +195,7 @@ int snapshot_worker_start(struct vm *vm)
 	w->vm = vm;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	err = pthread_create(&w->thread, NULL, snap_worker_main, w);
+	err = vm_thread_create(&w->thread, snap_worker_main, w);
 	if (err) {
 		pr_err("cannot start the snapshot thread: %s", strerror(err));
 		free(w);

@@ -167,6 +167,8 @@ int vm_add_share(struct vm *vm, const struct share_config *s);
 int vm_fdt_build(struct vm *vm, void **blob, size_t *size);
 
 /* vcpu.c */
+/* A thread of kvmini's (vCPU, snapshot), with a small stack. */
+int vm_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 /* The signal that kicks a vCPU out of KVM_RUN; its handler does nothing. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id);
