@@ -246,9 +246,11 @@ struct virtio_dev *exec_out_device(struct vm *vm)
 	struct vport_backend be[EXEC_OUT_STREAMS + 1];
 
 	for (unsigned int i = 0; i < EXEC_OUT_STREAMS; i++)
-		be[i] = (struct vport_backend){ exec_port_names[i], exec_stream_write, &o->s[i] };
+		be[i] = (struct vport_backend){
+			.name = exec_port_names[i], .write = exec_stream_write, .ctx = &o->s[i],
+		};
 	be[EXEC_STATUS_PORT] = (struct vport_backend){
-		exec_port_names[EXEC_STATUS_PORT], exec_status_write, o,
+		.name = exec_port_names[EXEC_STATUS_PORT], .write = exec_status_write, .ctx = o,
 	};
 	o->vm = vm;
 	o->status_ev.fn = exec_out_on_status;
