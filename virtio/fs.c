@@ -46,6 +46,7 @@ struct vfs {
 	bool started[FS_NR_QUEUES];
 	bool dead;			/* the connection is gone */
 	bool busy;			/* a quiesce found requests in flight */
+	bool mounted;			/* ... or requests served before */
 	bool warned;
 	char name[16];
 };
@@ -212,11 +213,11 @@ static void fs_free(struct virtio_dev *vdev)
  * virtiofsd serves the queues, so their indices are its, not the core's:
  * a quiesce stops each queue (GET_VRING_BASE returns once the backend
  * stopped using it) and takes its index into the core's queue, which
- * saves it; the queue then starts again from there. Only a queue with
- * nothing in flight (its used idx in guest RAM caught up) has a state:
- * FUSE requests half served belong to this virtiofsd's open files, which
- * no other could take over. kvmini exec snapshots before the guest
- * mounts anything (FUSE_INIT comes with the mount), so it has none.
+ * saves it; the queue then starts again from there, and a restore hands
+ * it to the fresh virtiofsd. Only a device no request ever went through
+ * is saved: from FUSE_INIT (the guest's mount) on, the guest holds node
+ * IDs and file handles of this virtiofsd's, which no other could take
+ * over. kvmini exec snapshots before the guest mounts anything.
  */
 static void fs_quiesce(struct virtio_dev *vdev)
 {
@@ -237,10 +238,11 @@ static void fs_quiesce(struct virtio_dev *vdev)
 			continue;
 		}
 		ix.last_avail = ix.used_idx = ix.used_signalled = base;
-		if (le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE)) != base ||
-		    virtq_restore(vq, &ix)) {
+		if (base)
+			fs->mounted = true;
+		else if (le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE)) != base ||
+			 virtq_restore(vq, &ix))
 			fs->busy = true;
-		}
 		err = fs_start_queue(fs, q);
 		if (err)
 			fs_warn(fs, "cannot restart a queue", err);
@@ -255,11 +257,14 @@ static int fs_save(struct virtio_dev *vdev, struct sbuf *b)
 {
 	struct vfs *fs = vdev->priv;
 
-	if (fs->busy || fs->dead) {
-		fs->busy = false;
-		pr_err("virtio %s: %s: a snapshot needs it idle (before the guest mounts it)",
-		       vdev->name, fs->dead ? "its virtiofsd is gone" :
-		       "FUSE requests were in flight");
+	if (fs->busy || fs->dead || fs->mounted) {
+		const char *why = fs->dead ? "its virtiofsd is gone" :
+				  fs->mounted ? "the guest has mounted it (its virtiofsd's open files cannot move to another)" :
+				  "FUSE requests were in flight";
+
+		fs->busy = fs->mounted = false;
+		pr_err("virtio %s: cannot be snapshotted: %s: snapshot before the guest mounts it",
+		       vdev->name, why);
 		return -EBUSY;
 	}
 	sbuf_put_u32(b, FS_STATE_VERSION);

@@ -83,10 +83,10 @@ S=$T/snap
 mkdir -p "$T/m"
 job='echo out; echo err >&2; cat /etc/debian_version; echo $0 >>/m/log;
 	od -An -N16 -tx1 /dev/urandom >/m/rand.$0; pwd; exit 3'
-want="out\n$(cat "$HOSTROOT/etc/debian_version")\n/m\n"
+expect="out\n$(cat "$HOSTROOT/etc/debian_version")\n/m\n"
 
 hrun nosnap 3 --no-snapshot --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" nosnap &&
-	is nosnap out "$want" && is nosnap err 'err\n'
+	is nosnap out "$expect" && is nosnap err 'err\n'
 [ -z "$(ls "$S" 2>/dev/null)" ] && echo "nosnap: nothing written to the cache" ||
 	fail nosnap "--no-snapshot wrote $(ls "$S")"
 read -r t0 _ </proc/uptime
@@ -121,7 +121,7 @@ for st in "$S"/*/state; do
 	printf 'garbage!' | dd of="$st" bs=1 seek=64 conv=notrunc 2>/dev/null
 done
 hrun corrupt 3 --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" corrupt &&
-	is corrupt out "$want" &&
+	is corrupt out "$expect" &&
 	stderr corrupt "cannot be restored: booting cold and replacing it"
 if [ "$(ls "$S" | grep -c '^[0-9a-f]*$')" -eq 1 ] &&
 	! dd if="$(ls -d "$S"/*/ | head -n 1)state" bs=1 skip=64 count=8 2>/dev/null | grep -q 'garbage!'; then
