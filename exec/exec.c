@@ -74,16 +74,20 @@ static char *exec_kernel_beside_self(void)
 }
 
 /* --kernel, else $KVMINI_KERNEL, else the guest kernel beside kvmini:
- * its path (malloc'd), or NULL after one error line. */
-static char *exec_kernel_path(const struct exec_config *ec)
+ * its path (malloc'd) and *what names it for errors; NULL after one
+ * error line. */
+static char *exec_kernel_path(const struct exec_config *ec, const char **what)
 {
 	const char *env = getenv("KVMINI_KERNEL");
 	char *path;
 
+	*what = "kernel";
 	if (ec->kernel)
 		return strdup(ec->kernel);
+	*what = "kernel ($KVMINI_KERNEL)";
 	if (env && *env)
 		return strdup(env);
+	*what = "kernel";
 	path = exec_kernel_beside_self();
 	if (!path)
 		pr_err("no guest kernel: give --kernel FILE, set KVMINI_KERNEL, or build one with 'make guests' (looked for %s and %s beside kvmini)",
@@ -185,7 +189,7 @@ static void exec_say_unstarted(const struct vm *vm, int status)
 }
 
 /* A boot from the kernel; snapshot: save it there when the agent is ready. */
-static int exec_run_cold(struct exec_config *ec, const char *kernel,
+static int exec_run_cold(struct exec_config *ec, const char *kernel, const char *what,
 			 const char *job, size_t job_len, const char *snapshot)
 {
 	struct cpio initrd;
@@ -194,7 +198,7 @@ static int exec_run_cold(struct exec_config *ec, const char *kernel,
 
 	memset(&vm, 0, sizeof(vm));
 	cpio_init(&initrd);
-	if (map_file("kernel", kernel, &vm.kernel, &vm.kernel_size) ||
+	if (map_file(what, kernel, &vm.kernel, &vm.kernel_size) ||
 	    exec_build_initrd(ec, &initrd) || exec_out_new(&vm.exec_out))
 		goto out;
 	ec->vm.snapshots = snapshot != NULL;
@@ -268,10 +272,9 @@ static char *exec_cache_lookup(const struct exec_config *ec, const char *kernel,
 	/* --initrd shapes the VM too; its jobs boot cold. */
 	if (!ec->snapshot || ec->initrd)
 		return NULL;
-	if (stat(kernel, &st)) {
-		pr_err("kernel %s: %s", kernel, strerror(errno));
+	/* The cold boot's map_file() says what is wrong with it. */
+	if (stat(kernel, &st))
 		return NULL;
-	}
 	dir = exec_cache_dir(ec->snapshot_dir);
 	if (dir)
 		key = exec_cache_key(ec, kernel, &st, kvmini_version);
@@ -287,7 +290,8 @@ static char *exec_cache_lookup(const struct exec_config *ec, const char *kernel,
 static int exec_run(struct exec_config *ec)
 {
 	struct exec_cache_entry e;
-	char *kernel = exec_kernel_path(ec), *key = NULL, *job = NULL;
+	const char *what;
+	char *kernel = exec_kernel_path(ec, &what), *key = NULL, *job = NULL;
 	int status = EXIT_VMM_ERROR;
 	const char *save = NULL;
 	bool fallback = true;
@@ -316,7 +320,7 @@ static int exec_run(struct exec_config *ec)
 		else
 			save = e.path;
 	}
-	status = exec_run_cold(ec, kernel, job, job_len, save);
+	status = exec_run_cold(ec, kernel, what, job, job_len, save);
 out:
 	if (key)
 		exec_cache_entry_free(&e);
