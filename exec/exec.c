@@ -2,14 +2,20 @@
 /*
  * kvmini exec: the VM behind one command (docs/exec.md). The guest gets
  * the default guest kernel and an initramfs built here: the user's
- * --initrd if any, then the agent as /init and the job spec as /job. Its
- * root is this host's / over virtio-fs, read-only, and only what the
- * host's nobody may read (docs/exec.md); the job's output comes
- * back on two virtio-consoles (exec_out.c) and its status through the
- * exit device, which becomes kvmini's own.
+ * --initrd if any, then the agent as /init. Its root is this host's /
+ * over virtio-fs, read-only, and only what the host's nobody may read
+ * (docs/exec.md); the job goes in, and its output and status come back,
+ * on ports of a virtio-console (exec_out.c); the status becomes kvmini's.
+ *
+ * With the snapshot cache (exec_cache.c), a VM of the same shape booted
+ * before and saved where its agent waited for its job is restored
+ * instead of booted; the first of a shape boots cold and saves it. A
+ * cached snapshot that restore refuses is replaced by a cold boot.
  */
 #include <errno.h>
 #include <libgen.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +25,9 @@
 #include "exec/exec.h"
 #include "lib/log.h"
 #include "lib/map_file.h"
+#include "vmm/cli.h"
 #include "vmm/exitcode.h"
+#include "vmm/snapshot.h"
 #include "vmm/vm.h"
 
 /* exec/exec_agent.S */
@@ -65,36 +73,35 @@ static char *exec_kernel_beside_self(void)
 	return path;
 }
 
-/* --kernel, else $KVMINI_KERNEL, else the guest kernel beside kvmini. */
-static int exec_map_kernel(const struct exec_config *ec, struct vm *vm)
+/* --kernel, else $KVMINI_KERNEL, else the guest kernel beside kvmini:
+ * its path (malloc'd) and *what names it for errors; NULL after one
+ * error line. */
+static char *exec_kernel_path(const struct exec_config *ec, const char **what)
 {
 	const char *env = getenv("KVMINI_KERNEL");
 	char *path;
-	int err;
 
+	*what = "kernel";
 	if (ec->kernel)
-		return map_file("kernel", ec->kernel, &vm->kernel, &vm->kernel_size);
+		return strdup(ec->kernel);
+	*what = "kernel ($KVMINI_KERNEL)";
 	if (env && *env)
-		return map_file("kernel ($KVMINI_KERNEL)", env, &vm->kernel,
-				&vm->kernel_size);
+		return strdup(env);
+	*what = "kernel";
 	path = exec_kernel_beside_self();
-	if (!path) {
+	if (!path)
 		pr_err("no guest kernel: give --kernel FILE, set KVMINI_KERNEL, or build one with 'make guests' (looked for %s and %s beside kvmini)",
 		       EXEC_KERNEL_INSTALLED, EXEC_KERNEL_BUILT);
-		return -ENOENT;
-	}
-	pr_info("guest kernel %s", path);
-	err = map_file("kernel", path, &vm->kernel, &vm->kernel_size);
-	free(path);
-	return err;
+	else
+		pr_info("guest kernel %s", path);
+	return path;
 }
 
-/* The user's archive (kept as it is), then the agent and the job. */
+/* The user's archive (kept as it is), then the agent. */
 static int exec_build_initrd(const struct exec_config *ec, struct cpio *c)
 {
 	const uint8_t *data;
-	size_t size, job_len;
-	char *job;
+	size_t size;
 	int err;
 
 	if (ec->initrd) {
@@ -104,13 +111,8 @@ static int exec_build_initrd(const struct exec_config *ec, struct cpio *c)
 		cpio_add_raw(c, data, size);
 		unmap_file(data, size);
 	}
-	err = exec_job_encode(ec, &job, &job_len);
-	if (err)
-		return err;
 	cpio_add_file(c, "init", 0755, exec_agent_start,
 		      exec_agent_end - exec_agent_start);
-	cpio_add_file(c, "job", 0600, job, job_len);
-	free(job);
 	err = cpio_finish(c);
 	if (err)
 		pr_err("cannot build the guest's initramfs: %s", strerror(-err));
@@ -155,49 +157,183 @@ static void exec_vm_config(struct exec_config *ec)
 	}
 }
 
-static int exec_run(struct exec_config *ec, struct vm *vm, struct cpio *initrd)
+/* The job the agent waits for: the spec, framed with fresh entropy. */
+static int exec_job(const struct exec_config *ec, char **frame, size_t *len)
 {
-	int err = exec_map_kernel(ec, vm) ?:
-		  exec_build_initrd(ec, initrd) ?:
-		  exec_out_new(&vm->exec_out);
+	uint8_t entropy[EXEC_JOB_ENTROPY];
+	size_t spec_len;
+	char *spec;
+	int err;
+
+	if (getrandom(entropy, sizeof(entropy), 0) != sizeof(entropy)) {
+		pr_err("cannot get random bytes for the guest: %s", strerror(errno));
+		return -EIO;
+	}
+	err = exec_job_encode(ec, &spec, &spec_len);
+	if (!err) {
+		err = exec_job_frame(spec, spec_len, entropy, frame, len);
+		free(spec);
+	}
+	explicit_bzero(entropy, sizeof(entropy));
+	if (err)
+		pr_err("the job is too large to send (%s): fewer or shorter arguments and --env",
+		       strerror(-err));
+	return err;
+}
+
+/* After vm_run(): the agent failed before it had the job's stderr. */
+static void exec_say_unstarted(const struct vm *vm, int status)
+{
+	if (status == EXIT_VMM_ERROR && !exec_out_reported(vm->exec_out))
+		pr_err("the guest could not start the job (its console says why: run with --verbose)");
+}
+
+/* A boot from the kernel; snapshot: save it there when the agent is ready. */
+static int exec_run_cold(struct exec_config *ec, const char *kernel, const char *what,
+			 const char *job, size_t job_len, const char *snapshot)
+{
+	struct cpio initrd;
+	struct vm vm;
 	int status = EXIT_VMM_ERROR;
 
-	if (err)
-		return status;
-	exec_vm_config(ec);
-	vm->first_virtio = exec_out_device;
-	vm->initrd = initrd->buf;
-	vm->initrd_size = initrd->len;
-	if (!vm_create(vm, &ec->vm)) {
+	memset(&vm, 0, sizeof(vm));
+	cpio_init(&initrd);
+	if (map_file(what, kernel, &vm.kernel, &vm.kernel_size) ||
+	    exec_build_initrd(ec, &initrd) || exec_out_new(&vm.exec_out))
+		goto out;
+	ec->vm.snapshots = snapshot != NULL;
+	vm.first_virtio = exec_out_device;
+	vm.initrd = initrd.buf;
+	vm.initrd_size = initrd.len;
+	if (!vm_create(&vm, &ec->vm)) {
 		/* Both are in guest RAM now: kept, they would only add
 		 * their size to kvmini's RSS for the whole run. */
-		unmap_file(vm->kernel, vm->kernel_size);
-		cpio_free(initrd);
-		vm->kernel = vm->initrd = NULL;
-		status = vm_run(vm);
-		/* The agent failed before it had the job's stderr: say where
-		 * its reason went. */
-		if (status == EXIT_VMM_ERROR && !exec_out_reported(vm->exec_out))
-			pr_err("the guest could not start the job (its console says why: run with --verbose)");
+		unmap_file(vm.kernel, vm.kernel_size);
+		cpio_free(&initrd);
+		vm.kernel = vm.initrd = NULL;
+		if (!snapshot)
+			pr_info("exec: cold boot");
+		exec_out_set_job(vm.exec_out, job, job_len, snapshot, false);
+		status = vm_run(&vm);
+		exec_say_unstarted(&vm, status);
 	}
-	vm_destroy(vm);
+	vm_destroy(&vm);
+out:
+	exec_out_free(vm.exec_out);
+	unmap_file(vm.kernel, vm.kernel_size);
+	cpio_free(&initrd);
+	return status;
+}
+
+/*
+ * From the cached snapshot at path. *fallback: it could not be restored
+ * (the reason is said), so boot cold instead; nothing ran yet.
+ */
+static int exec_run_warm(struct exec_config *ec, const char *path,
+			 const char *job, size_t job_len, bool *fallback)
+{
+	struct snap_reader snap;
+	struct vm_config cfg;
+	struct vm vm;
+	int status = EXIT_VMM_ERROR;
+
+	*fallback = false;
+	memset(&vm, 0, sizeof(vm));
+	if (exec_out_new(&vm.exec_out))
+		return status;
+	*fallback = true;
+	if (vm_restore_config(&snap, path, &ec->vm, &cfg)) {
+		exec_out_free(vm.exec_out);
+		return status;
+	}
+	vm.restoring = true;
+	vm.first_virtio = exec_out_device;
+	if (!vm_create(&vm, &cfg) && !vm_restore(&vm, &snap, path)) {
+		*fallback = false;
+		pr_info("exec: from snapshot %s", path);
+		exec_out_set_job(vm.exec_out, job, job_len, NULL, true);
+		status = vm_run(&vm);
+		exec_say_unstarted(&vm, status);
+	}
+	vm_destroy(&vm);
+	snap_reader_free(&snap);
+	exec_out_free(vm.exec_out);
+	return status;
+}
+
+/* The cache's entry for this VM's shape, or no cache (e->path NULL). */
+static char *exec_cache_lookup(const struct exec_config *ec, const char *kernel,
+			       struct exec_cache_entry *e)
+{
+	char *dir, *key = NULL;
+	struct stat st;
+
+	memset(e, 0, sizeof(*e));
+	/* --initrd shapes the VM too; its jobs boot cold. */
+	if (!ec->snapshot || ec->initrd)
+		return NULL;
+	/* The cold boot's map_file() says what is wrong with it. */
+	if (stat(kernel, &st))
+		return NULL;
+	dir = exec_cache_dir(ec->snapshot_dir);
+	if (dir)
+		key = exec_cache_key(ec, kernel, &st, kvmini_version);
+	if (key && exec_cache_entry(dir, key, e)) {
+		exec_cache_entry_free(e);
+		free(key);
+		key = NULL;
+	}
+	free(dir);
+	return key;
+}
+
+static int exec_run(struct exec_config *ec)
+{
+	struct exec_cache_entry e;
+	const char *what;
+	char *kernel = exec_kernel_path(ec, &what), *key = NULL, *job = NULL;
+	int status = EXIT_VMM_ERROR;
+	const char *save = NULL;
+	bool fallback = true;
+	size_t job_len;
+
+	if (!kernel)
+		return status;
+	exec_vm_config(ec);
+	if (exec_job(ec, &job, &job_len))
+		goto out;
+	key = exec_cache_lookup(ec, kernel, &e);
+	if (key && exec_cache_hit(&e, key)) {
+		status = exec_run_warm(ec, e.path, job, job_len, &fallback);
+		if (!fallback)
+			goto out;
+		pr_warn("exec: the cached snapshot %s cannot be restored: booting cold and replacing it",
+			e.path);
+		exec_cache_drop(&e);
+	}
+	if (key) {
+		int err = exec_cache_put_key(&e, key);
+
+		if (err)
+			pr_warn("exec: cannot write %s (%s): booting without the snapshot cache",
+				e.key_path, strerror(-err));
+		else
+			save = e.path;
+	}
+	status = exec_run_cold(ec, kernel, what, job, job_len, save);
+out:
+	if (key)
+		exec_cache_entry_free(&e);
+	free(key);
+	free(job);
+	free(kernel);
 	return status;
 }
 
 int exec_run_config(struct exec_config *ec)
 {
-	struct cpio initrd;
-	struct vm vm;
-	int status;
-
 	log_verbose = ec->vm.verbose;
-	memset(&vm, 0, sizeof(vm));
-	cpio_init(&initrd);
-	status = exec_run(ec, &vm, &initrd);
-	exec_out_free(vm.exec_out);
-	unmap_file(vm.kernel, vm.kernel_size);
-	cpio_free(&initrd);
-	return status;
+	return exec_run(ec);
 }
 
 int exec_main(int argc, char **argv)

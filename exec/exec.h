@@ -4,8 +4,10 @@
  * output and exit status (docs/exec.md).
  *
  *   exec_cli.c   the options, into struct exec_config
- *   exec_job.c   the job spec the guest agent reads (/job)
- *   exec.c       the kernel, the initramfs (agent + job), the VM's run
+ *   exec_job.c   the job spec the guest agent reads from the port "job"
+ *   exec_cache.c the cache of booted-and-ready snapshots
+ *   exec.c       the kernel, the initramfs (the agent), the VM's run:
+ *                cold, or restored from the cache
  *   exec_out.c   the job's stdout, stderr and exit status: ports of a
  *                virtio-console, written to kvmini's fd 1 and 2 with
  *                flow control
@@ -15,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/config.h"
 
@@ -50,6 +53,10 @@ struct exec_config {
 	const char *env[EXEC_ENV_MAX];	/* "K=V" */
 	unsigned int nr_env;
 	bool net_user;
+	/* The snapshot cache: off unless exec_parse() turns it on (kvmini
+	 * oci leaves it off); snapshot_dir NULL: $XDG_CACHE_HOME/kvmini. */
+	bool snapshot;
+	const char *snapshot_dir;
 	char **argv;		/* the command, NULL-terminated */
 	int argc;
 	/* Set by kvmini oci only (exec's options leave them unset). */
@@ -83,6 +90,47 @@ void exec_config_free(struct exec_config *ec);
 #define EXEC_ROOT_TAG		"root"
 int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len);
 
+/*
+ * What kvmini sends on the port "job" once the agent said "ready": the
+ * spec's length (4 bytes, little-endian), EXEC_JOB_ENTROPY bytes from
+ * getrandom() that the agent mixes into the guest's pool before anything
+ * else (so that jobs restored from one snapshot never share random
+ * numbers), then the spec. -E2BIG past EXEC_JOB_MAX, -ENOMEM.
+ */
+#define EXEC_JOB_ENTROPY	64
+#define EXEC_JOB_MAX		(16 << 20)
+#define EXEC_JOB_READY		"ready"	/* the agent's line on "status" */
+int exec_job_frame(const char *spec, size_t len,
+		   const uint8_t entropy[EXEC_JOB_ENTROPY], char **buf, size_t *out_len);
+
+/*
+ * exec_cache.c. exec_cache_key(): the key text (malloc'd, NULL without
+ * memory) of everything that shapes the VM until the agent is ready:
+ * kvmini's version (which covers the agent it carries), the kernel file
+ * (its path and st's identity: device, inode, size, mtime), and from ec
+ * (after exec.c filled ec->vm) mem, cpus, command line, console, root,
+ * the virtio-fs devices (count, tags, ro), the network and the vsock
+ * CID. exec_cache_dir(): the cache directory, made 0700 if missing;
+ * NULL (after a warning if it could not be made) means no cache.
+ * An entry: path is the snapshot, key_path its key text; hit when the
+ * text matches and the snapshot is there. exec_cache_drop() removes a
+ * snapshot that restore refused.
+ */
+struct stat;
+struct exec_cache_entry {
+	char *path;
+	char *key_path;
+};
+uint64_t exec_cache_hash(const char *s, size_t len);
+char *exec_cache_key(const struct exec_config *ec, const char *kernel,
+		     const struct stat *st, const char *version);
+char *exec_cache_dir(const char *snapshot_dir);
+int exec_cache_entry(const char *dir, const char *key, struct exec_cache_entry *e);
+void exec_cache_entry_free(struct exec_cache_entry *e);
+bool exec_cache_hit(const struct exec_cache_entry *e, const char *key);
+int exec_cache_put_key(const struct exec_cache_entry *e, const char *key);
+void exec_cache_drop(const struct exec_cache_entry *e);
+
 /* kvmini exec's main(); returns kvmini's exit status. */
 int exec_main(int argc, char **argv);
 
@@ -97,9 +145,13 @@ int exec_run_config(struct exec_config *ec);
  * exec_out.c: the job's streams and status. exec_out_new() prepares them
  * (before vm_create(), one error line on failure); exec.c sets
  * vm->first_virtio to exec_out_device(vm), which vm_devices_init() adds
- * first: a virtio-console with the ports "stdout",
- * "stderr" and "status", and the status the agent writes there ends the
- * VM once the streams are written out. exec_out_free() after
+ * first: a virtio-console with the ports "stdout", "stderr", "status"
+ * and "job", and the status the agent writes there ends the VM once the
+ * streams are written out. exec_out_set_job(): the job frame to send
+ * (kept, not copied) once the agent says "ready" on "status", or at
+ * once with ready (a VM restored at that point); with snapshot set, the
+ * VM is paused and snapshotted there first (a cold boot that fills the
+ * cache). After vm_create(), before vm_run(). exec_out_free() after
  * vm_destroy() gives fds 1 and 2 back as they were.
  */
 #define EXEC_OUT_STREAMS	2
@@ -108,6 +160,8 @@ struct virtio_dev;
 struct exec_out;
 int exec_out_new(struct exec_out **out);
 struct virtio_dev *exec_out_device(struct vm *vm);
+void exec_out_set_job(struct exec_out *o, const char *job, size_t len,
+		      const char *snapshot, bool ready);
 /* Whether the agent reported a status (it had its ports, so its own
  * errors reached stderr). */
 bool exec_out_reported(const struct exec_out *o);

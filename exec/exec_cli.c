@@ -40,6 +40,9 @@ static const char exec_usage[] =
 "                       modules for a stock kernel, or the job's root with\n"
 "                       --root initrd)\n"
 "  --root host|initrd   the job's /: this host's (default) or the initramfs\n"
+"  --snapshot-dir DIR   the snapshot cache (default:\n"
+"                       $XDG_CACHE_HOME/kvmini/exec-snapshots)\n"
+"  --no-snapshot        boot cold, neither using nor filling the cache\n"
 "  --verbose            show the guest's console and what kvmini does\n"
 "  --help               this text\n"
 "\n"
@@ -49,7 +52,7 @@ static const char exec_usage[] =
 
 enum {
 	OPT_SHARE = CLI_OPT_OWN, OPT_WORKDIR, OPT_ENV, OPT_NET, OPT_KERNEL,
-	OPT_INITRD, OPT_ROOT,
+	OPT_INITRD, OPT_ROOT, OPT_SNAPSHOT_DIR, OPT_NO_SNAPSHOT,
 };
 
 static const struct option exec_options[] = {
@@ -61,6 +64,8 @@ static const struct option exec_options[] = {
 	{ "kernel",	required_argument, NULL, OPT_KERNEL },
 	{ "initrd",	required_argument, NULL, OPT_INITRD },
 	{ "root",	required_argument, NULL, OPT_ROOT },
+	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
+	{ "no-snapshot", no_argument,	NULL, OPT_NO_SNAPSHOT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -239,6 +244,16 @@ static int exec_option(void *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_ROOT:
 		return exec_root(ec, arg);
+	case OPT_SNAPSHOT_DIR:
+		if (!*arg) {
+			pr_err("--snapshot-dir: expected a directory");
+			return -EINVAL;
+		}
+		ec->snapshot_dir = arg;
+		return 0;
+	case OPT_NO_SNAPSHOT:
+		ec->snapshot = false;
+		return 0;
 	}
 	return cli_common_option(&ec->vm, opt, arg);
 }
@@ -280,6 +295,7 @@ int exec_parse(int argc, char **argv, struct exec_config *ec)
 			.console = CONSOLE_NONE,
 			.kvm_dev = "/dev/kvm",
 		},
+		.snapshot = true,
 	};
 	err = cli_getopt(&exec_cmd, ec, argc, argv);
 	if (err)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The job spec, /job in the guest's initramfs (docs/exec.md has the
- * format): NUL-terminated key and value strings, so that arguments travel
- * byte for byte, whatever they contain, and with no length limit.
+ * The job spec, sent on the port "job" (docs/exec.md has the format):
+ * NUL-terminated key and value strings, so that arguments travel byte
+ * for byte, whatever they contain; and its frame (exec.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -107,5 +107,24 @@ int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
 	}
 	*buf = j.buf;
 	*len = j.len;
+	return 0;
+}
+
+int exec_job_frame(const char *spec, size_t len,
+		   const uint8_t entropy[EXEC_JOB_ENTROPY], char **buf, size_t *out_len)
+{
+	char *f;
+
+	if (len > EXEC_JOB_MAX)
+		return -E2BIG;
+	f = malloc(4 + EXEC_JOB_ENTROPY + len);
+	if (!f)
+		return -ENOMEM;
+	for (int i = 0; i < 4; i++)
+		f[i] = (char)(len >> (8 * i));
+	memcpy(f + 4, entropy, EXEC_JOB_ENTROPY);
+	memcpy(f + 4 + EXEC_JOB_ENTROPY, spec, len);
+	*buf = f;
+	*out_len = 4 + EXEC_JOB_ENTROPY + len;
 	return 0;
 }

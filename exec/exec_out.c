@@ -3,7 +3,12 @@
  * The job's streams: one virtio-console with named ports (virtio/
  * vports.c): "stdout" and "stderr", whose bytes go to kvmini's fd 1 and
  * fd 2, in order, with no buffer in between, and "status", where the
- * agent writes the job's exit status as decimal digits and a newline.
+ * agent writes the job's exit status as decimal digits and a newline
+ * (and, before that, "ready" and a newline when it waits for its job),
+ * and "job", where kvmini sends the job (host to guest) once the agent
+ * is ready: a cold boot that fills the snapshot cache pauses the VM and
+ * snapshots it there first, so that a restore starts the next job where
+ * this one starts.
  *
  * When a descriptor is full (a slow pipe), the device keeps the guest's
  * buffer and takes no more from that port until epoll says there is
@@ -33,6 +38,7 @@
 #include "lib/container_of.h"
 #include "lib/log.h"
 #include "virtio/devices.h"
+#include "vmm/snapshot.h"
 #include "vmm/vm.h"
 
 struct exec_out;
@@ -50,8 +56,10 @@ struct exec_stream {
 };
 
 /* The port names the agent looks for (guests/agent/agent.c). */
-static const char *const exec_port_names[] = { "stdout", "stderr", "status" };
+static const char *const exec_port_names[] = { "stdout", "stderr", "status", "job" };
 #define EXEC_STATUS_PORT	EXEC_OUT_STREAMS
+#define EXEC_JOB_PORT		(EXEC_OUT_STREAMS + 1)
+#define EXEC_PORTS		(EXEC_OUT_STREAMS + 2)
 
 struct exec_out {
 	struct exec_stream s[EXEC_OUT_STREAMS];
@@ -62,6 +70,11 @@ struct exec_out {
 	unsigned int status_len;
 	int status;		/* -1 until the agent said */
 	struct ev_handler status_ev;	/* eventfd: look at it outside the lock */
+	/* The job: sent from job_off on, once ready. */
+	const char *job;
+	size_t job_len, job_off;
+	const char *snapshot;	/* take it at ready first; NULL: none */
+	bool ready;		/* the agent said so (lock held to set) */
 };
 
 static int exec_stream_open(struct exec_stream *s, int fd)
@@ -197,6 +210,12 @@ static size_t exec_status_write(void *ctx, const uint8_t *buf, size_t len)
 		}
 		o->status_buf[o->status_len] = '\0';
 		o->status_len = 0;
+		if (!strcmp(o->status_buf, EXEC_JOB_READY)) {
+			o->ready = true;
+			if (write(o->status_ev.fd, &one, sizeof(one)) < 0)
+				pr_warn_once("exec: cannot wake the I/O thread: %s", strerror(errno));
+			continue;
+		}
 		if (parse_uint(o->status_buf, 255, &v))
 			continue;
 		o->status = v;
@@ -206,14 +225,91 @@ static size_t exec_status_write(void *ctx, const uint8_t *buf, size_t len)
 	return len;
 }
 
+/* The job port's backend: the agent sends nothing there. */
+static size_t exec_job_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	return len;
+}
+
+/* The guest posted receive buffers (vdev->lock held): send on outside. */
+static void exec_job_room(void *ctx)
+{
+	struct exec_out *o = ctx;
+	uint64_t one = 1;
+
+	if (write(o->status_ev.fd, &one, sizeof(one)) < 0)
+		pr_warn_once("exec: cannot wake the I/O thread: %s", strerror(errno));
+}
+
+/*
+ * The agent is ready and waits for its job, with nothing of it in the
+ * VM yet: a cold boot snapshots here (the vCPUs parked, the devices
+ * quiesced by vm_snapshot()), once, then goes on either way.
+ */
+static void exec_out_snapshot(struct exec_out *o)
+{
+	const char *path = o->snapshot;
+	int err;
+
+	o->snapshot = NULL;
+	err = vm_pause(o->vm);
+	if (!err) {
+		err = vm_snapshot(o->vm, path);
+		vm_resume(o->vm);
+	}
+	/* -EEXIST: another exec saved this shape first (said already). */
+	if (err && err != -EEXIST)
+		pr_warn("exec: no snapshot saved (%s); the job runs on", strerror(-err));
+	else
+		pr_info("exec: cold boot (snapshot saved to %s)", path);
+}
+
+/* As much of the job as the guest's buffers take; the rest waits for
+ * exec_job_room(). */
+static void exec_out_send_job(struct exec_out *o)
+{
+	bool ready;
+
+	pthread_mutex_lock(&o->vdev->lock);
+	ready = o->ready;
+	pthread_mutex_unlock(&o->vdev->lock);
+	if (!ready || !o->job || o->job_off == o->job_len)
+		return;
+	if (o->snapshot)
+		exec_out_snapshot(o);
+	o->job_off += virtio_vports_send(o->vdev, EXEC_JOB_PORT, o->job + o->job_off,
+					 o->job_len - o->job_off);
+}
+
 static void exec_out_on_status(struct ev_handler *h, uint32_t events)
 {
 	struct exec_out *o = container_of(h, struct exec_out, status_ev);
 	uint64_t v;
 
 	(void)events;
-	if (read(h->fd, &v, sizeof(v)) == sizeof(v))
-		exec_out_try_exit(o);
+	if (read(h->fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	exec_out_send_job(o);
+	exec_out_try_exit(o);
+}
+
+void exec_out_set_job(struct exec_out *o, const char *job, size_t len,
+		      const char *snapshot, bool ready)
+{
+	uint64_t one = 1;
+
+	o->job = job;
+	o->job_len = len;
+	o->job_off = 0;
+	o->snapshot = snapshot;
+	pthread_mutex_lock(&o->vdev->lock);
+	o->ready |= ready;
+	pthread_mutex_unlock(&o->vdev->lock);
+	/* The loop's first round looks: a restored agent says nothing. */
+	if (write(o->status_ev.fd, &one, sizeof(one)) < 0)
+		pr_warn_once("exec: cannot wake the I/O thread: %s", strerror(errno));
 }
 
 int exec_out_new(struct exec_out **out)
@@ -243,12 +339,18 @@ int exec_out_new(struct exec_out **out)
 struct virtio_dev *exec_out_device(struct vm *vm)
 {
 	struct exec_out *o = vm->exec_out;
-	struct vport_backend be[EXEC_OUT_STREAMS + 1];
+	struct vport_backend be[EXEC_PORTS];
 
 	for (unsigned int i = 0; i < EXEC_OUT_STREAMS; i++)
-		be[i] = (struct vport_backend){ exec_port_names[i], exec_stream_write, &o->s[i] };
+		be[i] = (struct vport_backend){
+			.name = exec_port_names[i], .write = exec_stream_write, .ctx = &o->s[i],
+		};
 	be[EXEC_STATUS_PORT] = (struct vport_backend){
-		exec_port_names[EXEC_STATUS_PORT], exec_status_write, o,
+		.name = exec_port_names[EXEC_STATUS_PORT], .write = exec_status_write, .ctx = o,
+	};
+	be[EXEC_JOB_PORT] = (struct vport_backend){
+		.name = exec_port_names[EXEC_JOB_PORT], .write = exec_job_write,
+		.ctx = o, .room = exec_job_room,
 	};
 	o->vm = vm;
 	o->status_ev.fn = exec_out_on_status;
@@ -257,7 +359,7 @@ struct virtio_dev *exec_out_device(struct vm *vm)
 		pr_err("cannot set up the job's status channel: %s", strerror(errno));
 		return NULL;
 	}
-	o->vdev = virtio_vports_new(&vm->mem, be, EXEC_OUT_STREAMS + 1);
+	o->vdev = virtio_vports_new(&vm->mem, be, EXEC_PORTS);
 	return o->vdev;
 }
 

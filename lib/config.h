@@ -94,6 +94,8 @@ struct vm_config {
 	struct vsock_config vsock;
 	const char *control;		/* --control PATH: the control socket */
 	const char *restore;		/* --restore DIR: a snapshot to resume */
+	bool snapshots;			/* a snapshot thread without --control
+					 * (kvmini exec's cache) */
 	bool no_rng;
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */

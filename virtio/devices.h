@@ -117,8 +117,8 @@ void virtio_console_resize(struct virtio_dev *vdev, uint16_t cols, uint16_t rows
 
 /*
  * virtio-console with MULTIPORT: up to VPORTS_MAX named ports that carry
- * the guest's output to the host (kvmini exec's job streams); see
- * virtio/vports.c. Each port's write backend takes up to len bytes and
+ * the guest's output to the host (kvmini exec's job streams) and the
+ * host's input to the guest; see virtio/vports.c. Each port's write backend takes up to len bytes and
  * returns how many it took (with vdev->lock held: it must not call back
  * into the device). Short of len, the device holds the rest and takes
  * nothing more from that port until virtio_vports_flush(), which the
@@ -126,19 +126,29 @@ void virtio_console_resize(struct virtio_dev *vdev, uint16_t cols, uint16_t rows
  * true once everything the port's queue held is out. The ports array is
  * copied; the names must outlive the device. NULL without memory, or for
  * nr outside 1..VPORTS_MAX.
+ *
+ * Input: virtio_vports_send() copies up to len bytes into the receive
+ * buffers the guest posted on the port, if the guest has it open, and
+ * returns how many it took (0: no room now); it keeps nothing. The
+ * backend's room callback (optional; vdev->lock held, so it must not
+ * call back into the device: it should wake its thread) says the guest
+ * posted buffers or opened the port: offer the rest again then.
  */
-#define VPORTS_MAX	4
+#define VPORTS_MAX	8
 
 struct vport_backend {
 	const char *name;	/* /sys/class/virtio-ports/vportNpM/name */
 	size_t (*write)(void *ctx, const uint8_t *buf, size_t len);
 	void *ctx;
+	void (*room)(void *ctx);	/* input: may be NULL */
 };
 
 struct virtio_dev *virtio_vports_new(const struct guest_mem *mem,
 				     const struct vport_backend *ports,
 				     unsigned int nr);
 bool virtio_vports_flush(struct virtio_dev *vdev, unsigned int port);
+size_t virtio_vports_send(struct virtio_dev *vdev, unsigned int port,
+			  const void *buf, size_t len);
 
 /*
  * virtio-blk (virtio 1.2 section 5.2) on a disk that disk_open() opened,

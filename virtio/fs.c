@@ -25,6 +25,7 @@
 #include "lib/container_of.h"
 #include "lib/evloop.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "virtio/devices.h"
 #include "virtio/vhost_user.h"
 
@@ -44,6 +45,8 @@ struct vfs {
 	struct ev_handler hup;		/* the socket, for the backend's end */
 	bool started[FS_NR_QUEUES];
 	bool dead;			/* the connection is gone */
+	bool busy;			/* a quiesce found requests in flight */
+	bool mounted;			/* ... or requests served before */
 	bool warned;
 	char name[16];
 };
@@ -66,8 +69,10 @@ static int fs_start_queue(struct vfs *fs, unsigned int q)
 	struct virtq *vq = &fs->vdev->vqs[q];
 	int err;
 
+	/* last_avail: 0 after a reset, the saved index after a restore or
+	 * a quiesce (fs_quiesce()). */
 	err = vhost_user_set_vring_num(vu, q, vq->size) ?:
-	      vhost_user_set_vring_base(vu, q, 0) ?:
+	      vhost_user_set_vring_base(vu, q, vq->last_avail) ?:
 	      vhost_user_set_vring_addr(vu, q, vq->desc, vq->avail, vq->used) ?:
 	      vhost_user_set_vring_call(vu, q, fs->call.fd) ?:
 	      vhost_user_set_vring_kick(vu, q, fs->kick[q]);
@@ -205,25 +210,81 @@ static void fs_free(struct virtio_dev *vdev)
 }
 
 /*
- * virtiofsd serves the queues, so their indices are its: a restore
- * would have to hand them to a fresh virtiofsd (SET_VRING_BASE) along
- * with its open files, which it cannot take. Refused rather than faked.
+ * virtiofsd serves the queues, so their indices are its, not the core's:
+ * a quiesce stops each queue (GET_VRING_BASE returns once the backend
+ * stopped using it) and takes its index into the core's queue, which
+ * saves it; the queue then starts again from there, and a restore hands
+ * it to the fresh virtiofsd. Only a device no request ever went through
+ * is saved: from FUSE_INIT (the guest's mount) on, the guest holds node
+ * IDs and file handles of this virtiofsd's, which no other could take
+ * over. kvmini exec snapshots before the guest mounts anything.
  */
-static int fs_save(struct virtio_dev *vdev, struct sbuf *b)
+static void fs_quiesce(struct virtio_dev *vdev)
 {
-	(void)b;
-	pr_err("virtio %s: virtio-fs devices cannot be snapshotted yet", vdev->name);
-	return -ENOTSUP;
+	struct vfs *fs = vdev->priv;
+
+	for (unsigned int q = 0; q < FS_NR_QUEUES; q++) {
+		struct virtq *vq = &vdev->vqs[q];
+		struct virtq_indices ix;
+		unsigned int base;
+		int err;
+
+		if (!fs->started[q] || fs->dead)
+			continue;
+		fs->started[q] = false;
+		err = vhost_user_get_vring_base(&fs->vu, q, &base);
+		if (err) {
+			fs_warn(fs, "cannot stop a queue", err);
+			continue;
+		}
+		ix.last_avail = ix.used_idx = ix.used_signalled = base;
+		if (base)
+			fs->mounted = true;
+		else if (le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE)) != base ||
+			 virtq_restore(vq, &ix))
+			fs->busy = true;
+		err = fs_start_queue(fs, q);
+		if (err)
+			fs_warn(fs, "cannot restart a queue", err);
+		else
+			fs_kick(fs, q);
+	}
 }
 
-/* Nor a blob someone wrote for it: a running state would point a fresh
- * virtiofsd at queues whose indices it never had. */
+#define FS_STATE_VERSION	1
+
+static int fs_save(struct virtio_dev *vdev, struct sbuf *b)
+{
+	struct vfs *fs = vdev->priv;
+
+	if (fs->busy || fs->dead || fs->mounted) {
+		const char *why = fs->dead ? "its virtiofsd is gone" :
+				  fs->mounted ? "the guest has mounted it (its virtiofsd's open files cannot move to another)" :
+				  "FUSE requests were in flight";
+
+		fs->busy = fs->mounted = false;
+		pr_err("virtio %s: cannot be snapshotted: %s: snapshot before the guest mounts it",
+		       vdev->name, why);
+		return -EBUSY;
+	}
+	sbuf_put_u32(b, FS_STATE_VERSION);
+	return 0;
+}
+
+/* The queues' indices are in the core's state; activate() hands them to
+ * this device's fresh virtiofsd. */
 static int fs_load(struct virtio_dev *vdev, struct sbuf_rd *r)
 {
-	(void)r;
-	pr_err("virtio %s: snapshot state refused: virtio-fs devices cannot be restored yet",
-	       vdev->name);
-	return -EINVAL;
+	uint32_t version = sbuf_get_u32(r);
+
+	if (r->bad)
+		return 0;	/* the core says truncated */
+	if (version != FS_STATE_VERSION) {
+		pr_err("virtio %s: snapshot state refused: unknown layout version %u",
+		       vdev->name, version);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static const struct virtio_dev_ops fs_ops = {
@@ -236,6 +297,7 @@ static const struct virtio_dev_ops fs_ops = {
 	.reset		= fs_reset,
 	.notify		= fs_notify,
 	.free		= fs_free,
+	.quiesce	= fs_quiesce,
 	.save		= fs_save,
 	.load		= fs_load,
 };

@@ -44,6 +44,7 @@ struct vp_msg {
 
 struct vp_port {
 	struct vport_backend be;
+	bool guest_open;	/* the guest's PORT_OPEN: it reads input */
 	/* As in vconsole.c: the chain being written out, held when the
 	 * backend took only part of it. */
 	bool held;
@@ -64,6 +65,18 @@ struct vports {
 static unsigned int vp_txq(unsigned int port)
 {
 	return port ? 2 * port + 3 : 1;
+}
+
+static unsigned int vp_rxq(unsigned int port)
+{
+	return port ? 2 * port + 2 : 0;
+}
+
+/* The backend may have input waiting: tell it the guest can take some. */
+static void vp_room(struct vp_port *p)
+{
+	if (p->be.room)
+		p->be.room(p->be.ctx);
 }
 
 /* ---- port output ---- */
@@ -211,6 +224,8 @@ static void vp_send_msgs(struct virtio_dev *vdev)
 
 static void vp_handle_msg(struct vports *vp, const struct virtio_console_control *cc)
 {
+	struct vp_port *p;
+
 	uint32_t id = le32toh(cc->id);
 	uint16_t event = le16toh(cc->event), value = le16toh(cc->value);
 
@@ -225,8 +240,16 @@ static void vp_handle_msg(struct vports *vp, const struct virtio_console_control
 		vp_queue_msg(vp, id, VIRTIO_CONSOLE_PORT_NAME, 0);
 		vp_queue_msg(vp, id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 		break;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		if (id >= vp->nr || value > 1)
+			break;
+		p = &vp->port[id];
+		p->guest_open = value;
+		if (value)
+			vp_room(p);
+		break;
 	default:
-		/* PORT_OPEN from the guest and the rest: nothing to do. */
+		/* The rest (resizes, names from the guest): nothing to do. */
 		break;
 	}
 }
@@ -286,8 +309,13 @@ static void vp_notify(struct virtio_dev *vdev, unsigned int q)
 
 		if (port < vp->nr)
 			vp_tx(vdev, port);
+	} else {
+		unsigned int port = q ? (q - 2) / 2 : 0;
+
+		/* New receive buffers: room for input waiting. */
+		if (port < vp->nr && vp->port[port].guest_open)
+			vp_room(&vp->port[port]);
 	}
-	/* A port's receiveq: no input is ever offered. */
 }
 
 static void vp_config_read(struct virtio_dev *vdev, uint32_t off,
@@ -314,12 +342,14 @@ static void vp_reset(struct virtio_dev *vdev)
 	for (unsigned int i = 0; i < vp->nr; i++) {
 		vp->port[i].held = false;
 		vp->port[i].skip = 0;
+		vp->port[i].guest_open = false;
 	}
 }
 
 /* ---- snapshots ---- */
 
-#define VP_STATE_VERSION	1
+/* 2 added each port's guest_open; 1 is read as all closed. */
+#define VP_STATE_VERSION	2
 
 /* Control chains complete as they are popped; a port's held chain goes
  * back to the avail ring, its place kept as a byte count. */
@@ -346,8 +376,10 @@ static int vp_save(struct virtio_dev *vdev, struct sbuf *b)
 
 	sbuf_put_u32(b, VP_STATE_VERSION);
 	sbuf_put_u32(b, vp->nr);
-	for (unsigned int i = 0; i < vp->nr; i++)
+	for (unsigned int i = 0; i < vp->nr; i++) {
 		sbuf_put_u64(b, vp->port[i].skip);
+		sbuf_put_u8(b, vp->port[i].guest_open);
+	}
 	sbuf_put_u32(b, vp->nr_msgs);
 	for (unsigned int i = 0; i < vp->nr_msgs; i++) {
 		sbuf_put_u32(b, vp->msgs[i].id);
@@ -378,16 +410,21 @@ static int vp_load(struct virtio_dev *vdev, struct sbuf_rd *r)
 	uint32_t version = sbuf_get_u32(r), nr = sbuf_get_u32(r);
 	const char *why = NULL;
 
-	if (version != VP_STATE_VERSION)
+	if (version != VP_STATE_VERSION && version != 1)
 		why = "unknown layout version";
 	else if (nr != vp->nr)
 		why = "another number of ports";
 	for (unsigned int i = 0; !why && i < vp->nr; i++) {
 		uint64_t skip = sbuf_get_u64(r);
 
+		uint8_t open = version == 1 ? 0 : sbuf_get_u8(r);
+
 		if (skip > UINT32_MAX)
 			why = "held chain position";
+		else if (open > 1)
+			why = "port open flag";
 		vp->port[i].skip = skip;
+		vp->port[i].guest_open = open;
 	}
 	if (!why) {
 		uint32_t n = sbuf_get_u32(r);
@@ -436,6 +473,7 @@ static const struct virtio_dev_ops vp_ops[VPORTS_MAX] = {
 	.load		= vp_load,					\
 }
 	VP_OPS(1), VP_OPS(2), VP_OPS(3), VP_OPS(4),
+	VP_OPS(5), VP_OPS(6), VP_OPS(7), VP_OPS(8),
 #undef VP_OPS
 };
 
@@ -478,4 +516,46 @@ bool virtio_vports_flush(struct virtio_dev *vdev, unsigned int port)
 	}
 	pthread_mutex_unlock(&vdev->lock);
 	return out;
+}
+
+/* As many bytes as the guest's posted receive buffers take; each chain
+ * gets what fits and goes back at once (the guest reads it as it is). */
+size_t virtio_vports_send(struct virtio_dev *vdev, unsigned int port,
+			  const void *buf, size_t len)
+{
+	struct vports *vp = vdev->priv;
+	unsigned int q, popped = 0;
+	struct virtq *vq;
+	size_t done = 0;
+
+	pthread_mutex_lock(&vdev->lock);
+	if (!vdev->active || port >= vp->nr || !vp->port[port].guest_open)
+		goto out;
+	q = vp_rxq(port);
+	vq = &vdev->vqs[q];
+	for (;;) {
+		int r = 0;
+
+		while (done < len &&
+		       (r = virtio_pop_batch(vdev, q, &vp->chain, &popped)) > 0) {
+			size_t n = vp->chain.err ? 0 : vp->chain.in_len;
+
+			if (n > len - done)
+				n = len - done;
+			vp_copy_in(&vp->chain, 0, (const uint8_t *)buf + done, n);
+			virtq_add_used(vq, vp->chain.head, n);
+			done += n;
+		}
+		/* Out of buffers with bytes left: the guest's next ones
+		 * must kick (vp_notify() then calls the room callback). */
+		if (done == len || r < 0 || !virtq_enable_notify(vq))
+			break;
+	}
+	if (popped) {
+		virtq_flush(vq);
+		virtio_notify_used(vdev, q);
+	}
+out:
+	pthread_mutex_unlock(&vdev->lock);
+	return done;
 }

@@ -305,11 +305,15 @@ static int restore_overrides(const struct snap_reader *r, const struct vm_config
 		memcpy(n->fwd, u->fwd, sizeof(n->fwd));
 		n->nr_fwd = u->nr_fwd;
 	}
-	if (cfg->nr_shares) {
-		pr_err("--restore %s: the snapshot has virtio-fs shares, which kvmini cannot restore",
-		       r->name);
+	/* A share's virtiofsd is a fresh one: the directory is the user's
+	 * now; tag and ro are the snapshot's (snap_config_check). */
+	if (user->nr_shares != cfg->nr_shares) {
+		pr_err("--restore %s: the snapshot has %u virtio-fs shares, --share gave %u: give one --share for each, in order",
+		       r->name, cfg->nr_shares, user->nr_shares);
 		return -EINVAL;
 	}
+	for (unsigned int i = 0; i < cfg->nr_shares; i++)
+		cfg->shares[i] = user->shares[i];
 	return 0;
 }
 

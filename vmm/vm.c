@@ -475,8 +475,8 @@ int vm_run(struct vm *vm)
 		return EXIT_VMM_ERROR;
 	if (vm->cfg.timeout)
 		timer_arm(vm->timeout.fd, vm->cfg.timeout);
-	/* Snapshots come through the control socket only. */
-	if (vm->cfg.control && snapshot_worker_start(vm))
+	/* Snapshots come through the control socket, or kvmini exec. */
+	if ((vm->cfg.control || vm->cfg.snapshots) && snapshot_worker_start(vm))
 		return EXIT_VMM_ERROR;
 	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
 		err = vcpu_start(&vm->vcpus[i]);

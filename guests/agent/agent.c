@@ -2,8 +2,12 @@
 /*
  * kvmini exec's guest agent: PID 1 of the job's VM (docs/exec.md).
  *
- * It reads the job spec kvmini put in /job, loads the modules a stock
- * kernel's initramfs lists, builds the job's root (this host's / from
+ * It loads the modules a stock kernel's initramfs lists, opens its ports,
+ * says "ready" on the port "status" and waits for the job on the port
+ * "job" (kvmini may snapshot the VM right there and start later jobs
+ * from that point: nothing before it may depend on the job). The job
+ * brings entropy, mixed into the guest's pool first, then the spec
+ * (docs/exec.md). Then it builds the job's root (this host's / from
  * virtio-fs "root", read-only, under a tmpfs overlay) with the shares on
  * it, runs the command with its stdout and stderr on pipes, copies those
  * to the virtio-console ports named "stdout" and "stderr" (kvmini writes
@@ -32,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <linux/random.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -67,6 +72,10 @@
 #define NET_PREFIX_MASK		"255.255.255.0"
 
 #define NEWROOT			"/mnt/root"
+
+/* The job's frame (exec/exec.h): length, entropy, spec. */
+#define JOB_ENTROPY		64
+#define JOB_MAX			(16 << 20)
 
 struct share {
 	const char *tag;
@@ -219,26 +228,6 @@ static void vm_exit(int status)
 
 /* ---- the job spec --------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		die("cannot read %s: %s", path, strerror(errno));
-	buf = malloc(st.st_size + 1);
-	if (!buf)
-		die("%s: out of memory", path);
-	n = read(fd, buf, st.st_size);
-	if (n != st.st_size)
-		die("cannot read %s", path);
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 static void job_share(struct job *j, char *v)
 {
@@ -248,7 +237,7 @@ static void job_share(struct job *j, char *v)
 	mode = strchr(v, ' ');
 	dir = mode ? strchr(mode + 1, ' ') : NULL;
 	if (!dir || j->nr_shares == JOB_SHARES_MAX)
-		die("bad share in /job: '%s'", v);
+		die("bad share in the job: '%s'", v);
 	*mode++ = '\0';
 	*dir++ = '\0';
 	s->tag = v;
@@ -266,10 +255,10 @@ static void job_user(struct job *j, const char *v)
 	errno = 0;
 	uid = strtoul(v, &end, 10);
 	if (*end != ' ' || end == v)
-		die("bad user in /job: '%s'", v);
+		die("bad user in the job: '%s'", v);
 	gid = strtoul(end + 1, &end, 10);
 	if (*end || errno || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
-		die("bad user in /job: '%s'", v);
+		die("bad user in the job: '%s'", v);
 	j->uid = uid;
 	j->gid = gid;
 	j->has_user = true;
@@ -288,7 +277,7 @@ static void job_groups(struct job *j, const char *v)
 		g = strtoul(p, &end, 10);
 		if (end == p || (*end && *end != ' ') || errno || g > UINT32_MAX - 1 ||
 		    j->nr_groups == JOB_GROUPS_MAX)
-			die("bad groups in /job: '%s'", v);
+			die("bad groups in the job: '%s'", v);
 		j->groups[j->nr_groups++] = g;
 		p = *end ? end + 1 : end;
 	}
@@ -320,43 +309,97 @@ static void job_pair(struct job *j, const char *k, char *v)
 		job_groups(j, v);
 	else if (!strcmp(k, "tmpfs")) {
 		if (j->nr_tmpfs == JOB_TMPFS_MAX || *v != '/')
-			die("bad tmpfs in /job: '%s'", v);
+			die("bad tmpfs in the job: '%s'", v);
 		j->tmpfs[j->nr_tmpfs++] = v;
 	}
 	else
-		die("unknown key '%s' in /job (kvmini and its agent differ?)", k);
+		die("unknown key '%s' in the job (kvmini and its agent differ?)", k);
 }
 
 /* Pairs of NUL-terminated strings; the first is the magic and version. */
-static void job_read(struct job *j)
+static void read_full(int fd, void *buf, size_t len)
+{
+	for (size_t done = 0; done < len; ) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("cannot read the job: %s", n ? strerror(errno) : "the port closed");
+		done += n;
+	}
+}
+
+/*
+ * Jobs restored from one snapshot start with one pool: kvmini's bytes
+ * go in, credited, and the CRNG reseeds from it at once, so that no two
+ * jobs share a random number (RNDADDENTROPY, RNDRESEEDCRNG: root's).
+ */
+static void reseed(uint8_t *seed)
+{
+	struct {
+		struct rand_pool_info info;
+		uint8_t buf[JOB_ENTROPY];
+	} e = { .info = { .entropy_count = JOB_ENTROPY * 8, .buf_size = JOB_ENTROPY } };
+	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+
+	memcpy(e.buf, seed, JOB_ENTROPY);
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &e) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
+		die("cannot seed the guest's random numbers: %s", strerror(errno));
+	close(fd);
+	explicit_bzero(&e, sizeof(e));
+	explicit_bzero(seed, JOB_ENTROPY);
+}
+
+/* The frame from the port "job": length, entropy, then the spec. */
+static char *job_receive(int fd, size_t *len)
+{
+	uint8_t hdr[4], seed[JOB_ENTROPY];
+	char *buf;
+
+	read_full(fd, hdr, sizeof(hdr));
+	*len = hdr[0] | hdr[1] << 8 | hdr[2] << 16 | (size_t)hdr[3] << 24;
+	if (*len > JOB_MAX)
+		die("the job is %zu bytes, more than %d", *len, JOB_MAX);
+	read_full(fd, seed, sizeof(seed));
+	reseed(seed);
+	buf = malloc(*len + 1);
+	if (!buf)
+		die("the job: out of memory");
+	read_full(fd, buf, *len);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static void job_read(struct job *j, int fd)
 {
 	size_t len, nr = 0;
-	char *buf = read_file("/job", &len);
+	char *buf = job_receive(fd, &len);
 	char *p = buf, *end = buf + len;
 
 	if (!len || buf[len - 1])
-		die("/job is truncated");
+		die("the job is truncated");
 	for (size_t i = 0; i < len; i++)
 		nr += !buf[i];
 	j->argv = calloc(nr + 1, sizeof(char *));
 	j->env = calloc(nr + 1, sizeof(char *));
 	if (!j->argv || !j->env)
-		die("/job: out of memory");
+		die("the job: out of memory");
 	if (strcmp(p, "kvmini-job") || p + strlen(p) + 1 >= end ||
 	    strcmp(p + strlen(p) + 1, "1"))
-		die("/job is not a version 1 job spec");
+		die("the job is not a version 1 job spec");
 	p += strlen(p) + 1;
 	p += strlen(p) + 1;
 	while (p < end) {
 		char *k = p, *v = p + strlen(p) + 1;
 
 		if (v >= end)
-			die("/job: key '%s' has no value", k);
+			die("the job: key '%s' has no value", k);
 		p = v + strlen(v) + 1;	/* before job_pair() cuts v up */
 		job_pair(j, k, v);
 	}
 	if (!j->argc)
-		die("/job has no command");
+		die("the job has no command");
 }
 
 /* ---- the guest's file systems --------------------------------------------- */
@@ -597,7 +640,7 @@ static void setup_net(const struct job *j)
 /* ---- the job's streams ------------------------------------------------------ */
 
 /* The port called name: /dev/vportNpM, named in sysfs. */
-static int find_port(const char *name)
+static int find_port(const char *name, int flags)
 {
 	DIR *d = opendir("/sys/class/virtio-ports");
 	char path[300], got[32];
@@ -615,7 +658,7 @@ static int find_port(const char *name)
 			continue;
 		if (fgets(got, sizeof(got), f) && !strcmp(strtok(got, "\n") ?: "", name)) {
 			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
-			fd = open(path, O_WRONLY | O_CLOEXEC);
+			fd = open(path, flags | O_CLOEXEC);
 		}
 		fclose(f);
 	}
@@ -625,12 +668,12 @@ static int find_port(const char *name)
 }
 
 /* A module's ports, and their names, may still be on their way. */
-static int open_port(const char *name)
+static int open_port(const char *name, int flags)
 {
 	int fd = -1;
 
 	for (int i = 0; i < 500 && fd < 0; i++) {
-		fd = find_port(name);
+		fd = find_port(name, flags);
 		if (fd < 0)
 			usleep(10000);
 	}
@@ -768,6 +811,7 @@ static int run(const struct job *j)
 int main(void)
 {
 	struct job j = { .root = "initrd", .workdir = "/" };
+	int job_fd;
 
 	if (getpid() != 1) {
 		fprintf(stderr, "kvmini exec's agent runs as a guest's /init only\n");
@@ -778,13 +822,18 @@ int main(void)
 	mkdirs("/sys");
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	exitdev_map();
-	job_read(&j);
-	verbose = j.verbose;
 	load_modules();
 	/* stderr first: die() uses it. */
-	err_fd = open_port("stderr");
-	out_fd = open_port("stdout");
-	status_fd = open_port("status");
+	err_fd = open_port("stderr", O_WRONLY);
+	out_fd = open_port("stdout", O_WRONLY);
+	status_fd = open_port("status", O_WRONLY);
+	job_fd = open_port("job", O_RDONLY);
+	/* Everything above is the same for every job: kvmini may snapshot
+	 * the VM from here on until the job arrives. */
+	write_all(status_fd, "ready\n", 6);
+	job_read(&j, job_fd);
+	close(job_fd);
+	verbose = j.verbose;
 	info("job read, ports open");
 	if (j.hostname)
 		sethostname(j.hostname, strlen(j.hostname));

@@ -6,6 +6,11 @@
 # in a share; --net user reaching a server here, when kvmini has it;
 # --vsock reaching a host service's Unix socket;
 # and the bad inputs that need no boot (a missing share, no virtiofsd).
+# Every exec here uses the snapshot cache under $T (XDG_CACHE_HOME): the
+# first job of a shape boots cold and saves, later ones (hosttrue,
+# overlay, gcc after share) start from its snapshot; exec-snapshot.sh
+# tests the cache itself.
+# lab-timeout: 450
 # kvmini and virtiofsd run from the build host's / (HOSTROOT,
 # tests/lab/run.sh), whose / is then what the job sees.
 . "$LIB"
@@ -52,6 +57,7 @@ else
 fi
 [ -x "$HOSTROOT/usr/lib/qemu/virtiofsd" ] || { echo "exec-host: no virtiofsd (qemu-system-common)"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "exec-host: virtiofsd needs root"; exit 77; }
+export XDG_CACHE_HOME="$T/cache"
 
 # hrun NAME WANT [exec options] [--] CMD...: kvmini exec with stdout in
 # $T/NAME.out and stderr in $T/NAME.err; checks the exit status.

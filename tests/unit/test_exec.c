@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvmini exec: its options (defaults, every option, one error line for
- * each bad input) and the job spec they become, byte for byte.
+ * each bad input), the job spec they become, byte for byte, and its
+ * frame; the snapshot cache's key (what changes it, what does not) and
+ * its entries on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -96,7 +99,16 @@ START_TEST(test_exec_defaults)
 	ck_assert(!r.ec.net_user);
 	ck_assert_ptr_null(r.ec.kernel);
 	ck_assert_uint_eq(r.ec.nr_shares + r.ec.nr_env, 0);
+	ck_assert(r.ec.snapshot);
+	ck_assert_ptr_null(r.ec.snapshot_dir);
 	done(&r);
+
+	RUN(&r, "--no-snapshot", "--snapshot-dir", "/tmp/s", "--", "true");
+	expect_ok(&r);
+	ck_assert(!r.ec.snapshot);
+	ck_assert_str_eq(r.ec.snapshot_dir, "/tmp/s");
+	done(&r);
+	EXPECT_ERROR("--snapshot-dir", "--snapshot-dir", "", "--", "true");
 
 	/* Without "--", the first word that is no option is the command;
 	 * what follows is its own. */
@@ -258,6 +270,137 @@ START_TEST(test_exec_job_spec)
 }
 END_TEST
 
+
+/* Length (LE), the entropy, then the spec, as the agent reads them. */
+START_TEST(test_exec_job_frame)
+{
+	uint8_t entropy[EXEC_JOB_ENTROPY];
+	char *buf;
+	size_t len;
+
+	for (unsigned int i = 0; i < sizeof(entropy); i++)
+		entropy[i] = i + 1;
+	ck_assert_int_eq(exec_job_frame("ab\0c", 4, entropy, &buf, &len), 0);
+	ck_assert_uint_eq(len, 4 + EXEC_JOB_ENTROPY + 4);
+	ck_assert(!memcmp(buf, "\4\0\0\0", 4));
+	ck_assert(!memcmp(buf + 4, entropy, EXEC_JOB_ENTROPY));
+	ck_assert(!memcmp(buf + 4 + EXEC_JOB_ENTROPY, "ab\0c", 4));
+	free(buf);
+	ck_assert_int_eq(exec_job_frame("", EXEC_JOB_MAX + 1, entropy, &buf, &len), -E2BIG);
+}
+END_TEST
+
+static char *key_of(const struct exec_config *ec, const struct stat *st)
+{
+	char *k = exec_cache_key(ec, "/k/bzImage", st, "v1");
+
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+/* Everything that shapes the VM changes the key; what the job carries
+ * (command, environment, working directory, shares' host paths) not. */
+START_TEST(test_exec_cache_key)
+{
+	char *argv[] = { "true", NULL }, *argv2[] = { "false", NULL };
+	struct exec_config ec = {
+		.vm = { .mem = 512ULL << 20, .cpus = 1, .cmdline = "quiet",
+			.shares = { { .path = "/", .tag = "root", .ro = true, .as_nobody = true },
+				    { .path = "/a", .tag = "share0" } },
+			.nr_shares = 2 },
+		.argv = argv, .argc = 1, .workdir = "/",
+	};
+	struct stat st = { .st_dev = 8, .st_ino = 42, .st_size = 2 << 20 };
+	char *base = key_of(&ec, &st), *k;
+	struct exec_config e;
+
+	ck_assert_uint_eq(exec_cache_hash("", 0), 0xcbf29ce484222325ULL);
+	ck_assert_uint_eq(exec_cache_hash("a", 1), 0xaf63dc4c8601ec8cULL);
+	ck_assert(strstr(base, "version v1\n"));
+	ck_assert(strstr(base, "kernel /k/bzImage dev 8 ino 42 size 2097152"));
+
+	/* Per job: the same key. */
+	e = ec;
+	e.argv = argv2;
+	e.env[0] = "K=V";
+	e.nr_env = 1;
+	e.workdir = "/tmp";
+	e.vm.shares[1].path = "/elsewhere";
+	e.vm.timeout = 9;
+	k = key_of(&e, &st);
+	ck_assert_str_eq(k, base);
+	free(k);
+
+#define KEY_CHANGES(stmt)						\
+	do {								\
+		struct stat s2 = st;					\
+		e = ec;							\
+		stmt;							\
+		k = key_of(&e, &s2);					\
+		ck_assert_msg(strcmp(k, base), "same key after " #stmt);	\
+		free(k);						\
+	} while (0)
+	KEY_CHANGES(e.vm.mem <<= 1);
+	KEY_CHANGES(e.vm.cpus = 2);
+	KEY_CHANGES(e.vm.cmdline = "loglevel=7");
+	KEY_CHANGES(e.vm.console = CONSOLE_STDERR);
+	KEY_CHANGES(e.vm.shares[1].ro = true);
+	KEY_CHANGES(e.vm.nr_shares = 1);
+	KEY_CHANGES(e.net_user = true);
+	KEY_CHANGES(e.vm.vsock.cid = 3);
+	KEY_CHANGES(e.root = EXEC_ROOT_INITRD);
+	KEY_CHANGES(s2.st_mtim.tv_nsec = 1);
+	KEY_CHANGES(s2.st_ino = 43);
+	KEY_CHANGES(s2.st_size = 1);
+#undef KEY_CHANGES
+	k = exec_cache_key(&ec, "/k/other", &st, "v1");
+	ck_assert_str_ne(k, base);
+	free(k);
+	k = exec_cache_key(&ec, "/k/bzImage", &st, "v2");
+	ck_assert_str_ne(k, base);
+	free(k);
+	free(base);
+}
+END_TEST
+
+/* An entry is a hit only with its exact key text and its snapshot; a
+ * dropped entry is gone. */
+START_TEST(test_exec_cache_entry)
+{
+	struct exec_cache_entry e;
+	char path[128], sub[160], *cdir;
+
+	snprintf(path, sizeof(path), "%s/c/d", dir);
+	cdir = exec_cache_dir(path);
+	ck_assert_ptr_nonnull(cdir);
+	ck_assert_str_eq(cdir, path);
+	/* Another's, or writable by others: no cache. */
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	ck_assert_ptr_null(exec_cache_dir(path));
+	ck_assert_int_eq(chmod(path, 0700), 0);
+	ck_assert_int_eq(exec_cache_entry(cdir, "key one\n", &e), 0);
+	ck_assert_uint_eq(strlen(e.path), strlen(path) + 17);
+	ck_assert(!exec_cache_hit(&e, "key one\n"));
+	ck_assert_int_eq(exec_cache_put_key(&e, "key one\n"), 0);
+	ck_assert(!exec_cache_hit(&e, "key one\n"));	/* no snapshot yet */
+	ck_assert_int_eq(mkdir(e.path, 0700), 0);
+	ck_assert(exec_cache_hit(&e, "key one\n"));
+	ck_assert(!exec_cache_hit(&e, "key one\nmore"));
+	ck_assert(!exec_cache_hit(&e, "key one"));
+	snprintf(sub, sizeof(sub), "%s/state", e.path);
+	ck_assert_int_eq(close(creat(sub, 0600)), 0);
+	exec_cache_drop(&e);
+	ck_assert_int_ne(access(e.path, F_OK), 0);
+	ck_assert(!exec_cache_hit(&e, "key one\n"));
+	ck_assert_int_eq(unlink(e.key_path), 0);
+	exec_cache_entry_free(&e);
+	ck_assert_int_eq(rmdir(path), 0);
+	snprintf(path, sizeof(path), "%s/c", dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	free(cdir);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -272,6 +415,13 @@ static Suite *exec_suite(void)
 
 	tc = tcase_create("job");
 	tcase_add_test(tc, test_exec_job_spec);
+	tcase_add_test(tc, test_exec_job_frame);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cache");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_exec_cache_key);
+	tcase_add_test(tc, test_exec_cache_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }

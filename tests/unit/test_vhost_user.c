@@ -661,26 +661,131 @@ START_TEST(test_fs_events)
 END_TEST
 
 
-/* virtiofsd holds the queue state: no snapshot, one line saying so. */
-START_TEST(test_fs_snapshot_refused)
+/* The backend's answers to one queue's start, queued ahead. */
+static void fs_ack_start(void)
+{
+	ack(VHOST_USER_SET_VRING_NUM);
+	ack(VHOST_USER_SET_VRING_BASE);
+	ack(VHOST_USER_SET_VRING_ADDR);
+	ack(VHOST_USER_SET_VRING_CALL);
+	ack(VHOST_USER_SET_VRING_KICK);
+	ack(VHOST_USER_SET_VRING_ENABLE);
+}
+
+/* Reads n messages, closing what fds they carry; the last one stays. */
+static void fs_skip(struct msg *m, unsigned int n)
+{
+	while (n--) {
+		be_recv(m);
+		if (m->nfds)
+			close(m->fds[0]);
+	}
+}
+
+static void fs_set_used_idx(unsigned int q, uint16_t idx)
+{
+	uint16_t *used = fake_ptr(&g, g.q[q].used);
+
+	used[1] = htole16(idx);
+}
+
+/*
+ * virtiofsd holds the queues' indices: a quiesce stops each queue, takes
+ * its index into the saved state and starts it again from there; a
+ * restore hands the saved index to the (fresh) backend. A device that
+ * served requests (the guest mounted it: the backend's index moved) is
+ * not saved, nor one with requests in flight (used idx behind).
+ */
+START_TEST(test_fs_snapshot)
 {
 	struct sbuf b = { 0 };
+	struct sbuf_rd r;
+	struct msg m;
 
+	ack(VHOST_USER_SET_FEATURES);
+	fs_ack_start();
+	fs_ack_start();
+	fake_driver_start(&g, fs, F_EVENT_IDX, 64);
+	fs_skip(&m, 5 + 1 + 12);
+	ck_assert(fs->active);
+
+	be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 0, 0 }, 8, -1);
+	fs_ack_start();
+	be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 1, 0 }, 8, -1);
+	fs_ack_start();
 	pthread_mutex_lock(&fs->lock);
 	virtio_dev_quiesce(fs);
-	ck_assert_int_eq(virtio_dev_save(fs, &b), -ENOTSUP);
+	ck_assert_int_eq(virtio_dev_save(fs, &b), 0);
 	pthread_mutex_unlock(&fs->lock);
-	/* Nor is a blob loaded: its core part, as the save wrote it before
-	 * refusing, is a forgery's start. */
-	{
-		struct sbuf_rd r;
+	be_expect(&m, VHOST_USER_GET_VRING_BASE, VHOST_USER_VERSION, 8);
+	ck_assert_uint_eq(payload_u32(&m, 0), 0);
+	fs_skip(&m, 1);
+	be_expect(&m, VHOST_USER_SET_VRING_BASE, 0x9, 8);
+	ck_assert_uint_eq(payload_u32(&m, 0), 0);
+	ck_assert_uint_eq(payload_u32(&m, 4), 0);
+	fs_skip(&m, 4 + 7);
+	be_nothing_more();
 
-		ck_assert_uint_gt(b.len, 0);
-		sbuf_rd_init(&r, b.data, b.len);
-		ck_assert_int_eq(virtio_dev_load(fs, &r), -EINVAL);
-		ck_assert(!fs->active);
-	}
+	/* Restore into this device (as into a fresh one): its reset stops
+	 * both queues, activate starts them at the saved indices. */
+	be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 0, 0 }, 8, -1);
+	be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 1, 0 }, 8, -1);
+	ack(VHOST_USER_SET_FEATURES);
+	fs_ack_start();
+	fs_ack_start();
+	sbuf_rd_init(&r, b.data, b.len);
+	ck_assert_int_eq(virtio_dev_load(fs, &r), 0);
+	ck_assert(fs->active);
+	fs_skip(&m, 2 + 1 + 1);
+	be_expect(&m, VHOST_USER_SET_VRING_BASE, 0x9, 8);
+	ck_assert_uint_eq(payload_u32(&m, 4), 0);
+	fs_skip(&m, 4 + 1);
+	be_expect(&m, VHOST_USER_SET_VRING_BASE, 0x9, 8);
+	ck_assert_uint_eq(payload_u32(&m, 4), 0);
+	fs_skip(&m, 4);
+	be_nothing_more();
+	/* A forged layout version is refused. */
+	b.data[b.len - 4] ^= 0x40;
+	be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 0, 0 }, 8, -1);
+	be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 1, 0 }, 8, -1);
+	sbuf_rd_init(&r, b.data, b.len);
+	ck_assert_int_eq(virtio_dev_load(fs, &r), -EINVAL);
+	ck_assert(!fs->active);
+	fs_skip(&m, 2);
 	sbuf_free(&b);
+
+	/* Mounted (the backend served 5 requests, all used), then requests
+	 * in flight (the backend is at 7 before any, the guest saw 6 used:
+	 * forged, since a fresh device starts at 0): neither is saved. */
+	for (int round = 0; round < 2; round++) {
+		/* The refused save left the queues running: the reset
+		 * stops them first. */
+		if (round) {
+			be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 0, 0 }, 8, -1);
+			be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 1, 5 }, 8, -1);
+			ck_assert(fake_set_status(fs, 0));
+			fs_skip(&m, 2);
+		}
+		ack(VHOST_USER_SET_FEATURES);
+		fs_ack_start();
+		fs_ack_start();
+		fake_driver_start(&g, fs, F_EVENT_IDX, 64);
+		fs_skip(&m, 13);
+		fs_set_used_idx(1, round ? 6 : 5);
+		be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8, (uint32_t[]){ 0, 0 }, 8, -1);
+		fs_ack_start();
+		be_send(VHOST_USER_GET_VRING_BASE, REPLY, 8,
+			(uint32_t[]){ 1, round ? 0 : 5 }, 8, -1);
+		fs_ack_start();
+		pthread_mutex_lock(&fs->lock);
+		virtio_dev_quiesce(fs);
+		ck_assert_int_eq(virtio_dev_save(fs, &b), -EBUSY);
+		pthread_mutex_unlock(&fs->lock);
+		fs_skip(&m, 14);
+		be_nothing_more();
+		sbuf_free(&b);
+		b = (struct sbuf){ 0 };
+	}
 }
 END_TEST
 
@@ -705,7 +810,7 @@ static Suite *vhost_user_suite(void)
 	tcase_add_test(dev, test_fs_backend_gone);
 	tcase_add_test(dev, test_fs_backend_unfit);
 	tcase_add_test(dev, test_fs_events);
-	tcase_add_test(dev, test_fs_snapshot_refused);
+	tcase_add_test(dev, test_fs_snapshot);
 	suite_add_tcase(suite, dev);
 	return suite;
 }

@@ -2,8 +2,9 @@
 /*
  * virtio-console with MULTIPORT (virtio/vports.c), one port, driven by
  * the fake guest: the control handshake as Linux does it, messages that
- * wait for control buffers, a hostile driver's messages, and output with
- * flow control, in order, held while the backend has no room.
+ * wait for control buffers, a hostile driver's messages, output with
+ * flow control, in order, held while the backend has no room, and input
+ * into the guest's receive buffers only while it has the port open.
  */
 #include <endian.h>
 #include <errno.h>
@@ -29,7 +30,13 @@ static struct virtio_dev *vp;
 /* The backend: takes at most room bytes, then nothing. */
 static uint8_t out[4096];
 static size_t out_len, room;
-static unsigned int write_calls;
+static unsigned int write_calls, room_calls;
+
+static void be_room(void *ctx)
+{
+	ck_assert_ptr_eq(ctx, &g);
+	room_calls++;
+}
 
 static size_t be_write(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -46,10 +53,10 @@ static size_t be_write(void *ctx, const uint8_t *buf, size_t len)
 
 static void setup(void)
 {
-	struct vport_backend be = { "stdout", be_write, &g };
+	struct vport_backend be = { "stdout", be_write, &g, be_room };
 
 	fake_guest_init(&g);
-	out_len = write_calls = 0;
+	out_len = write_calls = room_calls = 0;
 	room = sizeof(out);
 	vp = virtio_vports_new(&g.mem, &be, 1);
 	ck_assert_ptr_nonnull(vp);
@@ -293,13 +300,97 @@ START_TEST(test_vports_reset)
 END_TEST
 
 
+/* ---- input ---- */
+
+/* The guest posts a receive buffer of len bytes on the port; its gpa. */
+static uint64_t rx_post(uint32_t len)
+{
+	struct fake_seg s = { fake_alloc_guarded(&g, len), len, true };
+
+	fake_add_chain(&g, RXQ, &s, 1);
+	return s.gpa;
+}
+
+static void expect_rx(uint64_t gpa, const char *data)
+{
+	uint32_t head, len;
+
+	ck_assert(fake_get_used(&g, RXQ, &head, &len));
+	ck_assert_uint_eq(len, strlen(data));
+	ck_assert(!memcmp(fake_ptr(&g, gpa), data, len));
+}
+
+/* Nothing goes in before the guest opens its end (Linux would discard
+ * it) nor after it closes it; opening says there is room. */
+START_TEST(test_vports_rx_open)
+{
+	uint64_t b;
+
+	fake_driver_start(&g, vp, F_MULTIPORT, QSIZE);
+	b = rx_post(16);
+	fake_kick(&g, vp, RXQ);
+	ck_assert_uint_eq(room_calls, 0);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "job", 3), 0);
+	ck_assert_uint_eq(fake_used_idx(&g, RXQ), 0);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	ck_assert_uint_eq(room_calls, 1);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "job", 3), 3);
+	expect_rx(b, "job");
+	fake_check_guards(&g, b, 16);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 0);
+	rx_post(16);
+	fake_kick(&g, vp, RXQ);
+	ck_assert_uint_eq(room_calls, 1);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "x", 1), 0);
+	/* Ports that do not exist, and a hostile open value. */
+	ctrl_send(7, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 2);
+	ck_assert_uint_eq(room_calls, 1);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "x", 1), 0);
+	ck_assert_uint_eq(virtio_vports_send(vp, 5, "x", 1), 0);
+	ck_assert(!vp->broken);
+}
+END_TEST
+
+/* Input takes what the posted buffers hold, in order; the rest is the
+ * caller's until the guest posts more, which the room callback says. */
+START_TEST(test_vports_rx_flow_control)
+{
+	uint64_t b[3];
+
+	fake_driver_start(&g, vp, F_MULTIPORT, QSIZE);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "0123456789", 10), 0);
+	b[0] = rx_post(4);
+	b[1] = rx_post(4);
+	fake_kick(&g, vp, RXQ);
+	ck_assert_uint_eq(room_calls, 2);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "0123456789", 10), 8);
+	expect_rx(b[0], "0123");
+	expect_rx(b[1], "4567");
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "89", 2), 0);
+	b[2] = rx_post(64);
+	fake_kick(&g, vp, RXQ);
+	ck_assert_uint_eq(room_calls, 3);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "89", 2), 2);
+	expect_rx(b[2], "89");
+	fake_check_guards(&g, b[2], 64);
+	/* A reset closes the port. */
+	ck_assert(fake_set_status(vp, 0));
+	fake_driver_start(&g, vp, F_MULTIPORT, QSIZE);
+	rx_post(16);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "x", 1), 0);
+}
+END_TEST
+
+
 /* ---- snapshots ---- */
 
 /* Quiesce, save, a fresh device in place, every cut of the blob
  * refused, then the whole blob loaded. */
 static void vp_restore(struct sbuf *b)
 {
-	struct vport_backend be = { "stdout", be_write, &g };
+	struct vport_backend be = { "stdout", be_write, &g, be_room };
 	struct sbuf_rd r;
 
 	pthread_mutex_lock(&vp->lock);
@@ -378,6 +469,22 @@ START_TEST(test_vports_state)
 }
 END_TEST
 
+/* The guest's open end carries over: input goes on after a restore. */
+START_TEST(test_vports_rx_state)
+{
+	struct sbuf blob = { 0 };
+	uint64_t b;
+
+	fake_driver_start(&g, vp, F_MULTIPORT, QSIZE);
+	ctrl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	b = rx_post(16);
+	vp_restore(&blob);
+	sbuf_free(&blob);
+	ck_assert_uint_eq(virtio_vports_send(vp, 0, "after", 5), 5);
+	expect_rx(b, "after");
+}
+END_TEST
+
 static Suite *vports_suite(void)
 {
 	Suite *s = suite_create("vports");
@@ -392,6 +499,9 @@ static Suite *vports_suite(void)
 	tcase_add_test(tc, test_vports_tx_flow_control);
 	tcase_add_test(tc, test_vports_reset);
 	tcase_add_test(tc, test_vports_state);
+	tcase_add_test(tc, test_vports_rx_state);
+	tcase_add_test(tc, test_vports_rx_open);
+	tcase_add_test(tc, test_vports_rx_flow_control);
 	suite_add_tcase(s, tc);
 	return s;
 }

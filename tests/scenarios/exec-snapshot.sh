@@ -1,0 +1,150 @@
+#!/bin/sh
+# kvmini exec's snapshot cache (docs/exec.md): one job with a share run
+# cold without the cache, cold saving its snapshot, then twice restored:
+# stdout, stderr, status and the share's writes alike each time, and the
+# two restores draw different random numbers; --verbose says which way a
+# job started; two cold execs of one shape at once both run their job and
+# leave one whole snapshot; a corrupted entry costs a warning and a cold
+# boot that replaces it. On the build host's / (HOSTROOT), as exec-host.
+# lab-timeout: 600
+. "$LIB"
+
+if [ -n "${HOSTROOT:-}" ]; then
+	kx()
+	{
+		chroot "$HOSTROOT" "$@"
+	}
+	K=$OUTER$KERNEL
+	KX=$KVMINI_PATH
+elif [ "${KVMINI_MODE:-}" = native ]; then
+	kx()
+	{
+		"$@"
+	}
+	K=$KERNEL
+	KX=$KVMINI
+	HOSTROOT=
+else
+	echo "exec-snapshot: needs the build host's / (HOSTROOT, x86_64 lab)"
+	exit 77
+fi
+[ -x "$HOSTROOT/usr/lib/qemu/virtiofsd" ] || { echo "exec-snapshot: no virtiofsd (qemu-system-common)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "exec-snapshot: virtiofsd needs root"; exit 77; }
+# No default cache: every run here names its own.
+export XDG_CACHE_HOME="$T/nocache"
+
+secs_since()
+{
+	read -r t1 _ </proc/uptime
+	awk "BEGIN { printf \"%.2f\", $t1 - $1 }"
+}
+
+# hrun NAME WANT [exec options] [--] CMD...: as exec-host.sh's.
+hrun()
+{
+	name=$1 want=$2
+	shift 2
+	rc=0
+	kx "$KX" exec --kernel "$K" --timeout 200 "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		echo "$name: exit status $rc ok"
+		return 0
+	fi
+	fail "$name" "exit status $rc, expected $want: $(head -c 400 "$T/$name.err")"
+	return 1
+}
+
+# is NAME STREAM TEXT: the job's stdout or stderr (out, err) was exactly
+# TEXT (printf format).
+is()
+{
+	# shellcheck disable=SC2059
+	if printf "$3" | cmp -s - "$T/$1.$2"; then
+		echo "$1: std$2 ok"
+		return 0
+	fi
+	fail "$1" "std$2 is not '$3': $(head -c 300 "$T/$1.$2" | od -c | head -n 8)"
+}
+
+# same NAME1 NAME2: the two runs' stdout and stderr were alike.
+same()
+{
+	if cmp -s "$T/$1.out" "$T/$2.out" && cmp -s "$T/$1.err" "$T/$2.err"; then
+		echo "$2: stdout and stderr as $1's"
+		return 0
+	fi
+	fail "$2" "output differs from $1's: '$(head -c 200 "$T/$2.out")' '$(head -c 200 "$T/$2.err")'"
+}
+
+# The job: both streams, the host's /, the share (written), its working
+# directory, a status; its random numbers go to the share.
+S=$T/snap
+mkdir -p "$T/m"
+job='echo out; echo err >&2; cat /etc/debian_version; echo $0 >>/m/log;
+	od -An -N16 -tx1 /dev/urandom >/m/rand.$0; pwd; exit 3'
+expect="out\n$(cat "$HOSTROOT/etc/debian_version")\n/m\n"
+
+hrun nosnap 3 --no-snapshot --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" nosnap &&
+	is nosnap out "$expect" && is nosnap err 'err\n'
+[ -z "$(ls "$S" 2>/dev/null)" ] && echo "nosnap: nothing written to the cache" ||
+	fail nosnap "--no-snapshot wrote $(ls "$S")"
+read -r t0 _ </proc/uptime
+hrun cold 3 --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" cold && same nosnap cold
+echo "startup: cold boot saving a snapshot took $(secs_since "$t0") s"
+n=$(ls "$S" | grep -c '^[0-9a-f]*$')
+[ "$n" -eq 1 ] && [ "$(ls "$S" | grep -c '^[0-9a-f]*\.key$')" -eq 1 ] &&
+	echo "cold: one snapshot and its key in the cache" || fail cold "cache holds: $(ls "$S" | tr '\n' ' ')"
+read -r t0 _ </proc/uptime
+hrun warm 3 --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" warm && same nosnap warm
+echo "startup: from the snapshot took $(secs_since "$t0") s"
+hrun warm2 3 --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" warm2 && same nosnap warm2
+[ "$(cat "$T/m/log")" = "$(printf 'nosnap\ncold\nwarm\nwarm2')" ] &&
+	echo "warm: the share took every job's write" || fail warm "share log '$(cat "$T/m/log")'"
+if [ -s "$T/m/rand.warm" ] && ! cmp -s "$T/m/rand.warm" "$T/m/rand.warm2"; then
+	echo "rand: two restores of one snapshot drew different random numbers"
+else
+	fail rand "both restores read '$(cat "$T/m/rand.warm")'"
+fi
+
+# --verbose (a key of its own: its kernel command line differs) says
+# which way the job started.
+V=$T/snapv
+hrun verbose-cold 0 --verbose --snapshot-dir "$V" -- true &&
+	stderr verbose-cold "exec: cold boot \\(snapshot saved to $V/"
+hrun verbose-warm 0 --verbose --snapshot-dir "$V" -- true &&
+	stderr verbose-warm "exec: from snapshot $V/"
+
+# A corrupted entry: one warning, a cold boot, the job as ever, and the
+# entry replaced by a whole one.
+for st in "$S"/*/state; do
+	printf 'garbage!' | dd of="$st" bs=1 seek=64 conv=notrunc 2>/dev/null
+done
+hrun corrupt 3 --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" corrupt &&
+	is corrupt out "$expect" &&
+	stderr corrupt "cannot be restored: booting cold and replacing it"
+if [ "$(ls "$S" | grep -c '^[0-9a-f]*$')" -eq 1 ] &&
+	! dd if="$(ls -d "$S"/*/ | head -n 1)state" bs=1 skip=64 count=8 2>/dev/null | grep -q 'garbage!'; then
+	echo "corrupt: the entry was replaced"
+else
+	fail corrupt "cache holds: $(ls "$S" | tr '\n' ' ')"
+fi
+
+# Two cold execs of one shape at once: both jobs run, one snapshot stays,
+# nothing half-written is left.
+C=$T/snapc
+for i in 1 2; do
+	kx "$KX" exec --kernel "$K" --timeout 200 --snapshot-dir "$C" -- echo "job $i" \
+		>"$T/conc$i.out" 2>"$T/conc$i.err" </dev/null &
+done
+wait
+if [ "$(cat "$T/conc1.out")" = "job 1" ] && [ "$(cat "$T/conc2.out")" = "job 2" ]; then
+	echo "concurrent: both jobs ran"
+else
+	fail concurrent "outputs '$(cat "$T/conc1.out")' '$(cat "$T/conc2.out")': $(cat "$T/conc1.err" "$T/conc2.err")"
+fi
+[ "$(ls "$C" | grep -c .)" -eq 2 ] && [ "$(ls "$C" | grep -c '^[0-9a-f]*\.key$')" -eq 1 ] &&
+	echo "concurrent: one snapshot, nothing half-written" ||
+	fail concurrent "cache holds: $(ls "$C" | tr '\n' ' ')"
+
+finish
