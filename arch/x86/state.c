@@ -396,7 +396,7 @@ static uint32_t native_cpuid(uint32_t fn, uint32_t idx, unsigned int reg)
 {
 	uint32_t r[4];
 
-	if (__get_cpuid_max(fn & 0x80000000, NULL) < fn)
+	if ((uint32_t)__get_cpuid_max(fn & 0x80000000, NULL) < fn)
 		return 0;
 	__cpuid_count(fn, idx, r[EAX], r[EBX], r[ECX], r[EDX]);
 	return r[reg];

@@ -126,33 +126,3 @@ int vmgenid_init(struct vm *vm)
 {
 	return vmgenid_write(vm);
 }
-
-/*
- * After a restore: a new GUID, then a pulse on the GED's line. The
- * interrupt controllers and LAPICs are loaded by now, so the edge lands
- * in the restored IOAPIC and reaches the guest on its first instruction.
- * KVMINI_TEST_VMGENID=stale leaves the snapshot's GUID and raises
- * nothing: for the lab's control run only (tests/scenarios/snapshot-vmgenid.sh).
- */
-int arch_vm_restored(struct vm *vm)
-{
-	const char *test = getenv("KVMINI_TEST_VMGENID");
-	int err;
-
-	if (vm->cfg.no_acpi)
-		return 0;
-	if (test && !strcmp(test, "stale")) {
-		pr_warn("KVMINI_TEST_VMGENID=stale: the VM generation ID is left as the snapshot's");
-		return 0;
-	}
-	err = vmgenid_write(vm);
-	if (!err)
-		err = arch_irq_line(vm, X86_GED_IRQ, 1);
-	if (!err)
-		err = arch_irq_line(vm, X86_GED_IRQ, 0);
-	if (err)
-		pr_err("restore: cannot announce the new VM generation ID: %s", strerror(-err));
-	else
-		pr_info("new VM generation ID, announced on interrupt %d", X86_GED_IRQ);
-	return err;
-}

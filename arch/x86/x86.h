@@ -121,8 +121,9 @@ int x86_setup_boot_tables(const struct guest_mem *m, bool pvh);
  * writes its device, whose GUID is at guid, and the Generic Event Device
  * whose interrupt gsi makes the guest read it again, into the DSDT's
  * \_SB scope. vmgenid_init() puts a fresh GUID at X86_VMGENID_ADDR
- * (with the ACPI tables: not with --no-acpi); arch_vm_restored() puts
- * another there and raises the interrupt.
+ * (with the ACPI tables: not with --no-acpi), and again at each restore
+ * (arch_vm_restored(), in snapshot.c, which then raises the interrupt:
+ * kept apart so that what builds tables links without the VM).
  */
 void vmgenid_dsdt(struct aml *a, uint64_t guid, uint32_t gsi);
 int vmgenid_init(struct vm *vm);

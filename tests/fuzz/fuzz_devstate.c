@@ -68,7 +68,7 @@ static struct virtio_dev *vdev_new(unsigned int kind)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
 	const struct vconsole_backend con = { .output = sink, .cols = 80, .rows = 25 };
-	const struct vport_backend ports[2] = { { "a", sink, NULL }, { "b", sink, NULL } };
+	const struct vport_backend ports[2] = { { .name = "a", .write = sink }, { .name = "b", .write = sink } };
 	const struct vnet_backend net = {
 		.fd = -1, .offloads = VNET_OFFLOADS, .transmit = cb_transmit,
 	};

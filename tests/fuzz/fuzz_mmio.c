@@ -230,9 +230,9 @@ static size_t sink_write(void *ctx, const uint8_t *buf, size_t len)
 static struct virtio_dev *vports_new(const struct guest_mem *mem, struct sink *sink)
 {
 	const struct vport_backend be[3] = {
-		{ "stdout", sink_write, sink },
-		{ "stderr", sink_write, sink },
-		{ "status", sink_write, sink },
+		{ .name = "stdout", .write = sink_write, .ctx = sink },
+		{ .name = "stderr", .write = sink_write, .ctx = sink },
+		{ .name = "status", .write = sink_write, .ctx = sink },
 	};
 
 	return virtio_vports_new(mem, be, 3);
