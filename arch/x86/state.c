@@ -402,6 +402,18 @@ static uint32_t native_cpuid(uint32_t fn, uint32_t idx, unsigned int reg)
 	return r[reg];
 }
 
+/*
+ * What KVM emulates without listing it in KVM_GET_SUPPORTED_CPUID, and
+ * kvmini advertises (arch/x86/cpu.c): the TSC-deadline timer.
+ */
+static uint32_t kvm_emulated(struct vm *vm, uint32_t fn, uint32_t idx, unsigned int reg)
+{
+	if (fn == 1 && idx == 0 && reg == ECX &&
+	    kvm_check_cap(vm, KVM_CAP_TSC_DEADLINE_TIMER))
+		return 1U << 24;
+	return 0;
+}
+
 static int cpuid_check(const struct snap_reader *r, struct vcpu *vcpu,
 		       const struct kvm_cpuid2 *saved)
 {
@@ -425,7 +437,8 @@ static int cpuid_check(const struct snap_reader *r, struct vcpu *vcpu,
 		bool found;
 		uint32_t want = cpuid_reg(saved, fn, idx, cpuid_features[i].reg, &found);
 		uint32_t have = cpuid_reg(host, fn, idx, cpuid_features[i].reg, &found) |
-				native_cpuid(fn, idx, cpuid_features[i].reg);
+				native_cpuid(fn, idx, cpuid_features[i].reg) |
+				kvm_emulated(vcpu->vm, fn, idx, cpuid_features[i].reg);
 
 		missing = want & ~have & ~cpuid_features[i].ignore;
 		if (missing) {
