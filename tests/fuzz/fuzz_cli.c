@@ -21,7 +21,8 @@
 
 static void check_config(const struct vm_config *cfg)
 {
-	fuzz_check(cfg->kernel);
+	/* Exactly one of a kernel to boot or a snapshot to resume. */
+	fuzz_check(!cfg->kernel != !cfg->restore);
 	fuzz_check(cfg->mem >= CONFIG_MEM_MIN && !(cfg->mem & 0xfff));
 	fuzz_check(cfg->cpus >= 1 && cfg->cpus <= CONFIG_CPUS_MAX);
 	fuzz_check(cfg->console <= CONSOLE_VIRTIO);
