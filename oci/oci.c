@@ -38,7 +38,8 @@
  * Killed while it waits, it leaves a stopped container.
  */
 static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
-						    struct oci_dir *d, int ready)
+						    struct oci_dir *d, int ready,
+						    int netns)
 {
 	char b = 0;
 	int fifo, status;
@@ -47,6 +48,8 @@ static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
 	setsid();
 	fifo = openat(d->dfd, OCI_START_FIFO, O_RDWR | O_CLOEXEC);
 	oci_dir_close(d);
+	if (oci_net_enter(spec, netns))
+		_exit(OCI_EXIT_FAIL);
 	if (fifo < 0 || chdir("/") < 0 || write(ready, &b, 1) != 1)
 		_exit(OCI_EXIT_FAIL);
 	close(ready);
@@ -62,7 +65,8 @@ static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
 }
 
 /* Forks the container's process and waits until it waits on the FIFO. */
-static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci_dir *d)
+static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci_dir *d,
+		      int netns)
 {
 	int p[2];
 	pid_t pid;
@@ -82,7 +86,7 @@ static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci
 	}
 	if (!pid) {
 		close(p[0]);
-		oci_container(spec, d, p[1]);
+		oci_container(spec, d, p[1], netns);
 	}
 	close(p[1]);
 	if (read(p[0], &b, 1) != 1) {
@@ -108,6 +112,7 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 	struct oci_dir d;
 	char *bundle;
 	int err;
+	int netns = -1;
 	pid_t pid;
 
 	if (oci_id_check(c, a->id))
@@ -121,13 +126,19 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 	if (!err && a->console_socket)
 		oci_err(c, "--console-socket: a terminal is not supported yet"), err = -EINVAL;
 	if (!err)
+		err = oci_net_open(c, &spec, &netns);
+	if (!err)
 		err = oci_dir_create(c, a->id, &d);
 	if (err) {
+		if (netns >= 0)
+			close(netns);
 		oci_spec_free(&spec);
 		free(bundle);
 		return OCI_EXIT_FAIL;
 	}
-	pid = oci_fork(c, &spec, &d);
+	pid = oci_fork(c, &spec, &d, netns);
+	if (netns >= 0)
+		close(netns);
 	if (pid > 0) {
 		snprintf(st.id, sizeof(st.id), "%s", a->id);
 		st.pid = pid;

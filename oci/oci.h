@@ -73,6 +73,14 @@ struct oci_spec {
 	char **argv;		/* process.args, NULL-terminated */
 	struct oci_annotation annotations[OCI_ANNOTATIONS_MAX];
 	unsigned int nr_annotations;
+	/*
+	 * linux.namespaces' network entry: OCI_NET_HOST when there is none
+	 * (the container shares the caller's network), OCI_NET_NEW for one
+	 * without a path (a namespace of its own: loopback only), OCI_NET_JOIN
+	 * with netns_path, a namespace the engine made and configured.
+	 */
+	enum { OCI_NET_HOST, OCI_NET_NEW, OCI_NET_JOIN } net;
+	char *netns_path;
 };
 
 /*
@@ -87,6 +95,21 @@ int oci_config_load(const struct oci_ctx *c, const char *bundle,
 int oci_config_parse(const struct oci_ctx *c, const char *bundle,
 		     const char *text, size_t len, struct oci_spec *spec);
 void oci_spec_free(struct oci_spec *spec);
+
+/* ---- oci_net.c ------------------------------------------------------- */
+
+/*
+ * The namespace spec names (OCI_NET_JOIN), opened and checked at create,
+ * so that a bad path fails create with one line: 0 with its fd in
+ * *netns (-1 when there is none to join), or -errno after that line.
+ */
+int oci_net_open(const struct oci_ctx *c, const struct oci_spec *spec, int *netns);
+/*
+ * In the container's process, before the VM exists: joins fd's namespace
+ * (fd -1: stays where it is; fd is closed) and sets spec->ec.net_user to
+ * whether the guest gets a NIC. 0, or -errno after one line.
+ */
+int oci_net_enter(struct oci_spec *spec, int fd);
 
 /* ---- oci_state.c ----------------------------------------------------- */
 

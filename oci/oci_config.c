@@ -496,6 +496,48 @@ static int oci_resources(struct oci_parse *p, const struct json *res)
 	return 0;
 }
 
+/*
+ * linux.namespaces: only the network one matters to a VM, since the guest
+ * reaches the world through kvmini's own sockets (user networking), which
+ * live in whatever namespace kvmini runs in. The others are the host's
+ * isolation of a process that is not the container's and are left alone.
+ */
+static int oci_namespaces(struct oci_parse *p, const struct json *ns)
+{
+	const struct json *m, *path;
+	const char *s;
+
+	if (ns->type != JSON_ARRAY) {
+		oci_err(p->c, "config.json: linux.namespaces must be an array");
+		return -EINVAL;
+	}
+	json_for_each(m, ns) {
+		s = json_str(json_get(m, "type"));
+		if (!s) {
+			oci_err(p->c, "config.json: linux.namespaces: each entry needs a type");
+			return -EINVAL;
+		}
+		if (strcmp(s, "network"))
+			continue;
+		path = json_get(m, "path");
+		if (!path) {
+			p->spec->net = OCI_NET_NEW;
+			continue;
+		}
+		s = json_str(path);
+		if (!s || *s != '/') {
+			oci_err(p->c, "config.json: linux.namespaces: a network namespace's path must be an absolute path");
+			return -EINVAL;
+		}
+		free(p->spec->netns_path);
+		p->spec->netns_path = strdup(s);
+		if (!p->spec->netns_path)
+			return -ENOMEM;
+		p->spec->net = OCI_NET_JOIN;
+	}
+	return 0;
+}
+
 static int oci_refuse_hooks(struct oci_parse *p, const struct json *hooks)
 {
 	const struct json *m;
@@ -547,6 +589,8 @@ static int oci_top(struct oci_parse *p, const struct json *root)
 		err = oci_annotations(p, ann);
 	if (!err && json_get(linux_, "resources"))
 		err = oci_resources(p, json_get(linux_, "resources"));
+	if (!err && json_get(linux_, "namespaces"))
+		err = oci_namespaces(p, json_get(linux_, "namespaces"));
 	if (!err && hooks)
 		err = oci_refuse_hooks(p, hooks);
 	return err;
@@ -635,6 +679,8 @@ void oci_spec_free(struct oci_spec *spec)
 	}
 	free((char *)spec->ec.workdir);
 	spec->ec.workdir = NULL;
+	free(spec->netns_path);
+	spec->netns_path = NULL;
 	exec_config_free(&spec->ec);
 	spec->argv = NULL;
 	spec->nr_annotations = 0;

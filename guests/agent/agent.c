@@ -632,7 +632,10 @@ static void setup_net(const struct job *j)
 	if (j->net_user) {
 		if_up(s, "eth0", NET_GUEST_ADDR, NET_PREFIX_MASK);
 		default_route(s, NET_GATEWAY);
-		write_resolv_conf();
+		/* A container's root is its bundle's, on the host: its
+		 * resolv.conf is the engine's to give (a mount), not ours. */
+		if (!j->root_mode)
+			write_resolv_conf();
 	}
 	close(s);
 }

@@ -109,9 +109,10 @@ x86_64)
 	vmlinux_file=vmlinux
 	# loop: an O_DIRECT file system for tests/scenarios/blk.sh (tmpfs has
 	# no O_DIRECT before Linux 6.6).
-	# tun: the virtio-net scenarios' tap devices.
+	# tun: the virtio-net scenarios' tap devices; veth: the pair between
+	# the network namespaces oci.sh makes.
 	kvm_modules="virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/block/loop
-		drivers/net/tun"
+		drivers/net/tun drivers/net/veth"
 	guest_modules=
 	busybox=/bin/busybox
 	# la57=off: with 5-level paging the outer kernel, running nested

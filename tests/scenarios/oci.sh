@@ -37,7 +37,7 @@ bundle()
 	mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" \
 		"$1/rootfs/work" "$1/rootfs/data" "$1/rootfs/tmp"
 	cp "$HOSTROOT/usr/bin/busybox" "$1/rootfs/bin/busybox"
-	for a in sh cat echo id hostname pwd touch sleep ls grep; do
+	for a in sh cat echo id hostname pwd touch sleep ls grep nc tail printf; do
 		ln -sf busybox "$1/rootfs/bin/$a"
 	done
 	printf '%s\n' "$2" >"$1/config.json"
@@ -127,5 +127,58 @@ kx "$KX" oci --root "$R" delete c3 2>"$T/del3.err" && [ ! -e "$R/c3" ] &&
 bundle "$T/b4" '{"ociVersion":"1.0.2","process":{"args":["sleep","300"],"cwd":"/"},"root":{"path":"rootfs"}}'
 then="$KX oci --root $R delete --force c4"
 engine force 137 "$T/b4" c4 "$then" && [ ! -e "$R/c4" ] && echo "force: gone"
+
+# 5. Networking (oci_net.c): the network namespace config.json names is
+# the container's. Two namespaces this test makes, joined by a veth pair:
+# the container's (10.77.0.1) and a peer's (10.77.0.2) serving a token
+# over HTTP; the guest's wget reaches it through user networking opened
+# inside the container's namespace. A namespace with loopback alone
+# gives a guest without a NIC; a path that is no namespace fails create.
+ns()
+{
+	kx ip netns "$@"
+}
+if ns add kvmini-oci-a && ns add kvmini-oci-b && ns add kvmini-oci-lo &&
+	kx ip link add kvoa netns kvmini-oci-a type veth peer name kvob netns kvmini-oci-b &&
+	ns exec kvmini-oci-a ip addr add 10.77.0.1/24 dev kvoa &&
+	ns exec kvmini-oci-a ip link set kvoa up &&
+	ns exec kvmini-oci-b ip addr add 10.77.0.2/24 dev kvob &&
+	ns exec kvmini-oci-b ip link set kvob up; then
+	mkdir -p "$T/www"
+	tok=token-$$-$(date +%s)
+	echo "$tok" >"$T/www/token"
+	ns exec kvmini-oci-b python3 -m http.server --bind 10.77.0.2 --directory "$T/www" 8080 \
+		>"$T/http.log" 2>&1 &
+	http=$!
+	# busybox's wget crashes in the static build's name service code;
+	# nc with a numeric address and port needs none.
+	nic='[ -e /sys/class/net/eth0 ] && echo nic || echo no nic'
+	bundle "$T/b5" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","printf \"GET /token HTTP/1.0\\r\\n\\r\\n\" | nc 10.77.0.2 8080 | tail -n 1; '"$nic"'"],"cwd":"/"},
+ "root":{"path":"rootfs"},"mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs"}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/run/netns/kvmini-oci-a"}]}}'
+	engine netns 0 "$T/b5" c5 && is netns out "$tok\\nnic\\n"
+	kx "$KX" oci --root "$R" delete c5 2>/dev/null
+	bundle "$T/b6" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","'"$nic"'"],"cwd":"/"},
+ "root":{"path":"rootfs"},"mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs"}],
+ "linux":{"namespaces":[{"type":"network","path":"/run/netns/kvmini-oci-lo"}]}}'
+	engine netns-lo 0 "$T/b6" c6 && is netns-lo out 'no nic\n'
+	kx "$KX" oci --root "$R" delete c6 2>/dev/null
+	kill "$http" 2>/dev/null
+else
+	fail netns "cannot make the test's network namespaces"
+fi
+ns del kvmini-oci-a 2>/dev/null
+ns del kvmini-oci-b 2>/dev/null
+ns del kvmini-oci-lo 2>/dev/null
+bundle "$T/b7" '{"ociVersion":"1.0.2","process":{"args":["true"],"cwd":"/"},"root":{"path":"rootfs"},
+ "linux":{"namespaces":[{"type":"network","path":"/proc/self/ns/uts"}]}}'
+if kx "$KX" oci --root "$R" create --bundle "$T/b7" c7 >"$T/netbad.out" 2>"$T/netbad.err"; then
+	fail netbad "create took a path that is no network namespace"
+elif [ "$(wc -l <"$T/netbad.err")" -eq 1 ] && grep -q "not a network namespace" "$T/netbad.err" &&
+	[ ! -e "$R/c7" ]; then
+	echo "netbad: refused in one line, nothing left"
+else
+	fail netbad "$(cat "$T/netbad.err"; ls "$R")"
+fi
 
 finish

@@ -5,12 +5,15 @@
  * naming the field for each bad type, missing field, bad value and
  * unsupported feature.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -298,6 +301,89 @@ static char *job_pairs(const struct exec_config *ec)
 }
 
 /* What the guest's agent gets: the bundle's rootfs as / itself. */
+/* linux.namespaces: only the network entry matters (oci_net.c). */
+START_TEST(test_oci_config_namespaces)
+{
+	struct parsed p;
+
+	expect_ok(&p, CFG(PROC, ROOT));
+	ck_assert_int_eq(p.spec.net, OCI_NET_HOST);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT, ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"}]}"));
+	ck_assert_int_eq(p.spec.net, OCI_NET_NEW);
+	ck_assert_ptr_null(p.spec.netns_path);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT, ",\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/run/netns/x\"},{\"type\":\"mount\"}]}"));
+	ck_assert_int_eq(p.spec.net, OCI_NET_JOIN);
+	ck_assert_str_eq(p.spec.netns_path, "/run/netns/x");
+	done(&p);
+	EXPECT_ERROR("linux.namespaces must be an array",
+		     CFG(PROC, ROOT, ",\"linux\":{\"namespaces\":{}}"));
+	EXPECT_ERROR("each entry needs a type",
+		     CFG(PROC, ROOT, ",\"linux\":{\"namespaces\":[{\"path\":\"/x\"}]}"));
+	EXPECT_ERROR("must be an absolute path",
+		     CFG(PROC, ROOT, ",\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"x\"}]}"));
+}
+END_TEST
+
+/* What create opens, and what the container's process makes of it. */
+START_TEST(test_oci_net_open_enter)
+{
+	struct oci_spec spec = { .net = OCI_NET_JOIN };
+	struct unit_capture_std c;
+	char *out, *err;
+	int fd, status;
+	pid_t pid;
+
+	spec.netns_path = "/proc/self/ns/net";
+	ck_assert_int_eq(oci_net_open(&ctx, &spec, &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	spec.netns_path = "/proc/self/ns/uts";
+	unit_capture_std_begin(&c);
+	ck_assert_int_eq(oci_net_open(&ctx, &spec, &fd), -EINVAL);
+	unit_capture_std_end(&c, &out, &err);
+	unit_check_error_line(out, err, "is not a network namespace");
+	ck_assert_int_eq(fd, -1);
+	free(out), free(err);
+	spec.netns_path = "/nonexistent/netns";
+	unit_capture_std_begin(&c);
+	ck_assert_int_eq(oci_net_open(&ctx, &spec, &fd), -ENOENT);
+	unit_capture_std_end(&c, &out, &err);
+	unit_check_error_line(out, err, "network namespace /nonexistent/netns");
+	free(out), free(err);
+
+	spec.net = OCI_NET_HOST;
+	ck_assert_int_eq(oci_net_enter(&spec, -1), 0);
+	ck_assert(spec.ec.net_user);
+	spec.net = OCI_NET_NEW;
+	ck_assert_int_eq(oci_net_enter(&spec, -1), 0);
+	ck_assert(!spec.ec.net_user);
+
+	/* A namespace with loopback alone: joined, and no NIC for the guest.
+	 * Made in a child, which is the one that joins it. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(errno == EPERM ? 77 : 1);
+		spec.net = OCI_NET_JOIN;
+		spec.netns_path = "/proc/self/ns/net";
+		spec.ec.net_user = true;
+		if (oci_net_open(&ctx, &spec, &fd) || oci_net_enter(&spec, fd))
+			_exit(2);
+		_exit(spec.ec.net_user ? 3 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		unit_skip("oci_net: cannot make a network namespace (not root)");
+		return;
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %#x", status);
+}
+END_TEST
+
 START_TEST(test_oci_config_job)
 {
 	char json[4096];
@@ -337,6 +423,8 @@ static Suite *oci_config_suite(void)
 	tcase_add_test(tc, test_oci_config_errors);
 	tcase_add_test(tc, test_oci_config_load);
 	tcase_add_test(tc, test_oci_config_job);
+	tcase_add_test(tc, test_oci_config_namespaces);
+	tcase_add_test(tc, test_oci_net_open_enter);
 	suite_add_tcase(s, tc);
 	return s;
 }
