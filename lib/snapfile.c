@@ -127,65 +127,6 @@ int snap_finish(struct snap_writer *w)
 	return sbuf_ok(&w->buf) ? 0 : -ENOMEM;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
-int snap_write(struct snap_writer *w, const char *dir)
-{
-	const char *tmp = SNAP_FILE_NAME ".tmp";
-	int dfd, fd, err;
-
-	err = snap_finish(w);
-	if (err) {
-		pr_err("snapshot %s: cannot build the state file: %s", dir, strerror(-err));
-		return err;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		err = -errno;
-		pr_err("snapshot %s: cannot open the directory: %s", dir, strerror(errno));
-		return err;
-	}
-	/* A snapshot holds the guest's secrets: 0600 whatever the umask
-	 * or an old temporary file said. */
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out_dir;
-	}
-	err = fchmod(fd, 0600) < 0 ? -errno : 0;
-	if (!err)
-		err = write_all(fd, w->buf.data, w->buf.len);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && renameat(dfd, tmp, dfd, SNAP_FILE_NAME) < 0)
-		err = -errno;
-	if (err)
-		unlinkat(dfd, tmp, 0);
-	else if (fsync(dfd) < 0)
-		err = -errno;
-out_dir:
-	close(dfd);
-	if (err)
-		pr_err("snapshot %s: cannot write %s: %s: check the directory and free space",
-		       dir, SNAP_FILE_NAME, strerror(-err));
-	return err;
-}
-
 void snap_writer_free(struct snap_writer *w)
 {
 	sbuf_free(&w->buf);

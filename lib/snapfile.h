@@ -5,10 +5,10 @@
  *
  * Writing: snap_writer_init(), then per section snap_begin() (returns the
  * buffer to put the payload into with lib/sbuf.h) and snap_end(), or
- * snap_add() for a payload already in memory; snap_write() puts DIR/state
- * in place through a temporary file, fsync and rename, so that no
- * half-written file ever has the final name. Errors stick, as in sbuf:
- * check once, at snap_write().
+ * snap_add() for a payload already in memory; snap_finish() seals the
+ * buffer, which the caller writes as DIR/state inside a snapshot
+ * directory that appears whole or not at all (lib/snap_dir.h). Errors
+ * stick, as in sbuf: check once, at snap_finish().
  *
  * Reading: snap_read() (or snap_parse() on bytes in memory) checks magic,
  * version, architecture, checksum and every section's bounds, and refuses
@@ -97,7 +97,7 @@ struct snap_writer {
 	struct sbuf buf;
 	uint32_t nr_sections;
 	size_t sect_start;	/* of the open section, or SIZE_MAX */
-	bool bad;		/* a misuse or failed put: snap_write refuses */
+	bool bad;		/* a misuse or failed put: snap_finish refuses */
 };
 
 /* version: kvmini's version string (cut to 31 bytes). */
@@ -109,9 +109,6 @@ void snap_add(struct snap_writer *w, uint32_t tag, uint32_t index,
 	      const void *p, size_t n);
 /* Seals the buffer (count, checksum): then w->buf holds the file. */
 int snap_finish(struct snap_writer *w);
-/* snap_finish, then DIR/state through DIR/state.tmp (mode 0600), fsync,
- * rename, fsync of DIR. 0, or -errno after one error line. */
-int snap_write(struct snap_writer *w, const char *dir);
 void snap_writer_free(struct snap_writer *w);
 
 struct snap_section {
