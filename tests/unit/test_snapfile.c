@@ -160,27 +160,28 @@ START_TEST(test_snapfile_long_version_cut)
 }
 END_TEST
 
-START_TEST(test_snapfile_wrong_magic)
+/* A header field changed and the file sealed again: each refused with
+ * its own reason, not the checksum's. */
+START_TEST(test_snapfile_bad_header)
 {
+	static const struct {
+		size_t off;
+		uint8_t val;
+		const char *why;
+	} cases[] = {
+		{ 0, 'Q', "not a kvmini snapshot" },
+		{ 8, 3, "format version 3, this kvmini reads 1" },
+		{ 16, 0x10, "unknown flags 0x10" },
+	};
 	struct snap_writer w;
 
-	host_file(&w);
-	w.buf.data[0] = 'Q';
-	reseal(w.buf.data, w.buf.len);
-	refused(w.buf.data, w.buf.len, "not a kvmini snapshot");
-	snap_writer_free(&w);
-}
-END_TEST
-
-START_TEST(test_snapfile_wrong_version)
-{
-	struct snap_writer w;
-
-	host_file(&w);
-	w.buf.data[8] = 3;
-	reseal(w.buf.data, w.buf.len);
-	refused(w.buf.data, w.buf.len, "format version 3, this kvmini reads 1");
-	snap_writer_free(&w);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		host_file(&w);
+		w.buf.data[cases[i].off] = cases[i].val;
+		reseal(w.buf.data, w.buf.len);
+		refused(w.buf.data, w.buf.len, cases[i].why);
+		snap_writer_free(&w);
+	}
 }
 END_TEST
 
@@ -195,18 +196,6 @@ START_TEST(test_snapfile_wrong_arch)
 	w.buf.data[12] = 9;
 	reseal(w.buf.data, w.buf.len);
 	refused(w.buf.data, w.buf.len, "unknown architecture");
-	snap_writer_free(&w);
-}
-END_TEST
-
-START_TEST(test_snapfile_unknown_flags)
-{
-	struct snap_writer w;
-
-	host_file(&w);
-	w.buf.data[16] = 0x10;
-	reseal(w.buf.data, w.buf.len);
-	refused(w.buf.data, w.buf.len, "unknown flags 0x10");
 	snap_writer_free(&w);
 }
 END_TEST
@@ -559,10 +548,8 @@ static Suite *snapfile_suite(void)
 	tcase_add_test(tc, test_snapfile_crc32c);
 	tcase_add_test(tc, test_snapfile_round_trip);
 	tcase_add_test(tc, test_snapfile_long_version_cut);
-	tcase_add_test(tc, test_snapfile_wrong_magic);
-	tcase_add_test(tc, test_snapfile_wrong_version);
+	tcase_add_test(tc, test_snapfile_bad_header);
 	tcase_add_test(tc, test_snapfile_wrong_arch);
-	tcase_add_test(tc, test_snapfile_unknown_flags);
 	tcase_add_test(tc, test_snapfile_flipped_byte_anywhere);
 	tcase_add_test(tc, test_snapfile_truncated_everywhere);
 	tcase_add_test(tc, test_snapfile_empty);
