@@ -330,8 +330,6 @@ END_TEST
 START_TEST(test_oci_net_open_enter)
 {
 	struct oci_spec spec = { .net = OCI_NET_JOIN };
-	struct unit_capture_std c;
-	char *out, *err;
 	int fd, status;
 	pid_t pid;
 
@@ -340,18 +338,11 @@ START_TEST(test_oci_net_open_enter)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	spec.netns_path = "/proc/self/ns/uts";
-	unit_capture_std_begin(&c);
-	ck_assert_int_eq(oci_net_open(&ctx, &spec, &fd), -EINVAL);
-	unit_capture_std_end(&c, &out, &err);
-	unit_check_error_line(out, err, "is not a network namespace");
+	UNIT_EXPECT_ERROR(oci_net_open(&ctx, &spec, &fd), -EINVAL, "is not a network namespace");
 	ck_assert_int_eq(fd, -1);
-	free(out), free(err);
 	spec.netns_path = "/nonexistent/netns";
-	unit_capture_std_begin(&c);
-	ck_assert_int_eq(oci_net_open(&ctx, &spec, &fd), -ENOENT);
-	unit_capture_std_end(&c, &out, &err);
-	unit_check_error_line(out, err, "network namespace /nonexistent/netns");
-	free(out), free(err);
+	UNIT_EXPECT_ERROR(oci_net_open(&ctx, &spec, &fd), -ENOENT,
+			  "network namespace /nonexistent/netns");
 
 	spec.net = OCI_NET_HOST;
 	ck_assert_int_eq(oci_net_enter(&spec, -1), 0);

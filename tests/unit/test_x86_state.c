@@ -458,8 +458,6 @@ START_TEST(test_x86_state_foreign_cpu_refused)
 	struct snap_reader r;
 	struct sbuf_rd p;
 	struct kvm_cpuid_entry2 *e;
-	struct unit_capture_std c;
-	char *out, *err;
 	uint32_t n;
 	bool patched = false;
 
@@ -479,12 +477,8 @@ START_TEST(test_x86_state_foreign_cpu_refused)
 		}
 	}
 	ck_assert(patched);
-	unit_capture_std_begin(&c);
-	ck_assert_int_eq(arch_vcpu_load(&b.vcpu, &r), -ENOTSUP);
-	unit_capture_std_end(&c, &out, &err);
-	unit_check_error_line(out, err, "needs CPU features this host lacks (CPUID 0x7.0 EBX");
-	free(out);
-	free(err);
+	UNIT_EXPECT_ERROR(arch_vcpu_load(&b.vcpu, &r), -ENOTSUP,
+			  "needs CPU features this host lacks (CPUID 0x7.0 EBX");
 	snap_reader_free(&r);
 	snap_writer_free(&w);
 out:
@@ -499,8 +493,6 @@ START_TEST(test_x86_state_malformed_refused)
 	struct tvm a, b;
 	struct snap_writer w, w2;
 	struct snap_reader r, r2;
-	struct unit_capture_std c;
-	char *out, *err;
 
 	if (!tvm_create(&a))
 		return;
@@ -518,12 +510,8 @@ START_TEST(test_x86_state_malformed_refused)
 	}
 	ck_assert_int_eq(snap_finish(&w2), 0);
 	ck_assert_int_eq(snap_parse(&r2, w2.buf.data, w2.buf.len, "T/state"), 0);
-	unit_capture_std_begin(&c);
-	ck_assert_int_eq(arch_vcpu_load(&b.vcpu, &r2), -EINVAL);
-	unit_capture_std_end(&c, &out, &err);
-	unit_check_error_line(out, err, "registers of 0 is 143 bytes");
-	free(out);
-	free(err);
+	UNIT_EXPECT_ERROR(arch_vcpu_load(&b.vcpu, &r2), -EINVAL,
+			  "registers of 0 is 143 bytes");
 	snap_reader_free(&r2);
 	snap_writer_free(&w2);
 
@@ -537,12 +525,8 @@ START_TEST(test_x86_state_malformed_refused)
 	}
 	ck_assert_int_eq(snap_finish(&w2), 0);
 	ck_assert_int_eq(snap_parse(&r2, w2.buf.data, w2.buf.len, "T/state"), 0);
-	unit_capture_std_begin(&c);
-	ck_assert_int_eq(arch_vm_load(&b.vm, &r2), -EINVAL);
-	unit_capture_std_end(&c, &out, &err);
-	unit_check_error_line(out, err, "no PIT");
-	free(out);
-	free(err);
+	UNIT_EXPECT_ERROR(arch_vm_load(&b.vm, &r2), -EINVAL,
+			  "no PIT");
 	snap_reader_free(&r2);
 	snap_writer_free(&w2);
 	snap_reader_free(&r);

@@ -64,6 +64,23 @@ int unit_argv(char **argv, int max, const char *argv0, const char *const *args);
  * marked as an error, that names the culprit. */
 void unit_check_error_line(const char *out, const char *err, const char *culprit);
 
+/* expr (an int) must give want, after printing unit_check_error_line()'s
+ * one line naming culprit and nothing else. */
+#define UNIT_EXPECT_ERROR(expr, want, culprit)				\
+	do {								\
+		struct unit_capture_std __c;				\
+		char *__out, *__err;					\
+		int __r;						\
+									\
+		unit_capture_std_begin(&__c);				\
+		__r = (expr);						\
+		unit_capture_std_end(&__c, &__out, &__err);		\
+		ck_assert_int_eq(__r, (want));				\
+		unit_check_error_line(__out, __err, (culprit));		\
+		free(__out);						\
+		free(__err);						\
+	} while (0)
+
 /* Counts the '\n' in s. */
 unsigned int unit_count_lines(const char *s);
 
