@@ -13,6 +13,7 @@
 
 static const char exec_usage[] =
 "usage: kvmini exec [options] [--] CMD [ARGS...]\n"
+"       kvmini exec [--snapshot-dir DIR] --clear-snapshots\n"
 "\n"
 "Runs CMD in a new, throw-away VM whose / is this host's /, read-only,\n"
 "under a writable overlay that vanishes with the VM. CMD's stdout and\n"
