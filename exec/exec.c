@@ -400,7 +400,11 @@ static int exec_clear_snapshots(const struct exec_config *ec)
 	log_verbose = ec->vm.verbose;
 	dir = exec_cache_dir(ec->snapshot_dir);
 	if (!dir) {
-		pr_err("--clear-snapshots: no snapshot cache to clear (see the warning above, or set HOME)");
+		/* exec_cache_dir() said why, unless there is no HOME at all. */
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+		if (!ec->snapshot_dir && !(xdg && xdg[0] == '/') && !(home && home[0] == '/'))
+			pr_err("--clear-snapshots: no cache directory: give --snapshot-dir DIR or set HOME");
 		return EXIT_VMM_ERROR;
 	}
 	n = exec_cache_evict(dir, NULL, kvmini_version, &none, 0);

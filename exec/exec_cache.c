@@ -134,7 +134,7 @@ char *exec_cache_dir(const char *snapshot_dir)
 	if (!err)
 		err = exec_cache_dir_safe(dir);
 	if (err) {
-		pr_warn("exec: snapshot cache %s: %s; booting without it", dir,
+		pr_warn("exec: snapshot cache %s: %s; not using it", dir,
 			err == -EPERM ? "not this user's alone (owner, or written by group or others)" :
 			strerror(-err));
 		free(dir);
