@@ -5,7 +5,9 @@
  *
  *   exec_cli.c   the options, into struct exec_config
  *   exec_job.c   the job spec the guest agent reads from the port "job"
- *   exec_cache.c the cache of booted-and-ready snapshots
+ *   exec_cache.c the cache of booted-and-ready snapshots: keys, entries,
+ *                the locks concurrent execs claim them with
+ *   exec_cache_evict.c  its bound: which entries go when it is full
  *   exec.c       the kernel, the initramfs (the agent), the VM's run:
  *                cold, or restored from the cache
  *   exec_out.c   the job's stdout, stderr and exit status: ports of a
