@@ -173,10 +173,12 @@ static int scan(int dirfd, struct evict_scan *s, const char *version)
 		if (debris(dirfd, n) || len < HASH_LEN || !is_hash(n))
 			continue;
 		if (len == HASH_LEN + 4 && !strcmp(n + HASH_LEN, ".key")) {
-			if (!grow((void **)&s->keys, &s->cap_keys, s->nr_keys, sizeof(*s->keys)))
+			if (!grow((void **)&s->keys, &s->cap_keys, s->nr_keys, sizeof(*s->keys))) {
 				err = -ENOMEM;
-			else
-				snprintf(s->keys[s->nr_keys++], HASH_LEN + 1, "%s", n);
+				continue;
+			}
+			memcpy(s->keys[s->nr_keys], n, HASH_LEN);
+			s->keys[s->nr_keys++][HASH_LEN] = '\0';
 			continue;
 		}
 		if (len != HASH_LEN || fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) ||

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -234,6 +235,39 @@ START_TEST(test_evict_vanished)
 }
 END_TEST
 
+/*
+ * Why an entry may go once a restore has mapped its memory: a MAP_PRIVATE
+ * mapping of the file keeps the inode and its pages after the directory
+ * is renamed away and the file unlinked (Linux), even pages not touched
+ * before (restore maps lazily).
+ */
+START_TEST(test_evict_mapped_memory)
+{
+	char path[256];
+	uint8_t *p;
+	int fd, dirfd;
+
+	fake_entry(1, 4, VERSION, 1000);
+	snprintf(path, sizeof(path), "%s/%016x/memory", dir, 1);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	p = mmap(NULL, 1ULL << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	close(fd);
+	p[0] = 1;			/* a page written before */
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(exec_cache_evict_one(dirfd, "0000000000000001"), 0);
+	ck_assert(!there(1));
+	ck_assert_uint_eq(names(), 0);
+	ck_assert_uint_eq(p[0], 1);
+	ck_assert_uint_eq(p[1], 0x5a);
+	ck_assert_uint_eq(p[3 * 64 * MIB + 4096], 0x5a);	/* untouched till now */
+	ck_assert_uint_eq(p[5 * 64 * MIB], 0);		/* a hole */
+	ck_assert_int_eq(munmap(p, 1ULL << 30), 0);
+	close(dirfd);
+}
+END_TEST
+
 static pid_t dead_pid(void)
 {
 	pid_t pid = fork();
@@ -374,6 +408,7 @@ static Suite *exec_cache_suite(void)
 	tcase_add_test(tc, test_evict_keep);
 	tcase_add_test(tc, test_evict_in_use);
 	tcase_add_test(tc, test_evict_vanished);
+	tcase_add_test(tc, test_evict_mapped_memory);
 	tcase_add_test(tc, test_evict_debris);
 	suite_add_tcase(s, tc);
 
