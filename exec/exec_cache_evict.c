@@ -308,7 +308,8 @@ int exec_cache_evict(const char *dir, const char *keep, const char *version,
 	if (err)
 		goto out;
 	stale_keys(dirfd, &s);
-	qsort(s.items, s.nr, sizeof(*s.items), evict_order);
+	if (s.nr)	/* qsort() takes no NULL array, even empty */
+		qsort(s.items, s.nr, sizeof(*s.items), evict_order);
 	count = s.nr;
 	for (size_t i = 0; i < s.nr; i++)
 		bytes += s.items[i].bytes;
