@@ -226,73 +226,126 @@ out:
 }
 
 /*
- * From the cached snapshot at path. *fallback: it could not be restored
- * (the reason is said), so boot cold instead; nothing ran yet.
+ * From the cached snapshot e claimed (its use lock held). *fallback: the
+ * snapshot could not be restored (said only with --verbose: the caller
+ * words it in one line), so boot cold instead; nothing ran yet. The use
+ * lock goes once the VM has its memory (see exec.h: the entry may go).
  */
-static int exec_run_warm(struct exec_config *ec, const char *path,
+static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 			 const char *job, size_t job_len, bool *fallback)
 {
 	struct snap_reader snap;
 	struct vm_config cfg;
 	struct vm vm;
-	int status = EXIT_VMM_ERROR;
+	int status = EXIT_VMM_ERROR, err;
 
 	*fallback = false;
 	memset(&vm, 0, sizeof(vm));
 	if (exec_out_new(&vm.exec_out))
 		return status;
-	*fallback = true;
-	if (vm_restore_config(&snap, path, &ec->vm, &cfg)) {
+	log_errors_quiet = true;
+	err = vm_restore_config(&snap, e->path, &ec->vm, &cfg);
+	log_errors_quiet = false;
+	if (err) {
+		*fallback = true;
 		exec_out_free(vm.exec_out);
 		return status;
 	}
 	vm.restoring = true;
 	vm.first_virtio = exec_out_device;
-	if (!vm_create(&vm, &cfg) && !vm_restore(&vm, &snap, path)) {
-		*fallback = false;
-		pr_info("exec: from snapshot %s", path);
-		exec_out_set_job(vm.exec_out, job, job_len, NULL, true);
-		status = vm_run(&vm);
-		exec_say_unstarted(&vm, status);
+	/* A VM this host cannot create is not the snapshot's fault: a cold
+	 * boot would fail alike, so its error line is the one. */
+	if (vm_create(&vm, &cfg))
+		goto out;
+	log_errors_quiet = true;
+	err = vm_restore(&vm, &snap, e->path);
+	log_errors_quiet = false;
+	if (err) {
+		*fallback = true;
+		goto out;
 	}
+	exec_cache_release(e);
+	pr_info("exec: from snapshot %s", e->path);
+	exec_out_set_job(vm.exec_out, job, job_len, NULL, true);
+	status = vm_run(&vm);
+	exec_say_unstarted(&vm, status);
+out:
 	vm_destroy(&vm);
 	snap_reader_free(&snap);
 	exec_out_free(vm.exec_out);
 	return status;
 }
 
-/* The cache's entry for this VM's shape, or no cache (e->path NULL). */
+/* The cache's entry for this VM's shape and its directory, or no cache
+ * (NULL, e->path NULL). */
 static char *exec_cache_lookup(const struct exec_config *ec, const char *kernel,
-			       struct exec_cache_entry *e)
+			       struct exec_cache_entry *e, char **dir)
 {
-	char *dir, *key = NULL;
+	char *key = NULL;
 	struct stat st;
 
 	memset(e, 0, sizeof(*e));
+	e->lock = -1;
+	*dir = NULL;
 	/* --initrd shapes the VM too; its jobs boot cold. */
 	if (!ec->snapshot || ec->initrd)
 		return NULL;
 	/* The cold boot's map_file() says what is wrong with it. */
 	if (stat(kernel, &st))
 		return NULL;
-	dir = exec_cache_dir(ec->snapshot_dir);
-	if (dir)
+	*dir = exec_cache_dir(ec->snapshot_dir);
+	if (*dir)
 		key = exec_cache_key(ec, kernel, &st, kvmini_version);
-	if (key && exec_cache_entry(dir, key, e)) {
+	if (key && exec_cache_entry(*dir, key, e)) {
 		exec_cache_entry_free(e);
 		free(key);
 		key = NULL;
 	}
-	free(dir);
 	return key;
+}
+
+/*
+ * Before a new snapshot is written, room for it: the thread that could
+ * evict after the save is the I/O thread, whose filter allows no file
+ * operations, so the bound is made here (exec.h: exec_cache_evict()).
+ */
+static void exec_cache_make_room(const struct exec_config *ec, const char *dir,
+				 const struct exec_cache_entry *e)
+{
+	const char *name = strrchr(e->path, '/');
+	int n = exec_cache_evict(dir, name ? name + 1 : e->path, kvmini_version,
+				 &ec->snapshot_limits, 1);
+
+	if (n < 0)
+		pr_info("exec: cannot read the snapshot cache %s to evict: %s", dir, strerror(-n));
+}
+
+/* Which way the job starts, from the cache's point of view: a claim of
+ * the entry (exec.h), or EXEC_CACHE_BUSY for no cache. */
+static int exec_cache_start(const char *key, struct exec_cache_entry *e)
+{
+	int c;
+
+	if (!key)
+		return EXEC_CACHE_BUSY;
+	c = exec_cache_claim(e, key);
+	if (c < 0) {
+		pr_warn("exec: snapshot cache %s: %s; booting without it", e->key_path,
+			strerror(-c));
+		return EXEC_CACHE_BUSY;
+	}
+	if (c == EXEC_CACHE_BUSY)
+		pr_info("exec: another kvmini exec is saving or removing %s: booting cold, saving nothing",
+			e->path);
+	return c;
 }
 
 static int exec_run(struct exec_config *ec)
 {
 	struct exec_cache_entry e;
 	const char *what;
-	char *kernel = exec_kernel_path(ec, &what), *key = NULL, *job = NULL;
-	int status = EXIT_VMM_ERROR;
+	char *kernel = exec_kernel_path(ec, &what), *key = NULL, *job = NULL, *dir = NULL;
+	int status = EXIT_VMM_ERROR, claim;
 	const char *save = NULL;
 	bool fallback = true;
 	size_t job_len;
@@ -302,29 +355,30 @@ static int exec_run(struct exec_config *ec)
 	exec_vm_config(ec);
 	if (exec_job(ec, &job, &job_len))
 		goto out;
-	key = exec_cache_lookup(ec, kernel, &e);
-	if (key && exec_cache_hit(&e, key)) {
-		status = exec_run_warm(ec, e.path, job, job_len, &fallback);
+	key = exec_cache_lookup(ec, kernel, &e, &dir);
+	claim = exec_cache_start(key, &e);
+	if (claim == EXEC_CACHE_HIT) {
+		status = exec_run_warm(ec, &e, job, job_len, &fallback);
 		if (!fallback)
 			goto out;
 		pr_warn("exec: the cached snapshot %s cannot be restored: booting cold and replacing it",
 			e.path);
 		exec_cache_drop(&e);
+		/* Another exec restoring it keeps it: that one drops it. */
+		claim = exec_cache_start(key, &e);
+		if (claim == EXEC_CACHE_HIT)
+			exec_cache_release(&e);
 	}
-	if (key) {
-		int err = exec_cache_put_key(&e, key);
-
-		if (err)
-			pr_warn("exec: cannot write %s (%s): booting without the snapshot cache",
-				e.key_path, strerror(-err));
-		else
-			save = e.path;
+	if (claim == EXEC_CACHE_SAVE) {
+		exec_cache_make_room(ec, dir, &e);
+		save = e.path;
 	}
 	status = exec_run_cold(ec, kernel, what, job, job_len, save);
 out:
 	if (key)
 		exec_cache_entry_free(&e);
 	free(key);
+	free(dir);
 	free(job);
 	free(kernel);
 	return status;
@@ -334,6 +388,32 @@ int exec_run_config(struct exec_config *ec)
 {
 	log_verbose = ec->vm.verbose;
 	return exec_run(ec);
+}
+
+/* --clear-snapshots: every entry out, but those other execs use now. */
+static int exec_clear_snapshots(const struct exec_config *ec)
+{
+	static const struct exec_cache_limits none = { 0, 0 };
+	char *dir;
+	int n;
+
+	log_verbose = ec->vm.verbose;
+	dir = exec_cache_dir(ec->snapshot_dir);
+	if (!dir) {
+		/* exec_cache_dir() said why, unless there is no HOME at all. */
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+		if (!ec->snapshot_dir && !(xdg && xdg[0] == '/') && !(home && home[0] == '/'))
+			pr_err("--clear-snapshots: no cache directory: give --snapshot-dir DIR or set HOME");
+		return EXIT_VMM_ERROR;
+	}
+	n = exec_cache_evict(dir, NULL, kvmini_version, &none, 0);
+	if (n < 0)
+		pr_err("--clear-snapshots: cannot read %s: %s", dir, strerror(-n));
+	else
+		pr_info("exec: %d snapshot%s removed from %s", n, n == 1 ? "" : "s", dir);
+	free(dir);
+	return n < 0 ? EXIT_VMM_ERROR : 0;
 }
 
 int exec_main(int argc, char **argv)
@@ -346,7 +426,9 @@ int exec_main(int argc, char **argv)
 		exec_config_free(&ec);
 		return err > 0 ? 0 : EXIT_VMM_ERROR;
 	}
-	status = exec_run_config(&ec);
+	status = ec.clear_snapshots ? exec_clear_snapshots(&ec) : 0;
+	if (!status && ec.argc)
+		status = exec_run_config(&ec);
 	exec_config_free(&ec);
 	return status;
 }

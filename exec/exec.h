@@ -5,7 +5,9 @@
  *
  *   exec_cli.c   the options, into struct exec_config
  *   exec_job.c   the job spec the guest agent reads from the port "job"
- *   exec_cache.c the cache of booted-and-ready snapshots
+ *   exec_cache.c the cache of booted-and-ready snapshots: keys, entries,
+ *                the locks concurrent execs claim them with
+ *   exec_cache_evict.c  its bound: which entries go when it is full
  *   exec.c       the kernel, the initramfs (the agent), the VM's run:
  *                cold, or restored from the cache
  *   exec_out.c   the job's stdout, stderr and exit status: ports of a
@@ -42,6 +44,15 @@ struct exec_share {
 	bool ro;
 };
 
+/* The snapshot cache's bound (exec_cache_evict.c). */
+#define EXEC_CACHE_MAX_BYTES	(2ULL << 30)
+#define EXEC_CACHE_MAX_ENTRIES	8
+#define EXEC_CACHE_ENTRIES_LIMIT	100000	/* what the option takes */
+struct exec_cache_limits {
+	uint64_t max_bytes;
+	unsigned int max_entries;
+};
+
 struct exec_config {
 	struct vm_config vm;	/* what vm_create() gets */
 	const char *kernel;	/* --kernel, or NULL: search (exec.c) */
@@ -57,6 +68,8 @@ struct exec_config {
 	 * oci leaves it off); snapshot_dir NULL: $XDG_CACHE_HOME/kvmini. */
 	bool snapshot;
 	const char *snapshot_dir;
+	struct exec_cache_limits snapshot_limits;
+	bool clear_snapshots;	/* --clear-snapshots: only that, no job */
 	char **argv;		/* the command, NULL-terminated */
 	int argc;
 	/* Set by kvmini oci only (exec's options leave them unset). */
@@ -113,14 +126,43 @@ int exec_job_frame(const char *spec, size_t len,
  * CID. exec_cache_dir(): the cache directory, made 0700 if missing;
  * NULL (after a warning if it could not be made) means no cache.
  * An entry: path is the snapshot, key_path its key text; hit when the
- * text matches and the snapshot is there. exec_cache_drop() removes a
- * snapshot that restore refused.
+ * text matches and the snapshot is there.
+ *
+ * Concurrent execs agree through two OFD locks on bytes of HASH.key:
+ * EXEC_LOCK_USE, shared while an exec restores the entry, exclusive to
+ * remove it (eviction, a drop); EXEC_LOCK_SAVE, exclusive while an exec
+ * boots to save it. exec_cache_claim() returns EXEC_CACHE_HIT (the use
+ * lock held, the entry's stamp touched: restore it, then release),
+ * EXEC_CACHE_SAVE (the save lock held, no snapshot there: boot cold and
+ * save to path; kept until exec_cache_entry_free()), EXEC_CACHE_BUSY
+ * (another exec saves or removes it: boot cold, save nothing), or -errno.
+ * The use lock needs to be held only until the restore has read the
+ * state and the memory file: a MAP_PRIVATE mapping of a file keeps its
+ * inode and pages after the file is unlinked (Linux), and memfd RAM gets
+ * a copy, so an entry removed after that harms no VM restored from it.
+ * exec_cache_drop(): removes a snapshot that restore refused (under the
+ * use lock, so not while another exec restores it; the key stays);
+ * whether it went.
  */
 struct stat;
 struct exec_cache_entry {
 	char *path;
 	char *key_path;
+	int lock;		/* the key file with our lock, or -1 */
 };
+enum exec_cache_claim {
+	EXEC_CACHE_BUSY,
+	EXEC_CACHE_HIT,
+	EXEC_CACHE_SAVE,
+	EXEC_CACHE_AGAIN,	/* internal: another exec stepped in, retry */
+};
+#define EXEC_LOCK_USE		0
+#define EXEC_LOCK_SAVE		1
+/* A snapshot on its way out: .HASH.gone-PID-N (snap_dir's temporaries
+ * are .HASH.tmp-PID-N). */
+#define EXEC_CACHE_GONE		".gone-"
+/* How every key text starts; the version follows. */
+#define EXEC_KEY_HEAD		"kvmini-exec-snapshot 1\nversion "
 uint64_t exec_cache_hash(const char *s, size_t len);
 char *exec_cache_key(const struct exec_config *ec, const char *kernel,
 		     const struct stat *st, const char *version);
@@ -129,7 +171,35 @@ int exec_cache_entry(const char *dir, const char *key, struct exec_cache_entry *
 void exec_cache_entry_free(struct exec_cache_entry *e);
 bool exec_cache_hit(const struct exec_cache_entry *e, const char *key);
 int exec_cache_put_key(const struct exec_cache_entry *e, const char *key);
-void exec_cache_drop(const struct exec_cache_entry *e);
+int exec_cache_claim(struct exec_cache_entry *e, const char *key);
+void exec_cache_release(struct exec_cache_entry *e);
+bool exec_cache_drop(struct exec_cache_entry *e);
+/* For exec_cache_evict.c: a lock (F_RDLCK, F_WRLCK, F_UNLCK) on one
+ * byte, never waiting (0 or -errno); a snapshot renamed away and
+ * removed (-ENOENT: it had vanished); a directory's files and itself. */
+int exec_cache_lock(int fd, unsigned int byte, short type);
+int exec_cache_unlink_snapshot(int dirfd, const char *name);
+void exec_cache_remove_dir(int dirfd, const char *name);
+
+/*
+ * exec_cache_evict.c: the cache's bound, total allocated bytes (st_blocks:
+ * memory files are sparse) and a number of entries. exec_cache_evict()
+ * removes entries until at most max_entries - room are left and their
+ * bytes are at most max_bytes: first those of other kvmini versions
+ * (unreachable: their key's version line differs), then the least
+ * recently used (the key file's mtime, touched on each hit); never
+ * keep (an entry's HASH, or NULL), never one another exec restores or
+ * removes right now (its use lock is held), and an entry that vanished
+ * meanwhile is gone, not an error. It also removes what dead execs left
+ * (temporaries of a process that is no more, keys with no snapshot).
+ * Returns how many entries it removed, or -errno when it cannot read
+ * dir.
+ */
+int exec_cache_evict(const char *dir, const char *keep, const char *version,
+		     const struct exec_cache_limits *lim, unsigned int room);
+/* One entry out of the directory dirfd: 0, -ENOENT when it had vanished
+ * (gone all the same), -EBUSY when another exec restores or removes it. */
+int exec_cache_evict_one(int dirfd, const char *hash);
 
 /* kvmini exec's main(); returns kvmini's exit status. */
 int exec_main(int argc, char **argv);

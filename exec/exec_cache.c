@@ -9,6 +9,7 @@
  * shapes the VM up to the agent's "ready"; what varies per job travels
  * in the job (exec_job.c), after the restore.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -53,8 +54,7 @@ char *exec_cache_key(const struct exec_config *ec, const char *kernel,
 	if (fclose(f))
 		return NULL;
 	if (asprintf(&key,
-		     "kvmini-exec-snapshot 1\n"
-		     "version %s\n"
+		     EXEC_KEY_HEAD "%s\n"
 		     "kernel %s dev %ju ino %ju size %jd mtime %jd.%09ld\n"
 		     "mem %" PRIu64 "\n"
 		     "cpus %u\n"
@@ -134,7 +134,7 @@ char *exec_cache_dir(const char *snapshot_dir)
 	if (!err)
 		err = exec_cache_dir_safe(dir);
 	if (err) {
-		pr_warn("exec: snapshot cache %s: %s; booting without it", dir,
+		pr_warn("exec: snapshot cache %s: %s; not using it", dir,
 			err == -EPERM ? "not this user's alone (owner, or written by group or others)" :
 			strerror(-err));
 		free(dir);
@@ -143,11 +143,13 @@ char *exec_cache_dir(const char *snapshot_dir)
 	return dir;
 }
 
+
 int exec_cache_entry(const char *dir, const char *key, struct exec_cache_entry *e)
 {
 	uint64_t h = exec_cache_hash(key, strlen(key));
 
 	memset(e, 0, sizeof(*e));
+	e->lock = -1;
 	if (asprintf(&e->path, "%s/%016" PRIx64, dir, h) < 0) {
 		e->path = NULL;
 		return -ENOMEM;
@@ -161,37 +163,77 @@ int exec_cache_entry(const char *dir, const char *key, struct exec_cache_entry *
 
 void exec_cache_entry_free(struct exec_cache_entry *e)
 {
+	exec_cache_release(e);
 	free(e->path);
 	free(e->key_path);
 	e->path = e->key_path = NULL;
 }
 
-/* The entry's key file says exactly key, and its snapshot is there. */
-bool exec_cache_hit(const struct exec_cache_entry *e, const char *key)
+/*
+ * The entry's locks: OFD locks (owned by the open key file, not by the
+ * process, so two execs in one process would conflict too) on two bytes
+ * of HASH.key, which never change size or content under a lock.
+ */
+int exec_cache_lock(int fd, unsigned int byte, short type)
+{
+	struct flock l = {
+		.l_type = type,
+		.l_whence = SEEK_SET,
+		.l_start = byte,
+		.l_len = 1,
+	};
+
+	return fcntl(fd, F_OFD_SETLK, &l) < 0 ? -errno : 0;
+}
+
+/* fd is still the file at path: not renamed away or replaced meanwhile. */
+static bool exec_cache_same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(path, &b) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The key file (open as fd) says exactly key. */
+static bool exec_key_is(int fd, const char *key)
 {
 	size_t len = strlen(key);
 	char *buf = malloc(len + 1);
-	struct stat st;
-	bool hit = false;
-	int fd;
+	bool same;
 
 	if (!buf)
 		return false;
-	fd = open(e->key_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, len + 1);
-
-		hit = n == (ssize_t)len && !memcmp(buf, key, len) &&
-		      !stat(e->path, &st) && S_ISDIR(st.st_mode);
-		close(fd);
-	}
+	same = pread(fd, buf, len + 1, 0) == (ssize_t)len && !memcmp(buf, key, len);
 	free(buf);
+	return same;
+}
+
+static bool exec_snapshot_there(const struct exec_cache_entry *e)
+{
+	struct stat st;
+
+	return !lstat(e->path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* The entry's key file says exactly key, and its snapshot is there. */
+bool exec_cache_hit(const struct exec_cache_entry *e, const char *key)
+{
+	int fd = open(e->key_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool hit;
+
+	if (fd < 0)
+		return false;
+	hit = exec_key_is(fd, key) && exec_snapshot_there(e);
+	close(fd);
 	return hit;
 }
 
-/* HASH.key, whole or not at all: a temporary file renamed over it. Two
- * execs of one key write the same text. */
-int exec_cache_put_key(const struct exec_cache_entry *e, const char *key)
+/*
+ * HASH.key, whole or not at all: a temporary file renamed to it; with
+ * replace false, never over one that is there (another exec made it).
+ */
+static int exec_write_key(const struct exec_cache_entry *e, const char *key, bool replace)
 {
 	size_t len = strlen(key);
 	char *tmp;
@@ -206,33 +248,160 @@ int exec_cache_put_key(const struct exec_cache_entry *e, const char *key)
 		err = -errno ?: -EIO;
 	if (fd >= 0 && close(fd) < 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp, e->key_path) < 0)
-		err = -errno;
-	if (err)
+	if (!err && renameat2(AT_FDCWD, tmp, AT_FDCWD, e->key_path,
+			      replace ? 0 : RENAME_NOREPLACE) < 0)
+		err = errno == EEXIST ? 0 : -errno;
+	if (err || !replace)
 		unlink(tmp);
 	free(tmp);
 	return err;
 }
 
-/* A snapshot restore refused: out of the way first (a rename is atomic,
- * so a concurrent exec sees it or not), then removed. */
-void exec_cache_drop(const struct exec_cache_entry *e)
+int exec_cache_put_key(const struct exec_cache_entry *e, const char *key)
 {
-	char *old, *f;
+	return exec_write_key(e, key, true);
+}
 
-	if (asprintf(&old, "%s.old-%d", e->path, (int)getpid()) < 0)
-		return;
-	if (!rename(e->path, old)) {
-		static const char *const files[] = { SNAP_FILE_NAME, "memory" };
+void exec_cache_release(struct exec_cache_entry *e)
+{
+	if (e->lock >= 0)
+		close(e->lock);		/* and with it, its locks */
+	e->lock = -1;
+}
 
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			if (asprintf(&f, "%s/%s", old, files[i]) >= 0) {
-				unlink(f);
-				free(f);
-			}
-		}
-		if (rmdir(old) < 0)
-			pr_warn("exec: cannot remove %s: %s", old, strerror(errno));
+/* Byte EXEC_LOCK_SAVE of the key open as fd, with no snapshot there yet. */
+static enum exec_cache_claim exec_claim_save(struct exec_cache_entry *e, int fd)
+{
+	if (exec_cache_lock(fd, EXEC_LOCK_SAVE, F_WRLCK))
+		return EXEC_CACHE_BUSY;		/* another exec saves it */
+	if (!exec_cache_same_file(fd, e->key_path) || exec_snapshot_there(e))
+		return EXEC_CACHE_AGAIN;	/* evicted, or saved meanwhile */
+	e->lock = fd;
+	return EXEC_CACHE_SAVE;
+}
+
+/* One try of exec_cache_claim(). */
+static enum exec_cache_claim exec_claim_once(struct exec_cache_entry *e, const char *key)
+{
+	enum exec_cache_claim c;
+	int fd, err;
+
+	fd = open(e->key_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		err = exec_write_key(e, key, false);
+		return err ? err : EXEC_CACHE_AGAIN;
 	}
-	free(old);
+	if (fd < 0)
+		return -errno;
+	if (!exec_key_is(fd, key)) {
+		/* A hash collision, or a key file cut short: this key's
+		 * now (an exec holding the other finds it replaced). */
+		close(fd);
+		err = exec_write_key(e, key, true);
+		return err ? err : EXEC_CACHE_AGAIN;
+	}
+	if (!exec_cache_lock(fd, EXEC_LOCK_USE, F_RDLCK)) {
+		if (!exec_cache_same_file(fd, e->key_path)) {
+			close(fd);
+			return EXEC_CACHE_AGAIN;
+		}
+		if (exec_snapshot_there(e)) {
+			/* The stamp eviction goes by: least recently used. */
+			futimens(fd, NULL);
+			e->lock = fd;
+			return EXEC_CACHE_HIT;
+		}
+		exec_cache_lock(fd, EXEC_LOCK_USE, F_UNLCK);
+	} else if (exec_snapshot_there(e)) {
+		/* Being evicted or dropped right now. */
+		close(fd);
+		return EXEC_CACHE_BUSY;
+	}
+	c = exec_claim_save(e, fd);
+	if (c != EXEC_CACHE_SAVE)
+		close(fd);
+	return c;
+}
+
+int exec_cache_claim(struct exec_cache_entry *e, const char *key)
+{
+	int c = EXEC_CACHE_AGAIN;
+
+	exec_cache_release(e);
+	/* Each AGAIN is another exec's step in between: a few suffice. */
+	for (int i = 0; i < 4 && c == EXEC_CACHE_AGAIN; i++)
+		c = exec_claim_once(e, key);
+	return c == EXEC_CACHE_AGAIN ? EXEC_CACHE_BUSY : c;
+}
+
+/*
+ * Removes DIR/name, a snapshot directory renamed out of the way: its
+ * files (state and memory; no subdirectories), then itself. Whoever
+ * still has the memory file mapped keeps its pages (see exec.h).
+ */
+void exec_cache_remove_dir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+	} else {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(fd, de->d_name, 0);
+		closedir(d);
+	}
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		pr_info("exec: cannot remove %s from the snapshot cache: %s", name, strerror(errno));
+}
+
+/*
+ * Renames DIR/HASH away (atomic: a concurrent exec sees the entry whole
+ * or not at all) and removes it. 0, or -ENOENT when it had vanished.
+ */
+int exec_cache_unlink_snapshot(int dirfd, const char *name)
+{
+	static unsigned int seq;
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), ".%.16s" EXEC_CACHE_GONE "%d-%u", name, (int)getpid(),
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	if (renameat(dirfd, name, dirfd, tmp) < 0)
+		return -errno;
+	exec_cache_remove_dir(dirfd, tmp);
+	return 0;
+}
+
+/*
+ * A snapshot restore refused: removed, under the entry's lock for
+ * changes (so not while another exec restores it). The key stays, for
+ * the cold boot that replaces the snapshot. Whether it went.
+ */
+bool exec_cache_drop(struct exec_cache_entry *e)
+{
+	char *dir = strdup(e->path), *slash = dir ? strrchr(dir, '/') : NULL;
+	int fd = e->lock, dirfd, err = -EBUSY;
+
+	e->lock = -1;
+	if (fd < 0)
+		fd = open(e->key_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (!slash || fd < 0)
+		goto out;
+	*slash = '\0';
+	if (exec_cache_lock(fd, EXEC_LOCK_USE, F_WRLCK) ||
+	    !exec_cache_same_file(fd, e->key_path))
+		goto out;
+	dirfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd >= 0) {
+		err = exec_cache_unlink_snapshot(dirfd, slash + 1);
+		close(dirfd);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return !err || err == -ENOENT;
 }

@@ -13,6 +13,7 @@
 
 static const char exec_usage[] =
 "usage: kvmini exec [options] [--] CMD [ARGS...]\n"
+"       kvmini exec [--snapshot-dir DIR] --clear-snapshots\n"
 "\n"
 "Runs CMD in a new, throw-away VM whose / is this host's /, read-only,\n"
 "under a writable overlay that vanishes with the VM. CMD's stdout and\n"
@@ -42,6 +43,13 @@ static const char exec_usage[] =
 "  --root host|initrd   the job's /: this host's (default) or the initramfs\n"
 "  --snapshot-dir DIR   the snapshot cache (default:\n"
 "                       $XDG_CACHE_HOME/kvmini/exec-snapshots)\n"
+"  --snapshot-max-size SIZE\n"
+"                       bound on the cache's disk use (default 2G)\n"
+"  --snapshot-max-entries N\n"
+"                       bound on its number of snapshots (default 8); past\n"
+"                       either, the least recently used go\n"
+"  --clear-snapshots    empty the cache (but snapshots in use), then run\n"
+"                       CMD if one is given\n"
 "  --no-snapshot        boot cold, neither using nor filling the cache\n"
 "  --verbose            show the guest's console and what kvmini does\n"
 "  --help               this text\n"
@@ -53,6 +61,7 @@ static const char exec_usage[] =
 enum {
 	OPT_SHARE = CLI_OPT_OWN, OPT_WORKDIR, OPT_ENV, OPT_NET, OPT_KERNEL,
 	OPT_INITRD, OPT_ROOT, OPT_SNAPSHOT_DIR, OPT_NO_SNAPSHOT,
+	OPT_SNAPSHOT_MAX_SIZE, OPT_SNAPSHOT_MAX_ENTRIES, OPT_CLEAR_SNAPSHOTS,
 };
 
 static const struct option exec_options[] = {
@@ -66,6 +75,9 @@ static const struct option exec_options[] = {
 	{ "root",	required_argument, NULL, OPT_ROOT },
 	{ "snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR },
 	{ "no-snapshot", no_argument,	NULL, OPT_NO_SNAPSHOT },
+	{ "snapshot-max-size", required_argument, NULL, OPT_SNAPSHOT_MAX_SIZE },
+	{ "snapshot-max-entries", required_argument, NULL, OPT_SNAPSHOT_MAX_ENTRIES },
+	{ "clear-snapshots", no_argument, NULL, OPT_CLEAR_SNAPSHOTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -254,6 +266,23 @@ static int exec_option(void *ctx, int opt, const char *arg)
 	case OPT_NO_SNAPSHOT:
 		ec->snapshot = false;
 		return 0;
+	case OPT_SNAPSHOT_MAX_SIZE:
+		if (parse_size(arg, &ec->snapshot_limits.max_bytes)) {
+			pr_err("--snapshot-max-size '%s': expected a size such as 2G or 500M", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_SNAPSHOT_MAX_ENTRIES:
+		if (parse_uint(arg, EXEC_CACHE_ENTRIES_LIMIT, &ec->snapshot_limits.max_entries) ||
+		    !ec->snapshot_limits.max_entries) {
+			pr_err("--snapshot-max-entries '%s': expected a number from 1 to %d",
+			       arg, EXEC_CACHE_ENTRIES_LIMIT);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_CLEAR_SNAPSHOTS:
+		ec->clear_snapshots = true;
+		return 0;
 	}
 	return cli_common_option(&ec->vm, opt, arg);
 }
@@ -271,6 +300,8 @@ static const struct cli_cmd exec_cmd = {
 /* What the options did not say: --workdir follows the first share. */
 static int exec_check(struct exec_config *ec)
 {
+	if (!ec->argc && ec->clear_snapshots)
+		return 0;
 	if (!ec->argc) {
 		pr_err("no command given: kvmini exec [options] -- CMD [ARGS...]");
 		return -EINVAL;
@@ -296,6 +327,10 @@ int exec_parse(int argc, char **argv, struct exec_config *ec)
 			.kvm_dev = "/dev/kvm",
 		},
 		.snapshot = true,
+		.snapshot_limits = {
+			.max_bytes = EXEC_CACHE_MAX_BYTES,
+			.max_entries = EXEC_CACHE_MAX_ENTRIES,
+		},
 	};
 	err = cli_getopt(&exec_cmd, ec, argc, argv);
 	if (err)

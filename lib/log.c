@@ -9,6 +9,7 @@
 #include "lib/term.h"
 
 bool log_verbose;
+bool log_errors_quiet;
 
 /* Where lines go: stderr, or a non-blocking descriptor for it (log_open). */
 static int log_fd = STDERR_FILENO;
@@ -91,8 +92,10 @@ void pr_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_errors_quiet && !log_verbose)
+		return;
 	va_start(ap, fmt);
-	log_line("error: ", fmt, ap);
+	log_line(log_errors_quiet ? "" : "error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -100,8 +103,10 @@ void pr_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_errors_quiet && !log_verbose)
+		return;
 	va_start(ap, fmt);
-	log_line("warning: ", fmt, ap);
+	log_line(log_errors_quiet ? "" : "warning: ", fmt, ap);
 	va_end(ap);
 }
 

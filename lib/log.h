@@ -10,6 +10,10 @@
 #include <stdbool.h>
 
 extern bool log_verbose;
+/* While set (one thread logging), error and warning lines print as
+ * --verbose ones: for an attempt whose failure the caller words itself
+ * in one line (kvmini exec's restore of a cached snapshot). */
+extern bool log_errors_quiet;
 
 /* A line longer than this is cut. */
 #define LOG_LINE_MAX		1024

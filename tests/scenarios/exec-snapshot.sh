@@ -4,9 +4,12 @@
 # stdout, stderr, status and the share's writes alike each time, and the
 # two restores draw different random numbers; --verbose says which way a
 # job started; two cold execs of one shape at once both run their job and
-# leave one whole snapshot; a corrupted entry costs a warning and a cold
-# boot that replaces it. On the build host's / (HOSTROOT), as exec-host.
-# lab-timeout: 600
+# leave one whole snapshot, and neither prints a line; a corrupted entry
+# costs one warning and a cold boot that replaces it; with a bound of two
+# entries a third shape evicts the least recently used, and
+# --clear-snapshots empties the cache. On the build host's / (HOSTROOT),
+# as exec-host.
+# lab-timeout: 800
 . "$LIB"
 
 if [ -n "${HOSTROOT:-}" ]; then
@@ -122,7 +125,9 @@ for st in "$S"/*/state; do
 done
 hrun corrupt 3 --snapshot-dir "$S" --share "$T/m:/m" -- sh -c "$job" corrupt &&
 	is corrupt out "$expect" &&
-	stderr corrupt "cannot be restored: booting cold and replacing it"
+	stderr corrupt "cannot be restored: booting cold and replacing it" &&
+	{ [ "$(grep -c . "$T/corrupt.err")" -eq 2 ] && echo "corrupt: one warning line (and the job's)" ||
+		fail corrupt "stderr is not one warning and the job's line"; }
 if [ "$(ls "$S" | grep -c '^[0-9a-f]*$')" -eq 1 ] &&
 	! dd if="$(ls -d "$S"/*/ | head -n 1)state" bs=1 skip=64 count=8 2>/dev/null | grep -q 'garbage!'; then
 	echo "corrupt: the entry was replaced"
@@ -146,5 +151,25 @@ fi
 [ "$(ls "$C" | grep -c .)" -eq 2 ] && [ "$(ls "$C" | grep -c '^[0-9a-f]*\.key$')" -eq 1 ] &&
 	echo "concurrent: one snapshot, nothing half-written" ||
 	fail concurrent "cache holds: $(ls "$C" | tr '\n' ' ')"
+# The one that did not save says nothing about it.
+[ ! -s "$T/conc1.err" ] && [ ! -s "$T/conc2.err" ] && echo "concurrent: no error line" ||
+	fail concurrent "stderr: $(cat "$T/conc1.err" "$T/conc2.err")"
+
+# Eviction: with a bound of 2 entries, shapes A and B saved, A used
+# again, then a third shape C evicts the least recently used, B.
+E=$T/snape
+hrun evict-a 0 --snapshot-dir "$E" --snapshot-max-entries 2 --mem 256M -- true &&
+	hrun evict-b 0 --snapshot-dir "$E" --snapshot-max-entries 2 --mem 320M -- true &&
+	hrun evict-a2 0 --snapshot-dir "$E" --snapshot-max-entries 2 --mem 256M -- true &&
+	hrun evict-c 0 --snapshot-dir "$E" --snapshot-max-entries 2 --mem 384M -- true
+mems=$(cat "$E"/*.key 2>/dev/null | sed -n 's/^mem //p' | sort -n | tr '\n' ' ')
+if [ "$mems" = "268435456 402653184 " ] && [ "$(ls "$E" | grep -c '^[0-9a-f]*$')" -eq 2 ]; then
+	echo "evict: the third shape evicted the least recently used (B), A and C stay"
+else
+	fail evict "keys for mem '$mems', cache holds: $(ls -A "$E" | tr '\n' ' ')"
+fi
+hrun clear 0 --snapshot-dir "$E" --clear-snapshots &&
+	{ [ -z "$(ls -A "$E")" ] && echo "clear: the cache is empty" ||
+		fail clear "cache holds: $(ls -A "$E" | tr '\n' ' ')"; }
 
 finish
