@@ -42,7 +42,7 @@ static const char exec_usage[] =
 "                       modules for a stock kernel, or the job's root with\n"
 "                       --root initrd)\n"
 "  --root host|initrd   the job's /: this host's (default) or the initramfs\n"
-"  -t, --tty            run CMD on a terminal in the guest, this one (if\n"
+"  --tty, -t            run CMD on a terminal in the guest, this one (if\n"
 "                       stdin is one) in raw mode meanwhile\n"
 "  --snapshot-dir DIR   the snapshot cache (default:\n"
 "                       $XDG_CACHE_HOME/kvmini/exec-snapshots)\n"

@@ -161,6 +161,19 @@ START_TEST(test_exec_options)
 	RUN(&r, "--share", share1, "--workdir", "/elsewhere", "pwd");
 	expect_ok(&r);
 	ck_assert_str_eq(r.ec.workdir, "/elsewhere");
+	ck_assert(!r.ec.tty);
+	done(&r);
+
+	/* -t and --tty; a -t after the command is the command's. */
+	RUN(&r, "-t", "ls", "-t");
+	expect_ok(&r);
+	ck_assert(r.ec.tty);
+	ck_assert_int_eq(r.ec.argc, 2);
+	ck_assert_str_eq(r.ec.argv[1], "-t");
+	done(&r);
+	RUN(&r, "--tty", "--", "sh");
+	expect_ok(&r);
+	ck_assert(r.ec.tty);
 	done(&r);
 }
 END_TEST
@@ -267,6 +280,12 @@ START_TEST(test_exec_job_spec)
 				      "workdir\0" "/\0" "net\0" "none\0"
 				      "verbose\0" "1\0" "arg\0" "sh\0") - 1);
 	ck_assert(!memcmp(buf + 18, "initrd\0workdir\0/\0net\0none\0verbose\0" "1\0", 34));
+	free(buf);
+
+	/* -t: "tty" "1" before the working directory; absent without. */
+	ec.tty = true;
+	ck_assert_int_eq(exec_job_encode(&ec, &buf, &len), 0);
+	ck_assert(!memcmp(buf + 18, "initrd\0tty\0" "1\0workdir\0", 21));
 	free(buf);
 }
 END_TEST
