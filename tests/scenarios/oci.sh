@@ -5,7 +5,8 @@
 # cwd, uid/gid and groups, hostname, a bind mount it writes and the host then
 # sees, a read-only root it cannot write, a running container that
 # delete refuses and kill (TERM) ends, stdin passed through, a TERM that
-# a trap in the container sees, and a terminal whose master goes to
+# a trap in the container sees, two INTs that end one that ignores INT,
+# and a terminal whose master goes to
 # --console-socket (its size set there reaches the guest's pty). A small
 # Python program plays the
 # engine's part of subreaper, so that the container's exit status, which
@@ -49,12 +50,14 @@ bundle()
 # The engine: subreaper, create, start, then (optionally) a shell line,
 # then the container's exit status as its own.
 cat >"$T/engine.py" <<'EOF'
-import ctypes, os, subprocess, sys
+import ctypes, os, signal, subprocess, sys
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
 kx, root, bundle, cid, then = sys.argv[1:6]
 oci = [kx, "oci", "--root", root]
 pidfile = root + "/" + cid + ".pid"
-if subprocess.call(oci + ["create", "--bundle", bundle, "--pid-file", pidfile, cid]):
+# As an engine's: SIGINT as the default, whatever this script inherited.
+if subprocess.call(oci + ["create", "--bundle", bundle, "--pid-file", pidfile, cid],
+		   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)):
 	sys.exit(200)
 pid = int(open(pidfile).read())
 if subprocess.call(oci + ["start", cid]):
@@ -184,6 +187,17 @@ then="i=0; until grep -q ready $T/trap.out; do i=\$((i + 1)); [ \$i -lt 1200 ] |
 	$KX oci --root $R kill c6 TERM"
 engine trap 3 "$T/b6" c6 "$then" && is trap out 'ready\ngot TERM\n'
 kx "$KX" oci --root "$R" delete c6 2>/dev/null
+
+# 6b. A second INT within a second ends the VM (130), for a process
+# that ignores the first (a stuck Ctrl-C); KILL if it did not.
+bundle "$T/b9" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","trap \"\" INT; echo ready; sleep 300"],"cwd":"/"},"root":{"path":"rootfs"}}'
+then="i=0; until grep -q ready $T/int2.out; do i=\$((i + 1)); [ \$i -lt 1200 ] || exit 1; sleep 0.1; done;
+	p=\$(cat $R/c9.pid); kill -INT \$p; kill -INT \$p; i=0;
+	while [ \"\$(cut -d' ' -f3 /proc/\$p/stat 2>/dev/null)\" != Z ] && [ \$i -lt 100 ]; do
+		i=\$((i + 1)); sleep 0.1; done;
+	kill -KILL \$p 2>/dev/null; true"
+engine int2 130 "$T/b9" c9 "$then"
+kx "$KX" oci --root "$R" delete c9 2>/dev/null
 
 # 7. process.terminal with --console-socket (podman run -t): the
 # container's streams are a terminal in the guest, with the size the
