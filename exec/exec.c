@@ -199,7 +199,7 @@ static int exec_run_cold(struct exec_config *ec, const char *kernel, const char 
 	memset(&vm, 0, sizeof(vm));
 	cpio_init(&initrd);
 	if (map_file(what, kernel, &vm.kernel, &vm.kernel_size) ||
-	    exec_build_initrd(ec, &initrd) || exec_out_new(&vm.exec_out))
+	    exec_build_initrd(ec, &initrd) || exec_out_new(&vm.exec_out, ec->tty))
 		goto out;
 	ec->vm.snapshots = snapshot != NULL;
 	vm.first_virtio = exec_out_device;
@@ -241,7 +241,7 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 
 	*fallback = false;
 	memset(&vm, 0, sizeof(vm));
-	if (exec_out_new(&vm.exec_out))
+	if (exec_out_new(&vm.exec_out, ec->tty))
 		return status;
 	log_errors_quiet = true;
 	err = vm_restore_config(&snap, e->path, &ec->vm, &cfg);

@@ -13,6 +13,8 @@
  *   exec_out.c   the job's stdout, stderr and exit status: ports of a
  *                virtio-console, written to kvmini's fd 1 and 2 with
  *                flow control
+ *   exec_in.c    kvmini's stdin to the job's, and the signals kvmini
+ *                forwards, on two more of those ports
  */
 #ifndef KVMINI_EXEC_H
 #define KVMINI_EXEC_H
@@ -64,6 +66,7 @@ struct exec_config {
 	const char *env[EXEC_ENV_MAX];	/* "K=V" */
 	unsigned int nr_env;
 	bool net_user;
+	bool tty;		/* -t: the job on a terminal in the guest */
 	/* The snapshot cache: off unless exec_parse() turns it on (kvmini
 	 * oci leaves it off); snapshot_dir NULL: $XDG_CACHE_HOME/kvmini. */
 	bool snapshot;
@@ -215,8 +218,8 @@ int exec_run_config(struct exec_config *ec);
  * exec_out.c: the job's streams and status. exec_out_new() prepares them
  * (before vm_create(), one error line on failure); exec.c sets
  * vm->first_virtio to exec_out_device(vm), which vm_devices_init() adds
- * first: a virtio-console with the ports "stdout", "stderr", "status"
- * and "job", and the status the agent writes there ends the VM once the
+ * first: a virtio-console with the ports "stdout", "stderr", "status",
+ * "job", "stdin" and "ctl" (exec_in.c), and the status the agent writes there ends the VM once the
  * streams are written out. exec_out_set_job(): the job frame to send
  * (kept, not copied) once the agent says "ready" on "status", or at
  * once with ready (a VM restored at that point); with snapshot set, the
@@ -228,7 +231,7 @@ int exec_run_config(struct exec_config *ec);
 struct vm;
 struct virtio_dev;
 struct exec_out;
-int exec_out_new(struct exec_out **out);
+int exec_out_new(struct exec_out **out, bool tty);
 struct virtio_dev *exec_out_device(struct vm *vm);
 void exec_out_set_job(struct exec_out *o, const char *job, size_t len,
 		      const char *snapshot, bool ready);
@@ -236,5 +239,38 @@ void exec_out_set_job(struct exec_out *o, const char *job, size_t len,
  * errors reached stderr). */
 bool exec_out_reported(const struct exec_out *o);
 void exec_out_free(struct exec_out *o);
+
+/*
+ * exec_in.c: host to guest, driven by exec_out.c. exec_in_new() before
+ * any thread exists (it blocks EXEC_FWD_SIGNALS and reads how stdin may
+ * be read; with tty, it puts a terminal on stdin in raw mode, lib/term.h,
+ * and queues its window size); exec_in_attach() with the device and its ports "stdin" and
+ * "ctl"; exec_in_pump() on the I/O thread once the job is all sent, and
+ * whenever the guest has posted buffers: the signals become the job's,
+ * stdin and messages go in as far as the guest takes them.
+ */
+struct exec_in;
+int exec_in_new(struct exec_in **in, bool tty);
+void exec_in_attach(struct exec_in *in, struct vm *vm, struct virtio_dev *vdev,
+		    unsigned int stdin_port, unsigned int ctl_port);
+void exec_in_pump(struct exec_in *in);
+void exec_in_free(struct exec_in *in);
+
+/*
+ * A message on the port "ctl" (docs/exec.md): EXEC_CTL_SIZE bytes, the
+ * type in byte 0, bytes 1-3 zero, a 64-bit little-endian value in bytes
+ * 4-11. EOF: stdin ended after value bytes on "stdin"; SIGNAL: send the
+ * job's process signal value; WINSIZE: rows | cols << 16 for its
+ * terminal. The agent (guests/agent/agent.c) decodes them.
+ */
+#define EXEC_CTL_SIZE		12
+#define EXEC_CTL_EOF		'E'
+#define EXEC_CTL_SIGNAL		'S'
+#define EXEC_CTL_WINSIZE	'W'
+#define EXEC_FWD_SIGNALS \
+	{ SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2, SIGWINCH }
+void exec_ctl_encode(uint8_t msg[EXEC_CTL_SIZE], char type, uint64_t value);
+/* Whether kvmini exec passes sig on to the job. */
+bool exec_signal_forwarded(int sig);
 
 #endif

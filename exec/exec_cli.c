@@ -16,8 +16,10 @@ static const char exec_usage[] =
 "       kvmini exec [--snapshot-dir DIR] --clear-snapshots\n"
 "\n"
 "Runs CMD in a new, throw-away VM whose / is this host's /, read-only,\n"
-"under a writable overlay that vanishes with the VM. CMD's stdout and\n"
-"stderr arrive on kvmini's, and its exit status is kvmini's.\n"
+"under a writable overlay that vanishes with the VM. kvmini's stdin is\n"
+"CMD's, CMD's stdout and stderr arrive on kvmini's, the signals INT, TERM,\n"
+"HUP, QUIT, USR2 and WINCH to kvmini go to CMD, and its exit status is\n"
+"kvmini's.\n"
 "\n"
 "  --share HOSTDIR[:GUESTDIR][,ro]\n"
 "                       a host directory at GUESTDIR (default: the same\n"
@@ -41,6 +43,8 @@ static const char exec_usage[] =
 "                       modules for a stock kernel, or the job's root with\n"
 "                       --root initrd)\n"
 "  --root host|initrd   the job's /: this host's (default) or the initramfs\n"
+"  --tty, -t            run CMD on a terminal in the guest, this one (if\n"
+"                       stdin is one) in raw mode meanwhile\n"
 "  --snapshot-dir DIR   the snapshot cache (default:\n"
 "                       $XDG_CACHE_HOME/kvmini/exec-snapshots)\n"
 "  --snapshot-max-size SIZE\n"
@@ -62,6 +66,7 @@ enum {
 	OPT_SHARE = CLI_OPT_OWN, OPT_WORKDIR, OPT_ENV, OPT_NET, OPT_KERNEL,
 	OPT_INITRD, OPT_ROOT, OPT_SNAPSHOT_DIR, OPT_NO_SNAPSHOT,
 	OPT_SNAPSHOT_MAX_SIZE, OPT_SNAPSHOT_MAX_ENTRIES, OPT_CLEAR_SNAPSHOTS,
+	OPT_TTY = 't',
 };
 
 static const struct option exec_options[] = {
@@ -78,6 +83,7 @@ static const struct option exec_options[] = {
 	{ "snapshot-max-size", required_argument, NULL, OPT_SNAPSHOT_MAX_SIZE },
 	{ "snapshot-max-entries", required_argument, NULL, OPT_SNAPSHOT_MAX_ENTRIES },
 	{ "clear-snapshots", no_argument, NULL, OPT_CLEAR_SNAPSHOTS },
+	{ "tty",	no_argument,	NULL, OPT_TTY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -283,6 +289,9 @@ static int exec_option(void *ctx, int opt, const char *arg)
 	case OPT_CLEAR_SNAPSHOTS:
 		ec->clear_snapshots = true;
 		return 0;
+	case OPT_TTY:
+		ec->tty = true;
+		return 0;
 	}
 	return cli_common_option(&ec->vm, opt, arg);
 }
@@ -292,7 +301,7 @@ static const struct cli_cmd exec_cmd = {
 	.usage = exec_usage,
 	/* '+': the first word that is not an option is CMD, whose own
 	 * options are its business. */
-	.optstring = "+:",
+	.optstring = "+:t",
 	.options = exec_options,
 	.option = exec_option,
 };

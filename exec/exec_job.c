@@ -94,6 +94,8 @@ int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
 		job_pair(&j, "hostname", ec->hostname);
 	if (ec->has_user)
 		job_user(&j, ec);
+	if (ec->tty)
+		job_pair(&j, "tty", "1");
 	job_pair(&j, "workdir", ec->workdir ? ec->workdir : "/");
 	job_pair(&j, "net", ec->net_user ? "user" : "none");
 	job_pair(&j, "verbose", ec->vm.verbose ? "1" : "0");

@@ -8,7 +8,7 @@
  * and "job", where kvmini sends the job (host to guest) once the agent
  * is ready: a cold boot that fills the snapshot cache pauses the VM and
  * snapshots it there first, so that a restore starts the next job where
- * this one starts.
+ * this one starts. Then "stdin" and "ctl", host to guest, are exec_in.c's.
  *
  * When a descriptor is full (a slow pipe), the device keeps the guest's
  * buffer and takes no more from that port until epoll says there is
@@ -56,10 +56,14 @@ struct exec_stream {
 };
 
 /* The port names the agent looks for (guests/agent/agent.c). */
-static const char *const exec_port_names[] = { "stdout", "stderr", "status", "job" };
+static const char *const exec_port_names[] = {
+	"stdout", "stderr", "status", "job", "stdin", "ctl",
+};
 #define EXEC_STATUS_PORT	EXEC_OUT_STREAMS
 #define EXEC_JOB_PORT		(EXEC_OUT_STREAMS + 1)
-#define EXEC_PORTS		(EXEC_OUT_STREAMS + 2)
+#define EXEC_STDIN_PORT		(EXEC_OUT_STREAMS + 2)
+#define EXEC_CTL_PORT		(EXEC_OUT_STREAMS + 3)
+#define EXEC_PORTS		(EXEC_OUT_STREAMS + 4)
 
 struct exec_out {
 	struct exec_stream s[EXEC_OUT_STREAMS];
@@ -75,6 +79,7 @@ struct exec_out {
 	size_t job_len, job_off;
 	const char *snapshot;	/* take it at ready first; NULL: none */
 	bool ready;		/* the agent said so (lock held to set) */
+	struct exec_in *in;	/* stdin and signals, after the job */
 };
 
 static int exec_stream_open(struct exec_stream *s, int fd)
@@ -225,7 +230,7 @@ static size_t exec_status_write(void *ctx, const uint8_t *buf, size_t len)
 	return len;
 }
 
-/* The job port's backend: the agent sends nothing there. */
+/* The input ports' backend: the agent sends nothing there. */
 static size_t exec_job_write(void *ctx, const uint8_t *buf, size_t len)
 {
 	(void)ctx;
@@ -275,12 +280,19 @@ static void exec_out_send_job(struct exec_out *o)
 	pthread_mutex_lock(&o->vdev->lock);
 	ready = o->ready;
 	pthread_mutex_unlock(&o->vdev->lock);
-	if (!ready || !o->job || o->job_off == o->job_len)
+	if (!ready || !o->job)
 		return;
+	if (o->job_off == o->job_len) {
+		exec_in_pump(o->in);
+		return;
+	}
 	if (o->snapshot)
 		exec_out_snapshot(o);
 	o->job_off += virtio_vports_send(o->vdev, EXEC_JOB_PORT, o->job + o->job_off,
 					 o->job_len - o->job_off);
+	/* Only after the job: nothing of it may be in a snapshot. */
+	if (o->job_off == o->job_len)
+		exec_in_pump(o->in);
 }
 
 static void exec_out_on_status(struct ev_handler *h, uint32_t events)
@@ -312,7 +324,7 @@ void exec_out_set_job(struct exec_out *o, const char *job, size_t len,
 		pr_warn_once("exec: cannot wake the I/O thread: %s", strerror(errno));
 }
 
-int exec_out_new(struct exec_out **out)
+int exec_out_new(struct exec_out **out, bool tty)
 {
 	struct exec_out *o = calloc(1, sizeof(*o));
 	int err = 0;
@@ -328,6 +340,8 @@ int exec_out_new(struct exec_out **out)
 	}
 	for (unsigned int i = 0; i < EXEC_OUT_STREAMS && !err; i++)
 		err = exec_stream_open(&o->s[i], STDOUT_FILENO + i);
+	if (!err)
+		err = exec_in_new(&o->in, tty);
 	if (err) {
 		exec_out_free(o);
 		return err;
@@ -348,10 +362,11 @@ struct virtio_dev *exec_out_device(struct vm *vm)
 	be[EXEC_STATUS_PORT] = (struct vport_backend){
 		.name = exec_port_names[EXEC_STATUS_PORT], .write = exec_status_write, .ctx = o,
 	};
-	be[EXEC_JOB_PORT] = (struct vport_backend){
-		.name = exec_port_names[EXEC_JOB_PORT], .write = exec_job_write,
-		.ctx = o, .room = exec_job_room,
-	};
+	for (unsigned int i = EXEC_JOB_PORT; i < EXEC_PORTS; i++)
+		be[i] = (struct vport_backend){
+			.name = exec_port_names[i], .write = exec_job_write,
+			.ctx = o, .room = exec_job_room,
+		};
 	o->vm = vm;
 	o->status_ev.fn = exec_out_on_status;
 	o->status_ev.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -360,6 +375,8 @@ struct virtio_dev *exec_out_device(struct vm *vm)
 		return NULL;
 	}
 	o->vdev = virtio_vports_new(&vm->mem, be, EXEC_PORTS);
+	if (o->vdev)
+		exec_in_attach(o->in, vm, o->vdev, EXEC_STDIN_PORT, EXEC_CTL_PORT);
 	return o->vdev;
 }
 
@@ -379,5 +396,6 @@ void exec_out_free(struct exec_out *o)
 		exec_stream_close(&o->s[i]);
 	if (o->status_ev.fd >= 0)
 		close(o->status_ev.fd);
+	exec_in_free(o->in);
 	free(o);
 }

@@ -4,10 +4,12 @@
  * create checks the bundle, makes the state directory and forks that
  * process, which waits on a FIFO there until start opens it, and only
  * then builds and boots the VM, an exec job whose / is the bundle's
- * rootfs. Its exit status is the container's. Signals go to it: TERM,
- * INT, HUP and QUIT end the VM with 128+N (vmm/vm.c reads them), KILL
- * ends it at once. Nothing in the state says "running": it is whether
- * that process lives (oci_state.c).
+ * rootfs. Its exit status is the container's. Its stdin, stdout and
+ * stderr are the container's (create's own, or a terminal's: below).
+ * Signals go to it, and kvmini exec passes INT, TERM, HUP, QUIT, USR2
+ * and WINCH on to the container's process once it runs (exec/exec_in.c);
+ * KILL ends the VM at once. Nothing in the state says "running": it is
+ * whether that process lives (oci_state.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +43,7 @@
  * Killed while it waits, it leaves a stopped container.
  */
 static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
-						    struct oci_dir *d, int ready,
+						    struct oci_dir *d, int ready, int tty,
 						    int netns)
 {
 	char b = 0;
@@ -46,6 +51,16 @@ static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
 	ssize_t n;
 
 	setsid();
+	if (tty >= 0) {
+		/* The session's terminal, and the container's three streams. */
+		for (int i = 0; i < 3; i++) {
+			if (dup2(tty, i) < 0)
+				_exit(OCI_EXIT_FAIL);
+		}
+		if (tty > 2)
+			close(tty);
+		ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+	}
 	fifo = openat(d->dfd, OCI_START_FIFO, O_RDWR | O_CLOEXEC);
 	oci_dir_close(d);
 	if (oci_net_enter(spec, netns))
@@ -64,9 +79,10 @@ static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
 	exit(status);
 }
 
-/* Forks the container's process and waits until it waits on the FIFO. */
+/* Forks the container's process and waits until it waits on the FIFO;
+ * tty (or -1) becomes its terminal, netns (or -1) its network. */
 static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci_dir *d,
-		      int netns)
+		      int tty, int netns)
 {
 	int p[2];
 	pid_t pid;
@@ -86,7 +102,7 @@ static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci
 	}
 	if (!pid) {
 		close(p[0]);
-		oci_container(spec, d, p[1], netns);
+		oci_container(spec, d, p[1], tty, netns);
 	}
 	close(p[1]);
 	if (read(p[0], &b, 1) != 1) {
@@ -96,6 +112,71 @@ static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci
 	}
 	close(p[0]);
 	return pid;
+}
+
+/* The master, over SOCK with SCM_RIGHTS; the payload names it, as runc's
+ * does ("/dev/ptmx"), for receivers that read a name. */
+static int oci_send_master(const struct oci_ctx *c, const char *sock, int master)
+{
+	static const char name[] = "/dev/ptmx";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = sizeof(name) - 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int s, err = 0;
+
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		oci_err(c, "--console-socket '%s': the path is too long for a Unix socket", sock);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    sendmsg(s, &msg, MSG_NOSIGNAL) < 0) {
+		err = -errno;
+		oci_err(c, "--console-socket '%s': cannot send the terminal: %s", sock,
+			strerror(errno));
+	}
+	if (s >= 0)
+		close(s);
+	return err;
+}
+
+/*
+ * process.terminal (runc's docs/terminals.md): a new pty on the host,
+ * its master sent to --console-socket for the engine, its slave the
+ * container's process's terminal; there, kvmini exec -t puts it in raw
+ * mode and the guest runs the command on a pty of its own. The slave's
+ * fd, or -1 after one error line.
+ */
+static int oci_console(const struct oci_ctx *c, const char *sock)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), s = -1;
+	const char *slave = NULL;
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || !(slave = ptsname(m)) ||
+	    (s = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		oci_err(c, "cannot make the container's terminal: %s", strerror(errno));
+	} else if (oci_send_master(c, sock, m)) {
+		close(s);
+		s = -1;
+	}
+	if (m >= 0)
+		close(m);
+	return s;
 }
 
 static int oci_write_pid_file(const struct oci_ctx *c, const char *path, pid_t pid)
@@ -111,8 +192,7 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 	struct oci_spec spec;
 	struct oci_dir d;
 	char *bundle;
-	int err;
-	int netns = -1;
+	int err, tty = -1, netns = -1;
 	pid_t pid;
 
 	if (oci_id_check(c, a->id))
@@ -123,12 +203,24 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 		return OCI_EXIT_FAIL;
 	}
 	err = oci_config_load(c, bundle, &spec);
-	if (!err && a->console_socket)
-		oci_err(c, "--console-socket: a terminal is not supported yet"), err = -EINVAL;
+	/* As runc: a terminal needs the socket, the socket a terminal. */
+	if (!err && spec.ec.tty && !a->console_socket)
+		oci_err(c, "config.json has process.terminal: create needs --console-socket SOCK"),
+			err = -EINVAL;
+	if (!err && !spec.ec.tty && a->console_socket)
+		oci_err(c, "--console-socket is only for a config.json with process.terminal true"),
+			err = -EINVAL;
 	if (!err)
 		err = oci_net_open(c, &spec, &netns);
 	if (!err)
 		err = oci_dir_create(c, a->id, &d);
+	if (!err && spec.ec.tty) {
+		tty = oci_console(c, a->console_socket);
+		if (tty < 0) {
+			oci_dir_remove(c, a->id, &d);
+			err = -EIO;
+		}
+	}
 	if (err) {
 		if (netns >= 0)
 			close(netns);
@@ -136,7 +228,9 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 		free(bundle);
 		return OCI_EXIT_FAIL;
 	}
-	pid = oci_fork(c, &spec, &d, netns);
+	pid = oci_fork(c, &spec, &d, tty, netns);
+	if (tty >= 0)
+		close(tty);
 	if (netns >= 0)
 		close(netns);
 	if (pid > 0) {

@@ -220,10 +220,9 @@ static int oci_process(struct oci_parse *p, const struct json *proc)
 	term = oci_member(p, proc, "process.", "terminal", JSON_BOOL, false, &err);
 	if (err)
 		return err;
-	if (term && json_bool(term, &tty) && tty) {
-		oci_err(p->c, "config.json: process.terminal: not supported yet (run without a terminal, e.g. podman run without -t)");
-		return -EINVAL;
-	}
+	/* A pty on the host, its master to --console-socket (oci.c). */
+	if (term && json_bool(term, &tty))
+		p->spec->ec.tty = tty;
 	if (!oci_guest_path_ok(cwd->s, true)) {
 		oci_err(p->c, "config.json: process.cwd '%s' must be an absolute path without . or ..",
 			cwd->s);

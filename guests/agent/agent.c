@@ -77,6 +77,14 @@
 #define JOB_ENTROPY		64
 #define JOB_MAX			(16 << 20)
 
+/* A message on the port "ctl" (exec/exec.h): type, 3 zero bytes, a
+ * 64-bit little-endian value. */
+#define CTL_SIZE		12
+#define CTL_EOF			'E'	/* stdin ended after value bytes */
+#define CTL_SIGNAL		'S'	/* send the job signal value */
+#define CTL_WINSIZE		'W'	/* rows | cols << 16 */
+#define IN_BUF			65536
+
 struct share {
 	const char *tag;
 	const char *dir;
@@ -97,6 +105,7 @@ struct job {
 	int nr_tmpfs;
 	bool net_user;
 	bool verbose;
+	bool tty;		/* the job on a pty, its three streams */
 	struct share shares[JOB_SHARES_MAX];
 	int nr_shares;
 	char **env;		/* "K=V", NULL-terminated */
@@ -307,6 +316,8 @@ static void job_pair(struct job *j, const char *k, char *v)
 		job_user(j, v);
 	else if (!strcmp(k, "groups"))
 		job_groups(j, v);
+	else if (!strcmp(k, "tty"))
+		j->tty = !strcmp(v, "1");
 	else if (!strcmp(k, "tmpfs")) {
 		if (j->nr_tmpfs == JOB_TMPFS_MAX || *v != '/')
 			die("bad tmpfs in the job: '%s'", v);
@@ -697,18 +708,40 @@ static void set_env(const struct job *j)
 		putenv(j->env[i]);
 }
 
-static void __attribute__((noreturn)) child(const struct job *j, int out, int err)
+/* -t: the pty's slave, opened by the new session's leader, becomes its
+ * controlling terminal and all three streams. */
+static void child_tty(const char *slave)
+{
+	int fd = open(slave, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0) {
+		dprintf(STDERR_FILENO, "kvmini exec: cannot open the terminal %s: %s\n",
+			slave, strerror(errno));
+		_exit(AGENT_FAIL);
+	}
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+/* slave: the pty's, or NULL for the pipes in, out and err. */
+static void __attribute__((noreturn)) child(const struct job *j, const char *slave,
+					      int in, int out, int err)
 {
 	sigset_t none;
-	int null = open("/dev/null", O_RDWR);
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);	/* the agent's SIG_IGN would stay */
 	setsid();
-	if (null >= 0)
-		dup2(null, STDIN_FILENO);
-	dup2(out, STDOUT_FILENO);
-	dup2(err, STDERR_FILENO);
+	dup2(err, STDERR_FILENO);	/* child_tty()'s message goes here */
+	if (slave) {
+		child_tty(slave);
+	} else {
+		dup2(in, STDIN_FILENO);
+		dup2(out, STDOUT_FILENO);
+	}
 	if (j->has_user && (setgroups(j->nr_groups, j->groups) < 0 || setgid(j->gid) < 0 ||
 			    setuid(j->uid) < 0)) {
 		dprintf(STDERR_FILENO, "kvmini exec: cannot become uid %u gid %u: %s\n",
@@ -730,8 +763,10 @@ static bool pump(int from, int to)
 	do
 		n = read(from, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return true;	/* a pty's master, non-blocking */
 	if (n <= 0)
-		return false;
+		return false;	/* the end; EIO: a pty with no slave left */
 	write_all(to, buf, n);
 	return true;
 }
@@ -753,15 +788,152 @@ static bool reap(pid_t job, int *status)
 }
 
 /*
+ * kvmini's stdin for the job: the port "stdin" into a pipe, one read's
+ * worth at a time, so that a job that does not read holds kvmini back;
+ * the pipe closes once kvmini's end-of-stdin message has come and every
+ * byte it counted is through.
+ */
+struct job_in {
+	int port;		/* "stdin", -1: no more to read */
+	int pipe;		/* the job's stdin, -1: closed */
+	char buf[IN_BUF];
+	size_t len, off;
+	uint64_t got;		/* bytes read from the port */
+	uint64_t eof_at;	/* bytes in all, once known */
+	bool eof_known;
+	bool tty;		/* pipe is the pty's master: never closed on EOF */
+	/* "ctl": a message may come in pieces */
+	int ctl;
+	uint8_t msg[CTL_SIZE];
+	size_t msg_len;
+};
+
+static void job_in_close(struct job_in *in)
+{
+	if (in->pipe >= 0)
+		close(in->pipe);
+	in->pipe = -1;
+	in->port = -1;
+}
+
+static void job_in_check_eof(struct job_in *in)
+{
+	if (in->pipe >= 0 && !in->tty && in->eof_known && in->off == in->len && in->got >= in->eof_at)
+		job_in_close(in);
+}
+
+/* The port has data: read it (only when the last read is all through). */
+static void job_in_read(struct job_in *in)
+{
+	ssize_t n = read(in->port, in->buf, sizeof(in->buf));
+
+	if (n > 0) {
+		in->len = n;
+		in->off = 0;
+		in->got += n;
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		job_in_close(in);	/* kvmini cannot send more */
+	}
+}
+
+/* The pipe has room. EPIPE: the job closed its stdin; the rest is
+ * dropped, and kvmini stops reading once the port's buffers are full. */
+static void job_in_write(struct job_in *in)
+{
+	ssize_t n = write(in->pipe, in->buf + in->off, in->len - in->off);
+
+	if (n > 0)
+		in->off += n;
+	else if (n < 0 && errno != EINTR && errno != EAGAIN)
+		job_in_close(in);
+	if (in->off == in->len)
+		in->off = in->len = 0;
+	job_in_check_eof(in);
+}
+
+/* One message from kvmini. Signals go to the job's process only, as an
+ * engine's kill does to a container's: a shell that traps one decides
+ * what its children get. */
+static void job_ctl(struct job_in *in, pid_t pid, bool ended, const uint8_t *m)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)m[4 + i] << (8 * i);
+	switch (m[0]) {
+	case CTL_EOF:
+		in->eof_known = true;
+		in->eof_at = v;
+		job_in_check_eof(in);
+		break;
+	case CTL_SIGNAL:
+		if (!ended && v >= 1 && v < 65 && v != SIGKILL && v != SIGSTOP) {
+			info("signal %d to the job", (int)v);
+			kill(pid, (int)v);
+		}
+		break;
+	case CTL_WINSIZE:
+		if (in->tty) {
+			struct winsize ws = { .ws_row = v & 0xffff, .ws_col = (v >> 16) & 0xffff };
+
+			/* The kernel sends the job SIGWINCH itself. */
+			ioctl(in->pipe, TIOCSWINSZ, &ws);
+		}
+		break;
+	default:
+		break;		/* unknown: a newer kvmini's, ignored */
+	}
+}
+
+static void job_ctl_read(struct job_in *in, pid_t pid, bool ended)
+{
+	ssize_t n = read(in->ctl, in->msg + in->msg_len, CTL_SIZE - in->msg_len);
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			close(in->ctl);
+			in->ctl = -1;
+		}
+		return;
+	}
+	in->msg_len += n;
+	if (in->msg_len < CTL_SIZE)
+		return;
+	in->msg_len = 0;
+	job_ctl(in, pid, ended, in->msg);
+}
+
+enum { P_OUT, P_ERR, P_SIG, P_IN, P_PIPE, P_CTL, P_NR };
+
+/* What to wait for: stdin's port only when its last read is through,
+ * the pipe only when it is not; nothing of stdin once the job ended. */
+static void run_poll_set(struct pollfd *p, const struct job_in *in, bool ended)
+{
+	bool pending = in->off < in->len;
+
+	p[P_IN] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	p[P_PIPE] = (struct pollfd){ .fd = -1, .events = POLLOUT };
+	p[P_CTL] = (struct pollfd){ .fd = ended ? -1 : in->ctl, .events = POLLIN };
+	if (ended || in->pipe < 0)
+		return;
+	if (pending)
+		p[P_PIPE].fd = in->pipe;
+	else if (in->port >= 0)
+		p[P_IN].fd = in->port;
+}
+
+/*
  * Copies output until the command has ended and its pipes are empty.
  * Whatever it wrote before it ended is in the pipes by then; a
  * background process that keeps them open does not hold the VM up.
+ * Meanwhile, stdin goes in and kvmini's messages are acted on.
  */
-static int run(const struct job *j)
+static int run(const struct job *j, struct job_in *in)
 {
-	int po[2], pe[2], sfd, status = 0;
+	int po[2], pe[2], pi[2], sfd, status = 0;
+	const char *slave = NULL;
 	bool ended = false;
-	struct pollfd p[3];
+	struct pollfd p[P_NR];
 	sigset_t chld;
 	pid_t pid;
 
@@ -769,36 +941,64 @@ static int run(const struct job *j)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+	if (sfd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+	    pipe2(pi, O_CLOEXEC) < 0 || fcntl(pi[1], F_SETFL, O_NONBLOCK) < 0)
 		die("cannot set up the job's pipes: %s", strerror(errno));
+	if (j->tty) {
+		/* The pty replaces the pipes for all three streams; its
+		 * master is read for output and written with stdin. */
+		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || !(slave = ptsname(m)) ||
+		    fcntl(m, F_SETFL, O_NONBLOCK) < 0)
+			die("cannot make the job's terminal: %s", strerror(errno));
+		close(po[0]);
+		close(pi[1]);
+		po[0] = m;
+		pi[1] = dup(m);
+		in->tty = true;
+		if (pi[1] < 0)
+			die("cannot make the job's terminal: %s", strerror(errno));
+	}
 	pid = fork();
 	if (pid < 0)
 		die("cannot start the job: %s", strerror(errno));
 	if (!pid)
-		child(j, po[1], pe[1]);
+		child(j, slave, pi[0], po[1], pe[1]);
+	close(pi[0]);
 	close(po[1]);
 	close(pe[1]);
-	p[0] = (struct pollfd){ .fd = po[0], .events = POLLIN };
-	p[1] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
-	p[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		int n = poll(p, 3, ended ? 0 : -1);
+	in->pipe = pi[1];
+	job_in_check_eof(in);
+	p[P_OUT] = (struct pollfd){ .fd = po[0], .events = POLLIN };
+	p[P_ERR] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
+	p[P_SIG] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	while (p[P_OUT].fd >= 0 || p[P_ERR].fd >= 0) {
+		int n;
 
+		run_poll_set(p, in, ended);
+		n = poll(p, P_NR, ended ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;		/* ended, and the pipes are empty */
-		for (int i = 0; i < 2; i++) {
-			if (p[i].revents && !pump(p[i].fd, i ? err_fd : out_fd))
+		for (int i = P_OUT; i <= P_ERR; i++) {
+			if (p[i].revents && !pump(p[i].fd, i == P_ERR ? err_fd : out_fd))
 				p[i].fd = -1;
 		}
-		if (p[2].revents) {
+		if (p[P_SIG].revents) {
 			struct signalfd_siginfo si;
 
 			while (read(sfd, &si, sizeof(si)) > 0)
 				;
 			ended |= reap(pid, &status);
 		}
+		if (p[P_IN].revents)
+			job_in_read(in);
+		if (p[P_PIPE].revents)
+			job_in_write(in);
+		if (p[P_CTL].revents)
+			job_ctl_read(in, pid, ended);
 	}
 	while (!ended) {
 		int st;
@@ -814,6 +1014,7 @@ static int run(const struct job *j)
 int main(void)
 {
 	struct job j = { .root = "initrd", .workdir = "/" };
+	struct job_in in = { .port = -1, .pipe = -1, .ctl = -1 };
 	int job_fd;
 
 	if (getpid() != 1) {
@@ -836,6 +1037,11 @@ int main(void)
 	write_all(status_fd, "ready\n", 6);
 	job_read(&j, job_fd);
 	close(job_fd);
+	/* Opened only now: kvmini sends on them once the job is in. */
+	in.port = open_port("stdin", O_RDONLY | O_NONBLOCK);
+	in.ctl = open_port("ctl", O_RDONLY | O_NONBLOCK);
+	/* A job that closes its stdin early must not end PID 1. */
+	signal(SIGPIPE, SIG_IGN);
 	verbose = j.verbose;
 	info("job read, ports open");
 	if (j.hostname)
@@ -848,5 +1054,5 @@ int main(void)
 	if (chdir(j.workdir) < 0)
 		die("working directory %s: %s", j.workdir, strerror(errno));
 	info("running %s", j.argv[0]);
-	vm_exit(run(&j));
+	vm_exit(run(&j, &in));
 }

@@ -810,7 +810,11 @@ oci_expect oci-bad-json 1 "config.json is not valid JSON" "" -- "${oci[@]}" crea
 printf '{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},"root":{"path":"gone"}}' >"$T/nocfg/config.json"
 oci_expect oci-rootfs-missing 1 "root.path '$T/nocfg/gone'" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
 printf '{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","terminal":true},"root":{"path":"/"}}' >"$T/nocfg/config.json"
-oci_expect oci-terminal 1 "process.terminal: not supported yet" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
+oci_expect oci-terminal 1 "process.terminal: create needs --console-socket" "" -- "${oci[@]}" create --bundle "$T/nocfg" c
+oci_expect oci-console-socket-gone 1 "console-socket '$T/nosock': cannot send the terminal" "" -- \
+	"${oci[@]}" create --bundle "$T/nocfg" --console-socket "$T/nosock" c
+oci_expect oci-console-socket-no-terminal 1 "--console-socket is only for a config.json with process.terminal" "" -- \
+	"${oci[@]}" create --bundle "$B" --console-socket "$T/nosock" c
 [ ! -e "$O/c" ] && ok oci-failed-create-leaves-nothing || bad oci-failed-create-leaves-nothing "$O/c exists"
 for cmd in state start kill delete; do
 	oci_expect "oci-$cmd-unknown" 1 "container nope does not exist" "" -- "${oci[@]}" "$cmd" nope

@@ -119,6 +119,91 @@ for _ in 1 2; do
 done
 echo "startup: kvmini exec -- true (initrd root) took $best s at best (lab: nested KVM under TCG)"
 
+# ---- stdin and signals -------------------------------------------------------
+
+# kvmini's stdin is the job's, byte for byte, to its end: from a pipe and
+# from a file; /dev/null ends at once (xrun's own stdin).
+# srun NAME WANT [exec options] [--] CMD... <INPUT: xrun with the caller's stdin.
+srun()
+{
+	name=$1 want=$2
+	shift 2
+	rc=0
+	"$KVMINI" exec --kernel "$KERNEL" --timeout 120 "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		echo "$name: exit status $rc ok"
+		return 0
+	fi
+	fail "$name" "exit status $rc, expected $want"
+	return 1
+}
+# shellcheck disable=SC2086
+printf 'a\0b' | srun stdin-nul 0 $INITRD_ROOT -- cat && is stdin-nul out 'a\0b'
+# shellcheck disable=SC2086
+printf 'a\0b' | srun stdin-od 0 $INITRD_ROOT -- od -c &&
+	{ tr -s ' ' <"$T/stdin-od.out" | grep -q 'a \\0 b' && echo "stdin-od: od saw a \\0 b" ||
+		fail stdin-od "od printed: $(cat "$T/stdin-od.out")"; }
+# shellcheck disable=SC2086
+xrun stdin-null 0 $INITRD_ROOT -- cat && is stdin-null out ''
+head -c 1048576 /dev/urandom >"$T/mib"
+mib=$(md5sum <"$T/mib" | cut -d' ' -f1)
+# shellcheck disable=SC2086
+cat "$T/mib" | srun stdin-pipe 0 $INITRD_ROOT -- md5sum &&
+	{ [ "$(cut -d' ' -f1 "$T/stdin-pipe.out")" = "$mib" ] && echo "stdin-pipe: 1 MiB checksum ok" ||
+		fail stdin-pipe "checksum $(cat "$T/stdin-pipe.out"), expected $mib"; }
+# shellcheck disable=SC2086
+srun stdin-file 0 $INITRD_ROOT -- md5sum <"$T/mib" &&
+	{ [ "$(cut -d' ' -f1 "$T/stdin-file.out")" = "$mib" ] && echo "stdin-file: 1 MiB checksum ok" ||
+		fail stdin-file "checksum $(cat "$T/stdin-file.out"), expected $mib"; }
+# A job that stops reading early ends, and so does kvmini, with the
+# input still coming (yes never ends: a kvmini that waited would be
+# ended by --timeout, 124).
+# shellcheck disable=SC2086
+yes | srun stdin-head 0 $INITRD_ROOT -- head -c1 && is stdin-head out 'y'
+# A job that never reads: kvmini reads no more than the guest takes, and
+# the job's status is kvmini's.
+# shellcheck disable=SC2086
+yes | srun stdin-unread 3 $INITRD_ROOT -- sh -c 'sleep 2; exit 3'
+
+# Signals to kvmini reach the job's process once it runs: a trap sees
+# TERM; without one, 128+N; an ignored TERM leaves the job running.
+# sig_job NAME SIGNAL SCRIPT: starts kvmini in the background, waits for
+# the job to print "ready", sends SIGNAL to kvmini, waits for it.
+sig_job()
+{
+	name=$1 sig=$2 script=$3
+	# shellcheck disable=SC2086
+	"$KVMINI" exec --kernel "$KERNEL" --timeout 120 $INITRD_ROOT -- sh -c "$script" \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	pid=$!
+	i=0
+	while ! grep -q ready "$T/$name.out" 2>/dev/null && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill "-$sig" $pid
+	rc=0
+	wait $pid || rc=$?
+}
+sig_job sig-trap TERM 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 1; done'
+[ $rc -eq 3 ] && is sig-trap out 'ready\ngot TERM\n' || fail sig-trap "exit status $rc, expected 3"
+sig_job sig-default HUP 'echo ready; exec sleep 100'
+[ $rc -eq 129 ] && echo "sig-default: HUP ended the job, 129" || fail sig-default "exit status $rc, expected 129"
+sig_job sig-ignored TERM 'trap "" TERM; echo ready; sleep 3; echo still here'
+[ $rc -eq 0 ] && is sig-ignored out 'ready\nstill here\n' || fail sig-ignored "exit status $rc, expected 0"
+sig_job sig-usr2 USR2 'trap "echo got USR2; exit 4" USR2; echo ready; while :; do sleep 1; done'
+[ $rc -eq 4 ] && is sig-usr2 out 'ready\ngot USR2\n' || fail sig-usr2 "exit status $rc, expected 4"
+# -t: the job on a terminal in the guest, its three streams on it (the
+# pty turns \n into \r\n and echoes what it reads); kvmini's stdin is no
+# terminal here, so nothing goes raw and no size is sent.
+# shellcheck disable=SC2086
+xrun tty 0 $INITRD_ROOT -t -- sh -c 'test -t 0 && test -t 1 && test -t 2 && echo tty; echo err >&2' &&
+	is tty out 'tty\r\nerr\r\n' && is tty err ''
+# shellcheck disable=SC2086
+printf 'hello\n' | srun tty-in 0 $INITRD_ROOT --tty -- sh -c 'read -r l; echo "got $l"' &&
+	is tty-in out 'hello\r\ngot hello\r\n'
+
 # ---- 64 MiB through a slow reader --------------------------------------------
 
 # The job writes 64 MiB; the reader sleeps first, so kvmini meets a full

@@ -3,8 +3,12 @@
 # start, state, kill and delete on a bundle whose rootfs is the build
 # host's static busybox. The container's output and exit status, its env,
 # cwd, uid/gid and groups, hostname, a bind mount it writes and the host then
-# sees, a read-only root it cannot write, and a running container that
-# delete refuses and kill (TERM) ends. A small Python program plays the
+# sees, a read-only root it cannot write, a running container that
+# delete refuses and kill (TERM) ends, stdin passed through, a TERM that
+# a trap in the container sees, two INTs that end one that ignores INT,
+# and a terminal whose master goes to
+# --console-socket (its size set there reaches the guest's pty). A small
+# Python program plays the
 # engine's part of subreaper, so that the container's exit status, which
 # is kvmini's own, reaches it. kvmini and virtiofsd run from the build
 # host's / (HOSTROOT), as in exec-host.
@@ -37,7 +41,7 @@ bundle()
 	mkdir -p "$1/rootfs/bin" "$1/rootfs/proc" "$1/rootfs/sys" "$1/rootfs/dev" \
 		"$1/rootfs/work" "$1/rootfs/data" "$1/rootfs/tmp"
 	cp "$HOSTROOT/usr/bin/busybox" "$1/rootfs/bin/busybox"
-	for a in sh cat echo id hostname pwd touch sleep ls grep nc tail printf; do
+	for a in sh cat echo id hostname pwd touch sleep ls grep stty nc tail printf; do
 		ln -sf busybox "$1/rootfs/bin/$a"
 	done
 	printf '%s\n' "$2" >"$1/config.json"
@@ -46,12 +50,14 @@ bundle()
 # The engine: subreaper, create, start, then (optionally) a shell line,
 # then the container's exit status as its own.
 cat >"$T/engine.py" <<'EOF'
-import ctypes, os, subprocess, sys
+import ctypes, os, signal, subprocess, sys
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
 kx, root, bundle, cid, then = sys.argv[1:6]
 oci = [kx, "oci", "--root", root]
 pidfile = root + "/" + cid + ".pid"
-if subprocess.call(oci + ["create", "--bundle", bundle, "--pid-file", pidfile, cid]):
+# As an engine's: SIGINT as the default, whatever this script inherited.
+if subprocess.call(oci + ["create", "--bundle", bundle, "--pid-file", pidfile, cid],
+		   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)):
 	sys.exit(200)
 pid = int(open(pidfile).read())
 if subprocess.call(oci + ["start", cid]):
@@ -63,12 +69,52 @@ _, st = os.waitpid(pid, 0)
 sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
 EOF
 
-# engine NAME WANT BUNDLE ID [THEN]: stdout, stderr in $T/NAME.out, .err.
+# The same with process.terminal: a console socket that receives the
+# pty's master, a window size set on it before start, and the master's
+# output copied to stdout until the container's side is closed.
+cat >"$T/engine-tty.py" <<'EOF'
+import ctypes, fcntl, os, socket, struct, subprocess, sys, termios
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
+kx, root, bundle, cid = sys.argv[1:5]
+oci = [kx, "oci", "--root", root]
+pidfile = root + "/" + cid + ".pid"
+path = root + "/" + cid + ".sock"
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+if subprocess.call(oci + ["create", "--bundle", bundle, "--pid-file", pidfile,
+			  "--console-socket", path, cid]):
+	sys.exit(200)
+conn, _ = srv.accept()
+msg, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+if len(fds) != 1:
+	sys.exit(203)
+master = fds[0]
+fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+pid = int(open(pidfile).read())
+if subprocess.call(oci + ["start", cid]):
+	sys.exit(201)
+while True:
+	try:
+		b = os.read(master, 4096)
+	except OSError:
+		break		# EIO: no one has the terminal open any more
+	if not b:
+		break
+	os.write(1, b)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
+EOF
+
+# engine NAME WANT BUNDLE ID [THEN]: stdout, stderr in $T/NAME.out, .err;
+# stdin is $T/NAME.in if there is one.
 engine()
 {
 	rc=0
+	in=/dev/null
+	[ -f "$T/$1.in" ] && in=$T/$1.in
 	kx python3 "$T/engine.py" "$KX" "$R" "$3" "$4" "${5:-}" \
-		>"$T/$1.out" 2>"$T/$1.err" </dev/null || rc=$?
+		>"$T/$1.out" 2>"$T/$1.err" <"$in" || rc=$?
 	if [ "$rc" -eq "$2" ]; then
 		echo "$1: exit status $rc ok"
 		return 0
@@ -128,7 +174,54 @@ bundle "$T/b4" '{"ociVersion":"1.0.2","process":{"args":["sleep","300"],"cwd":"/
 then="$KX oci --root $R delete --force c4"
 engine force 137 "$T/b4" c4 "$then" && [ ! -e "$R/c4" ] && echo "force: gone"
 
-# 5. Networking (oci_net.c): the network namespace config.json names is
+# 5. stdin: the container's is the engine's, to its end (podman run -i).
+bundle "$T/b5" '{"ociVersion":"1.0.2","process":{"args":["cat"],"cwd":"/"},"root":{"path":"rootfs"}}'
+printf 'x\0y\n' >"$T/stdin.in"
+engine stdin 0 "$T/b5" c5 && is stdin out 'x\0y\n'
+kx "$KX" oci --root "$R" delete c5 2>/dev/null
+
+# 6. kill TERM reaches the container's process, whose trap decides
+# (podman stop); the status is the one it exits with.
+bundle "$T/b6" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","trap \"echo got TERM; exit 3\" TERM; echo ready; while :; do sleep 1; done"],"cwd":"/"},"root":{"path":"rootfs"}}'
+then="i=0; until grep -q ready $T/trap.out; do i=\$((i + 1)); [ \$i -lt 1200 ] || exit 1; sleep 0.1; done;
+	$KX oci --root $R kill c6 TERM"
+engine trap 3 "$T/b6" c6 "$then" && is trap out 'ready\ngot TERM\n'
+kx "$KX" oci --root "$R" delete c6 2>/dev/null
+
+# 6b. A second INT within a second ends the VM (130), for a process
+# that ignores the first (a stuck Ctrl-C); KILL if it did not.
+bundle "$T/b9" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","trap \"\" INT; echo ready; sleep 300"],"cwd":"/"},"root":{"path":"rootfs"}}'
+then="i=0; until grep -q ready $T/int2.out; do i=\$((i + 1)); [ \$i -lt 1200 ] || exit 1; sleep 0.1; done;
+	p=\$(cat $R/c9.pid); kill -INT \$p; kill -INT \$p; i=0;
+	while [ \"\$(cut -d' ' -f3 /proc/\$p/stat 2>/dev/null)\" != Z ] && [ \$i -lt 100 ]; do
+		i=\$((i + 1)); sleep 0.1; done;
+	kill -KILL \$p 2>/dev/null; true"
+engine int2 130 "$T/b9" c9 "$then"
+kx "$KX" oci --root "$R" delete c9 2>/dev/null
+
+# 7. process.terminal with --console-socket (podman run -t): the
+# container's streams are a terminal in the guest, with the size the
+# engine set on the master.
+bundle "$T/b7" '{"ociVersion":"1.0.2","process":{"terminal":true,"args":["sh","-c","test -t 0 && test -t 1 && echo tty; stty size"],"cwd":"/"},"root":{"path":"rootfs"}}'
+rc=0
+kx python3 "$T/engine-tty.py" "$KX" "$R" "$T/b7" c7 >"$T/tty.out" 2>"$T/tty.err" </dev/null || rc=$?
+if [ $rc -eq 0 ]; then
+	echo "tty: exit status 0 ok"
+	is tty out 'tty\r\n30 100\r\n'
+else
+	fail tty "exit status $rc, expected 0"
+fi
+kx "$KX" oci --root "$R" delete c7 2>/dev/null
+# Without the socket, a terminal is refused as runc refuses it.
+rc=0
+kx "$KX" oci --root "$R" create --bundle "$T/b7" c8 >"$T/nosock.out" 2>"$T/nosock.err" </dev/null || rc=$?
+if [ $rc -ne 0 ] && [ ! -e "$R/c8" ]; then
+	stderr nosock 'console-socket'
+else
+	fail nosock "exit status $rc, or state left behind"
+fi
+
+# 8. Networking (oci_net.c): the network namespace config.json names is
 # the container's. Two namespaces this test makes, joined by a veth pair:
 # the container's (10.77.0.1) and a peer's (10.77.0.2) serving a token
 # over HTTP; the guest's wget reaches it through user networking opened
@@ -153,16 +246,16 @@ if ns add kvmini-oci-a && ns add kvmini-oci-b && ns add kvmini-oci-lo &&
 	# busybox's wget crashes in the static build's name service code;
 	# nc with a numeric address and port needs none.
 	nic='[ -e /sys/class/net/eth0 ] && echo nic || echo no nic'
-	bundle "$T/b5" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","printf \"GET /token HTTP/1.0\\r\\n\\r\\n\" | nc 10.77.0.2 8080 | tail -n 1; '"$nic"'"],"cwd":"/"},
+	bundle "$T/b11" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","printf \"GET /token HTTP/1.0\\r\\n\\r\\n\" | nc 10.77.0.2 8080 | tail -n 1; '"$nic"'"],"cwd":"/"},
  "root":{"path":"rootfs"},"mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs"}],
  "linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/run/netns/kvmini-oci-a"}]}}'
-	engine netns 0 "$T/b5" c5 && is netns out "$tok\\nnic\\n"
-	kx "$KX" oci --root "$R" delete c5 2>/dev/null
-	bundle "$T/b6" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","'"$nic"'"],"cwd":"/"},
+	engine netns 0 "$T/b11" c11 && is netns out "$tok\\nnic\\n"
+	kx "$KX" oci --root "$R" delete c11 2>/dev/null
+	bundle "$T/b12" '{"ociVersion":"1.0.2","process":{"args":["sh","-c","'"$nic"'"],"cwd":"/"},
  "root":{"path":"rootfs"},"mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs"}],
  "linux":{"namespaces":[{"type":"network","path":"/run/netns/kvmini-oci-lo"}]}}'
-	engine netns-lo 0 "$T/b6" c6 && is netns-lo out 'no nic\n'
-	kx "$KX" oci --root "$R" delete c6 2>/dev/null
+	engine netns-lo 0 "$T/b12" c12 && is netns-lo out 'no nic\n'
+	kx "$KX" oci --root "$R" delete c12 2>/dev/null
 	kill "$http" 2>/dev/null
 else
 	fail netns "cannot make the test's network namespaces"
@@ -170,12 +263,12 @@ fi
 ns del kvmini-oci-a 2>/dev/null
 ns del kvmini-oci-b 2>/dev/null
 ns del kvmini-oci-lo 2>/dev/null
-bundle "$T/b7" '{"ociVersion":"1.0.2","process":{"args":["true"],"cwd":"/"},"root":{"path":"rootfs"},
+bundle "$T/b10" '{"ociVersion":"1.0.2","process":{"args":["true"],"cwd":"/"},"root":{"path":"rootfs"},
  "linux":{"namespaces":[{"type":"network","path":"/proc/self/ns/uts"}]}}'
-if kx "$KX" oci --root "$R" create --bundle "$T/b7" c7 >"$T/netbad.out" 2>"$T/netbad.err"; then
+if kx "$KX" oci --root "$R" create --bundle "$T/b10" c10 >"$T/netbad.out" 2>"$T/netbad.err"; then
 	fail netbad "create took a path that is no network namespace"
 elif [ "$(wc -l <"$T/netbad.err")" -eq 1 ] && grep -q "not a network namespace" "$T/netbad.err" &&
-	[ ! -e "$R/c7" ]; then
+	[ ! -e "$R/c10" ]; then
 	echo "netbad: refused in one line, nothing left"
 else
 	fail netbad "$(cat "$T/netbad.err"; ls "$R")"

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,19 @@ START_TEST(test_exec_options)
 	RUN(&r, "--share", share1, "--workdir", "/elsewhere", "pwd");
 	expect_ok(&r);
 	ck_assert_str_eq(r.ec.workdir, "/elsewhere");
+	ck_assert(!r.ec.tty);
+	done(&r);
+
+	/* -t and --tty; a -t after the command is the command's. */
+	RUN(&r, "-t", "ls", "-t");
+	expect_ok(&r);
+	ck_assert(r.ec.tty);
+	ck_assert_int_eq(r.ec.argc, 2);
+	ck_assert_str_eq(r.ec.argv[1], "-t");
+	done(&r);
+	RUN(&r, "--tty", "--", "sh");
+	expect_ok(&r);
+	ck_assert(r.ec.tty);
 	done(&r);
 }
 END_TEST
@@ -267,6 +281,12 @@ START_TEST(test_exec_job_spec)
 				      "verbose\0" "1\0" "arg\0" "sh\0") - 1);
 	ck_assert(!memcmp(buf + 18, "initrd\0workdir\0/\0net\0none\0verbose\0" "1\0", 34));
 	free(buf);
+
+	/* -t: "tty" "1" before the working directory; absent without. */
+	ec.tty = true;
+	ck_assert_int_eq(exec_job_encode(&ec, &buf, &len), 0);
+	ck_assert(!memcmp(buf + 18, "initrd\0tty\0" "1\0workdir\0", 21));
+	free(buf);
 }
 END_TEST
 
@@ -287,6 +307,38 @@ START_TEST(test_exec_job_frame)
 	ck_assert(!memcmp(buf + 4 + EXEC_JOB_ENTROPY, "ab\0c", 4));
 	free(buf);
 	ck_assert_int_eq(exec_job_frame("", EXEC_JOB_MAX + 1, entropy, &buf, &len), -E2BIG);
+}
+END_TEST
+
+/* A "ctl" message as the agent decodes it: the type, three zero bytes,
+ * the value in 64-bit little-endian, whatever the bytes there before. */
+START_TEST(test_exec_ctl_message)
+{
+	uint8_t m[EXEC_CTL_SIZE];
+
+	memset(m, 0xff, sizeof(m));
+	exec_ctl_encode(m, EXEC_CTL_EOF, 0x0102030405060708ULL);
+	ck_assert(!memcmp(m, "E\0\0\0\x08\x07\x06\x05\x04\x03\x02\x01", EXEC_CTL_SIZE));
+	exec_ctl_encode(m, EXEC_CTL_SIGNAL, SIGTERM);
+	ck_assert(!memcmp(m, "S\0\0\0\x0f\0\0\0\0\0\0\0", EXEC_CTL_SIZE));
+	exec_ctl_encode(m, EXEC_CTL_WINSIZE, 24 | 80 << 16);
+	ck_assert(!memcmp(m, "W\0\0\0\x18\0\x50\0\0\0\0\0", EXEC_CTL_SIZE));
+	exec_ctl_encode(m, EXEC_CTL_EOF, 0);
+	ck_assert(!memcmp(m, "E\0\0\0\0\0\0\0\0\0\0\0", EXEC_CTL_SIZE));
+}
+END_TEST
+
+/* What kvmini exec passes on, and what it cannot: SIGUSR1 kicks the
+ * vCPUs, SIGKILL and SIGSTOP never reach it. */
+START_TEST(test_exec_signals_forwarded)
+{
+	static const int yes[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2, SIGWINCH };
+	static const int no[] = { SIGUSR1, SIGKILL, SIGSTOP, SIGPIPE, SIGCHLD, SIGSEGV, 0, -1, 65 };
+
+	for (unsigned int i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ck_assert_msg(exec_signal_forwarded(yes[i]), "signal %d", yes[i]);
+	for (unsigned int i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(!exec_signal_forwarded(no[i]), "signal %d", no[i]);
 }
 END_TEST
 
@@ -416,6 +468,8 @@ static Suite *exec_suite(void)
 	tc = tcase_create("job");
 	tcase_add_test(tc, test_exec_job_spec);
 	tcase_add_test(tc, test_exec_job_frame);
+	tcase_add_test(tc, test_exec_ctl_message);
+	tcase_add_test(tc, test_exec_signals_forwarded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cache");

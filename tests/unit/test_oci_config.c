@@ -88,6 +88,18 @@ static void expect_ok(struct parsed *p, const char *json)
 		done(&__p);						\
 	} while (0)
 
+/* process.terminal: the job on a terminal (oci.c sends the host pty's
+ * master to --console-socket). */
+START_TEST(test_oci_config_terminal)
+{
+	struct parsed p;
+
+	expect_ok(&p, CFG("{\"args\":[\"sh\"],\"cwd\":\"/\",\"terminal\":true}", ROOT));
+	ck_assert(p.spec.ec.tty);
+	done(&p);
+}
+END_TEST
+
 START_TEST(test_oci_config_minimal)
 {
 	struct parsed p;
@@ -104,6 +116,7 @@ START_TEST(test_oci_config_minimal)
 	ck_assert_str_eq(ec->root_dir, real);
 	ck_assert(!ec->root_ro);
 	ck_assert(!ec->has_user);
+	ck_assert(!ec->tty);
 	ck_assert_ptr_null(ec->hostname);
 	ck_assert_uint_eq(ec->nr_env, 0);
 	ck_assert_uint_eq(ec->nr_shares, 0);
@@ -141,6 +154,7 @@ START_TEST(test_oci_config_full)
 		 "\"hooks\":{\"prestart\":[]}}", rootfs, data);
 	expect_ok(&p, json);
 	ck_assert_str_eq(ec->hostname, "box");
+	ck_assert(!ec->tty);
 	ck_assert(ec->has_user);
 	ck_assert_uint_eq(ec->uid, 1000);
 	ck_assert_uint_eq(ec->gid, 100);
@@ -210,7 +224,6 @@ START_TEST(test_oci_config_errors)
 	EXPECT_ERROR("process.env[0] 'NOEQUALS'", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":[\"NOEQUALS\"]}", ROOT));
 	EXPECT_ERROR("process.env[0] must be a string", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":[1]}", ROOT));
 	EXPECT_ERROR("process.env must be an array", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":{}}", ROOT));
-	EXPECT_ERROR("process.terminal: not supported yet", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"terminal\":true}", ROOT));
 	EXPECT_ERROR("process.terminal must be a boolean", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"terminal\":1}", ROOT));
 	EXPECT_ERROR("process.user.uid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":-1}}", ROOT));
 	EXPECT_ERROR("process.user.gid", CFG("{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":\"0\"}}", ROOT));
@@ -409,6 +422,7 @@ static Suite *oci_config_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_oci_config_minimal);
+	tcase_add_test(tc, test_oci_config_terminal);
 	tcase_add_test(tc, test_oci_config_full);
 	tcase_add_test(tc, test_oci_config_resources);
 	tcase_add_test(tc, test_oci_config_errors);
