@@ -17,6 +17,7 @@
 #   @@BENCH net VMM NET METRIC RUN value=V  (bench/net.sh)
 #   @@BENCH vsock VMM METRIC RUN value=V    (bench/vsock.sh)
 #   @@BENCH census VMM VCPUS MIB RUN KIND ... (bench/census.sh)
+#   @@BENCH exec|restore|snapmem|snapshare ... (bench/snapshot.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
 # (the key=value parts are bench/vmmrun's output line, as is).
@@ -40,9 +41,9 @@ qemu_cpu=${BENCH_QEMU_CPU:-host}
 run_timeout=${BENCH_RUN_TIMEOUT:-120}
 # The parts to measure (BENCH in make bench): boot (boot, memory, start
 # rate), census (exits and the printk timeline), blk (fio), net (iperf3
-# and ping), vsock; a part left out leaves no
-# records, and its loops run zero times.
-parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock}" | tr ',' ' ') "
+# and ping), vsock, snapshot (exec from a snapshot, restore); a part left
+# out leaves no records, and its loops run zero times.
+parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock snapshot}" | tr ',' ' ') "
 has()
 {
 	case $parts in *" $1 "*) return 0 ;; esac
@@ -211,21 +212,15 @@ vmm_net=
 # rate_n VMs that boot and reboot (end) at once, back to back, then two at a
 # time; VMs per second = rate_n / wall time.
 
-i=1
-while [ $i -le "$rate_rounds" ]; do
-	for v in $(pair $i); do
-		for j in 1 2; do
-			line=$(vmm $v 1 128 reboot "$BENCH_VMMRUN" \
-				-r "$rate_n" -j $j -t "$run_timeout" --)
-			rec rate $v $j $i "$line"
-			case $line in
-			*" ok=$rate_n") ;;
-			*) rec note "rate $v j=$j run $i: not every VM ended with 0: $line" ;;
-			esac
-		done
-	done
-	i=$((i + 1))
-done
+# rate_cold VMM PREFIX...: one VM of the rounds, a cold boot that reboots
+# (PREFIX: vmmrun and its options, without "--").
+rate_cold()
+{
+	rc_v=$1
+	shift
+	vmm "$rc_v" 1 128 reboot "$@" --
+}
+rate_rounds "$rate_rounds" "$rate_n" "$run_timeout" rate_cold kvmini qemu
 
 # ---- exit census (bench/census.sh) -------------------------------------------
 # One traced boot per VMM and configuration, from VM creation to the
@@ -413,6 +408,12 @@ if has vsock; then
 		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" \
 		sh "${BENCH_VSOCK_SH:-$(dirname "$0")/vsock.sh}" ||
 		rec note "vsock: bench/vsock.sh failed"
+fi
+
+# ---- snapshots: exec from the cache, restore, its start rate and memory ------
+# bench/snapshot.sh, sourced: it uses vmm(), check() and rate_cold above.
+if has snapshot; then
+	. "${BENCH_SNAPSHOT_SH:-$(dirname "$0")/snapshot.sh}"
 fi
 
 rec done

@@ -717,12 +717,237 @@ $2 == "census" {
 	next
 }
 
+# @@BENCH exec cold|warm|fill RUN status=N ... exit=S (bench/snapshot.sh)
+$2 == "exec" {
+	kvparse(5)
+	if (kv["status"] == "0" && kv["exit"] != "-" && kv["exit"] != "")
+		add("exec|" $3, "kvmini", kv["exit"] * 1000)
+	next
+}
+
+# @@BENCH restore kvmini 1 128 RUN status=N init=S idle=- exit=S kvmrun=S
+$2 == "restore" {
+	kvparse(7)
+	if (kv["status"] != "0" || kv["init"] == "-" || kv["init"] == "")
+		next
+	add("rinit", "kvmini", kv["init"] * 1000)
+	if (kv["exit"] != "-")
+		add("rexit", "kvmini", kv["exit"] * 1000)
+	if (kv["kvmrun"] != "-" && kv["kvmrun"] != "")
+		add("rstartup", "kvmini", kv["kvmrun"] * 1000)
+	next
+}
+
+# @@BENCH snapmem restore 1 128 RUN status=N ... rss_kib=K ... (one restored VM)
+$2 == "snapmem" {
+	kvparse(7)
+	if (kv["rss_kib"] == "-" || kv["rss_kib"] == "")
+		next
+	add("sovh", "kvmini", kv["ovh_kib"] / 1024)
+	add("saovh", "kvmini", kv["ovh_anon_kib"] / 1024)
+	add("sfovh", "kvmini", (kv["ovh_kib"] - kv["ovh_anon_kib"]) / 1024)
+	add("sguest", "kvmini", kv["guest_kib"] / 1024)
+	add("sganon", "kvmini", kv["ganon_kib"] / 1024)
+	next
+}
+
+# @@BENCH snapshare N RUN vm=K init=S rss_kib=... | status=S1,...
+$2 == "snapshare" {
+	kvparse(5)
+	if (kv["vm"] != "" && kv["rss_kib"] != "-" && kv["rss_kib"] != "") {
+		k = kv["vm"] + 0
+		if (k > sh_n)
+			sh_n = k
+		sh["rss", k] = kv["guest_kib"] / 1024
+		sh["pss", k] = kv["gpss_kib"] / 1024
+		sh["sc", k] = kv["gsc_kib"] / 1024
+		sh["sd", k] = kv["gsd_kib"] / 1024
+		sh["pc", k] = kv["gpc_kib"] / 1024
+		sh["pd", k] = kv["gpd_kib"] / 1024
+		sh["prss", k] = kv["rss_kib"] / 1024
+		sh["ppss", k] = kv["pss_kib"] / 1024
+	} else if (kv["status"] != "") {
+		sh_status = kv["status"]
+	}
+	next
+}
+
 $2 == "rate" {
 	kvparse(6)
 	if (kv["ok"] != kv["n"] || kv["wall"] + 0 <= 0)
 		next
 	add("rate|" $4, $3, kv["n"] / kv["wall"])
 	next
+}
+
+# The snapshot section (issue 19): kvmini exec cold and from the snapshot
+# cache, kvmini run --restore, its start rate, the memory of restored VMs;
+# QEMU microvm's cold boot of the same guest as the ratios' peer.
+function tgt(r, op, want) {
+	if (r == "—")
+		return "—"
+	if (op == "<=")
+		return r + 0 <= want ? "met" : "**missed** (" sprintf("%.1f", (r + 0) / want) "× the target)"
+	return r + 0 >= want ? "met" : "**missed** (" sprintf("%.1f", want / (r + 0)) "× short)"
+}
+
+function snap_row(label, unit, better, ka, va, kb, vb, target,    r) {
+	r = ratio_of2(ka, va, kb, vb)
+	print "| " label " | " unit " | " better " | " cell(ka, va, unit) " | " \
+		(kb == "" ? "—" : cell(kb, vb, unit)) " | " r " | " \
+		(target == "le01" ? tgt(r, "<=", 0.1) : target == "ge5" ? tgt(r, ">=", 5) : "—") " |" > md
+}
+
+function ratio_of2(ka, va, kb, vb,    x, y) {
+	if (kb == "")
+		return "—"
+	x = median_of(ka, va)
+	y = median_of(kb, vb)
+	return (x != "" && y != "" && y + 0 > 0) ? sprintf("%.3g", x / y) : "—"
+}
+
+function snap_any() {
+	return cnt["exec|warm", "kvmini"] + cnt["exec|cold", "kvmini"] + cnt["rinit", "kvmini"] + \
+		cnt["rate|1", "restore"] + cnt["sovh", "kvmini"] + sh_n > 0
+}
+
+function shsum(f,    k, t) {
+	t = 0
+	for (k = 1; k <= sh_n; k++)
+		t += sh[f, k]
+	return t
+}
+
+function snap_md(    r, k) {
+	print "## Snapshots: exec and restore (issue 19)" > md
+	print "" > md
+	if (!snap_any()) {
+		print "No snapshot figures in this run" (nnotes ? " (see the failed runs below)." : ".") > md
+		print "" > md
+		return
+	}
+	print "The same kernel as the boot figures, 1 vCPU / 128 MiB throughout; QEMU microvm's" > md
+	print "cold boot of that guest (the boot figures above, or measured by this part when" > md
+	print "it ran alone) is the peer of each ratio. " info["env.snap_runs"] " runs of each kvmini figure." > md
+	print "" > md
+	print "- **exec**: `kvmini exec --mem 128M -- true`, fork → exit, boot, job and" > md
+	print "  teardown included: cold (`--no-snapshot`) against from the snapshot cache" > md
+	print "  (one fresh `--snapshot-dir`, filled by a first run left out), interleaved." > md
+	print "  Its peer is QEMU's boot to init, a smaller span (no job, no exit)." > md
+	print "- **restore**: `kvmini run --restore DIR` of the test guest snapshotted while" > md
+	print "  it printed a tick line every 0.2 s (`bench/snapbench-guest.sh`), with" > md
+	print "  \"stop\" lines on its console's input: fork → its first console line (the" > md
+	print "  guest running again), and → VMM exit (the guest ends at the first \"stop\")." > md
+	print "  Snapshot: " info["env.snap_state_bytes"] " bytes of state, a memory file of " info["env.snap_memory_kib"] " KiB on disk (sparse)." > md
+	if (info["env.snap_orig_no_seccomp"] == "1") {
+		print "  **The VM snapshotted ran with `--no-seccomp`**: with its filters on, its" > md
+		print "  snapshot thread was killed for `clock_gettime` (see the notes); the restores" > md
+		print "  measured here all had theirs." > md
+	}
+	print "- **start rate**: " info["env.snap_rate_n"] " restores of that snapshot, each ending at once, back to" > md
+	print "  back and then 2 at a time, as the cold-boot start rate (" info["env.snap_rate_rounds"] " rounds)." > md
+	print "" > md
+	if (lab) {
+		print "> **Emulated** (nested KVM under QEMU TCG): the ratios are what holds. A" > md
+		print "> restore is mostly VMM work and page faults on guest RAM, a cold boot mostly" > md
+		print "> guest instructions; the lab weighs exits and faults far more than hardware" > md
+		print "> does, so it favours neither side by the same factor." > md
+		print "" > md
+	}
+	print "| figure | unit | better | kvmini | QEMU microvm, cold | kvmini/QEMU | target |" > md
+	print "| --- | --- | --- | --- | --- | --- | --- |" > md
+	snap_row("`exec -- true`, cold (`--no-snapshot`) vs QEMU boot to init", "ms", "lower", "exec|cold", "kvmini", "init|1|128", "qemu", "")
+	snap_row("`exec -- true`, from the snapshot cache vs QEMU boot to init", "ms", "lower", "exec|warm", "kvmini", "init|1|128", "qemu", "le01")
+	snap_row("`run --restore` → the guest's first line vs QEMU boot to init", "ms", "lower", "rinit", "kvmini", "init|1|128", "qemu", "")
+	snap_row("`run --restore` → VMM exit vs QEMU boot to exit", "ms", "lower", "rexit", "kvmini", "exit|1|128", "qemu", "")
+	snap_row("`run --restore`: exec → first KVM_RUN vs QEMU's", "ms", "lower", "rstartup", "kvmini", "startup|1|128", "qemu", "")
+	snap_row("start rate, back to back: restores vs QEMU cold boots", "VMs/s", "higher", "rate|1", "restore", "rate|1", "qemu", "ge5")
+	snap_row("start rate, 2 in parallel: restores vs QEMU cold boots", "VMs/s", "higher", "rate|2", "restore", "rate|2", "qemu", "ge5")
+	print "" > md
+	r = ratio_of2("exec|warm", "kvmini", "exec|cold", "kvmini")
+	print "Targets (issue 19): exec from a snapshot ≤ 0.1× QEMU's cold boot to init;" > md
+	print "restore start rate ≥ 5× QEMU's cold start rate. exec from the snapshot cache /" > md
+	print "exec cold: " r "." > md
+	print "" > md
+	if (cnt["sovh", "kvmini"]) {
+		print "Memory of one restored VM, ticking (" info["env.settle_ms"] " ms after its first tick), as the boot" > md
+		print "figures' memory overhead; guest RAM is now the private mapping of the" > md
+		print "snapshot's memory file (`MAP_PRIVATE`): pages the guest only read are the" > md
+		print "file's page cache, pages it wrote are anonymous copies." > md
+		print "" > md
+		print "| figure | unit | restored VM | cold-booted VM (boot figures) |" > md
+		print "| --- | --- | --- | --- |" > md
+		print "| VMM overhead: RSS − guest RAM | MiB | " cell("sovh", "kvmini", "MiB") " | " cell("ovh|1|128", "kvmini", "MiB") " |" > md
+		print "| … of which anonymous | MiB | " cell("saovh", "kvmini", "MiB") " | " cell("aovh|1|128", "kvmini", "MiB") " |" > md
+		print "| … of which file-backed | MiB | " cell("sfovh", "kvmini", "MiB") " | " cell("fovh|1|128", "kvmini", "MiB") " |" > md
+		print "| guest RAM resident (Rss of its mapping) | MiB | " cell("sguest", "kvmini", "MiB") " | " cell("guest|1|128", "kvmini", "MiB") " |" > md
+		print "| … of which written since the restore (anonymous) | MiB | " cell("sganon", "kvmini", "MiB") " | — |" > md
+		print "" > md
+	}
+	if (sh_n) {
+		print sh_n " VMs restored from the one snapshot, alive at once, each ticking; their" > md
+		print "guest-RAM mappings read together (`vmmrun -n`), MiB:" > md
+		print "" > md
+		print "| VM | Rss | Pss | Shared_Clean | Shared_Dirty | Private_Clean | Private_Dirty | whole VMM: Rss | whole VMM: Pss |" > md
+		print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |" > md
+		for (k = 1; k <= sh_n; k++)
+			print "| " k " | " num(sh["rss", k], "MiB") " | " num(sh["pss", k], "MiB") " | " num(sh["sc", k], "MiB") " | " \
+				num(sh["sd", k], "MiB") " | " num(sh["pc", k], "MiB") " | " num(sh["pd", k], "MiB") " | " \
+				num(sh["prss", k], "MiB") " | " num(sh["ppss", k], "MiB") " |" > md
+		print "| Σ | " num(shsum("rss"), "MiB") " | " num(shsum("pss"), "MiB") " | " num(shsum("sc"), "MiB") " | " \
+			num(shsum("sd"), "MiB") " | " num(shsum("pc"), "MiB") " | " num(shsum("pd"), "MiB") " | " \
+			num(shsum("prss"), "MiB") " | " num(shsum("ppss"), "MiB") " |" > md
+		print "" > md
+		if (lab)
+			print "The snapshot lies on the lab VM's tmpfs, whose pages are always dirty: the pages the VMs share through it show as Shared_Dirty, not Shared_Clean, and a page only one VM maps as Private_Dirty even if never written; the guest's own writes are the Anonymous pages (`ganon_kib` in raw.txt)." > md
+		if (shsum("rss") > 0)
+			print "Guest RAM: Σ Pss " num(shsum("pss"), "MiB") " MiB against Σ Rss " num(shsum("rss"), "MiB") " MiB: the " sh_n " VMs hold " \
+				sprintf("%.0f", 100 * shsum("pss") / shsum("rss")) " % of the memory they map; the rest is shared." > md
+		print "" > md
+	}
+	print "```sh" > md
+	print cmd["snap_exec_cold"] > md
+	print cmd["snap_exec_warm"] > md
+	print cmd["snap_orig"] > md
+	print cmd["snap_restore"] > md
+	print "```" > md
+	print "" > md
+}
+
+function snap_json(    k, sep) {
+	print "  \"snapshot\": {" > json
+	print "    \"exec_cold_ms\": " jside("exec|cold", "kvmini") "," > json
+	print "    \"exec_warm_ms\": " jside("exec|warm", "kvmini") "," > json
+	print "    \"restore_first_line_ms\": " jside("rinit", "kvmini") "," > json
+	print "    \"restore_exit_ms\": " jside("rexit", "kvmini") "," > json
+	print "    \"restore_startup_ms\": " jside("rstartup", "kvmini") "," > json
+	print "    \"qemu_boot_to_init_ms\": " jside("init|1|128", "qemu") "," > json
+	print "    \"qemu_boot_to_exit_ms\": " jside("exit|1|128", "qemu") "," > json
+	print "    \"restore_rate_1\": " jside("rate|1", "restore") "," > json
+	print "    \"restore_rate_2\": " jside("rate|2", "restore") "," > json
+	print "    \"qemu_rate_1\": " jside("rate|1", "qemu") "," > json
+	print "    \"qemu_rate_2\": " jside("rate|2", "qemu") "," > json
+	print "    \"exec_warm_over_qemu_init\": " jratio("exec|warm", "kvmini", "init|1|128", "qemu") "," > json
+	print "    \"restore_rate_1_over_qemu\": " jratio("rate|1", "restore", "rate|1", "qemu") "," > json
+	print "    \"restore_rate_2_over_qemu\": " jratio("rate|2", "restore", "rate|2", "qemu") "," > json
+	print "    \"restored_overhead_mib\": " jside("sovh", "kvmini") "," > json
+	print "    \"restored_overhead_anon_mib\": " jside("saovh", "kvmini") "," > json
+	print "    \"restored_guest_rss_mib\": " jside("sguest", "kvmini") "," > json
+	printf "    \"shared\": [" > json
+	sep = ""
+	for (k = 1; k <= sh_n; k++) {
+		printf "%s\n      { \"vm\": %d, \"rss_mib\": %s, \"pss_mib\": %s, \"shared_clean_mib\": %s, \"shared_dirty_mib\": %s, \"private_clean_mib\": %s, \"private_dirty_mib\": %s }", \
+			sep, k, jnum(sh["rss", k]), jnum(sh["pss", k]), jnum(sh["sc", k]), jnum(sh["sd", k]), jnum(sh["pc", k]), jnum(sh["pd", k]) > json
+		sep = ","
+	}
+	print (sh_n ? "\n    ]" : "]") > json
+	print "  }," > json
+}
+
+function jratio(ka, va, kb, vb,    x, y) {
+	x = median_of(ka, va)
+	y = median_of(kb, vb)
+	return (x != "" && y != "" && y + 0 > 0) ? jnum(x / y) : "null"
 }
 
 END {
@@ -789,8 +1014,8 @@ END {
 	print "| QEMU | " info["env.qemu_version"] " |" > md
 	print "| kvmini | " info["env.kvmini_version"] " (dynamic build; tree " info["host.git"] ") |" > md
 	print "| guest | build/guest/bzImage (" info["env.kernel_kib"] " KiB), initramfs.cpio.gz (" info["env.initrd_kib"] " KiB) |" > md
-	print "| runs | boot " info["env.runs"] " per VMM; memory " info["env.mem_runs"] " per VMM and size; start rate " info["env.rate_rounds"] " rounds of " info["env.rate_n"] " VMs; network " info["env.net_runs"] " per VMM and set-up; vsock " info["env.vsock_runs"] " per VMM |" > md
-	if (info["env.parts"] != "" && info["env.parts"] != "boot blk net vsock")
+	print "| runs | boot " info["env.runs"] " per VMM; memory " info["env.mem_runs"] " per VMM and size; start rate " info["env.rate_rounds"] " rounds of " info["env.rate_n"] " VMs; network " info["env.net_runs"] " per VMM and set-up; vsock " info["env.vsock_runs"] " per VMM; snapshot " info["env.snap_runs"] " per figure |" > md
+	if (info["env.parts"] != "" && info["env.parts"] != "boot census blk net vsock snapshot")
 		print "| parts measured | " info["env.parts"] " only (`BENCH`); the other tables are empty |" > md
 	print "| wall time | " info["host.wall_s"] " s for bench/run.sh" (lab ? ", the lab VM's boot included" : "") " |" > md
 	print "" > md
@@ -813,6 +1038,7 @@ END {
 	net_md()
 	vsock_md()
 	census_md()
+	snap_md()
 	if (nnotes) {
 		print "## Runs that failed (left out of the figures)" > md
 		print "" > md
@@ -918,6 +1144,7 @@ END {
 	blk_json()
 	net_json()
 	vsock_json()
+	snap_json()
 	printf "  \"failed_runs\": [" > json
 	for (i = 1; i <= nnotes; i++)
 		printf "%s\n    %s", (i > 1 ? "," : ""), jstr(notes[i]) > json
@@ -930,7 +1157,7 @@ END {
 	for (i = 1; i <= nblk; i++)
 		if (cnt["blkiops|" blk_job[i], "kvmini"] > 0)
 			exit 0
-	if (net_any() || vsock_any() || census_any())
+	if (net_any() || vsock_any() || census_any() || snap_any())
 		exit 0
 	exit 3
 }

@@ -25,9 +25,11 @@
 # set-ups measured); vsock: BENCH_VSOCK_RUNS (boots per VMM, 5),
 # BENCH_VSOCK_MIB (64 per stream), BENCH_VSOCK_PINGS (1000 round trips),
 # BENCH_VSOCK_SIZE (64 bytes each); census: BENCH_CENSUS_RUNS (traced
-# boots per VMM and configuration, 1). BENCH (boot,census,blk,net,vsock by
+# boots per VMM and configuration, 1); snapshot: BENCH_SNAP_RUNS (exec
+# and restore runs each, 5), BENCH_SNAP_SHARE (restored VMs alive at once
+# for the shared memory, 4). BENCH (boot,census,blk,net,vsock,snapshot by
 # default) measures only the parts it names (BENCH=census: the exit census
-# alone, a few minutes in the lab); a run of fewer than all five writes
+# alone, a few minutes in the lab); a run of fewer than all six writes
 # its RESULTS.md and results.json into build/bench/, not --out.
 set -eu
 
@@ -83,13 +85,13 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
-parts=$(echo "${BENCH:-boot census blk net vsock}" | tr ',' ' ')
+parts=$(echo "${BENCH:-boot census blk net vsock snapshot}" | tr ',' ' ')
 all=1
-for p in boot census blk net vsock; do
+for p in boot census blk net vsock snapshot; do
 	case " $parts " in *" $p "*) ;; *) all=0 ;; esac
 done
 for p in $parts; do
-	case $p in boot | census | blk | net | vsock) ;; *) die "BENCH takes boot, census, blk, net and vsock (got '$p')" ;; esac
+	case $p in boot | census | blk | net | vsock | snapshot) ;; *) die "BENCH takes boot, census, blk, net, vsock and snapshot (got '$p')" ;; esac
 done
 # The block figures: fio here, and in the guest from its tools disk; the
 # network figures: iperf3 here and, again, from the tools disk.
@@ -134,6 +136,14 @@ printf '%s\n' '#!/bin/sh' 'echo "census: dmesg"' dmesg 'echo "census: end"' \
 (cd "$work/census" && find tests | cpio -o -H newc -R 0:0 --quiet | gzip -9) >"$work/census.cpio.gz"
 cat "$guest/initramfs.cpio.gz" "$work/census.cpio.gz" >"$census_initrd"
 
+# The snapshot guest: the test initramfs with /tests/snapbench.sh, which
+# ticks on its console until a "stop" line (bench/snapbench-guest.sh).
+snap_initrd=$build/snapbench-initramfs.cpio.gz
+mkdir -p "$work/snapbench/tests"
+install -m 0755 "$here/snapbench-guest.sh" "$work/snapbench/tests/snapbench.sh"
+(cd "$work/snapbench" && find tests | cpio -o -H newc -R 0:0 --quiet | gzip -9) >"$work/snapbench.cpio.gz"
+cat "$guest/initramfs.cpio.gz" "$work/snapbench.cpio.gz" >"$snap_initrd"
+
 # ---- where --------------------------------------------------------------------
 if [ "$where" = auto ]; then
 	if "$top/tests/lab/probe.sh" "$kvmini" "$guest" "$build/probe.log"; then
@@ -169,9 +179,11 @@ vsock_runs=${BENCH_VSOCK_RUNS:-5}
 vsock_mib=${BENCH_VSOCK_MIB:-64}
 vsock_pings=${BENCH_VSOCK_PINGS:-1000}
 vsock_size=${BENCH_VSOCK_SIZE:-64}
+snap_runs=${BENCH_SNAP_RUNS:-5}
+snap_share=${BENCH_SNAP_SHARE:-4}
 for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms" "$blk_rt" \
 	"$blk_runs" "$blk_mib" "$net_runs" "$net_secs" "$net_pings" \
-	"$vsock_runs" "$vsock_mib" "$vsock_pings" "$vsock_size"; do
+	"$vsock_runs" "$vsock_mib" "$vsock_pings" "$vsock_size" "$snap_runs" "$snap_share"; do
 	case $v in '' | *[!0-9]*) die "BENCH_* counts take whole numbers" ;; esac
 done
 
@@ -209,8 +221,10 @@ if [ "$where" = native ]; then
 		BENCH_VSOCK_SIZE="$vsock_size" BENCH_VSOCK_TOOL="$guest/vsock" \
 		BENCH_CENSUS_SH="$here/census.sh" BENCH_CENSUS_INITRD="$census_initrd" \
 		BENCH_CENSUS_RUNS="${BENCH_CENSUS_RUNS:-1}" \
+		BENCH_SNAPSHOT_SH="$here/snapshot.sh" BENCH_SNAP_INITRD="$snap_initrd" \
+		BENCH_KVCTL="$guest/kvctl" BENCH_SNAP_RUNS="$snap_runs" BENCH_SNAP_SHARE="$snap_share" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
-		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|note\) /bench: \1 /p'
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|exec\|restore\|snapmem\|snapshare\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
 fi
 
@@ -279,7 +293,8 @@ if [ "$where" = lab ]; then
 	cp -L "$qemu" "$ov/usr/bin/qemu-system-x86_64"
 	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L "$iperf3" "$ov/usr/bin/iperf3"
-	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$here/census.sh" "$census_initrd" "$ov/bench/"
+	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$here/census.sh" "$census_initrd" \
+		"$here/snapshot.sh" "$snap_initrd" "$ov/bench/"
 	case " $parts " in *" vsock "*) vhost_modules "$ov/bench/vhost" ;; esac
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
 	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
@@ -322,6 +337,11 @@ if [ "$where" = lab ]; then
 	BENCH_CENSUS_SH=/bench/census.sh
 	BENCH_CENSUS_INITRD=/bench/$(basename "$census_initrd")
 	BENCH_CENSUS_RUNS=${BENCH_CENSUS_RUNS:-1}
+	BENCH_SNAPSHOT_SH=/bench/snapshot.sh
+	BENCH_SNAP_INITRD=/bench/$(basename "$snap_initrd")
+	BENCH_KVCTL=/usr/bin/kvctl
+	BENCH_SNAP_RUNS=$snap_runs
+	BENCH_SNAP_SHARE=$snap_share
 	EOF
 	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
@@ -336,6 +356,17 @@ if [ "$where" = lab ]; then
 		esac
 	done
 	cp -R "$top/tests/lab" "$tree/tests/lab"
+	# kvmini exec (the snapshot part) needs virtiofsd and a root to share:
+	# the build host's /, which the lab gives a scenario that names
+	# HOSTROOT. bench.sh is that scenario, so a copy of it that does.
+	scenario=$here/bench.sh
+	case " $parts " in
+	*" snapshot "*)
+		mkdir -p "$work/scenario"
+		scenario=$work/scenario/bench.sh
+		{ cat "$here/bench.sh"; echo "# HOSTROOT: bench/snapshot.sh runs kvmini exec on the build host's /"; } >"$scenario"
+		;;
+	esac
 	rc=0
 	lab_cpus=${KVMINI_LAB_CPUS:-2}
 	labdir=${KVMINI_LAB_LOGDIR:-$build/lab}
@@ -343,7 +374,7 @@ if [ "$where" = lab ]; then
 	# is part of what is measured (and the figures stay comparable).
 	KVMINI_LAB_CPUS=$lab_cpus KVMINI_LAB_LOGDIR=$labdir "$tree/tests/lab/run.sh" --kvmini "$static" \
 		--guest "$guest" --native no --overlay "$ov" --stream \
-		--scenario-timeout 2400 --timeout 2700 "$here/bench.sh" || rc=$?
+		--scenario-timeout 3000 --timeout 3300 "$scenario" || rc=$?
 	tr -d '\r' <"$labdir/serial.log" |
 		sed -n 's/.*@@LAB out bench @@BENCH /@@BENCH /p' >"$work/records"
 	[ $rc -eq 0 ] || echo "bench: the lab run ended with status $rc; using what it measured"
@@ -356,7 +387,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock|exec|restore|snapmem|snapshare) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.

@@ -26,10 +26,28 @@
  *       still runs (the exit census: stop the trace, read KVM's per-VM
  *       statistics in debugfs, which go when the VM does).
  *
+ *       -f FILE: guest RAM may also be the mapping of FILE (a VM restored
+ *       from a snapshot maps its memory file there, copy-on-write); with
+ *       it the line adds pss_kib and, for the guest-RAM mapping, gpss_kib
+ *       gsc_kib gsd_kib gpc_kib gpd_kib (its Pss, Shared_Clean,
+ *       Shared_Dirty, Private_Clean, Private_Dirty: a file on tmpfs has
+ *       dirty pages only).
+ *
  *   vmmrun -r N -j J [-t SECS] -- CMD ARGS...
  *       Start rate: N runs of CMD, J at a time, each started as soon as one
  *       ends, output to /dev/null. Prints: n=N j=J wall=S ok=K (K = runs
  *       that exited with status 0).
+ *
+ *   vmmrun -n N -w TEXT -s MS -m MIB [-f FILE] [-t SECS] -- CMD ARGS...
+ *       N copies of CMD at once (memory they share): once every one has
+ *       printed TEXT and MS more have passed, all N are alive, and the
+ *       smaps of each is read before any gets SIGTERM. One line per copy:
+ *         vm=K init=S rss_kib=... (the memory fields of -i, and -f's)
+ *       then, once all have ended, "status=S1,S2,...".
+ *
+ *   -I TEXT (any mode): CMD's standard input is a pipe holding TEXT (with
+ *       "\n" for newlines), then end of file, instead of /dev/null: a
+ *       line for the guest's console, there as soon as the VMM reads.
  *
  *   vmmrun -H
  *       Holds a VM with an in-kernel irqchip and one vCPU that never runs,
@@ -57,6 +75,9 @@
 
 #define MAX_JOBS 16
 
+/* -I: what CMD reads on its standard input (NULL: /dev/null). */
+static const char *stdin_text;
+
 static double now(void)
 {
 	struct timespec ts;
@@ -76,6 +97,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: vmmrun [-w TEXT [-x CMD]] [-i TEXT -s MS -m MIB] [-p SHIM] [-t SECS] [-l LOG] -- CMD...\n"
 		"       vmmrun -r N -j J [-t SECS] -- CMD...\n"
+		"       vmmrun -n N -w TEXT -s MS -m MIB [-f FILE] [-t SECS] -- CMD...\n"
+		"       (each with -I TEXT: CMD's standard input)\n"
 		"       vmmrun -H\n");
 	exit(2);
 }
@@ -112,6 +135,18 @@ static pid_t spawn(char **argv, int out_fd, int timing_fd, const char *shim)
 	int in = open("/dev/null", O_RDONLY);
 	char buf[64];
 
+	if (stdin_text) {
+		/* A few bytes: the pipe holds them before anyone reads. */
+		int p[2];
+		size_t len = strlen(stdin_text);
+
+		if (in >= 0)
+			close(in);
+		if (pipe(p) || write(p[1], stdin_text, len) != (ssize_t)len)
+			_exit(125);
+		close(p[1]);
+		in = p[0];
+	}
 	if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(125);
 	if (in > 2)
@@ -134,10 +169,16 @@ static pid_t spawn(char **argv, int out_fd, int timing_fd, const char *shim)
 }
 
 struct smaps_sum {
-	long rss, anon;		/* whole process, KiB */
+	long rss, anon, pss;	/* whole process, KiB */
 	long grss, ganon;	/* the guest-RAM mapping */
+	long gpss, gsc, gsd, gpc, gpd;	/* its Pss, Shared_Clean, Shared_Dirty,
+					 * Private_Clean, Private_Dirty */
 	bool found;
 };
+
+/* -f: the snapshot memory file whose mapping is guest RAM too, as the
+ * kernel names it in smaps (its canonical path). */
+static char *ram_file;
 
 /* Guest RAM is the anonymous mapping exactly as large as the guest's RAM
  * (kvmini: its one MAP_NORESERVE mapping; QEMU: the RAM block, whose
@@ -148,7 +189,7 @@ static bool read_smaps(pid_t pid, unsigned long long ram, struct smaps_sum *s)
 	char path[64], line[512];
 	FILE *f;
 	bool cand = false;
-	long rss = 0, anon = 0;
+	long rss = 0, anon = 0, pss = 0, sc = 0, sd = 0, pc = 0, pd = 0;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
@@ -160,10 +201,16 @@ static bool read_smaps(pid_t pid, unsigned long long ram, struct smaps_sum *s)
 #define FOLD() do {							\
 		s->rss += rss;						\
 		s->anon += anon;					\
+		s->pss += pss;						\
 		if (cand && (!s->found || rss > s->grss)) {		\
 			s->found = true;				\
 			s->grss = rss;					\
 			s->ganon = anon;				\
+			s->gpss = pss;					\
+			s->gsc = sc;					\
+			s->gsd = sd;					\
+			s->gpc = pc;					\
+			s->gpd = pd;					\
 		}							\
 	} while (0)
 
@@ -177,22 +224,54 @@ static bool read_smaps(pid_t pid, unsigned long long ram, struct smaps_sum *s)
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n",
 			   &lo, &hi, perms, &off, &maj, &min, &ino, &n) >= 7 && n > 0) {
 			FOLD();
-			rss = anon = 0;
-			/* Anonymous: no inode, no path (a name in [] is not a file). */
+			rss = anon = pss = sc = sd = pc = pd = 0;
+			/* Anonymous: no inode, no path (a name in [] is not a file);
+			 * or, with -f, the snapshot's memory file. */
 			const char *p = line + n;
-			cand = ino == 0 && hi - lo == ram &&
-			       (*p == '\n' || *p == '\0') && perms[0] == 'r';
+			size_t fl = ram_file ? strlen(ram_file) : 0;
+			bool anon_map = ino == 0 && (*p == '\n' || *p == '\0');
+			bool file_map = fl && !strncmp(p, ram_file, fl) &&
+					(p[fl] == '\n' || p[fl] == '\0');
+
+			cand = hi - lo == ram && perms[0] == 'r' && (anon_map || file_map);
 			continue;
 		}
 		if (sscanf(line, "Rss: %ld kB", &v) == 1)
 			rss = v;
 		else if (sscanf(line, "Anonymous: %ld kB", &v) == 1)
 			anon = v;
+		else if (sscanf(line, "Pss: %ld kB", &v) == 1)
+			pss = v;
+		else if (sscanf(line, "Shared_Clean: %ld kB", &v) == 1)
+			sc = v;
+		else if (sscanf(line, "Shared_Dirty: %ld kB", &v) == 1)
+			sd = v;
+		else if (sscanf(line, "Private_Clean: %ld kB", &v) == 1)
+			pc = v;
+		else if (sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+			pd = v;
 	}
 	FOLD();
 #undef FOLD
 	fclose(f);
 	return true;
+}
+
+/* The memory fields of one smaps reading (-i, -n), "-" when unread. */
+static void print_mem(bool ok, const struct smaps_sum *sm)
+{
+	if (ok && sm->found)
+		printf(" rss_kib=%ld guest_kib=%ld ovh_kib=%ld anon_kib=%ld ganon_kib=%ld ovh_anon_kib=%ld",
+		       sm->rss, sm->grss, sm->rss - sm->grss, sm->anon, sm->ganon, sm->anon - sm->ganon);
+	else
+		printf(" rss_kib=- guest_kib=- ovh_kib=- anon_kib=- ganon_kib=- ovh_anon_kib=-");
+	if (!ram_file)
+		return;
+	if (ok && sm->found)
+		printf(" pss_kib=%ld gpss_kib=%ld gsc_kib=%ld gsd_kib=%ld gpc_kib=%ld gpd_kib=%ld",
+		       sm->pss, sm->gpss, sm->gsc, sm->gsd, sm->gpc, sm->gpd);
+	else
+		printf(" pss_kib=- gpss_kib=- gsc_kib=- gsd_kib=- gpc_kib=- gpd_kib=-");
 }
 
 static void fmt_time(char *buf, size_t len, double t)
@@ -390,13 +469,120 @@ static int one_run(char **argv, const char *init_text, const char *idle_text,
 	fmt_time(c, sizeof(c), t_exit);
 	fmt_time(d, sizeof(d), t_exec > 0 && t_run > 0 ? t_run - t_exec : -1);
 	printf("status=%d init=%s idle=%s exit=%s kvmrun=%s", exit_code(status), a, b, c, d);
-	if (idle_text) {
-		if (sm_ok && sm.found)
-			printf(" rss_kib=%ld guest_kib=%ld ovh_kib=%ld anon_kib=%ld ganon_kib=%ld ovh_anon_kib=%ld",
-			       sm.rss, sm.grss, sm.rss - sm.grss, sm.anon, sm.ganon, sm.anon - sm.ganon);
-		else
-			printf(" rss_kib=- guest_kib=- ovh_kib=- anon_kib=- ganon_kib=- ovh_anon_kib=-");
+	if (idle_text)
+		print_mem(sm_ok, &sm);
+	printf("\n");
+	return 0;
+}
+
+/*
+ * -n: N copies of CMD alive at once. Each one's output is scanned for
+ * TEXT and otherwise dropped (read all the while, so that no VMM blocks
+ * on a full pipe); MS after the last copy's TEXT (or at the timeout),
+ * every smaps is read, then every copy gets SIGTERM.
+ */
+static int group_run(char **argv, int n, const char *text, long settle_ms,
+		     unsigned long long ram, double timeout)
+{
+	struct {
+		pid_t pid;
+		int out;
+		struct marker m;
+		char carry[256];
+		size_t carry_len;
+		struct smaps_sum sm;
+		bool sm_ok;
+		int status;
+	} vm[MAX_JOBS];
+	double t0 = now(), all_at = -1, t_kill = -1;
+	bool measured = false;
+	int left = n;
+
+	memset(vm, 0, sizeof(vm));
+	for (int i = 0; i < n; i++) {
+		int out[2];
+
+		if (pipe2(out, O_CLOEXEC))
+			die("pipe");
+		vm[i].pid = spawn(argv, out[1], -1, NULL);
+		close(out[1]);
+		vm[i].out = out[0];
+		vm[i].m = (struct marker){ text, strlen(text), -1 };
+		vm[i].status = -1;
 	}
+	while (left > 0) {
+		struct pollfd p[MAX_JOBS];
+		double t = now(), deadline = t0 + timeout;
+		int seen = 0;
+
+		if (all_at >= 0 && !measured)
+			deadline = all_at + settle_ms / 1000.0;
+		if (t_kill >= 0)
+			deadline = t_kill + 10;
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){ .fd = vm[i].out, .events = POLLIN };
+		if (poll(p, (nfds_t)n, deadline > t ? (int)((deadline - t) * 1000) + 1 : 0) < 0 &&
+		    errno != EINTR)
+			die("poll");
+		t = now();
+		for (int i = 0; i < n; i++) {
+			char buf[65536];
+			ssize_t r;
+
+			if (vm[i].out >= 0 && (p[i].revents & (POLLIN | POLLHUP))) {
+				r = read(vm[i].out, buf, sizeof(buf));
+				if (r > 0)
+					scan(&vm[i].m, 1, vm[i].carry, &vm[i].carry_len, buf,
+					     (size_t)r, t - t0);
+				else if (r == 0 || errno != EINTR) {
+					close(vm[i].out);
+					vm[i].out = -1;
+				}
+			}
+			if (vm[i].out < 0 && vm[i].status < 0) {
+				int st;
+
+				if (waitpid(vm[i].pid, &st, 0) < 0)
+					die("waitpid");
+				vm[i].status = exit_code(st);
+				left--;
+			}
+			if (vm[i].m.at >= 0)
+				seen++;
+		}
+		if (seen == n && all_at < 0)
+			all_at = t;
+		if (!measured && ((all_at >= 0 && t >= all_at + settle_ms / 1000.0) ||
+				  t >= t0 + timeout || left < n)) {
+			/* Together, before any copy is told to go. */
+			for (int i = 0; i < n; i++)
+				if (vm[i].status < 0)
+					vm[i].sm_ok = read_smaps(vm[i].pid, ram, &vm[i].sm);
+			measured = true;
+			for (int i = 0; i < n; i++)
+				if (vm[i].status < 0)
+					kill(vm[i].pid, SIGTERM);
+			t_kill = t;
+		} else if (t_kill >= 0 && t >= t_kill + 10) {
+			for (int i = 0; i < n; i++)
+				if (vm[i].status < 0) {
+					kill(-vm[i].pid, SIGKILL);
+					kill(vm[i].pid, SIGKILL);
+				}
+			t_kill = t + 1e9;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		char a[32];
+
+		fmt_time(a, sizeof(a), vm[i].m.at);
+		printf("vm=%d init=%s", i + 1, a);
+		print_mem(vm[i].sm_ok, &vm[i].sm);
+		printf("\n");
+	}
+	printf("status=");
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? "," : "", vm[i].status);
 	printf("\n");
 	return 0;
 }
@@ -474,6 +660,26 @@ static int rate_run(char **argv, int n, int j, double timeout)
 	return 0;
 }
 
+/* -I's text with each "\\n" made a newline (a shell's $(...) would drop
+ * trailing ones). */
+static char *unescape(const char *in)
+{
+	char *out = strdup(in), *o = out;
+
+	if (!out)
+		die("strdup");
+	for (; *in; in++) {
+		if (in[0] == '\\' && in[1] == 'n') {
+			*o++ = '\n';
+			in++;
+		} else {
+			*o++ = *in;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	const char *init_text = NULL, *idle_text = NULL, *shim = NULL, *log_path = NULL;
@@ -481,9 +687,9 @@ int main(int argc, char **argv)
 	long settle_ms = 1000;
 	unsigned long long ram = 0;
 	double timeout = 600;
-	int rate_n = 0, rate_j = 1, c;
+	int rate_n = 0, rate_j = 1, group_n = 0, c;
 
-	while ((c = getopt(argc, argv, "+w:i:s:m:p:t:l:r:j:x:H")) != -1) {
+	while ((c = getopt(argc, argv, "+w:i:s:m:p:t:l:r:j:x:Hf:n:I:")) != -1) {
 		switch (c) {
 		case 'H': hold_keys();
 		case 'w': init_text = optarg; break;
@@ -496,6 +702,13 @@ int main(int argc, char **argv)
 		case 'r': rate_n = atoi(optarg); break;
 		case 'j': rate_j = atoi(optarg); break;
 		case 'x': hook = optarg; break;
+		case 'n': group_n = atoi(optarg); break;
+		case 'I': stdin_text = unescape(optarg); break;
+		case 'f':
+			ram_file = realpath(optarg, NULL);
+			if (!ram_file)
+				die(optarg);
+			break;
 		default: usage();
 		}
 	}
@@ -505,6 +718,11 @@ int main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (group_n > 0) {
+		if (group_n > MAX_JOBS || !init_text || !ram)
+			usage();
+		return group_run(argv + optind, group_n, init_text, settle_ms, ram, timeout);
+	}
 	if (rate_n > 0) {
 		if (rate_j < 1 || rate_j > MAX_JOBS)
 			usage();
