@@ -839,11 +839,6 @@ function snap_md(    r, k) {
 	print "  \"stop\" lines on its console's input: fork → its first console line (the" > md
 	print "  guest running again), and → VMM exit (the guest ends at the first \"stop\")." > md
 	print "  Snapshot: " info["env.snap_state_bytes"] " bytes of state, a memory file of " info["env.snap_memory_kib"] " KiB on disk (sparse)." > md
-	if (info["env.snap_orig_no_seccomp"] == "1") {
-		print "  **The VM snapshotted ran with `--no-seccomp`**: with its filters on, its" > md
-		print "  snapshot thread was killed for `clock_gettime` (see the notes); the restores" > md
-		print "  measured here all had theirs." > md
-	}
 	print "- **start rate**: " info["env.snap_rate_n"] " restores of that snapshot, each ending at once, back to" > md
 	print "  back and then 2 at a time, as the cold-boot start rate (" info["env.snap_rate_rounds"] " rounds)." > md
 	print "" > md
