@@ -21,8 +21,8 @@
  * With a terminal (-t), the agent runs the job on a pty; kvmini's
  * terminal goes raw (lib/term.c restores it however kvmini ends), so
  * that ^C and the like reach the guest's pty as bytes, and its size is
- * sent first. A later SIGWINCH is forwarded as a signal: the new size
- * would need TIOCGWINSZ, which the I/O thread's seccomp filter refuses.
+ * sent first, and again on each SIGWINCH (which the job's pty then
+ * raises in the guest itself).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +73,7 @@ struct exec_in {
 	struct ev_handler sig;
 	bool started;		/* the signalfd replaced the VMM's */
 	uint64_t last_int_ns;
+	bool tty;		/* -t: SIGWINCH becomes the new size */
 };
 
 void exec_ctl_encode(uint8_t msg[EXEC_CTL_SIZE], char type, uint64_t value)
@@ -215,6 +216,19 @@ static void exec_in_take_signals(struct exec_in *in)
 	evloop_del(&in->vm->loop, &in->vm->signals);
 }
 
+/* The terminal's size as a message; false when there is none. */
+static bool exec_in_winsize(struct exec_in *in)
+{
+	struct winsize ws;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+		return false;
+	if (!ws.ws_row || !ws.ws_col)
+		return false;
+	exec_in_ctl(in, EXEC_CTL_WINSIZE, ws.ws_row | (uint64_t)ws.ws_col << 16);
+	return true;
+}
+
 static void exec_in_on_signal(struct ev_handler *h, uint32_t events)
 {
 	struct exec_in *in = container_of(h, struct exec_in, sig);
@@ -232,6 +246,11 @@ static void exec_in_on_signal(struct ev_handler *h, uint32_t events)
 			return;
 		}
 		in->last_int_ns = now;
+	}
+	/* Under -t the new size does it: the guest's pty signals the job. */
+	if (si.ssi_signo == SIGWINCH && in->tty && exec_in_winsize(in)) {
+		exec_in_send_ctl(in);
+		return;
 	}
 	pr_info("exec: %s: forwarded to the job", strsignal(si.ssi_signo));
 	exec_in_ctl(in, EXEC_CTL_SIGNAL, si.ssi_signo);
@@ -283,14 +302,10 @@ static void exec_in_open(struct exec_in *in)
 /* -t: the size first, then raw mode; no terminal, no change. */
 static int exec_in_tty(struct exec_in *in)
 {
-	struct winsize ws;
 	int err;
 
-	if (!ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) || !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws)) {
-		if (ws.ws_row && ws.ws_col)
-			exec_in_ctl(in, EXEC_CTL_WINSIZE,
-				    ws.ws_row | (uint64_t)ws.ws_col << 16);
-	}
+	in->tty = true;
+	exec_in_winsize(in);
 	err = term_raw(STDIN_FILENO);
 	if (err)
 		pr_err("cannot put the terminal in raw mode: %s", strerror(-err));

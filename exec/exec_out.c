@@ -264,8 +264,14 @@ static void exec_out_snapshot(struct exec_out *o)
 		err = vm_snapshot(o->vm, path);
 		vm_resume(o->vm);
 	}
-	/* -EEXIST: another exec saved this shape first (said already). */
-	if (err && err != -EEXIST)
+	/*
+	 * -EEXIST: another exec saved this shape first. The cache's save lock
+	 * keeps two execs of one shape from both saving, so only two shapes
+	 * whose keys hash alike get here: nothing is lost, the entry is not ours.
+	 */
+	if (err == -EEXIST)
+		pr_info("exec: cold boot (another exec saved %s first)", path);
+	else if (err)
 		pr_warn("exec: no snapshot saved (%s); the job runs on", strerror(-err));
 	else
 		pr_info("exec: cold boot (snapshot saved to %s)", path);

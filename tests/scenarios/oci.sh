@@ -94,6 +94,7 @@ fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
 pid = int(open(pidfile).read())
 if subprocess.call(oci + ["start", cid]):
 	sys.exit(201)
+seen = b""
 while True:
 	try:
 		b = os.read(master, 4096)
@@ -102,6 +103,13 @@ while True:
 	if not b:
 		break
 	os.write(1, b)
+	# The engine resizes the terminal once the first size is out: the
+	# kernel signals kvmini (SIGWINCH), which sends the new size on.
+	if seen is not None:
+		seen += b
+		if b"30 100" in seen:
+			fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+			seen = None
 _, st = os.waitpid(pid, 0)
 sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
 EOF
@@ -201,13 +209,13 @@ kx "$KX" oci --root "$R" delete c9 2>/dev/null
 
 # 7. process.terminal with --console-socket (podman run -t): the
 # container's streams are a terminal in the guest, with the size the
-# engine set on the master.
-bundle "$T/b7" '{"ociVersion":"1.0.2","process":{"terminal":true,"args":["sh","-c","test -t 0 && test -t 1 && echo tty; stty size"],"cwd":"/"},"root":{"path":"rootfs"}}'
+# engine set on the master, and then the size it changes it to.
+bundle "$T/b7" '{"ociVersion":"1.0.2","process":{"terminal":true,"args":["sh","-c","test -t 0 && test -t 1 && echo tty; stty size; i=0; while [ \"$(stty size)\" = \"30 100\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; stty size"],"cwd":"/"},"root":{"path":"rootfs"}}'
 rc=0
 kx python3 "$T/engine-tty.py" "$KX" "$R" "$T/b7" c7 >"$T/tty.out" 2>"$T/tty.err" </dev/null || rc=$?
 if [ $rc -eq 0 ]; then
 	echo "tty: exit status 0 ok"
-	is tty out 'tty\r\n30 100\r\n'
+	is tty out 'tty\r\n30 100\r\n40 120\r\n'
 else
 	fail tty "exit status $rc, expected 0"
 fi
