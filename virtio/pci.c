@@ -556,7 +556,8 @@ static uint8_t virtio_pci_add_cap(struct pci_dev *d, uint8_t type, uint32_t off,
 	body[1] = type;
 	pci_put32(body + 6, off);
 	pci_put32(body + 10, len);
-	memcpy(body + 14, extra, extra_len);
+	if (extra_len)
+		memcpy(body + 14, extra, extra_len);
 	return pci_dev_add_cap(d, PCI_CAP_VENDOR, body, 14 + extra_len);
 }
 
