@@ -175,6 +175,8 @@ int vm_add_share(struct vm *vm, const struct share_config *s);
 int vm_pci_init(struct vm *vm);
 int vm_pci_add(struct vm *vm, struct virtio_dev *vdev);
 unsigned int vm_pci_count(const struct vm *vm, uint32_t device_id);
+/* The i-th function's slot on bus 0 and INTx line; -ENOENT past the last. */
+int vm_pci_slot(const struct vm *vm, unsigned int i, uint8_t *slot, uint32_t *irq);
 void vm_pci_exit(struct vm *vm);
 
 /* vm_fdt.c: the device tree this VM's guest gets (or --dump-dtb shows). */

@@ -223,6 +223,18 @@ unsigned int vm_pci_count(const struct vm *vm, uint32_t device_id)
 	return n;
 }
 
+int vm_pci_slot(const struct vm *vm, unsigned int i, uint8_t *slot, uint32_t *irq)
+{
+	const struct pci_dev *d;
+
+	if (!vm->pci || i >= vm->pci->nr || !vm->pci->fn[i])
+		return -ENOENT;
+	d = virtio_pci_dev(vm->pci->fn[i]);
+	*slot = d->slot;
+	*irq = d->cfg[0x3c];	/* the line it was given (PCI_INTERRUPT_LINE) */
+	return 0;
+}
+
 void vm_pci_exit(struct vm *vm)
 {
 	struct vm_pci *p = vm->pci;
