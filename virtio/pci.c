@@ -75,8 +75,11 @@ static const struct pci_msix_ops virtio_pci_msix_ops = {
 	.route = virtio_pci_route,
 };
 
+/* INTx follows the ISR, unless the command register disables it. */
 static void virtio_pci_set_intx(struct virtio_pci *p, bool level)
 {
+	if (p->pci.cfg[0x05] & 0x04)	/* PCI_COMMAND_INTX_DISABLE (bit 10) */
+		level = false;
 	if (p->intx == level)
 		return;
 	p->intx = level;
@@ -93,6 +96,7 @@ static void virtio_pci_interrupt(struct virtio_dev *vdev, int q)
 		virtio_pci_set_intx(p, true);
 		return;
 	}
+	virtio_pci_set_intx(p, false);	/* raised before MSI-X came on */
 	if (q == VIRTIO_IRQ_CONFIG) {
 		pci_msix_notify(x, p->config_vector);
 	} else if (q >= 0 && (unsigned int)q < vdev->ops->nr_queues) {

@@ -17,7 +17,7 @@
 #include "vmm/arch.h"
 #include "vmm/vm.h"
 
-#define VM_PCI_MAX_MSI	512	/* vectors of all functions together */
+#define VM_PCI_MAX_MSI	1024	/* vectors of all functions (16 x 64) */
 #define VM_PCI_ROUTES	(VM_PCI_MAX_MSI + 64)
 
 struct vm_msi {

@@ -390,6 +390,13 @@ START_TEST(test_intx)
 	ck_assert_uint_eq(rd(VPCI_ISR, 1), 1);
 	ck_assert_uint_eq(intx, 0);
 	ck_assert_uint_eq(rd(VPCI_ISR, 1), 0);
+	/* The command register's INTx disable holds the line low. */
+	cfg_wr(0x04, 2, 0x0406);
+	post(0, 1);
+	wr(VPCI_NOTIFY, 2, 0);
+	virtio_pci_kick(p, 0);
+	ck_assert_uint_eq(intx, 0);
+	ck_assert_uint_eq(rd(VPCI_ISR, 1), 1);
 }
 END_TEST
 
