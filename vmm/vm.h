@@ -80,6 +80,10 @@ struct vm {
 	struct vm_virtio virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	struct vm_pci *pci;	/* --transport pci: the bus and its devices */
+	/* Its functions' slots and INTx lines, for the ACPI tables (which
+	 * link without vm_pci.c: the fuzz targets build them). */
+	struct { uint8_t slot; uint32_t irq; } pci_fn[VM_MAX_VIRTIO];
+	unsigned int nr_pci_fn;
 	struct virtio_dev *virtio_console;	/* when --console virtio */
 	struct exec_out *exec_out;	/* kvmini exec's job streams, or NULL */
 	/* Set before vm_create() by a mode above the VMM (kvmini exec): makes
@@ -175,8 +179,6 @@ int vm_add_share(struct vm *vm, const struct share_config *s);
 int vm_pci_init(struct vm *vm);
 int vm_pci_add(struct vm *vm, struct virtio_dev *vdev);
 unsigned int vm_pci_count(const struct vm *vm, uint32_t device_id);
-/* The i-th function's slot on bus 0 and INTx line; -ENOENT past the last. */
-int vm_pci_slot(const struct vm *vm, unsigned int i, uint8_t *slot, uint32_t *irq);
 void vm_pci_exit(struct vm *vm);
 
 /* vm_fdt.c: the device tree this VM's guest gets (or --dump-dtb shows). */

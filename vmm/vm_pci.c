@@ -207,6 +207,8 @@ int vm_pci_add(struct vm *vm, struct virtio_dev *vdev)
 		pr_err("virtio %s: no room on the PCI bus or in its window", vdev->name);
 		return err;
 	}
+	vm->pci_fn[vm->nr_pci_fn].slot = virtio_pci_dev(fn)->slot;
+	vm->pci_fn[vm->nr_pci_fn++].irq = irq;
 	err = virtio_pci_attach(fn);
 	if (!err)
 		pr_info("virtio %s on pci 00:%02x.0, irq %u", vdev->name,
@@ -221,18 +223,6 @@ unsigned int vm_pci_count(const struct vm *vm, uint32_t device_id)
 	for (unsigned int i = 0; vm->pci && i < vm->pci->nr; i++)
 		n += vm->pci->vdev[i]->ops->device_id == device_id;
 	return n;
-}
-
-int vm_pci_slot(const struct vm *vm, unsigned int i, uint8_t *slot, uint32_t *irq)
-{
-	const struct pci_dev *d;
-
-	if (!vm->pci || i >= vm->pci->nr || !vm->pci->fn[i])
-		return -ENOENT;
-	d = virtio_pci_dev(vm->pci->fn[i]);
-	*slot = d->slot;
-	*irq = d->cfg[0x3c];	/* the line it was given (PCI_INTERRUPT_LINE) */
-	return 0;
 }
 
 void vm_pci_exit(struct vm *vm)
@@ -251,4 +241,5 @@ void vm_pci_exit(struct vm *vm)
 	free(p->table);
 	free(p);
 	vm->pci = NULL;
+	vm->nr_pci_fn = 0;
 }

@@ -552,11 +552,9 @@ int x86_acpi_setup(struct vm *vm, uint64_t *rsdp)
 		m.pci_win = X86_PCI_WIN;
 		m.pci_win_len = X86_PCI_WIN_LEN;
 		m.pci = fns;
-		for (unsigned int i = 0; i < VM_MAX_VIRTIO; i++) {
-			if (vm_pci_slot(vm, i, &fns[i].slot, &fns[i].gsi))
-				break;
-			m.nr_pci++;
-		}
+		for (unsigned int i = 0; i < vm->nr_pci_fn; i++)
+			fns[i] = (struct acpi_pci_fn){ vm->pci_fn[i].slot, vm->pci_fn[i].irq };
+		m.nr_pci = vm->nr_pci_fn;
 	}
 	n = buf ? acpi_build(buf, X86_ACPI_SIZE, X86_ACPI_ADDR, &m) : -EFAULT;
 	if (n < 0) {
