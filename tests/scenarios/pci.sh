@@ -5,8 +5,9 @@
 # an MSI-X vector for the configuration and one per queue; rng reads
 # random data, blk writes 4 MiB that this side finds in the image, net
 # takes a DHCP lease over user networking; virtio-console carries the
-# console. A hostile boot writes garbage into every function's config
-# space and BAR and must still end normally. Also: the option's errors.
+# console; with --no-acpi too. A hostile boot writes garbage into every
+# function's config space and BAR and must still end normally. Also: the
+# option's errors.
 # lab-timeout: 600
 . "$LIB"
 
@@ -18,6 +19,11 @@ rc=0
 "$KVMINI" run --kernel "$KERNEL" --transport isa >/dev/null 2>"$T/bad.err" || rc=$?
 [ $rc -eq 125 ] || fail bad "exit status $rc, expected 125"
 stderr bad "--transport: unknown transport 'isa'"
+rc=0
+"$KVMINI" run --kernel "$KERNEL" --transport pci --control "$T/ctl" >/dev/null 2>"$T/ctl.err" || rc=$?
+[ $rc -eq 125 ] || fail ctl "exit status $rc, expected 125"
+[ "$(wc -l <"$T/ctl.err")" -eq 1 ] || fail ctl "not one line on stderr"
+stderr ctl "--transport pci: not with .*--control"
 
 # ---- rng, blk and net on PCI, with MSI-X ------------------------------------
 
@@ -44,6 +50,11 @@ rc=0
 [ $rc -eq 0 ] || fail pci-console "exit status $rc, expected 0"
 console pci-console "kvmini-guest: init"
 console pci-console "pci.sh: ok"
+
+# ---- without ACPI: conf1 alone --------------------------------------------
+
+guest pci-noacpi 0 --transport pci --no-acpi --cmdline "kvmini.script=pci"
+console pci-noacpi "pci.sh: ok"
 
 # ---- the mmio transport has no PCI bus at all --------------------------------
 
