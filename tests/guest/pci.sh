@@ -6,6 +6,8 @@
 #   blk      4 MiB of random data onto /dev/vda, read back with O_DIRECT;
 #            the host checks the "pci-sum" line against its image
 #   net      a DHCP lease over user networking, and pings of the gateway
+#   rebind   the rng's function unbound from virtio-pci and bound again,
+#            10 times (device reset, MSI-X off and on), then read again
 #   hostile  garbage into every virtio function's config space and BAR
 #            (common configuration, MSI-X table), then still alive
 say()
@@ -105,6 +107,24 @@ for what; do
 		say "net: lease $addr via $router"
 		[ "$addr" = 10.0.2.15 ] || die "address $addr, not 10.0.2.15"
 		ping -c 3 -W 5 10.0.2.2 || die "10.0.2.2 does not answer pings"
+		;;
+	rebind)
+		bdf=
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(cat "$d/device")" = 0x1044 ] && bdf=$(basename "$d")
+		done
+		[ -n "$bdf" ] || die "no virtio-rng function"
+		drv=/sys/bus/pci/drivers/virtio-pci
+		i=0
+		while [ $i -lt 10 ]; do
+			echo "$bdf" >$drv/unbind || die "unbind $bdf"
+			echo "$bdf" >$drv/bind || die "bind $bdf"
+			i=$((i + 1))
+		done
+		n=$(dd if=/dev/hwrng bs=64 count=4 2>/dev/null | wc -c)
+		[ "$n" -eq 256 ] || die "read $n bytes from /dev/hwrng after rebinding"
+		grep -q "PCI-MSI.*virtio[0-9]*-input" /proc/interrupts || die "no MSI-X vectors after rebinding"
+		say "rebind: 10 times, then 256 bytes from /dev/hwrng"
 		;;
 	hostile)
 		for d in /sys/bus/pci/devices/*; do

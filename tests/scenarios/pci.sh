@@ -51,9 +51,10 @@ rc=0
 console pci-console "kvmini-guest: init"
 console pci-console "pci.sh: ok"
 
-# ---- without ACPI: conf1 alone --------------------------------------------
+# ---- without ACPI: conf1 alone; driver rebinding in a loop -------------------
 
-guest pci-noacpi 0 --transport pci --no-acpi --cmdline "kvmini.script=pci"
+guest pci-noacpi 0 --transport pci --no-acpi --cmdline "kvmini.script=pci kvmini.args=rebind"
+console pci-noacpi "pci.sh: rebind: 10 times"
 console pci-noacpi "pci.sh: ok"
 
 # ---- the mmio transport has no PCI bus at all --------------------------------
