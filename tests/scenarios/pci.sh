@@ -5,7 +5,7 @@
 # an MSI-X vector for the configuration and one per queue; rng reads
 # random data, blk writes 4 MiB that this side finds in the image, net
 # takes a DHCP lease over user networking; virtio-console carries the
-# console; with --no-acpi too. A hostile boot writes garbage into every
+# console; with --no-acpi too; INTx when the guest has no MSI. A hostile boot writes garbage into every
 # function's config space and BAR and must still end normally. Also: the
 # option's errors.
 # lab-timeout: 600
@@ -56,6 +56,13 @@ console pci-console "pci.sh: ok"
 guest pci-noacpi 0 --transport pci --no-acpi --cmdline "kvmini.script=pci kvmini.args=rebind"
 console pci-noacpi "pci.sh: rebind: 10 times"
 console pci-noacpi "pci.sh: ok"
+
+# ---- INTx: a guest without MSI (pci=nomsi) ----------------------------------
+# virtio-rng's reads wait for its interrupt, here the level on INTA#'s
+# line (the minimal kernel takes it from the Interrupt Line register).
+
+guest pci-intx 0 --transport pci --cmdline "pci=nomsi kvmini.script=rng kvmini.args=modern"
+console pci-intx "rng.sh: read 1024 bytes"
 
 # ---- the mmio transport has no PCI bus at all --------------------------------
 
