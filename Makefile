@@ -84,7 +84,7 @@ CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 LIBS += -fsanitize=address,undefined
 endif
 
-SRCS := main.c $(wildcard lib/*.c fdt/*.c legacy/*.c virtio/*.c backend/*.c vmm/*.c \
+SRCS := main.c $(wildcard lib/*.c fdt/*.c legacy/*.c pci/*.c virtio/*.c backend/*.c vmm/*.c \
 	arch/$(SRCARCH)/*.c exec/*.c oci/*.c)
 # kvmini exec's guest agent travels inside kvmini (exec/exec_agent.S).
 AGENT := $(BUILD)/agent
@@ -102,11 +102,12 @@ STATIC := $(BUILD)/kvmini-static
 # layer's suites link that layer and the ones below it, nothing above, so
 # a test that needs a higher layer does not link. Suites go by the module
 # they test.
-UNIT_LAYERS := lib fdt legacy virtio backend vmm exec oci
+UNIT_LAYERS := lib fdt legacy pci virtio backend vmm exec oci
 UNIT_DIRS_lib := lib
 UNIT_DIRS_fdt := $(UNIT_DIRS_lib) fdt
 UNIT_DIRS_legacy := $(UNIT_DIRS_fdt) legacy
-UNIT_DIRS_virtio := $(UNIT_DIRS_legacy) virtio
+UNIT_DIRS_pci := $(UNIT_DIRS_legacy) pci
+UNIT_DIRS_virtio := $(UNIT_DIRS_pci) virtio
 UNIT_DIRS_backend := $(UNIT_DIRS_virtio) backend
 UNIT_DIRS_vmm := $(UNIT_DIRS_backend) vmm arch
 UNIT_DIRS_exec := $(UNIT_DIRS_vmm) exec
@@ -114,7 +115,8 @@ UNIT_DIRS_oci := $(UNIT_DIRS_exec) oci
 UNIT_TESTS_lib := bus mem uring term sbuf mem_file snap_dir janitor snapfile json trim
 UNIT_TESTS_fdt := fdt
 UNIT_TESTS_legacy := serial i8042
-UNIT_TESTS_virtio := virtq mmio coalesce virtio_rng virtio_state virtio_console vports virtio_net vhost_user virtio_vsock
+UNIT_TESTS_pci := pci pci_msix
+UNIT_TESTS_virtio := virtq mmio virtio_pci coalesce virtio_rng virtio_state virtio_console vports virtio_net vhost_user virtio_vsock
 UNIT_TESTS_backend := slirp virtiofsd virtio_blk virtio_vsock_uds
 UNIT_TESTS_vmm := cli disk e820 mptable acpi aml bzimage elf arm64_image arm64_fdt console_out x86_state control
 UNIT_TESTS_exec := exec cpio exec_cache
@@ -173,7 +175,7 @@ static: $(STATIC)
 unit_objs = $(filter $(foreach d,$(UNIT_DIRS_$(1)),$(BUILD)/$(d)/%),$(LIB_OBJS) \
 	$(UNIT_PORTABLE:%.c=$(BUILD)/%.o))
 define UNIT_BIN
-$(BUILD)/unit-$(1): $(UNIT_COMMON) $(if $(filter lib fdt legacy,$(1)),,$(UNIT_FAKES)) \
+$(BUILD)/unit-$(1): $(UNIT_COMMON) $(if $(filter lib fdt legacy pci,$(1)),,$(UNIT_FAKES)) \
 		$(UNIT_TESTS_$(1):%=$(BUILD)/tests/unit/test_%.o) $$(call unit_objs,$(1))
 	$$(CC) -o $$@ $$^ $$(shell $$(PKG_CONFIG) --libs check) $$(LIBS)
 endef

@@ -100,6 +100,10 @@ struct vm_config {
 	bool no_acpi;			/* x86: no ACPI tables */
 	bool no_seccomp;		/* debugging: no system call filter */
 	bool virtio_legacy;		/* virtio-mmio version 1 for every device */
+	enum vm_transport {
+		TRANSPORT_MMIO,		/* virtio-mmio (default) */
+		TRANSPORT_PCI,		/* virtio-pci with MSI-X (docs/pci.md) */
+	} transport;			/* --transport: for every virtio device */
 	bool verbose;
 };
 

@@ -15,6 +15,7 @@ LAYERS='
 lib
 fdt
 legacy
+pci
 virtio
 backend
 vmm arch
@@ -33,7 +34,7 @@ rank() {
 
 pass=0
 fail=0
-files=$(find lib fdt legacy virtio backend vmm arch exec oci -name '*.[chS]' | sort)
+files=$(find lib fdt legacy pci virtio backend vmm arch exec oci -name '*.[chS]' | sort)
 for f in main.c $files; do
 	from=$(rank "$f")
 	if [ -z "$from" ]; then

@@ -46,11 +46,12 @@ struct virtio_mmio {
 	struct virtio_mmio_queue *queues;
 };
 
-static void virtio_mmio_interrupt(struct virtio_dev *vdev)
+static void virtio_mmio_interrupt(struct virtio_dev *vdev, int q)
 {
 	struct virtio_mmio *m = vdev->transport;
 	uint64_t one = 1;
 
+	(void)q;	/* one interrupt for all */
 	if (write(m->irq_fd, &one, sizeof(one)) < 0)
 		pr_warn_once("virtio %s: cannot raise interrupt: %s",
 			     vdev->name, strerror(errno));

@@ -144,29 +144,29 @@ accept:
 	return true;
 }
 
-static void virtio_interrupt(struct virtio_dev *vdev, uint32_t bits)
+static void virtio_interrupt(struct virtio_dev *vdev, uint32_t bits, int q)
 {
 	__atomic_fetch_or(&vdev->isr, bits, __ATOMIC_ACQ_REL);
 	if (vdev->tops && vdev->tops->interrupt)
-		vdev->tops->interrupt(vdev);
+		vdev->tops->interrupt(vdev, q);
 }
 
 void virtio_notify_used(struct virtio_dev *vdev, unsigned int q)
 {
 	if (q < vdev->ops->nr_queues && virtq_should_notify(&vdev->vqs[q]))
-		virtio_interrupt(vdev, VIRTIO_ISR_USED);
+		virtio_interrupt(vdev, VIRTIO_ISR_USED, q);
 }
 
 void virtio_interrupt_used(struct virtio_dev *vdev)
 {
-	virtio_interrupt(vdev, VIRTIO_ISR_USED);
+	virtio_interrupt(vdev, VIRTIO_ISR_USED, VIRTIO_IRQ_QUEUES);
 }
 
 void virtio_config_changed(struct virtio_dev *vdev)
 {
 	vdev->config_generation++;
 	if (vdev->status & S_DRIVER_OK)
-		virtio_interrupt(vdev, VIRTIO_ISR_CONFIG);
+		virtio_interrupt(vdev, VIRTIO_ISR_CONFIG, VIRTIO_IRQ_CONFIG);
 }
 
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
@@ -182,7 +182,7 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 	if (vdev->ops->reset)
 		vdev->ops->reset(vdev);
 	if (vdev->status & S_DRIVER_OK)
-		virtio_interrupt(vdev, VIRTIO_ISR_CONFIG);
+		virtio_interrupt(vdev, VIRTIO_ISR_CONFIG, VIRTIO_IRQ_CONFIG);
 }
 
 void virtio_requeue(struct virtio_dev *vdev, unsigned int q)

@@ -89,10 +89,17 @@ struct virtio_dev_ops {
 	int (*load)(struct virtio_dev *vdev, struct sbuf_rd *r);
 };
 
+/* Which interrupt: a queue's index, or one of these. A transport with
+ * one interrupt (virtio-mmio) ignores it; virtio-pci picks the MSI-X
+ * vector the driver mapped to it. */
+#define VIRTIO_IRQ_CONFIG	(-1)	/* configuration change */
+#define VIRTIO_IRQ_QUEUES	(-2)	/* used buffers in some queue(s) */
+
 /* What the core asks of a transport. */
 struct virtio_transport_ops {
-	/* Raise the device's interrupt; isr bits are already set. */
-	void (*interrupt)(struct virtio_dev *vdev);
+	/* Raise the device's interrupt for q (a queue or VIRTIO_IRQ_*);
+	 * isr bits are already set. */
+	void (*interrupt)(struct virtio_dev *vdev, int q);
 	/* Have ops->notify(q) called again on a later turn of the I/O
 	 * thread's loop, after the events already waiting (virtio_requeue()). */
 	void (*requeue)(struct virtio_dev *vdev, unsigned int q);

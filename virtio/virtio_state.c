@@ -231,6 +231,7 @@ static int virtio_load_core(struct virtio_dev *vdev, struct sbuf_rd *r)
 
 int virtio_dev_load(struct virtio_dev *vdev, struct sbuf_rd *r)
 {
+	uint32_t isr;
 	int err;
 
 	virtio_dev_reset(vdev);
@@ -261,8 +262,12 @@ int virtio_dev_load(struct virtio_dev *vdev, struct sbuf_rd *r)
 	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
 		if (vdev->vqs[i].ready)
 			virtio_requeue(vdev, i);
-	if (__atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE) && vdev->tops &&
-	    vdev->tops->interrupt)
-		vdev->tops->interrupt(vdev);
+	isr = __atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE);
+	if (isr && vdev->tops && vdev->tops->interrupt) {
+		if (isr & VIRTIO_ISR_USED)
+			vdev->tops->interrupt(vdev, VIRTIO_IRQ_QUEUES);
+		if (isr & VIRTIO_ISR_CONFIG)
+			vdev->tops->interrupt(vdev, VIRTIO_IRQ_CONFIG);
+	}
 	return 0;
 }

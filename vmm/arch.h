@@ -21,6 +21,17 @@ extern const uint64_t arch_exitdev_base;
 
 /* Where the i-th virtio-mmio device goes: 0, or -ENOSPC past the last. */
 int arch_virtio_slot(unsigned int i, uint64_t *base, uint32_t *irq);
+/*
+ * --transport pci: bus 0's ECAM (1 MiB) and the window BARs go in, or
+ * -EOPNOTSUPP where there is no PCI yet; the command-line words that let
+ * the kernel probe it (x86: undo the default pci=off).
+ */
+int arch_pci_layout(uint64_t *ecam, uint64_t *win_base, uint64_t *win_len);
+extern const char arch_pci_cmdline[];
+/* KVM's default GSI routes (the irqchip pins), which a whole new table
+ * (KVM_SET_GSI_ROUTING, for MSI routes) must keep: how many, at most max. */
+struct kvm_irq_routing_entry;
+unsigned int arch_irq_routes(struct kvm_irq_routing_entry *e, unsigned int max);
 /* Whether the kernel learns of virtio-mmio devices from its command line
  * (x86: virtio_mmio.device=) rather than only from the device tree. */
 extern const bool arch_virtio_on_cmdline;

@@ -63,6 +63,8 @@ static const char run_usage[] =
 "  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
 "  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
 "  --virtio-legacy      virtio-mmio version 1 (legacy) for every device\n"
+"  --transport KIND     mmio (default) or pci (x86_64: virtio-pci with\n"
+"                       MSI-X) for every virtio device\n"
 "  --dump-dtb FILE      write the VM's device tree to FILE and exit\n"
 "  --timeout SECS       end the VM after SECS seconds (exit status 124)\n"
 "  --verbose            say what kvmini is doing\n"
@@ -589,7 +591,7 @@ int cli_getopt(const struct cli_cmd *cmd, void *ctx, int argc, char **argv)
 
 enum {
 	OPT_KERNEL = CLI_OPT_OWN, OPT_INITRD, OPT_CMDLINE, OPT_CONSOLE,
-	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI,
+	OPT_NO_RNG, OPT_VIRTIO_LEGACY, OPT_DUMP_DTB, OPT_NO_ACPI, OPT_TRANSPORT,
 	OPT_DISK,
 	OPT_SHARE,
 	OPT_NET,
@@ -606,6 +608,7 @@ static const struct option run_options[] = {
 	{ "no-rng",	no_argument,	   NULL, OPT_NO_RNG },
 	{ "no-acpi",	no_argument,	   NULL, OPT_NO_ACPI },
 	{ "virtio-legacy", no_argument,	   NULL, OPT_VIRTIO_LEGACY },
+	{ "transport",	required_argument, NULL, OPT_TRANSPORT },
 	{ "dump-dtb",	required_argument, NULL, OPT_DUMP_DTB },
 	{ "disk",	required_argument, NULL, OPT_DISK },
 	{ "share",	required_argument, NULL, OPT_SHARE },
@@ -639,6 +642,16 @@ static int cli_option(void *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_VIRTIO_LEGACY:
 		cfg->virtio_legacy = true;
+		return 0;
+	case OPT_TRANSPORT:
+		if (!strcmp(arg, "mmio")) {
+			cfg->transport = TRANSPORT_MMIO;
+		} else if (!strcmp(arg, "pci")) {
+			cfg->transport = TRANSPORT_PCI;
+		} else {
+			pr_err("--transport: unknown transport '%s' (mmio or pci)", arg);
+			return -EINVAL;
+		}
 		return 0;
 	case OPT_DUMP_DTB:
 		cfg->dump_dtb = arg;
@@ -687,6 +700,11 @@ static int cli_run(int argc, char **argv, struct vm_config *cfg)
 	}
 	if (cfg->restore && (cfg->kernel || cfg->initrd || cfg->cmdline || cfg->dump_dtb)) {
 		pr_err("--restore: the snapshot has its kernel already: drop --kernel, --initrd, --cmdline and --dump-dtb");
+		return -EINVAL;
+	}
+	if (cfg->transport == TRANSPORT_PCI &&
+	    (cfg->virtio_legacy || cfg->control || cfg->restore || cfg->dump_dtb)) {
+		pr_err("--transport pci: not with --virtio-legacy, --control, --restore or --dump-dtb yet (use --transport mmio)");
 		return -EINVAL;
 	}
 	if (!cfg->kernel && !cfg->restore) {

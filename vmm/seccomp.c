@@ -389,9 +389,15 @@ static const char *const vcpu_calls[] = {
 static int vcpu_rules(scmp_filter_ctx ctx, void *arg)
 {
 	struct vcpu *vcpu = arg;
+	int err = allow_ioctl(ctx, vcpu->fd, KVM_RUN) ?:
+		  allow_list(ctx, vcpu_calls);
 
-	return allow_ioctl(ctx, vcpu->fd, KVM_RUN) ?:
-	       allow_list(ctx, vcpu_calls);
+	/* --transport pci: the guest's MSI-X table writes move MSI routes,
+	 * and BAR moves move notify ioeventfds (vmm/vm_pci.c). */
+	if (!err && vcpu->vm->pci)
+		err = allow_ioctl(ctx, vcpu->vm->vm_fd, KVM_SET_GSI_ROUTING) ?:
+		      allow_ioctl(ctx, vcpu->vm->vm_fd, KVM_IOEVENTFD);
+	return err;
 }
 
 int seccomp_confine_vcpu(struct vcpu *vcpu)

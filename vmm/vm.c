@@ -226,6 +226,8 @@ static int vm_build_cmdline(struct vm *vm)
 				 VIRTIO_MMIO_SIZE,
 				 (unsigned long long)vm->virtio[i].base,
 				 vm->virtio[i].irq);
+	if (!err && vm->pci)
+		err = str_append(&vm->cmdline, "%s", arch_pci_cmdline);
 	if (!err && vm->cfg.console == CONSOLE_VIRTIO)
 		err = str_append(&vm->cmdline, "console=%s", arch_virtio_console);
 	if (!err && vm->cfg.cmdline && *vm->cfg.cmdline)

@@ -22,6 +22,7 @@ struct kvm_run;
 struct console;
 struct virtio_dev;
 struct virtio_mmio;
+struct vm_pci;
 struct exec_out;
 struct tap;
 struct slirp_net;
@@ -78,6 +79,11 @@ struct vm {
 
 	struct vm_virtio virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
+	struct vm_pci *pci;	/* --transport pci: the bus and its devices */
+	/* Its functions' slots and INTx lines, for the ACPI tables (which
+	 * link without vm_pci.c: the fuzz targets build them). */
+	struct { uint8_t slot; uint32_t irq; } pci_fn[VM_MAX_VIRTIO];
+	unsigned int nr_pci_fn;
 	struct virtio_dev *virtio_console;	/* when --console virtio */
 	struct exec_out *exec_out;	/* kvmini exec's job streams, or NULL */
 	/* Set before vm_create() by a mode above the VMM (kvmini exec): makes
@@ -162,6 +168,18 @@ void vm_devices_exit(struct vm *vm);
  * vm_devices_init: only when cfg.nr_shares > 0 made guest RAM shareable.
  * 0, or -errno after one error line. */
 int vm_add_share(struct vm *vm, const struct share_config *s);
+
+/*
+ * vm_pci.c: --transport pci. vm_pci_init() puts the bus on the machine
+ * (conf1 ports, ECAM, the BAR window); vm_pci_add() makes vdev a
+ * virtio-pci function on it (it owns vdev from then on, also on error);
+ * vm_pci_count() counts its devices of one kind; vm_pci_exit() frees it
+ * all, after the vCPUs have stopped.
+ */
+int vm_pci_init(struct vm *vm);
+int vm_pci_add(struct vm *vm, struct virtio_dev *vdev);
+unsigned int vm_pci_count(const struct vm *vm, uint32_t device_id);
+void vm_pci_exit(struct vm *vm);
 
 /* vm_fdt.c: the device tree this VM's guest gets (or --dump-dtb shows). */
 int vm_fdt_build(struct vm *vm, void **blob, size_t *size);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The virtio devices a VM gets, each on its own virtio-mmio transport in
- * the slot the architecture assigns.
+ * the slot the architecture assigns, or with --transport pci each a
+ * virtio-pci function on the PCI bus (vm_pci.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@ static int vm_add_virtio(struct vm *vm, struct virtio_dev *vdev)
 	struct vm_virtio *v = &vm->virtio[vm->nr_virtio];
 	int err;
 
+	if (vm->cfg.transport == TRANSPORT_PCI)
+		return vm_pci_add(vm, vdev);
 	if (!vdev)
 		return -ENOMEM;
 	if (vm->nr_virtio == VM_MAX_VIRTIO ||
@@ -154,6 +157,7 @@ int vm_add_share(struct vm *vm, const struct share_config *s)
 	}
 	for (unsigned int i = 0; i < vm->nr_virtio; i++)
 		index += vm->virtio[i].vdev->ops->device_id == VIRTIO_ID_FS;
+	index += vm_pci_count(vm, VIRTIO_ID_FS);
 	err = virtiofsd_start(s, &d, &be.sock);
 	if (err)
 		return err;
@@ -235,7 +239,9 @@ int vm_devices_init(struct vm *vm)
 {
 	int err = 0;
 
-	if (vm->first_virtio)
+	if (vm->cfg.transport == TRANSPORT_PCI)
+		err = vm_pci_init(vm);
+	if (!err && vm->first_virtio)
 		err = vm_add_virtio(vm, vm->first_virtio(vm));
 	if (!err && vm->cfg.console == CONSOLE_VIRTIO)
 		err = vm_add_console(vm);
@@ -263,6 +269,7 @@ void vm_devices_exit(struct vm *vm)
 		free(v->vdev);
 	}
 	vm->nr_virtio = 0;
+	vm_pci_exit(vm);
 	/* The NICs' backends, now that no device uses them. */
 	for (unsigned int i = 0; i < vm->nr_nets; i++) {
 		tap_close(vm->nets[i].tap);

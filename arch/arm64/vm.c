@@ -41,6 +41,24 @@ int arch_virtio_slot(unsigned int i, uint64_t *base, uint32_t *irq)
 	return 0;
 }
 
+/* No PCI on arm64 yet (issue #21, phase 2). */
+int arch_pci_layout(uint64_t *ecam, uint64_t *win_base, uint64_t *win_len)
+{
+	(void)ecam;
+	(void)win_base;
+	(void)win_len;
+	return -EOPNOTSUPP;
+}
+
+const char arch_pci_cmdline[] = "";
+
+unsigned int arch_irq_routes(struct kvm_irq_routing_entry *e, unsigned int max)
+{
+	(void)e;
+	(void)max;
+	return 0;
+}
+
 /* Type 0: KVM's default 40-bit guest physical address space. */
 int arch_vm_type(void)
 {

@@ -145,10 +145,20 @@ struct madt_lapic_nmi {
 
 /* Where each table goes, relative to the RSDP. */
 struct acpi_layout {
-	size_t xsdt, fadt, madt, dsdt;
+	size_t xsdt, fadt, madt, dsdt, mcfg;
 };
 
-#define XSDT_ENTRIES		2	/* FADT, MADT */
+#define XSDT_ENTRIES		3	/* FADT, MADT, and MCFG with PCI */
+
+/* MCFG (PCI Firmware 3.2, 4.1.2): one ECAM range, segment 0, bus 0. */
+struct acpi_mcfg {
+	struct acpi_header h;
+	uint64_t reserved;
+	uint64_t base;
+	uint16_t segment;
+	uint8_t start_bus, end_bus;
+	uint32_t reserved2;
+} __attribute__((packed));
 
 static size_t align_up(size_t v)
 {
@@ -219,13 +229,24 @@ static void acpi_put_rsdp(uint8_t *buf, uint64_t xsdt)
 	r->ext_checksum = acpi_checksum(r, sizeof(*r));
 }
 
-static void acpi_put_xsdt(uint8_t *p, uint64_t fadt, uint64_t madt)
+/* mcfg 0: no MCFG entry (no PCI bus). */
+static void acpi_put_xsdt(uint8_t *p, uint64_t fadt, uint64_t madt, uint64_t mcfg)
 {
-	uint64_t entries[XSDT_ENTRIES] = { fadt, madt };
-	size_t len = sizeof(struct acpi_header) + sizeof(entries);
+	uint64_t entries[XSDT_ENTRIES] = { fadt, madt, mcfg };
+	size_t n = mcfg ? 3 : 2;
+	size_t len = sizeof(struct acpi_header) + 8 * n;
 
 	acpi_header(p, "XSDT", len, 1);
-	memcpy(p + sizeof(struct acpi_header), entries, sizeof(entries));
+	memcpy(p + sizeof(struct acpi_header), entries, 8 * n);
+	acpi_seal(p);
+}
+
+static void acpi_put_mcfg(uint8_t *p, uint64_t ecam)
+{
+	struct acpi_mcfg m = { .base = ecam, .start_bus = 0, .end_bus = 0 };
+
+	acpi_header(&m, "MCFG", sizeof(m), 1);
+	memcpy(p, &m, sizeof(m));
 	acpi_seal(p);
 }
 
@@ -331,6 +352,56 @@ static void dsdt_virtio(struct aml *a, unsigned int i, const struct acpi_mmio_de
 	aml_end(a, dev);
 }
 
+/*
+ * The PCI host bridge (--transport pci): bus 0, the conf1 ports, the BAR
+ * window, and each function's INTA# on its IOAPIC pin (_PRT, GSIs
+ * direct). ECAM is a motherboard resource (PNP0C02), which is what
+ * Linux wants to see reserved before it trusts MCFG.
+ */
+static void dsdt_pci(struct aml *a, const struct acpi_machine *m)
+{
+	struct aml_mark dev, crs, prt, ent;
+
+	dev = aml_device_begin(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A08");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	crs = aml_restemplate_begin(a);
+	aml_res_word_bus(a, 0, 0);
+	aml_res_io(a, 0xcf8, 8);
+	aml_res_dword_memory(a, m->pci_win, m->pci_win_len);
+	aml_end(a, crs);
+	aml_name(a, "_PRT");
+	prt = aml_package_begin(a, m->nr_pci);
+	for (unsigned int i = 0; i < m->nr_pci; i++) {
+		ent = aml_package_begin(a, 4);
+		aml_integer(a, (uint32_t)m->pci[i].slot << 16 | 0xffff);
+		aml_integer(a, 0);	/* INTA# */
+		aml_integer(a, 0);	/* no link device: a GSI */
+		aml_integer(a, m->pci[i].gsi);
+		aml_end(a, ent);
+	}
+	aml_end(a, prt);
+	aml_end(a, dev);
+
+	dev = aml_device_begin(a, "MRES");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C02");
+	aml_name(a, "_CRS");
+	crs = aml_restemplate_begin(a);
+	aml_res_memory32_fixed(a, false, m->pci_ecam, 1U << 20);
+	aml_end(a, crs);
+	aml_end(a, dev);
+}
+
 /* _S5: the SLP_TYP values the guest writes to power off. */
 static void dsdt_s5(struct aml *a)
 {
@@ -361,6 +432,8 @@ static long acpi_put_dsdt(uint8_t *p, size_t room, const struct acpi_machine *m)
 		dsdt_virtio(&a, i, &m->virtio[i]);
 	if (m->vmgenid)
 		vmgenid_dsdt(&a, m->vmgenid, m->ged_gsi);
+	if (m->pci_ecam)
+		dsdt_pci(&a, m);
 	aml_end(&a, sb);
 	dsdt_s5(&a);
 	len = aml_finish(&a);
@@ -390,6 +463,14 @@ static int acpi_check(const struct acpi_machine *m)
 	/* The GUID is 8-byte aligned (the spec's R1a). */
 	if (m->vmgenid & 7)
 		return -EINVAL;
+	/* ECAM and the window below 4 GiB; at most 32 slots, one package
+	 * element each (a one-byte count). */
+	if (m->pci_ecam && (m->pci_ecam > UINT32_MAX - (1U << 20) || !m->pci_win_len ||
+			    m->pci_win_len - 1 > UINT32_MAX - m->pci_win || m->nr_pci > 32))
+		return -EINVAL;
+	for (unsigned int i = 0; m->pci_ecam && i < m->nr_pci; i++)
+		if (m->pci[i].slot > 31)
+			return -EINVAL;
 	return 0;
 }
 
@@ -403,7 +484,8 @@ long acpi_build(uint8_t *buf, size_t size, uint64_t gpa,
 	if (err)
 		return err;
 	l.xsdt = align_up(sizeof(struct acpi_rsdp));
-	l.fadt = align_up(l.xsdt + sizeof(struct acpi_header) + 8 * XSDT_ENTRIES);
+	l.fadt = align_up(l.xsdt + sizeof(struct acpi_header) +
+			  8 * (m->pci_ecam ? 3 : 2));
 	l.madt = align_up(l.fadt + sizeof(struct acpi_fadt));
 	l.dsdt = align_up(l.madt + madt_size(m->ncpus));
 	if (l.dsdt > size)
@@ -412,10 +494,21 @@ long acpi_build(uint8_t *buf, size_t size, uint64_t gpa,
 	dsdt_len = acpi_put_dsdt(buf + l.dsdt, size - l.dsdt, m);
 	if (dsdt_len < 0)
 		return dsdt_len == -EINVAL ? -EINVAL : -ENOSPC;
+	l.mcfg = 0;
+	if (m->pci_ecam) {
+		l.mcfg = align_up(l.dsdt + dsdt_len);
+		if (l.mcfg + sizeof(struct acpi_mcfg) > size)
+			return -ENOSPC;
+		memset(buf + l.dsdt + dsdt_len, 0, l.mcfg - l.dsdt - dsdt_len);
+		acpi_put_mcfg(buf + l.mcfg, m->pci_ecam);
+	}
 	acpi_put_madt(buf + l.madt, m->ncpus);
 	acpi_put_fadt(buf + l.fadt, gpa + l.dsdt);
-	acpi_put_xsdt(buf + l.xsdt, gpa + l.fadt, gpa + l.madt);
+	acpi_put_xsdt(buf + l.xsdt, gpa + l.fadt, gpa + l.madt,
+		      l.mcfg ? gpa + l.mcfg : 0);
 	acpi_put_rsdp(buf, gpa + l.xsdt);
+	if (l.mcfg)
+		return l.mcfg + sizeof(struct acpi_mcfg);
 	return l.dsdt + dsdt_len;
 }
 
@@ -433,6 +526,7 @@ enum acpi_event acpi_reg_write(unsigned int reg, uint8_t val)
 int x86_acpi_setup(struct vm *vm, uint64_t *rsdp)
 {
 	struct acpi_mmio_dev devs[VM_MAX_VIRTIO];
+	struct acpi_pci_fn fns[VM_MAX_VIRTIO];
 	struct acpi_machine m = {
 		.ncpus = vm->cfg.cpus,
 		.virtio = devs,
@@ -453,6 +547,15 @@ int x86_acpi_setup(struct vm *vm, uint64_t *rsdp)
 			.size = VIRTIO_MMIO_SIZE,
 			.gsi = vm->virtio[i].irq,
 		};
+	if (vm->pci) {
+		m.pci_ecam = X86_PCI_ECAM;
+		m.pci_win = X86_PCI_WIN;
+		m.pci_win_len = X86_PCI_WIN_LEN;
+		m.pci = fns;
+		for (unsigned int i = 0; i < vm->nr_pci_fn; i++)
+			fns[i] = (struct acpi_pci_fn){ vm->pci_fn[i].slot, vm->pci_fn[i].irq };
+		m.nr_pci = vm->nr_pci_fn;
+	}
 	n = buf ? acpi_build(buf, X86_ACPI_SIZE, X86_ACPI_ADDR, &m) : -EFAULT;
 	if (n < 0) {
 		pr_err("cannot build the ACPI tables for this VM (%s): try --no-acpi",

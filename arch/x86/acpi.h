@@ -29,6 +29,12 @@ struct acpi_mmio_dev {
 	uint32_t gsi;
 };
 
+/* A PCI function's INTA# as the host bridge's _PRT routes it. */
+struct acpi_pci_fn {
+	uint8_t slot;
+	uint32_t gsi;
+};
+
 /* What the tables describe. */
 struct acpi_machine {
 	unsigned int ncpus;
@@ -38,6 +44,12 @@ struct acpi_machine {
 	 * and the Generic Event Device's interrupt that announces it. */
 	uint64_t vmgenid;
 	uint32_t ged_gsi;
+	/* --transport pci: bus 0's ECAM (0 for no PCI bus: no MCFG and no
+	 * PCI0), the BAR window, and the functions' interrupts. */
+	uint64_t pci_ecam;
+	uint32_t pci_win, pci_win_len;
+	const struct acpi_pci_fn *pci;
+	unsigned int nr_pci;
 };
 
 /*

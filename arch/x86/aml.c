@@ -36,6 +36,8 @@
 #define AML_RES_IO		0x47
 #define AML_RES_END		0x79
 #define AML_RES_MEMORY32_FIXED	0x86
+#define AML_RES_DWORD_SPACE	0x87
+#define AML_RES_WORD_SPACE	0x88
 #define AML_RES_EXT_IRQ		0x89
 
 #define AML_PKG_MAX		0x0fffffff	/* 28 bits */
@@ -376,6 +378,44 @@ void aml_res_irq_noflags(struct aml *a, unsigned int irq)
 		return;
 	}
 	aml_le(d + 1, 1U << irq, 2);
+	aml_bytes(a, d, sizeof(d));
+}
+
+/*
+ * WordBusNumber and DWordMemory (ACPI 6.4, 6.4.3.5.2-3) as a host
+ * bridge produces them: minimum and maximum fixed, no translation.
+ */
+#define AML_SPACE_MEMORY	0
+#define AML_SPACE_BUS		2
+#define AML_SPACE_FIXED		0x0c	/* MinFixed, MaxFixed; producer */
+
+void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max)
+{
+	uint8_t d[16] = { AML_RES_WORD_SPACE, 13, 0, AML_SPACE_BUS, AML_SPACE_FIXED };
+
+	if (max < min) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	aml_le(d + 8, min, 2);
+	aml_le(d + 10, max, 2);
+	aml_le(d + 14, max - min + 1, 2);
+	aml_bytes(a, d, sizeof(d));
+}
+
+void aml_res_dword_memory(struct aml *a, uint32_t base, uint32_t len)
+{
+	/* Type-specific flags: read-write, not cacheable. */
+	uint8_t d[26] = { AML_RES_DWORD_SPACE, 23, 0, AML_SPACE_MEMORY,
+			  AML_SPACE_FIXED, 1 };
+
+	if (!len || len - 1 > UINT32_MAX - base) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	aml_le(d + 10, base, 4);
+	aml_le(d + 14, base + len - 1, 4);
+	aml_le(d + 22, len, 4);
 	aml_bytes(a, d, sizeof(d));
 }
 

@@ -62,6 +62,9 @@ void aml_end(struct aml *a, struct aml_mark m);
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 void aml_res_irq_noflags(struct aml *a, unsigned int irq);
 void aml_res_memory32_fixed(struct aml *a, bool rw, uint32_t base, uint32_t len);
+/* A host bridge's bus range and memory window (producer, fixed). */
+void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_dword_memory(struct aml *a, uint32_t base, uint32_t len);
 
 #define AML_IRQ_CONSUMER	(1 << 0)
 #define AML_IRQ_EDGE		(1 << 1)

@@ -53,6 +53,49 @@ int arch_virtio_slot(unsigned int i, uint64_t *base, uint32_t *irq)
 	return 0;
 }
 
+/*
+ * --transport pci: the BAR window is the MMIO hole below the devices
+ * (0xc0000000-0xd0000000), bus 0's ECAM a free megabyte above them.
+ * The ACPI tables and e820 say so (acpi.c, e820.c).
+ */
+int arch_pci_layout(uint64_t *ecam, uint64_t *win_base, uint64_t *win_len)
+{
+	*ecam = X86_PCI_ECAM;
+	*win_base = X86_PCI_WIN;
+	*win_len = X86_PCI_WIN_LEN;
+	return 0;
+}
+
+/* After the default pci=off: conf1 (0xCF8/0xCFC), which also needs no
+ * ACPI and no firmware check. */
+const char arch_pci_cmdline[] = "pci=conf1";
+
+/* KVM's defaults (virt/kvm/irqchip.c): GSI i on IOAPIC pin i, and the
+ * first 16 on the PICs too. */
+unsigned int arch_irq_routes(struct kvm_irq_routing_entry *e, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int gsi = 0; gsi < X86_IOAPIC_PINS; gsi++) {
+		if (n < max)
+			e[n] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi },
+			};
+		n++;
+		if (gsi >= 16)
+			continue;
+		if (n < max)
+			e[n] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+					       KVM_IRQCHIP_PIC_SLAVE, gsi % 8 },
+			};
+		n++;
+	}
+	return n < max ? n : max;
+}
+
 int arch_vm_type(void)
 {
 	return 0;

@@ -48,6 +48,11 @@ struct vm;
 #define X86_MMIO_HOLE		0xc0000000ULL
 #define X86_4G			0x100000000ULL
 #define X86_DEV_BASE		0xd0000000ULL
+/* --transport pci: BARs below the devices, bus 0's ECAM above them. */
+#define X86_PCI_WIN		X86_MMIO_HOLE
+#define X86_PCI_WIN_LEN		(X86_DEV_BASE - X86_MMIO_HOLE)
+#define X86_PCI_ECAM		0xe0000000ULL
+#define X86_PCI_ECAM_LEN	0x100000ULL
 #define X86_IOAPIC_ADDR		0xfec00000ULL
 #define X86_LAPIC_ADDR		0xfee00000ULL
 #define X86_IDENTITY_MAP_ADDR	0xfffbc000ULL

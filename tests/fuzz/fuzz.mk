@@ -23,7 +23,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt) \
 	-pthread
 
 # With arm64's portable parser (no KVM in it), as the unit tests have it.
-LIB_SRCS := $(wildcard lib/*.c fdt/*.c legacy/*.c virtio/*.c backend/*.c vmm/*.c \
+LIB_SRCS := $(wildcard lib/*.c fdt/*.c legacy/*.c pci/*.c virtio/*.c backend/*.c vmm/*.c \
 	    exec/*.c arch/x86/*.c arch/arm64/image.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ)/obj/%.o)
 TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -869,6 +869,56 @@ static void seeds_json(void)
 		save("json", seeds[i][0], seeds[i][1], strlen(seeds[i][1]));
 }
 
+/* --- pci_cfg: fuzz_pci_cfg.c -------------------------------------------- */
+
+/* A write to a field of function 0's BAR region r (fuzz_pci_cfg.c's
+ * bar_off(): region index in bits 1-3 of the selector). */
+static void pci_bar_write(struct buf *b, uint8_t width_op, uint8_t region,
+			  uint8_t off, uint64_t val)
+{
+	u8(b, 4);
+	u8(b, width_op);	/* 0x82: 1 byte, 0x84: 4 bytes; written */
+	u8(b, region << 1);
+	u8(b, off);
+	u64(b, val);
+}
+
+static void seeds_pci_cfg(void)
+{
+	struct buf b = { .n = 0 };
+
+	/* Both functions' BARs in the window, decoding; MSI-X on (its
+	 * capability at 0x88, control at 0x8a); the driver's status steps
+	 * and VERSION_1; two table entries unmasked; interrupts, a kick. */
+	u8(&b, 1); u8(&b, 2); u64(&b, 0xc0000000);
+	u8(&b, 1); u8(&b, 3); u64(&b, 0xc0010000);
+	u8(&b, 0); u8(&b, 0x85); u16(&b, 0x8a); u32(&b, 0x8000);
+	pci_bar_write(&b, 0x82, 0, 20, 0);
+	pci_bar_write(&b, 0x82, 0, 20, 1);
+	pci_bar_write(&b, 0x82, 0, 20, 3);
+	pci_bar_write(&b, 0x84, 0, 8, 1);
+	pci_bar_write(&b, 0x84, 0, 12, 1);
+	pci_bar_write(&b, 0x82, 0, 20, 0xb);
+	for (unsigned int v = 0; v < 2; v++) {
+		pci_bar_write(&b, 0x84, 4, 16 * v, 0xfee00000);
+		pci_bar_write(&b, 0x84, 4, 16 * v + 8, 0x40 + v);
+		pci_bar_write(&b, 0x84, 4, 16 * v + 12, 0);
+	}
+	u8(&b, 6); u8(&b, 0x02);
+	u8(&b, 6); u8(&b, 0x06);
+	u8(&b, 5); u8(&b, 0);
+	save_buf("pci_cfg", "msix-up", &b);
+
+	/* conf1: slot 1's registers dword by dword, through every port. */
+	b.n = 0;
+	for (unsigned int i = 0; i < 64; i++) {
+		u8(&b, 2);
+		u8(&b, (i * 37) & 0xff);
+		u32(&b, 0x80000000 | 1 << 11 | i * 4);
+	}
+	save_buf("pci_cfg", "conf1-walk", &b);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 && argc != 6) {
@@ -878,6 +928,7 @@ int main(int argc, char **argv)
 	outdir = argv[1];
 	seeds_virtq();
 	seeds_mmio();
+	seeds_pci_cfg();
 	seeds_bzimage(argc == 6 ? argv[2] : NULL);
 	seeds_elf(argc == 6 ? argv[3] : NULL, argc == 6 ? argv[4] : NULL,
 		  argc == 6 ? argv[5] : NULL);

@@ -67,10 +67,11 @@ void fake_check_guards(struct fake_guest *g, uint64_t gpa, uint64_t len)
 	}
 }
 
-static void fake_interrupt(struct virtio_dev *vdev)
+static void fake_interrupt(struct virtio_dev *vdev, int q)
 {
 	struct fake_guest *g = vdev->transport;
 
+	(void)q;
 	g->interrupts++;
 	g->isr |= __atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE);
 }

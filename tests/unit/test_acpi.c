@@ -611,6 +611,61 @@ START_TEST(test_iasl_catches)
 }
 END_TEST
 
+/*
+ * --transport pci: an MCFG for bus 0's ECAM after the FADT and MADT, and
+ * in the DSDT a PNP0A08 host bridge (bus 0, conf1 ports, the window),
+ * its _PRT with each function's GSI, and ECAM as a PNP0C02 resource;
+ * iasl takes both tables without complaint.
+ */
+START_TEST(test_iasl_pci)
+{
+	static const struct acpi_pci_fn fns[] = { { 1, 5 }, { 2, 6 }, { 31, 22 } };
+	struct iasl_dir d;
+	struct tables t;
+	const uint8_t *mcfg;
+	char *dsl;
+
+	machine(&(struct config){ 2, 0, VGA }, &t);
+	t.m.pci_ecam = 0xe0000000;
+	t.m.pci_win = 0xc0000000;
+	t.m.pci_win_len = 0x10000000;
+	t.m.pci = fns;
+	t.m.nr_pci = 3;
+	t.buf = malloc(X86_ACPI_SIZE);
+	ck_assert_ptr_nonnull(t.buf);
+	t.len = acpi_build(t.buf, X86_ACPI_SIZE, GPA, &t.m);
+	ck_assert_int_gt(t.len, 0);
+	t.xsdt = table_at(&t, get(t.buf + 24, 8), "XSDT");
+	ck_assert_uint_eq(get(t.xsdt + 4, 4), HDR + 3 * 8);
+	t.fadt = table_at(&t, get(t.xsdt + HDR, 8), "FACP");
+	t.dsdt = table_at(&t, get(t.fadt + 140, 8), "DSDT");
+	mcfg = table_at(&t, get(t.xsdt + HDR + 16, 8), "MCFG");
+	ck_assert_uint_eq(get(mcfg + 4, 4), HDR + 8 + 16);
+	ck_assert_uint_eq(get(mcfg + HDR + 8, 8), 0xe0000000);	/* base */
+	ck_assert_uint_eq(get(mcfg + HDR + 16, 2), 0);		/* segment */
+	ck_assert_uint_eq(mcfg[HDR + 18], 0);			/* buses 0-0 */
+	ck_assert_uint_eq(mcfg[HDR + 19], 0);
+	iasl_dir_make(&d);
+	dsl = disassemble(&d, "mcfg", mcfg);
+	free(dsl);
+	dsl = disassemble(&d, "dsdt", t.dsdt);
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (PCI0)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "EisaId (\"PNP0A08\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "EisaId (\"PNP0A03\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "EisaId (\"PNP0C02\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "WordBusNumber"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xC0000000, 0xCFFFFFFF"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x0CF8, 0x0CF8"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xE0000000, 0x00100000"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_PRT"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x0002FFFF, Zero, Zero, 0x06"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x001FFFFF, Zero, Zero, 0x16"));
+	free(dsl);
+	iasl_dir_remove(&d);
+	free(t.buf);
+}
+END_TEST
+
 /* ---- sizes and bad machines ------------------------------------------- */
 
 /* Every size short of what the tables need fails, writing nothing past
@@ -718,6 +773,7 @@ static Suite *acpi_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_iasl, 0, n);
 	tcase_add_test(tc, test_iasl_catches);
+	tcase_add_test(tc, test_iasl_pci);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
