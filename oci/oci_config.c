@@ -334,6 +334,36 @@ static bool oci_mount_given(const char *type, const char *dst)
 	return false;
 }
 
+/*
+ * What an engine binds in for every container, kvmini gives or skips:
+ * /dev/shm (podman's host tmpfs; the guest mounts its own, since memory
+ * cannot be shared with a VM that way), and the engine's files /etc/hosts,
+ * /etc/hostname, /etc/resolv.conf and /run/.containerenv, which cannot be
+ * shared yet (only directories can be) and which the guest does without:
+ * its hostname comes from config.json's; and the kubelet's
+ * /dev/termination-log, so that a pod runs, though a termination message
+ * written there does not reach the kubelet. A file the user binds
+ * elsewhere is still refused.
+ */
+static bool oci_engine_file(const char *dst, const char *src)
+{
+	static const char *const files[] = {
+		"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run/.containerenv",
+		"/dev/termination-log",
+	};
+	struct stat st;
+
+	if (!strcmp(dst, "/dev/shm"))
+		return true;
+	if (!src || stat(src, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!strcmp(dst, files[i]))
+			return true;
+	}
+	return false;
+}
+
 static int oci_bind(struct oci_parse *p, unsigned int i, const char *src,
 		    const char *dst, bool ro)
 {
@@ -385,8 +415,11 @@ static int oci_mount(struct oci_parse *p, unsigned int i, const struct json *m)
 		return -EINVAL;
 	}
 	if ((type && !strcmp(type->s, "bind")) || oci_has_option(opts, "bind") ||
-	    oci_has_option(opts, "rbind"))
+	    oci_has_option(opts, "rbind")) {
+		if (oci_engine_file(dst->s, src ? src->s : NULL))
+			return 0;
 		return oci_bind(p, i, src ? src->s : NULL, dst->s, oci_has_option(opts, "ro"));
+	}
 	if (type && oci_mount_given(type->s, dst->s))
 		return 0;
 	if (type && !strcmp(type->s, "tmpfs")) {

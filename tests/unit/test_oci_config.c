@@ -183,6 +183,34 @@ START_TEST(test_oci_config_full)
 }
 END_TEST
 
+/* What podman and the kubelet bind into every container: given by the
+ * guest or skipped. */
+START_TEST(test_oci_config_engine_binds)
+{
+	char json[32768];
+	struct parsed p;
+
+	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":["
+		 "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\"]},"
+		 "{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/run/.containerenv\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/dev/termination-log\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\",\"rprivate\"]}]"),
+		 file, file, file, file, file, data);
+	expect_ok(&p, json);
+	ck_assert_uint_eq(p.spec.ec.nr_shares, 0);
+	done(&p);
+	/* A directory there is the user's: shared. A file elsewhere: refused. */
+	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s\"}]"), data);
+	expect_ok(&p, json);
+	ck_assert_uint_eq(p.spec.ec.nr_shares, 1);
+	done(&p);
+	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/etc/passwd\",\"type\":\"bind\",\"source\":\"%s\"}]"), file);
+	EXPECT_ERROR("only directories", json);
+}
+END_TEST
+
 START_TEST(test_oci_config_resources)
 {
 	struct parsed p;
@@ -425,6 +453,7 @@ static Suite *oci_config_suite(void)
 	tcase_add_test(tc, test_oci_config_terminal);
 	tcase_add_test(tc, test_oci_config_full);
 	tcase_add_test(tc, test_oci_config_resources);
+	tcase_add_test(tc, test_oci_config_engine_binds);
 	tcase_add_test(tc, test_oci_config_errors);
 	tcase_add_test(tc, test_oci_config_load);
 	tcase_add_test(tc, test_oci_config_job);
