@@ -18,6 +18,7 @@
 #   @@BENCH vsock VMM METRIC RUN value=V    (bench/vsock.sh)
 #   @@BENCH census VMM VCPUS MIB RUN KIND ... (bench/census.sh)
 #   @@BENCH exec|restore|snapmem|snapshare ... (bench/snapshot.sh)
+#   @@BENCH oci RUNTIME RUN ...           (bench/oci.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
 # (the key=value parts are bench/vmmrun's output line, as is).
@@ -41,9 +42,10 @@ qemu_cpu=${BENCH_QEMU_CPU:-host}
 run_timeout=${BENCH_RUN_TIMEOUT:-120}
 # The parts to measure (BENCH in make bench): boot (boot, memory, start
 # rate), census (exits and the printk timeline), blk (fio), net (iperf3
-# and ping), vsock, snapshot (exec from a snapshot, restore); a part left
+# and ping), vsock, snapshot (exec from a snapshot, restore), oci (podman
+# run with kvmini oci, runc and crun); a part left
 # out leaves no records, and its loops run zero times.
-parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock snapshot}" | tr ',' ' ') "
+parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock snapshot oci}" | tr ',' ' ') "
 has()
 {
 	case $parts in *" $1 "*) return 0 ;; esac
@@ -414,6 +416,11 @@ fi
 # bench/snapshot.sh, sourced: it uses vmm(), check() and rate_cold above.
 if has snapshot; then
 	. "${BENCH_SNAPSHOT_SH:-$(dirname "$0")/snapshot.sh}"
+fi
+
+# ---- oci: podman run's start-up with kvmini oci, runc and crun ----------------
+if has oci; then
+	. "${BENCH_OCI_SH:-$(dirname "$0")/oci.sh}"
 fi
 
 rec done

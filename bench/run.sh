@@ -85,13 +85,13 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
-parts=$(echo "${BENCH:-boot census blk net vsock snapshot}" | tr ',' ' ')
+parts=$(echo "${BENCH:-boot census blk net vsock snapshot oci}" | tr ',' ' ')
 all=1
-for p in boot census blk net vsock snapshot; do
+for p in boot census blk net vsock snapshot oci; do
 	case " $parts " in *" $p "*) ;; *) all=0 ;; esac
 done
 for p in $parts; do
-	case $p in boot | census | blk | net | vsock | snapshot) ;; *) die "BENCH takes boot, census, blk, net, vsock and snapshot (got '$p')" ;; esac
+	case $p in boot | census | blk | net | vsock | snapshot | oci) ;; *) die "BENCH takes boot, census, blk, net, vsock, snapshot and oci (got '$p')" ;; esac
 done
 # The block figures: fio here, and in the guest from its tools disk; the
 # network figures: iperf3 here and, again, from the tools disk.
@@ -223,8 +223,9 @@ if [ "$where" = native ]; then
 		BENCH_CENSUS_RUNS="${BENCH_CENSUS_RUNS:-1}" \
 		BENCH_SNAPSHOT_SH="$here/snapshot.sh" BENCH_SNAP_INITRD="$snap_initrd" \
 		BENCH_KVCTL="$guest/kvctl" BENCH_SNAP_RUNS="$snap_runs" BENCH_SNAP_SHARE="$snap_share" \
+		BENCH_OCI_SH="$here/oci.sh" BENCH_OCI_RUNS="${BENCH_OCI_RUNS:-5}" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
-		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|exec\|restore\|snapmem\|snapshare\|note\) /bench: \1 /p'
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|exec\|restore\|snapmem\|snapshare\|oci\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
 fi
 
@@ -294,7 +295,7 @@ if [ "$where" = lab ]; then
 	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L "$iperf3" "$ov/usr/bin/iperf3"
 	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$here/census.sh" "$census_initrd" \
-		"$here/snapshot.sh" "$snap_initrd" "$ov/bench/"
+		"$here/snapshot.sh" "$snap_initrd" "$here/oci.sh" "$ov/bench/"
 	case " $parts " in *" vsock "*) vhost_modules "$ov/bench/vhost" ;; esac
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
 	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
@@ -342,6 +343,8 @@ if [ "$where" = lab ]; then
 	BENCH_KVCTL=/usr/bin/kvctl
 	BENCH_SNAP_RUNS=$snap_runs
 	BENCH_SNAP_SHARE=$snap_share
+	BENCH_OCI_SH=/bench/oci.sh
+	BENCH_OCI_RUNS=${BENCH_OCI_RUNS:-5}
 	EOF
 	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
@@ -361,10 +364,10 @@ if [ "$where" = lab ]; then
 	# HOSTROOT. bench.sh is that scenario, so a copy of it that does.
 	scenario=$here/bench.sh
 	case " $parts " in
-	*" snapshot "*)
+	*" snapshot "* | *" oci "*)
 		mkdir -p "$work/scenario"
 		scenario=$work/scenario/bench.sh
-		{ cat "$here/bench.sh"; echo "# HOSTROOT: bench/snapshot.sh runs kvmini exec on the build host's /"; } >"$scenario"
+		{ cat "$here/bench.sh"; echo "# HOSTROOT: bench/snapshot.sh runs kvmini exec, bench/oci.sh podman, on the build host's /"; } >"$scenario"
 		;;
 	esac
 	rc=0
@@ -387,7 +390,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock|exec|restore|snapmem|snapshare) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock|exec|restore|snapmem|snapshare|oci) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.
