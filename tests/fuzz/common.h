@@ -55,6 +55,13 @@ uint8_t *fuzz_ram_add(struct guest_mem *m, uint64_t gpa, uint64_t size);
 void fuzz_allocs_begin(void);
 unsigned long fuzz_allocs_end(void);
 
+/*
+ * The lowest free descriptor number: a target compares it before and
+ * after an input, so that a descriptor the input made and nothing closed
+ * is found.
+ */
+int fuzz_lowest_free_fd(void);
+
 /* An invariant the code under test broke: report it and crash. */
 #define fuzz_check(cond)						\
 	do {								\

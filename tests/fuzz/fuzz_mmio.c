@@ -337,17 +337,6 @@ static void fuzz_op(struct fuzz_mmio *f, struct fuzz_input *in)
 	}
 }
 
-/* The lowest free descriptor number: the same before and after an input. */
-static int lowest_free_fd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC);
-
-	if (fd < 0)
-		abort();
-	close(fd);
-	return fd;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
@@ -360,7 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = fuzz_input(data, size);
 	static struct fuzz_mmio f;
-	int fd_before = lowest_free_fd();
+	int fd_before = fuzz_lowest_free_fd();
 	uint8_t hdr = fuzz_u8(&in);
 
 	memset(&f, 0, sizeof(f));
@@ -395,6 +384,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_dev_exit(f.vdev);
 	free(f.vdev);
 	free(f.ram);
-	fuzz_check(lowest_free_fd() == fd_before);
+	fuzz_check(fuzz_lowest_free_fd() == fd_before);
 	return 0;
 }

@@ -231,16 +231,6 @@ static void check_readonly(struct fuzz_pci *f)
 	}
 }
 
-static int lowest_free_fd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC);
-
-	if (fd < 0)
-		abort();
-	close(fd);
-	return fd;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
@@ -253,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = fuzz_input(data, size);
 	static struct fuzz_pci f;
-	int fd_before = lowest_free_fd();
+	int fd_before = fuzz_lowest_free_fd();
 
 	memset(&f, 0, sizeof(f));
 	memset(&mach, 0, sizeof(mach));
@@ -291,6 +281,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pci_bus_exit(&f.bus);
 	free(f.ram);
-	fuzz_check(lowest_free_fd() == fd_before);
+	fuzz_check(fuzz_lowest_free_fd() == fd_before);
 	return 0;
 }
