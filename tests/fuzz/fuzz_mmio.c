@@ -26,8 +26,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <linux/virtio_mmio.h>
 
 #include "tests/fuzz/common.h"

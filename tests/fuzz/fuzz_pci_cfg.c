@@ -20,8 +20,6 @@
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "tests/fuzz/common.h"
 #include "lib/evloop.h"
