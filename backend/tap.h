@@ -9,6 +9,12 @@
  * creates is not persistent: the kernel removes it when kvmini's
  * descriptor closes, however kvmini ends, SIGKILL included. An existing
  * tap stays as it was.
+ *
+ * With cfg->queues > 1 the tap is multi-queue (made so, or found so; one
+ * found without multi_queue gives one queue, with a notice, unless
+ * queues= asked for more): one descriptor per queue, tap_queue_fd(), the
+ * first of them tap_fd(); the device detaches those past the pairs its
+ * driver uses (TUNSETQUEUE).
  */
 #ifndef KVMINI_TAP_H
 #define KVMINI_TAP_H
@@ -22,6 +28,9 @@ struct vnet_backend;
 struct tap *tap_open(const struct net_config *cfg);
 const struct vnet_backend *tap_backend(struct tap *t);
 int tap_fd(const struct tap *t);
+/* 1..CONFIG_NET_QUEUES_MAX, and queue i's descriptor (-1 past them). */
+unsigned int tap_nr_queues(const struct tap *t);
+int tap_queue_fd(const struct tap *t, unsigned int i);
 /* After the device that used it is gone. NULL is fine. */
 void tap_close(struct tap *t);
 

@@ -29,6 +29,7 @@ struct disk_config {
 #define CONFIG_NETS_MAX		4
 #define CONFIG_HOSTFWD_MAX	16
 #define CONFIG_IFNAME_MAX	15	/* IFNAMSIZ - 1 */
+#define CONFIG_NET_QUEUES_MAX	8	/* queue pairs per tap NIC */
 
 enum net_kind {
 	NET_TAP,		/* --net tap=NAME */
@@ -46,10 +47,15 @@ struct hostfwd_config {
 	uint16_t guest_port;
 };
 
-/* One --net tap=NAME[,mac=MAC] or --net user[,hostfwd=…][,mac=MAC]. */
+/* One --net tap=NAME[,queues=N][,mac=MAC] or --net user[,hostfwd=…][,mac=MAC]. */
 struct net_config {
 	enum net_kind kind;
 	char ifname[CONFIG_IFNAME_MAX + 1];	/* tap only */
+	/* Tap only: queue pairs, 1..CONFIG_NET_QUEUES_MAX; without queues=
+	 * (queues_set false) one per --cpus, and 1 when the tap exists
+	 * without multi_queue. user: 1. */
+	unsigned int queues;
+	bool queues_set;
 	uint8_t mac[6];			/* cli.c picks 52:54:00:12:34:5N */
 	bool mac_set;			/* the user gave mac= */
 	struct hostfwd_config fwd[CONFIG_HOSTFWD_MAX];	/* user only */

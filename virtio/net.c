@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-net (virtio 1.2 section 5.1): one receive queue, one transmit
- * queue and a control queue, in front of a backend (virtio/devices.h).
+ * virtio-net (virtio 1.2 section 5.1): receive and transmit queue pairs
+ * and a control queue, in front of a backend (virtio/devices.h). One
+ * pair, or with a multi-queue tap up to VNET_PAIRS_MAX (VIRTIO_NET_F_MQ):
+ * pair i is queues 2i and 2i+1, the control queue comes last, and each
+ * pair has the tap queue, io_uring and buffer pool of its own (struct
+ * vnet), so a pair is what the single-pair device was; struct vnet_nic
+ * is what they share. The driver starts on the first pair and asks for
+ * more with CTRL_MQ_VQ_PAIRS_SET; the tap steers frames only to the
+ * queues of the pairs in use (vnet_set_pairs()).
  * This file is the device: its features and config space, the control
  * queue, activate, reset, free and creation. The rest:
  *
@@ -67,54 +74,110 @@ struct vnet_dev {
 
 /* ---- control queue ---------------------------------------------------------- */
 
-static int vnet_configure(struct vnet *n, uint64_t features)
+static int vnet_configure(struct vnet_nic *nic, uint64_t features)
 {
-	if (!n->be.configure)
+	if (!nic->be.configure)
 		return 0;
-	return n->be.configure(n->be.ctx, n->hdr_len, features);
+	return nic->be.configure(nic->be.ctx, nic->pairs[0]->hdr_len, features);
+}
+
+/* Reads start on the I/O thread: the pair's eventfd wakes it. */
+static int vnet_start(struct vnet *n)
+{
+	uint64_t one = 1;
+
+	if (vnet_has_fd(n) && write(n->u.efd, &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The driver uses the first count pairs from now on. A pair leaving stops
+ * receiving first (its reads cancelled; a frame that landed is delivered),
+ * then the backend detaches its tap queue, so that the tap steers no frame
+ * to it; a pair joining is attached first, then its reads start.
+ */
+static int vnet_set_pairs(struct vnet_nic *nic, unsigned int count)
+{
+	int err = 0;
+
+	for (unsigned int i = count; i < nic->nr_pairs; i++) {
+		struct vnet *p = nic->pairs[i];
+
+		if (!p->enabled)
+			continue;
+		p->enabled = false;
+		if (vnet_has_fd(p))
+			vnet_rx_stop(p);
+	}
+	if (nic->be.set_pairs)
+		err = nic->be.set_pairs(nic->be.ctx, count);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < count; i++) {
+		struct vnet *p = nic->pairs[i];
+
+		if (p->enabled)
+			continue;
+		p->enabled = true;
+		err = vnet_start(p);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* What an accepted command changes outside the recorded state. */
-static uint8_t vnet_ctrl_apply(struct vnet *n, struct vnet_ctrl_state *st)
+static uint8_t vnet_ctrl_apply(struct vnet_nic *nic, struct vnet_ctrl_state *st)
 {
-	uint64_t f = n->vdev->features;
+	uint64_t f = nic->vdev->features;
 
 	if (st->offloads_changed) {
 		st->offloads_changed = false;
-		if (vnet_configure(n, (f & ~VNET_GUEST_OFFLOADS) | st->guest_offloads))
+		if (vnet_configure(nic, (f & ~VNET_GUEST_OFFLOADS) | st->guest_offloads))
 			return VIRTIO_NET_ERR;
 	}
+	if (st->pairs_changed) {
+		st->pairs_changed = false;
+		if (vnet_set_pairs(nic, st->pairs)) {
+			pr_warn_once("virtio %s: cannot switch to %u queue pairs",
+				     nic->name, st->pairs);
+			return VIRTIO_NET_ERR;
+		}
+	}
 	st->mac_changed = false;
-	n->ctrl = *st;
+	nic->ctrl = *st;
 	return VIRTIO_NET_OK;
 }
 
 /* One command; returns the bytes written (the ack, or none). */
 static uint32_t vnet_ctrl_one(void *ctx, struct virtq_chain *c)
 {
-	struct vnet *n = ctx;
-	struct vnet_ctrl_state st = n->ctrl;
+	struct vnet_nic *nic = ctx;
+	struct vnet_ctrl_state st = nic->ctrl;
 	const struct iovec *ack;
 	uint8_t r;
 
 	/* The ack is the last writable byte; segments are never empty. */
 	if (c->err || !c->nr_in) {
 		pr_warn_once("virtio %s: control command without room for its ack",
-			     n->name);
+			     nic->name);
 		return 0;
 	}
 	ack = &c->iov[c->nr_out + c->nr_in - 1];
-	r = vnet_ctrl_cmd(&st, n->vdev->features, c->iov, c->nr_out, c->out_len);
+	r = vnet_ctrl_cmd(&st, nic->vdev->features, c->iov, c->nr_out, c->out_len);
 	if (r == VIRTIO_NET_OK)
-		r = vnet_ctrl_apply(n, &st);
+		r = vnet_ctrl_apply(nic, &st);
 	((uint8_t *)ack->iov_base)[ack->iov_len - 1] = r;
 	return 1;
 }
 
-static void vnet_ctrl(struct vnet *n)
+static void vnet_ctrl(struct vnet_nic *nic)
 {
-	virtio_drain(n->vdev, VNET_CTRLQ, &n->scratch, vnet_ctrl_one, n);
-	virtio_publish(n->vdev, VNET_CTRLQ);
+	unsigned int q = VNET_CTRLQ_OF(nic->nr_pairs);
+
+	virtio_drain(nic->vdev, q, &nic->scratch, vnet_ctrl_one, nic);
+	virtio_publish(nic->vdev, q);
 }
 
 /* ---- used buffers ------------------------------------------------------------ */
@@ -127,47 +190,51 @@ void vnet_publish(struct vnet *n)
 		return;
 	if (n->tx_dirty) {
 		n->tx_dirty = false;
-		virtq_flush(&vdev->vqs[VNET_TXQ]);
-		virtio_notify_used(vdev, VNET_TXQ);
+		virtq_flush(&vdev->vqs[n->txq]);
+		virtio_notify_used(vdev, n->txq);
 	}
 	if (n->rx_dirty) {
 		n->rx_dirty = false;
-		virtq_flush(&vdev->vqs[VNET_RXQ]);
-		virtio_notify_used(vdev, VNET_RXQ);
+		virtq_flush(&vdev->vqs[n->rxq]);
+		virtio_notify_used(vdev, n->rxq);
 	}
 }
 
 
 /* ---- virtio ops ---------------------------------------------------------------- */
 
-static void vnet_notify(struct virtio_dev *vdev, unsigned int q)
+static void vnet_notify_pair(struct vnet *n, bool tx)
 {
-	struct vnet *n = vdev->priv;
-
-	if (!vdev->active)
-		return;
-	switch (q) {
-	case VNET_TXQ:
+	if (tx) {
 		if (vnet_has_fd(n))
 			vnet_tx_process(n);
 		else
 			vnet_tx_callbacks(n);
-		break;
-	case VNET_RXQ:
-		if (vnet_has_fd(n)) {
-			vnet_rx_fill(n);
-		} else {
-			virtq_disable_notify(&vdev->vqs[VNET_RXQ]);
-			vnet_rx_space(n);
-		}
-		break;
-	case VNET_CTRLQ:
-		vnet_ctrl(n);
-		break;
+	} else if (vnet_has_fd(n)) {
+		vnet_rx_fill(n);
+	} else {
+		virtq_disable_notify(&n->vdev->vqs[n->rxq]);
+		vnet_rx_space(n);
 	}
 	if (vnet_has_fd(n))
 		vnet_pump(n);
 	vnet_publish(n);
+}
+
+static void vnet_notify(struct virtio_dev *vdev, unsigned int q)
+{
+	struct vnet_nic *nic = vdev->priv;
+
+	if (!vdev->active)
+		return;
+	if (q < 2 * nic->nr_pairs)
+		return vnet_notify_pair(nic->pairs[q / 2], q & 1);
+	if (q != VNET_CTRLQ_OF(nic->nr_pairs))
+		return;
+	vnet_ctrl(nic);
+	/* Pairs that stopped may have delivered a last frame. */
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		vnet_publish(nic->pairs[i]);
 }
 
 static bool vnet_features_accept(struct virtio_dev *vdev, uint64_t features)
@@ -178,39 +245,52 @@ static bool vnet_features_accept(struct virtio_dev *vdev, uint64_t features)
 
 static int vnet_activate(struct virtio_dev *vdev)
 {
-	struct vnet *n = vdev->priv;
-	uint64_t one = 1;
+	struct vnet_nic *nic = vdev->priv;
 	int err;
 
-	n->hdr_len = vnet_hdr_len(vdev->features);
-	n->mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
-	n->frame_max = vnet_rx_frame_max(vdev->features);
+	for (unsigned int i = 0; i < nic->nr_pairs; i++) {
+		struct vnet *p = nic->pairs[i];
+
+		p->hdr_len = vnet_hdr_len(vdev->features);
+		p->mrg = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
+		p->frame_max = vnet_rx_frame_max(vdev->features);
+		p->enabled = !i;
+	}
 	/* A snapshot's offloads are what the driver last set. */
-	if (!n->ctrl_loaded)
-		n->ctrl.guest_offloads = vdev->features & VNET_GUEST_OFFLOADS;
-	n->ctrl_loaded = false;
-	err = vnet_configure(n, (vdev->features & ~VNET_GUEST_OFFLOADS) |
-				n->ctrl.guest_offloads);
+	if (!nic->ctrl_loaded)
+		nic->ctrl.guest_offloads = vdev->features & VNET_GUEST_OFFLOADS;
+	nic->ctrl_loaded = false;
+	err = vnet_configure(nic, (vdev->features & ~VNET_GUEST_OFFLOADS) |
+				  nic->ctrl.guest_offloads);
 	if (err)
 		return err;
-	if (!vnet_has_fd(n)) {
-		vnet_rx_space(n);
+	/* Multi-queue starts with one pair (virtio 1.2, 5.1.6.5.5). */
+	nic->ctrl.pairs = 1;
+	if (nic->nr_pairs > 1 && nic->be.set_pairs) {
+		err = nic->be.set_pairs(nic->be.ctx, 1);
+		if (err)
+			return err;
+	}
+	if (!vnet_has_fd(nic->pairs[0])) {
+		vnet_rx_space(nic->pairs[0]);
 		return 0;
 	}
-	/* Reads start on the I/O thread (see the top of this file). */
-	if (write(n->u.efd, &one, sizeof(one)) < 0)
-		return -errno;
-	return 0;
+	return vnet_start(nic->pairs[0]);
 }
 
 static void vnet_reset(struct virtio_dev *vdev)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 
-	vnet_drain(n);
-	memset(&n->ctrl, 0, sizeof(n->ctrl));
-	memcpy(n->ctrl.mac, n->mac, 6);
-	n->ctrl_loaded = false;
+	for (unsigned int i = 0; i < nic->nr_pairs; i++) {
+		vnet_drain(nic->pairs[i]);
+		nic->pairs[i]->enabled = !i;
+	}
+	memset(&nic->ctrl, 0, sizeof(nic->ctrl));
+	memcpy(nic->ctrl.mac, nic->mac, 6);
+	nic->ctrl.max_pairs = nic->nr_pairs;
+	nic->ctrl.pairs = 1;
+	nic->ctrl_loaded = false;
 }
 
 /* ---- snapshots ------------------------------------------------------------------ */
@@ -222,10 +302,10 @@ static void vnet_reset(struct virtio_dev *vdev)
  * held unused are the last ones popped (the pool uses them in order), so
  * they go back to the avail ring whole and are popped again later.
  */
-static void vnet_quiesce(struct virtio_dev *vdev)
+static void vnet_quiesce_pair(struct vnet *n)
 {
-	struct vnet *n = vdev->priv;
-	struct virtq *rxq = &vdev->vqs[VNET_RXQ];
+	struct virtio_dev *vdev = n->vdev;
+	struct virtq *rxq = &vdev->vqs[n->rxq];
 
 	if (!vdev->active)
 		return;
@@ -237,11 +317,19 @@ static void vnet_quiesce(struct virtio_dev *vdev)
 	virtq_unpop(rxq, virtq_outstanding(rxq));
 	vnet_pool_reset(n);
 	/* Receiving and a transmit that waited for a slot go on after. */
-	virtio_requeue(vdev, VNET_RXQ);
+	virtio_requeue(vdev, n->rxq);
 	if (n->tx_throttled) {
 		n->tx_throttled = false;
-		virtio_requeue(vdev, VNET_TXQ);
+		virtio_requeue(vdev, n->txq);
 	}
+}
+
+static void vnet_quiesce(struct virtio_dev *vdev)
+{
+	struct vnet_nic *nic = vdev->priv;
+
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		vnet_quiesce_pair(nic->pairs[i]);
 }
 
 static void vnet_put_table(struct sbuf *b, unsigned int entries, bool overflow,
@@ -255,15 +343,20 @@ static void vnet_put_table(struct sbuf *b, unsigned int entries, bool overflow,
 /* The control queue's state; the backend is the new process's. */
 static int vnet_save(struct virtio_dev *vdev, struct sbuf *b)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 
+	if (nic->nr_pairs > 1) {
+		pr_err("virtio %s: snapshots of a multi-queue NIC are not supported yet (give it --net tap=NAME,queues=1)",
+		       nic->name);
+		return -ENOTSUP;
+	}
 	sbuf_put_u32(b, VNET_STATE_VERSION);
-	sbuf_put(b, n->ctrl.mac, 6);
-	sbuf_put_u8(b, n->ctrl.promisc);
-	sbuf_put_u8(b, n->ctrl.allmulti);
-	vnet_put_table(b, n->ctrl.uc_entries, n->ctrl.uc_overflow, n->ctrl.uc);
-	vnet_put_table(b, n->ctrl.mc_entries, n->ctrl.mc_overflow, n->ctrl.mc);
-	sbuf_put_u64(b, n->ctrl.guest_offloads);
+	sbuf_put(b, nic->ctrl.mac, 6);
+	sbuf_put_u8(b, nic->ctrl.promisc);
+	sbuf_put_u8(b, nic->ctrl.allmulti);
+	vnet_put_table(b, nic->ctrl.uc_entries, nic->ctrl.uc_overflow, nic->ctrl.uc);
+	vnet_put_table(b, nic->ctrl.mc_entries, nic->ctrl.mc_overflow, nic->ctrl.mc);
+	sbuf_put_u64(b, nic->ctrl.guest_offloads);
 	return 0;
 }
 
@@ -293,7 +386,7 @@ static bool vnet_offloads_valid(const struct virtio_dev *vdev, uint64_t o)
 
 static int vnet_load(struct virtio_dev *vdev, struct sbuf_rd *r)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 	struct vnet_ctrl_state st = { 0 };
 	uint32_t version = sbuf_get_u32(r);
 	uint8_t promisc, allmulti;
@@ -307,28 +400,34 @@ static int vnet_load(struct virtio_dev *vdev, struct sbuf_rd *r)
 	st.guest_offloads = sbuf_get_u64(r);
 	if (r->bad)
 		return 0;	/* the core says truncated */
+	if (nic->nr_pairs > 1) {
+		pr_err("virtio %s: snapshots of a multi-queue NIC are not supported yet (give it --net tap=NAME,queues=1)",
+		       nic->name);
+		return -ENOTSUP;
+	}
 	if (version != VNET_STATE_VERSION || promisc > 1 || allmulti > 1 ||
 	    !tables || !vnet_offloads_valid(vdev, st.guest_offloads)) {
-		pr_err("virtio %s: snapshot state refused: bad control state", n->name);
+		pr_err("virtio %s: snapshot state refused: bad control state", nic->name);
 		return -EINVAL;
 	}
 	st.promisc = promisc;
 	st.allmulti = allmulti;
-	n->ctrl = st;
-	n->ctrl_loaded = true;
+	st.max_pairs = st.pairs = 1;
+	nic->ctrl = st;
+	nic->ctrl_loaded = true;
 	return 0;
 }
 
 static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
 			     uint8_t *data, uint32_t len)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 	struct virtio_net_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
-	memcpy(cfg.mac, n->ctrl.mac, 6);
+	memcpy(cfg.mac, nic->ctrl.mac, 6);
 	cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
-	cfg.max_virtqueue_pairs = htole16(1);
+	cfg.max_virtqueue_pairs = htole16(nic->nr_pairs);
 	if (off > sizeof(cfg) || len > sizeof(cfg) - off) {
 		memset(data, 0, len);
 		return;
@@ -340,52 +439,92 @@ static void vnet_config_read(struct virtio_dev *vdev, uint32_t off,
 static void vnet_config_write(struct virtio_dev *vdev, uint32_t off,
 			      const uint8_t *data, uint32_t len)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 
 	if (virtio_has_feature(vdev, VIRTIO_F_VERSION_1) || off >= 6 || len > 6 - off)
 		return;
-	memcpy(n->ctrl.mac + off, data, len);
+	memcpy(nic->ctrl.mac + off, data, len);
+}
+
+static void vnet_stats_sum(const struct vnet_nic *nic, struct vnet_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (unsigned int i = 0; i < nic->nr_pairs && nic->pairs[i]; i++) {
+		const struct vnet_stats *s = &nic->pairs[i]->stats;
+
+		st->tx_packets += s->tx_packets;
+		st->tx_bytes += s->tx_bytes;
+		st->tx_dropped += s->tx_dropped;
+		st->tx_errors += s->tx_errors;
+		st->rx_packets += s->rx_packets;
+		st->rx_bytes += s->rx_bytes;
+		st->rx_dropped += s->rx_dropped;
+	}
 }
 
 void virtio_net_stats(struct virtio_dev *vdev, struct vnet_stats *st)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 
 	pthread_mutex_lock(&vdev->lock);
-	*st = n->stats;
+	vnet_stats_sum(nic, st);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
 void virtio_net_ctrl_state(struct virtio_dev *vdev, struct vnet_ctrl_state *st)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
 
 	pthread_mutex_lock(&vdev->lock);
-	*st = n->ctrl;
+	*st = nic->ctrl;
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-static void vnet_free(struct virtio_dev *vdev)
+unsigned int virtio_net_pairs(struct virtio_dev *vdev)
 {
-	struct vnet *n = vdev->priv;
-	const struct vnet_stats *s;
+	struct vnet_nic *nic = vdev->priv;
+	unsigned int n = 0;
 
-	if (!n)
-		return;
-	s = &n->stats;
+	pthread_mutex_lock(&vdev->lock);
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		n += nic->pairs[i]->enabled;
+	pthread_mutex_unlock(&vdev->lock);
+	return n;
+}
+
+static void vnet_pair_free(struct vnet *n)
+{
 	vnet_drain(n);
-	if (n->vdev)
-		pr_info("virtio %s: tx %llu frames, %llu bytes, %llu malformed, %llu refused; rx %llu frames, %llu bytes, %llu dropped",
-			n->name, (unsigned long long)s->tx_packets,
-			(unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped,
-			(unsigned long long)s->tx_errors, (unsigned long long)s->rx_packets,
-			(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_dropped);
 	if (n->on_loop)
 		evloop_del(n->loop, &n->ev);
 	uring_exit(&n->u);
 	free(n->tx);
 	free(n->rx_ops);
 	free(n);
+}
+
+static void vnet_nic_free(struct vnet_nic *nic)
+{
+	struct vnet_stats s;
+
+	vnet_stats_sum(nic, &s);
+	if (nic->vdev)
+		pr_info("virtio %s: tx %llu frames, %llu bytes, %llu malformed, %llu refused; rx %llu frames, %llu bytes, %llu dropped",
+			nic->name, (unsigned long long)s.tx_packets,
+			(unsigned long long)s.tx_bytes, (unsigned long long)s.tx_dropped,
+			(unsigned long long)s.tx_errors, (unsigned long long)s.rx_packets,
+			(unsigned long long)s.rx_bytes, (unsigned long long)s.rx_dropped);
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		if (nic->pairs[i])
+			vnet_pair_free(nic->pairs[i]);
+	free(nic);
+}
+
+static void vnet_free(struct virtio_dev *vdev)
+{
+	if (!vdev->priv)
+		return;
+	vnet_nic_free(vdev->priv);
 	vdev->priv = NULL;
 }
 
@@ -405,13 +544,44 @@ static int vnet_alloc(struct vnet *n)
 	return 0;
 }
 
-static void vnet_ops(const struct vnet *n, struct virtio_dev_ops *ops)
+/* Pair i: its queues and descriptor, its engine. */
+static struct vnet *vnet_pair_new(struct vnet_nic *nic, unsigned int i)
 {
+	struct vnet *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		pr_err("virtio %s: out of memory", nic->name);
+		return NULL;
+	}
+	nic->pairs[i] = n;
+	n->nic = nic;
+	n->u.efd = -1;
+	n->be = nic->be;
+	if (nic->nr_pairs > 1)
+		n->be.fd = nic->be.qfd[i];
+	n->rxq = VNET_RXQ_OF(i);
+	n->txq = VNET_TXQ_OF(i);
+	n->enabled = !i;
+	if (i)
+		snprintf(n->name, sizeof(n->name), "%s.q%u", nic->name, i);
+	else
+		snprintf(n->name, sizeof(n->name), "%s", nic->name);
+	if (vnet_alloc(n) || (vnet_has_fd(n) && vnet_ring_init(n)))
+		return NULL;
+	return n;
+}
+
+static void vnet_ops(const struct vnet_nic *nic, struct virtio_dev_ops *ops)
+{
+	uint64_t features = vnet_offered(nic->be.offloads);
+
+	if (nic->nr_pairs > 1)
+		features |= VNET_F(VIRTIO_NET_F_MQ);
 	*ops = (struct virtio_dev_ops){
 		.device_id	= VIRTIO_ID_NET,
-		.nr_queues	= VNET_NR_QUEUES,
+		.nr_queues	= VNET_NR_QUEUES_OF(nic->nr_pairs),
 		.queue_max	= VNET_QUEUE_MAX,
-		.features	= vnet_offered(n->be.offloads),
+		.features	= features,
 		.config_size	= sizeof(struct virtio_net_config),
 		.config_read	= vnet_config_read,
 		.config_write	= vnet_config_write,
@@ -426,45 +596,62 @@ static void vnet_ops(const struct vnet *n, struct virtio_dev_ops *ops)
 	};
 }
 
+/* Pairs: the backend's descriptors, if it has more than one and a valid
+ * one for each; else one. */
+static unsigned int vnet_nr_pairs(const struct vnet_backend *be)
+{
+	if (be->fd < 0 || be->nr_pairs <= 1 || be->nr_pairs > VNET_PAIRS_MAX ||
+	    be->qfd[0] != be->fd)
+		return 1;
+	for (unsigned int i = 0; i < be->nr_pairs; i++)
+		if (be->qfd[i] < 0)
+			return 1;
+	return be->nr_pairs;
+}
+
 struct virtio_dev *virtio_net_new(const struct guest_mem *mem,
 				  const struct vnet_backend *be,
 				  const uint8_t mac[6], struct evloop *loop,
 				  unsigned int index)
 {
 	struct vnet_dev *dev = calloc(1, sizeof(*dev));
-	struct vnet *n = calloc(1, sizeof(*n));
+	struct vnet_nic *nic = calloc(1, sizeof(*nic));
 
-	if (!dev || !n) {
+	if (!dev || !nic) {
 		pr_err("virtio net%u: out of memory", index);
 		goto fail;
 	}
-	n->u.efd = -1;
-	n->be = *be;
-	snprintf(n->name, sizeof(n->name), "net%u", index);
-	memcpy(n->mac, mac, 6);
-	memcpy(n->ctrl.mac, mac, 6);
-	if (!vnet_has_fd(n))
-		n->be.offloads = 0;	/* frames go to it complete */
-	if (vnet_alloc(n) || (vnet_has_fd(n) && vnet_ring_init(n)))
-		goto fail;
-	vnet_ops(n, &dev->ops);
-	if (virtio_dev_init(&dev->vdev, &dev->ops, mem, n->name, n)) {
+	nic->be = *be;
+	snprintf(nic->name, sizeof(nic->name), "net%u", index);
+	memcpy(nic->mac, mac, 6);
+	memcpy(nic->ctrl.mac, mac, 6);
+	if (nic->be.fd < 0)
+		nic->be.offloads = 0;	/* frames go to it complete */
+	nic->nr_pairs = vnet_nr_pairs(be);
+	nic->ctrl.max_pairs = nic->nr_pairs;
+	nic->ctrl.pairs = 1;
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		if (!vnet_pair_new(nic, i))
+			goto fail;
+	vnet_ops(nic, &dev->ops);
+	if (virtio_dev_init(&dev->vdev, &dev->ops, mem, nic->name, nic)) {
 		free(dev->vdev.vqs);
 		goto fail;
 	}
-	n->vdev = &dev->vdev;
-	if (vnet_loop_add(n, loop)) {
-		virtio_dev_exit(&dev->vdev);
-		free(dev);
-		return NULL;
+	nic->vdev = &dev->vdev;
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		nic->pairs[i]->vdev = &dev->vdev;
+	for (unsigned int i = 0; i < nic->nr_pairs; i++) {
+		if (vnet_loop_add(nic->pairs[i], loop)) {
+			virtio_dev_exit(&dev->vdev);
+			free(dev);
+			return NULL;
+		}
 	}
 	return &dev->vdev;
 fail:
-	if (n) {
-		struct virtio_dev tmp = { .priv = n };
-
-		vnet_free(&tmp);
-	}
+	if (nic)
+		vnet_nic_free(nic);
 	free(dev);
 	return NULL;
 }

@@ -29,10 +29,17 @@
 #include "virtio/net_backend.h"
 #include "virtio/virtq.h"
 
-#define VNET_RXQ		0
-#define VNET_TXQ		1
-#define VNET_CTRLQ		2
-#define VNET_NR_QUEUES		3
+/* Queue numbers (virtio 1.2, 5.1.2): receiveq1, transmitq1, ...,
+ * receiveqN, transmitqN, then the control queue. The first three are a
+ * one-pair device's. */
+#define VNET_RXQ_OF(pair)	(2 * (pair))
+#define VNET_TXQ_OF(pair)	(2 * (pair) + 1)
+#define VNET_CTRLQ_OF(pairs)	(2 * (pairs))
+#define VNET_NR_QUEUES_OF(pairs) (2 * (pairs) + 1)
+#define VNET_RXQ		VNET_RXQ_OF(0)
+#define VNET_TXQ		VNET_TXQ_OF(0)
+#define VNET_CTRLQ		VNET_CTRLQ_OF(1)
+#define VNET_NR_QUEUES		VNET_NR_QUEUES_OF(1)
 #define VNET_QUEUE_MAX		256
 
 #define VNET_HDR_LEN		12	/* struct virtio_net_hdr_v1 */
@@ -111,6 +118,9 @@ struct vnet_ctrl_state {
 	bool mac_changed;
 	uint64_t guest_offloads;		/* CTRL_GUEST_OFFLOADS_SET */
 	bool offloads_changed;
+	unsigned int max_pairs;			/* the device's; 1 without MQ */
+	unsigned int pairs;			/* CTRL_MQ_VQ_PAIRS_SET: 1..max_pairs */
+	bool pairs_changed;
 };
 
 /*
@@ -176,17 +186,33 @@ struct vnet_tx_slot {
 	struct virtq_chain chain;
 };
 
-/* One device, its priv. */
-struct vnet {
+struct vnet;
+
+/* One device, its priv: what all its queue pairs share. */
+struct vnet_nic {
 	struct virtio_dev *vdev;
-	struct vnet_backend be;
+	struct vnet_backend be;		/* configure(), set_pairs() */
 	char name[8];
 	uint8_t mac[6];			/* as configured; reset restores it */
 	struct vnet_ctrl_state ctrl;
-
 	/* A snapshot's control state is in ctrl: activate keeps its
 	 * offloads rather than take the negotiated ones (net.c). */
 	bool ctrl_loaded;
+	unsigned int nr_pairs;		/* max_virtqueue_pairs */
+	struct vnet *pairs[VNET_PAIRS_MAX];
+	struct virtq_chain scratch;	/* the control queue's */
+};
+
+/* One receive/transmit queue pair, its backend descriptor and engine. */
+struct vnet {
+	struct virtio_dev *vdev;
+	struct vnet_nic *nic;
+	struct vnet_backend be;		/* be.fd: this pair's descriptor */
+	char name[12];			/* net0, or net0.q1 past the first */
+	unsigned int rxq, txq;		/* VNET_RXQ_OF(pair), VNET_TXQ_OF(pair) */
+	/* The driver uses this pair (the first always; the others after
+	 * CTRL_MQ_VQ_PAIRS_SET): only then does it receive. */
+	bool enabled;
 	/* vnet_quiesce_io() runs: a cancelled read is not tried again. */
 	bool quiescing;
 
@@ -239,8 +265,8 @@ static inline bool vnet_has_fd(const struct vnet *n)
 	return n->be.fd >= 0;
 }
 
-/* net.c: the used buffers of the transmit and receive queues go to the
- * driver, one flush and at most one interrupt for each queue. */
+/* net.c: the used buffers of the pair's transmit and receive queues go
+ * to the driver, one flush and at most one interrupt for each queue. */
 void vnet_publish(struct vnet *n);
 
 /* net_uring.c: the io_uring engine of fd backends. */
@@ -270,6 +296,13 @@ void vnet_drain(struct vnet *n);
  * one that landed is delivered); no read is started meanwhile. The
  * receive chains the pool held stay popped: the caller gives them back. */
 void vnet_quiesce_io(struct vnet *n);
+/* A pair the driver stops using (n->enabled already false): its writes
+ * in flight complete, its reads are cancelled and waited for (a frame
+ * that landed is delivered). */
+void vnet_rx_stop(struct vnet *n);
+/* The pair's completions: takes them, starts what they allow, publishes
+ * (takes vdev->lock). */
+void vnet_complete(struct vnet *n);
 
 /* net_tx.c: a kick on the transmit queue, and a write's completion. */
 void vnet_tx_process(struct vnet *n);		/* fd backends */
@@ -287,9 +320,11 @@ void vnet_rx_space(struct vnet *n);		/* callback backends */
 void virtio_net_stats(struct virtio_dev *vdev, struct vnet_stats *st);
 /* The control state, for tests (takes vdev->lock). */
 void virtio_net_ctrl_state(struct virtio_dev *vdev, struct vnet_ctrl_state *st);
-/* Fd backends: the completion eventfd, and its handler, for tests that
- * have no event loop (loop NULL). */
+/* Fd backends: the completion eventfd (the first pair's), and the
+ * handler of every pair's, for tests that have no event loop (loop NULL). */
 int virtio_net_completion_fd(const struct virtio_dev *vdev);
 void virtio_net_complete(struct virtio_dev *vdev);
+/* The pairs the driver uses now (takes vdev->lock). */
+unsigned int virtio_net_pairs(struct virtio_dev *vdev);
 
 #endif

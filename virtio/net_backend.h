@@ -23,6 +23,14 @@
  *    calls configure() with the header size the driver uses and the
  *    negotiated features (TUNSETVNETHDRSZ, TUNSETOFFLOAD), on a vCPU
  *    thread.
+ *  - A multi-queue fd backend (a tap with IFF_MULTI_QUEUE): nr_pairs
+ *    (2..VNET_PAIRS_MAX) descriptors in qfd[], qfd[0] == fd, one per
+ *    receive/transmit queue pair, each with an io_uring of its own. The
+ *    device offers VIRTIO_NET_F_MQ with max_virtqueue_pairs = nr_pairs,
+ *    and calls set_pairs(n) (1..nr_pairs) when the driver changes how
+ *    many pairs it uses (at DRIVER_OK: 1): frames from then on go to and
+ *    come from qfd[0..n-1] only. configure() acts on fd (queue 0), which
+ *    stays in use; it sets the whole tap.
  *  - A callback backend (user networking): fd == -1. The device hands it
  *    each transmitted frame without its header, checksums complete, and
  *    takes received frames from virtio_net_receive().
@@ -35,9 +43,14 @@
  */
 struct iovec;
 
+#define VNET_PAIRS_MAX		8
+
 struct vnet_backend {
 	int fd;
+	unsigned int nr_pairs;		/* 0 or 1: one pair, fd */
+	int qfd[VNET_PAIRS_MAX];	/* nr_pairs > 1 only */
 	uint64_t offloads;
+	int (*set_pairs)(void *ctx, unsigned int n);
 	int (*configure)(void *ctx, unsigned int hdr_len, uint64_t features);
 	void (*transmit)(void *ctx, const struct iovec *iov, unsigned int iovcnt,
 			 size_t len);

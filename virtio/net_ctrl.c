@@ -2,7 +2,8 @@
 /*
  * The control queue's commands (virtio 1.2 section 5.1.6.5), the ones
  * Linux sends for what kvmini offers: receive modes, the MAC filter
- * table, the MAC address, and the guest offloads. A tap passes every
+ * table, the MAC address, the guest offloads, and with MQ the number of
+ * queue pairs in use. A tap passes every
  * frame whatever the filters say, so the modes and tables are parsed,
  * validated and recorded, not enforced. The command bytes stay in guest
  * memory and are read once, field by field, through the iovecs.
@@ -114,6 +115,24 @@ static uint8_t ctrl_offloads(struct vnet_ctrl_state *st, uint64_t f, uint8_t cmd
 	return VIRTIO_NET_OK;
 }
 
+/* VQ_PAIRS_SET, le16 pairs: 1..max_pairs (virtio 1.2, 5.1.6.5.5); no
+ * RSS or hash commands (neither is offered). */
+static uint8_t ctrl_mq(struct vnet_ctrl_state *st, uint64_t f, uint8_t cmd,
+		       struct ctrl_cursor *c)
+{
+	uint16_t pairs;
+
+	if (!(f & VNET_F(VIRTIO_NET_F_MQ)) || cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
+	    c->len - c->off != sizeof(pairs) || !ctrl_read(c, &pairs, sizeof(pairs)))
+		return VIRTIO_NET_ERR;
+	pairs = le16toh(pairs);
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > st->max_pairs)
+		return VIRTIO_NET_ERR;
+	st->pairs = pairs;
+	st->pairs_changed = true;
+	return VIRTIO_NET_OK;
+}
+
 uint8_t vnet_ctrl_cmd(struct vnet_ctrl_state *st, uint64_t features,
 		      const struct iovec *iov, unsigned int cnt, size_t len)
 {
@@ -129,6 +148,8 @@ uint8_t vnet_ctrl_cmd(struct vnet_ctrl_state *st, uint64_t features,
 		return ctrl_mac(st, features, hdr[1], &c);
 	case VIRTIO_NET_CTRL_GUEST_OFFLOADS:
 		return ctrl_offloads(st, features, hdr[1], &c);
+	case VIRTIO_NET_CTRL_MQ:
+		return ctrl_mq(st, features, hdr[1], &c);
 	}
 	return VIRTIO_NET_ERR;
 }

@@ -60,7 +60,7 @@ static void vnet_ready_push_front(struct vnet *n, uint16_t b)
 
 static void vnet_rxbuf_used(struct vnet *n, uint16_t b, uint32_t len)
 {
-	virtq_add_used(&n->vdev->vqs[VNET_RXQ], n->rx_pool[b].head, len);
+	virtq_add_used(&n->vdev->vqs[n->rxq], n->rx_pool[b].head, len);
 	n->rx_free[n->nr_rx_free++] = b;
 	n->rx_dirty = true;
 }
@@ -79,17 +79,17 @@ static int vnet_rx_pop(struct vnet *n)
 	uint16_t b;
 	int r;
 
-	r = virtio_pop(vdev, VNET_RXQ, c);
+	r = virtio_pop(vdev, n->rxq, c);
 	if (r <= 0)
 		return r;
-	if (!n->nr_rx_free || VNET_QUEUE_MAX - n->nr_rx_free >= vdev->vqs[VNET_RXQ].size) {
+	if (!n->nr_rx_free || VNET_QUEUE_MAX - n->nr_rx_free >= vdev->vqs[n->rxq].size) {
 		virtio_needs_reset(vdev, "more receive buffers than the queue holds");
 		return -EINVAL;
 	}
 	if (c->err || c->nr_out || c->nr_in > VNET_RXBUF_SEGS || c->in_len < n->hdr_len) {
 		pr_warn_once("virtio %s: unusable receive buffer (%u readable, %u writable segments, %u bytes)",
 			     n->name, c->nr_out, c->nr_in, c->in_len);
-		virtq_add_used(&vdev->vqs[VNET_RXQ], c->head, 0);
+		virtq_add_used(&vdev->vqs[n->rxq], c->head, 0);
 		n->rx_dirty = true;
 		return 1;
 	}
@@ -116,7 +116,7 @@ static int vnet_rx_gather(struct vnet *n, uint64_t want, unsigned int *budget)
 		if (n->mrg ? n->ready_bytes >= want : n->nr_ready >= 1)
 			return 1;
 		if (!*budget) {
-			virtio_requeue(n->vdev, VNET_RXQ);
+			virtio_requeue(n->vdev, n->rxq);
 			return -EAGAIN;
 		}
 		--*budget;
@@ -175,22 +175,22 @@ void vnet_rx_fill(struct vnet *n)
 {
 	struct virtio_dev *vdev = n->vdev;
 	uint64_t want = n->hdr_len + n->frame_max;
-	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[VNET_RXQ]);
+	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[n->rxq]);
 	int r;
 
-	if (!vdev->active || n->rx_stopped)
+	if (!vdev->active || n->rx_stopped || !n->enabled)
 		return;
 	for (unsigned int i = 0; i < VNET_RX_OPS; i++) {
 		struct vnet_rx_op *op = &n->rx_ops[i];
 
 		if (op->busy)
 			continue;
-		virtq_disable_notify(&vdev->vqs[VNET_RXQ]);
+		virtq_disable_notify(&vdev->vqs[n->rxq]);
 		while ((r = vnet_rx_gather(n, want, &budget)) <= 0) {
 			/* A frame of any size must fit: partial reads would
 			 * lose the frames that do not. */
 			if (r < 0 || !vdev->active ||
-			    !virtq_enable_notify(&vdev->vqs[VNET_RXQ]))
+			    !virtq_enable_notify(&vdev->vqs[n->rxq]))
 				return;
 		}
 		vnet_rx_build(n, op);
@@ -268,7 +268,7 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 	uint32_t lens[VNET_RX_OP_BUFS], used[VNET_RX_OP_BUFS];
 	uint8_t hdr[VNET_HDR_LEN] = { 0 };
 	struct vnet_rx_op *op = &n->rx_ops[0];
-	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[VNET_RXQ]);
+	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[n->rxq]);
 	uint64_t room = 0;
 	unsigned int k;
 	int r;
@@ -279,12 +279,12 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 		n->stats.rx_dropped++;
 		return true;
 	}
-	virtq_disable_notify(&vdev->vqs[VNET_RXQ]);
+	virtq_disable_notify(&vdev->vqs[n->rxq]);
 	while ((r = vnet_rx_gather(n, n->hdr_len + len, &budget)) <= 0) {
 		/* Out of budget: the requeued kick asks for the frame again
 		 * (vnet_rx_space()). */
 		if (r < 0 || !vdev->active ||
-		    !virtq_enable_notify(&vdev->vqs[VNET_RXQ])) {
+		    !virtq_enable_notify(&vdev->vqs[n->rxq])) {
 			n->rx_refused = true;
 			return false;
 		}
@@ -315,9 +315,11 @@ static bool vnet_receive(struct vnet *n, const void *frame, size_t len)
 	return true;
 }
 
+/* Callback backends have one pair. */
 bool virtio_net_receive(struct virtio_dev *vdev, const void *frame, size_t len)
 {
-	struct vnet *n = vdev->priv;
+	struct vnet_nic *nic = vdev->priv;
+	struct vnet *n = nic->pairs[0];
 	bool ok = false;
 
 	pthread_mutex_lock(&vdev->lock);

@@ -75,14 +75,33 @@ static uint32_t vnet_tx_callback_one(void *ctx, struct virtq_chain *c)
 /* Published with the receive side's frames, by vnet_publish(). */
 void vnet_tx_callbacks(struct vnet *n)
 {
-	virtio_drain(n->vdev, VNET_TXQ, &n->scratch, vnet_tx_callback_one, n);
+	virtio_drain(n->vdev, n->txq, &n->scratch, vnet_tx_callback_one, n);
 }
 
 /* ---- fd backends --------------------------------------------------------- */
 
+static uint32_t vnet_tx_refuse_one(void *ctx, struct virtq_chain *c)
+{
+	struct vnet *n = ctx;
+
+	(void)c;
+	n->stats.tx_dropped++;
+	n->tx_dirty = true;
+	return 0;
+}
+
+/* A pair the driver does not use (past CTRL_MQ_VQ_PAIRS_SET's count):
+ * its tap queue is detached, so its frames go back unsent. */
+static void vnet_tx_refuse(struct vnet *n)
+{
+	pr_warn_once("virtio %s: frames on a queue pair the driver disabled: dropped",
+		     n->name);
+	virtio_drain(n->vdev, n->txq, &n->scratch, vnet_tx_refuse_one, n);
+}
+
 static void vnet_tx_put(struct vnet *n, struct vnet_tx_slot *s)
 {
-	virtq_add_used(&n->vdev->vqs[VNET_TXQ], s->chain.head, 0);
+	virtq_add_used(&n->vdev->vqs[n->txq], s->chain.head, 0);
 	n->tx_dirty = true;
 	n->tx_held--;
 	s->next_free = n->tx_free;
@@ -104,10 +123,12 @@ static void vnet_tx_build(struct vnet *n, struct vnet_tx_slot *s)
 void vnet_tx_process(struct vnet *n)
 {
 	struct virtio_dev *vdev = n->vdev;
-	struct virtq *vq = &vdev->vqs[VNET_TXQ];
+	struct virtq *vq = &vdev->vqs[n->txq];
 	unsigned int budget = VIRTIO_BUDGET(vq);
 	int r = 0;
 
+	if (!n->enabled)
+		return vnet_tx_refuse(n);
 	n->tx_throttled = false;
 	for (;;) {
 		virtq_disable_notify(vq);
@@ -117,14 +138,14 @@ void vnet_tx_process(struct vnet *n)
 			/* Dropped frames free their slot at once: a driver
 			 * re-posting them gets the rest next turn. */
 			if (!budget--) {
-				virtio_requeue(vdev, VNET_TXQ);
+				virtio_requeue(vdev, n->txq);
 				return;
 			}
 			if (n->tx_held == vq->size) {
 				virtio_needs_reset(vdev, "more buffers than the queue holds");
 				return;
 			}
-			r = virtio_pop(vdev, VNET_TXQ, &s->chain);
+			r = virtio_pop(vdev, n->txq, &s->chain);
 			if (r <= 0)
 				break;
 			n->tx_free = s->next_free;

@@ -256,6 +256,29 @@ void vnet_quiesce_io(struct vnet *n)
 	n->quiescing = false;
 }
 
+void vnet_rx_stop(struct vnet *n)
+{
+	bool busy = true;
+
+	if (!n->u.ready)
+		return;
+	n->quiescing = true;
+	/* Writes end before the tap queue is detached under them. */
+	while (n->tx_held)
+		vnet_wait(n);
+	for (unsigned int i = 0; i < VNET_RX_OPS; i++)
+		if (n->rx_ops[i].busy)
+			vnet_cancel_op(n, &n->rx_ops[i]);
+	while (busy) {
+		busy = false;
+		for (unsigned int i = 0; i < VNET_RX_OPS; i++)
+			busy |= n->rx_ops[i].busy;
+		if (busy)
+			vnet_wait(n);
+	}
+	n->quiescing = false;
+}
+
 /* What completed: transmit slots free again, frames for the guest; then
  * the reads and writes that can start because of it. */
 static unsigned int vnet_take(struct vnet *n)
@@ -287,9 +310,9 @@ void vnet_pump(struct vnet *n)
 	}
 }
 
-void virtio_net_complete(struct virtio_dev *vdev)
+void vnet_complete(struct vnet *n)
 {
-	struct vnet *n = vdev->priv;
+	struct virtio_dev *vdev = n->vdev;
 	uint64_t v;
 
 	if (read(n->u.efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -302,11 +325,19 @@ void virtio_net_complete(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+void virtio_net_complete(struct virtio_dev *vdev)
+{
+	struct vnet_nic *nic = vdev->priv;
+
+	for (unsigned int i = 0; i < nic->nr_pairs; i++)
+		vnet_complete(nic->pairs[i]);
+}
+
 int virtio_net_completion_fd(const struct virtio_dev *vdev)
 {
-	const struct vnet *n = vdev->priv;
+	const struct vnet_nic *nic = vdev->priv;
 
-	return n->u.efd;
+	return nic->pairs[0]->u.efd;
 }
 
 static void vnet_on_completion(struct ev_handler *h, uint32_t events)
@@ -314,7 +345,7 @@ static void vnet_on_completion(struct ev_handler *h, uint32_t events)
 	struct vnet *n = container_of(h, struct vnet, ev);
 
 	(void)events;
-	virtio_net_complete(n->vdev);
+	vnet_complete(n);
 }
 
 /* ---- creation ------------------------------------------------------------------- */

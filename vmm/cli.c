@@ -41,10 +41,12 @@ static const char run_usage[] =
 "                       HOSTDIR as virtio-fs (virtiofsd, needs root); the\n"
 "                       guest mounts it with mount -t virtiofs TAG DIR;\n"
 "                       ro: read-only, enforced on the host (at most 8)\n"
-"  --net tap=NAME[,mac=MAC]\n"
+"  --net tap=NAME[,queues=N][,mac=MAC]\n"
 "                       a virtio-net NIC on the tap NAME (created, and\n"
 "                       removed at exit, when it does not exist: that\n"
-"                       needs CAP_NET_ADMIN); eth0, eth1… in order, at most 4\n"
+"                       needs CAP_NET_ADMIN); eth0, eth1… in order, at most 4;\n"
+"                       queues: queue pairs, 1-8 (default: one per vCPU, up\n"
+"                       to 8; a tap made without multi_queue gets 1)\n"
 "  --net user[,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...[,mac=MAC]\n"
 "                       a NIC on user-mode networking (no privileges):\n"
 "                       DHCP, DNS and outbound TCP/UDP; hostfwd forwards a\n"
@@ -403,6 +405,31 @@ static int cli_hostfwd(struct net_config *n, const char *arg, const char *s,
 	return -EINVAL;
 }
 
+/* queues=N, tap only: 1..CONFIG_NET_QUEUES_MAX queue pairs. */
+static int cli_queues(struct net_config *n, const char *arg, const char *s,
+		      size_t len)
+{
+	char num[4];
+	unsigned int v;
+
+	if (!len || len >= sizeof(num)) {
+		v = 0;
+	} else {
+		memcpy(num, s, len);
+		num[len] = '\0';
+		if (parse_uint(num, CONFIG_NET_QUEUES_MAX, &v))
+			v = 0;
+	}
+	if (!v) {
+		pr_err("--net '%s': queues must be a number from 1 to %d", arg,
+		       CONFIG_NET_QUEUES_MAX);
+		return -EINVAL;
+	}
+	n->queues = v;
+	n->queues_set = true;
+	return 0;
+}
+
 static int cli_net_flag(struct net_config *n, const char *arg, const char *w,
 			size_t len)
 {
@@ -412,9 +439,26 @@ static int cli_net_flag(struct net_config *n, const char *arg, const char *w,
 	}
 	if (len >= 8 && !strncmp(w, "hostfwd=", 8) && n->kind == NET_USER)
 		return cli_hostfwd(n, arg, w + 8, len - 8);
+	if (len >= 7 && !strncmp(w, "queues=", 7) && n->kind == NET_TAP)
+		return cli_queues(n, arg, w + 7, len - 7);
 	pr_err("--net '%s': unknown flag '%.*s' (expected mac=MAC%s)", arg, (int)len, w,
-	       n->kind == NET_USER ? " or hostfwd=…" : "");
+	       n->kind == NET_USER ? " or hostfwd=…" : " or queues=N");
 	return -EINVAL;
+}
+
+/* After every option: a tap without queues= gets one pair per vCPU. A
+ * restored VM's NICs have one pair (multi-queue NICs are not saved). */
+static void cli_net_queues(struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct net_config *n = &cfg->nets[i];
+
+		if (n->kind != NET_TAP || cfg->restore)
+			n->queues = n->queues_set ? n->queues : 1;
+		else if (!n->queues_set)
+			n->queues = cfg->cpus < CONFIG_NET_QUEUES_MAX ? cfg->cpus :
+				    CONFIG_NET_QUEUES_MAX;
+	}
 }
 
 /* tap=NAME or user, then the flags; the NIC's default MAC by its index. */
@@ -711,6 +755,7 @@ static int cli_run(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no kernel given: use --kernel FILE (see kvmini run --help)");
 		return -EINVAL;
 	}
+	cli_net_queues(cfg);
 	return 0;
 }
 

@@ -262,18 +262,25 @@ static int allow_signal(scmp_filter_ctx ctx, int sig, bool reset)
 /*
  * virtio-net's taps: the header size and offloads the driver negotiated,
  * set at DRIVER_OK (a vCPU's status write) and when the driver changes
- * its offloads (the control queue, on the I/O thread).
+ * its offloads (the control queue, on the I/O thread); a multi-queue
+ * tap's queues past the first, (de)attached at DRIVER_OK and when the
+ * driver changes how many queue pairs it uses (the control queue).
  */
 static int allow_tap(scmp_filter_ctx ctx, struct vm *vm)
 {
 	int err = 0;
 
 	for (unsigned int i = 0; !err && i < vm->nr_nets; i++) {
-		int fd = vm->nets[i].tap ? tap_fd(vm->nets[i].tap) : -1;
+		const struct tap *t = vm->nets[i].tap;
+		int fd = t ? tap_fd(t) : -1;
 
 		if (fd >= 0)
 			err = allow_ioctl(ctx, fd, TUNSETVNETHDRSZ) ?:
 			      allow_ioctl(ctx, fd, TUNSETOFFLOAD);
+		/* A multi-queue tap's other queues: attached and detached
+		 * as the driver changes the pairs it uses. */
+		for (unsigned int q = 1; !err && t && q < tap_nr_queues(t); q++)
+			err = allow_ioctl(ctx, tap_queue_fd(t, q), TUNSETQUEUE);
 	}
 	return err;
 }

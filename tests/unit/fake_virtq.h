@@ -16,7 +16,7 @@
 
 #define FAKE_RAM_GPA	0x40000000ULL
 #define FAKE_RAM_SIZE	(4ULL << 20)	/* room for a 1 MiB request and more */
-#define FAKE_MAX_QUEUES	4
+#define FAKE_MAX_QUEUES	8		/* a 3-pair virtio-net: 7 */
 #define FAKE_GUARD	64		/* bytes checked on each side of a buffer */
 #define FAKE_GUARD_BYTE	0xa5
 

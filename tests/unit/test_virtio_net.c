@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ static const uint8_t test_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static struct fake_guest g;
 static struct virtio_dev *net;
 static int sv[2] = { -1, -1 };	/* sv[0] the device's "tap", sv[1] the host's */
+static int sv2[2] = { -1, -1 };	/* the same for a second queue pair */
 
 /* What the fake backends saw. */
 static struct {
@@ -52,6 +54,8 @@ static struct {
 	uint8_t frame[2048];
 	size_t frame_len;
 	unsigned int rx_space;
+	unsigned int set_pairs;		/* calls */
+	unsigned int pairs;		/* the last one's count */
 } seen;
 
 static int fake_configure(void *ctx, unsigned int hdr_len, uint64_t features)
@@ -61,6 +65,14 @@ static int fake_configure(void *ctx, unsigned int hdr_len, uint64_t features)
 	seen.hdr_len = hdr_len;
 	seen.features = features;
 	return seen.configure_err;
+}
+
+static int fake_set_pairs(void *ctx, unsigned int n)
+{
+	(void)ctx;
+	seen.set_pairs++;
+	seen.pairs = n;
+	return 0;
 }
 
 static void fake_transmit(void *ctx, const struct iovec *iov, unsigned int cnt,
@@ -84,7 +96,7 @@ static void setup(void)
 	fake_guest_init(&g);
 	memset(&seen, 0, sizeof(seen));
 	net = NULL;
-	sv[0] = sv[1] = -1;
+	sv[0] = sv[1] = sv2[0] = sv2[1] = -1;
 }
 
 static void teardown(void)
@@ -94,9 +106,12 @@ static void teardown(void)
 		free(net);
 	}
 	net = NULL;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (sv[i] >= 0)
 			close(sv[i]);
+		if (sv2[i] >= 0)
+			close(sv2[i]);
+	}
 	fake_guest_exit(&g);
 }
 
@@ -110,6 +125,24 @@ static void new_fd_net(uint64_t offloads)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 				    0, sv), 0);
 	be.fd = sv[0];
+	net = virtio_net_new(&g.mem, &be, test_mac, NULL, 0);
+	ck_assert_ptr_nonnull(net);
+	fake_attach(&g, net);
+}
+
+/* A device with two queue pairs, on two socketpairs. */
+static void new_mq_net(void)
+{
+	struct vnet_backend be = {
+		.nr_pairs = 2, .configure = fake_configure, .set_pairs = fake_set_pairs,
+	};
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    0, sv), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    0, sv2), 0);
+	be.fd = be.qfd[0] = sv[0];
+	be.qfd[1] = sv2[0];
 	net = virtio_net_new(&g.mem, &be, test_mac, NULL, 0);
 	ck_assert_ptr_nonnull(net);
 	fake_attach(&g, net);
@@ -168,10 +201,10 @@ static void expect_used(unsigned int q, uint16_t head, uint32_t len)
 	ck_assert_uint_eq(l, len);
 }
 
-/* A transmit chain: header h (len hdr_len), then a frame of len bytes
- * of pattern seed, split into two descriptors. */
-static uint16_t add_tx(const struct virtio_net_hdr_v1 *h, unsigned int hdr_len,
-		       size_t len, uint8_t seed)
+/* A transmit chain on queue q: header h (len hdr_len), then a frame of
+ * len bytes of pattern seed, split into two descriptors. */
+static uint16_t add_tx_on(unsigned int q, const struct virtio_net_hdr_v1 *h,
+			  unsigned int hdr_len, size_t len, uint8_t seed)
 {
 	uint64_t hg = fake_alloc_guarded(&g, hdr_len);
 	uint64_t fg = fake_alloc_guarded(&g, len);
@@ -185,29 +218,46 @@ static uint16_t add_tx(const struct virtio_net_hdr_v1 *h, unsigned int hdr_len,
 	memcpy(fake_ptr(&g, hg), h, hdr_len);
 	for (size_t i = 0; i < len; i++)
 		f[i] = seed + i;
-	return fake_add_chain(&g, VNET_TXQ, s, 3);
+	return fake_add_chain(&g, q, s, 3);
 }
 
-/* A receive buffer of len bytes; returns its gpa. */
-static uint64_t add_rx(size_t len, uint16_t *head)
+static uint16_t add_tx(const struct virtio_net_hdr_v1 *h, unsigned int hdr_len,
+		       size_t len, uint8_t seed)
+{
+	return add_tx_on(VNET_TXQ, h, hdr_len, len, seed);
+}
+
+/* A receive buffer of len bytes on queue q; returns its gpa. */
+static uint64_t add_rx_on(unsigned int q, size_t len, uint16_t *head)
 {
 	uint64_t gpa = fake_alloc_guarded(&g, len);
 	struct fake_seg s = { gpa, len, true };
 
 	memset(fake_ptr(&g, gpa), 0xee, len);
-	*head = fake_add_chain(&g, VNET_RXQ, &s, 1);
+	*head = fake_add_chain(&g, q, &s, 1);
 	return gpa;
 }
 
-/* The host side writes one datagram: header h and len bytes of seed. */
-static void host_send(const struct virtio_net_hdr_v1 *h, size_t len, uint8_t seed)
+static uint64_t add_rx(size_t len, uint16_t *head)
+{
+	return add_rx_on(VNET_RXQ, len, head);
+}
+
+/* The host side of fd writes one datagram: header h and len bytes of seed. */
+static void host_send_on(int fd, const struct virtio_net_hdr_v1 *h, size_t len,
+			 uint8_t seed)
 {
 	static uint8_t buf[70000];
 
 	memcpy(buf, h, HDR);
 	for (size_t i = 0; i < len; i++)
 		buf[HDR + i] = seed + i;
-	ck_assert_int_eq(send(sv[1], buf, HDR + len, 0), (ssize_t)(HDR + len));
+	ck_assert_int_eq(send(fd, buf, HDR + len, 0), (ssize_t)(HDR + len));
+}
+
+static void host_send(const struct virtio_net_hdr_v1 *h, size_t len, uint8_t seed)
+{
+	host_send_on(sv[1], h, len, seed);
 }
 
 static void check_pattern(const uint8_t *p, size_t len, uint8_t seed, size_t from)
@@ -252,6 +302,9 @@ START_TEST(test_features_ok)
 	ck_assert(!vnet_features_ok(BIT(VIRTIO_NET_F_CTRL_RX)));
 	ck_assert(!vnet_features_ok(BIT(VIRTIO_NET_F_CTRL_MAC_ADDR)));
 	ck_assert(vnet_features_ok(F_CTRL));
+	/* MQ needs the control queue: it is how the pairs are chosen. */
+	ck_assert(!vnet_features_ok(BIT(VIRTIO_NET_F_MQ)));
+	ck_assert(vnet_features_ok(F_CTRL | BIT(VIRTIO_NET_F_MQ)));
 }
 END_TEST
 
@@ -523,6 +576,55 @@ START_TEST(test_ctrl_offloads)
 	ck_assert_uint_eq(ctrl(&st, f, p, 10), VIRTIO_NET_ERR);
 	ck_assert_uint_eq(ctrl(&st, f & ~BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS), p, 10),
 			  VIRTIO_NET_ERR);
+}
+END_TEST
+
+/* VQ_PAIRS_SET: with MQ only, a le16 of 1..max_pairs, nothing else. */
+START_TEST(test_ctrl_mq)
+{
+	const uint64_t f = F_CTRL | BIT(VIRTIO_NET_F_MQ);
+	uint8_t p[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 3, 0 };
+	struct vnet_ctrl_state st = { .max_pairs = 4, .pairs = 1 };
+
+	ck_assert_uint_eq(ctrl(&st, F_CTRL, p, 4), VIRTIO_NET_ERR);	/* no MQ */
+	ck_assert_uint_eq(st.pairs, 1);
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_OK);
+	ck_assert_uint_eq(st.pairs, 3);
+	ck_assert(st.pairs_changed);
+	st.pairs_changed = false;
+	p[2] = 4;
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_OK);
+	ck_assert_uint_eq(st.pairs, 4);
+	/* Beyond the device's pairs, none, or 2^16 - 1: refused, st kept. */
+	st.pairs_changed = false;
+	p[2] = 5;
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_ERR);
+	p[2] = 0;
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_ERR);
+	p[2] = 0xff;
+	p[3] = 0xff;
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_ERR);
+	p[2] = 1;
+	p[3] = 1;			/* 257 */
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(st.pairs, 4);
+	ck_assert(!st.pairs_changed);
+	/* Short, long, and the RSS and hash commands (not offered). */
+	p[3] = 0;
+	ck_assert_uint_eq(ctrl(&st, f, p, 3), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(ctrl(&st, f, (const uint8_t[]){ VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0, 0 }, 5),
+			  VIRTIO_NET_ERR);
+	ck_assert_uint_eq(ctrl(&st, f, (const uint8_t[]){ VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_RSS_CONFIG, 1, 0 }, 4), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(ctrl(&st, f, (const uint8_t[]){ VIRTIO_NET_CTRL_MQ,
+				VIRTIO_NET_CTRL_MQ_HASH_CONFIG, 1, 0 }, 4), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_OK);
+	ck_assert_uint_eq(st.pairs, 1);
+	/* A one-pair device (max_pairs 1) takes 1 only. */
+	st.max_pairs = 1;
+	p[2] = 2;
+	ck_assert_uint_eq(ctrl(&st, f, p, 4), VIRTIO_NET_ERR);
 }
 END_TEST
 
@@ -810,9 +912,10 @@ START_TEST(test_net_reset_in_flight)
 }
 END_TEST
 
+/* The first queue pair's engine. */
 static struct vnet *vnet_of(void)
 {
-	return net->priv;
+	return ((struct vnet_nic *)net->priv)->pairs[0];
 }
 
 /* This kernel (the hosts kvmini is tested on run 5.19 or later) cancels
@@ -1055,7 +1158,7 @@ END_TEST
 
 /* ---- the control queue --------------------------------------------------------- */
 
-static uint8_t ctrl_cmd(const uint8_t *cmd, size_t len)
+static uint8_t ctrl_cmd_on(unsigned int q, const uint8_t *cmd, size_t len)
 {
 	uint64_t c = fake_alloc_guarded(&g, len), ack = fake_alloc_guarded(&g, 1);
 	struct fake_seg s[2] = { { c, len, false }, { ack, 1, true } };
@@ -1063,11 +1166,16 @@ static uint8_t ctrl_cmd(const uint8_t *cmd, size_t len)
 
 	memcpy(fake_ptr(&g, c), cmd, len);
 	*(uint8_t *)fake_ptr(&g, ack) = 0xee;
-	head = fake_add_chain(&g, VNET_CTRLQ, s, 2);
-	fake_kick(&g, net, VNET_CTRLQ);
-	expect_used(VNET_CTRLQ, head, 1);
+	head = fake_add_chain(&g, q, s, 2);
+	fake_kick(&g, net, q);
+	expect_used(q, head, 1);
 	fake_check_guards(&g, ack, 1);
 	return *(uint8_t *)fake_ptr(&g, ack);
+}
+
+static uint8_t ctrl_cmd(const uint8_t *cmd, size_t len)
+{
+	return ctrl_cmd_on(VNET_CTRLQ, cmd, len);
 }
 
 START_TEST(test_net_ctrl_queue)
@@ -1118,6 +1226,192 @@ START_TEST(test_net_ctrl_no_ack)
 END_TEST
 
 /* ---- callback backends ------------------------------------------------------------ */
+
+/* ---- queue pairs (VIRTIO_NET_F_MQ) ------------------------------------------------ */
+
+/* Queue numbers, and which backends get pairs: a multi-queue fd backend
+ * with a descriptor for each, no other. */
+START_TEST(test_net_mq_numbering)
+{
+	struct vnet_backend be = { .nr_pairs = 2 };
+	uint8_t cfg[sizeof(struct virtio_net_config)];
+	const size_t mqp = offsetof(struct virtio_net_config, max_virtqueue_pairs);
+
+	ck_assert_uint_eq(VNET_RXQ_OF(0), 0);
+	ck_assert_uint_eq(VNET_TXQ_OF(0), 1);
+	ck_assert_uint_eq(VNET_RXQ_OF(2), 4);
+	ck_assert_uint_eq(VNET_TXQ_OF(2), 5);
+	ck_assert_uint_eq(VNET_CTRLQ_OF(3), 6);
+	ck_assert_uint_eq(VNET_NR_QUEUES_OF(3), 7);
+	ck_assert_uint_eq(VNET_CTRLQ, 2);
+
+	/* Two pairs: five queues, MQ offered, max_virtqueue_pairs 2. */
+	new_mq_net();
+	ck_assert_uint_eq(net->ops->nr_queues, 5);
+	ck_assert(net->ops->features & BIT(VIRTIO_NET_F_MQ));
+	net->ops->config_read(net, 0, cfg, sizeof(cfg));
+	ck_assert_uint_eq(cfg[mqp] | cfg[mqp + 1] << 8, 2);
+	virtio_dev_exit(net);
+	free(net);
+	net = NULL;
+
+	/* One pair: today's device exactly, no MQ. */
+	new_fd_net(0);
+	ck_assert_uint_eq(net->ops->nr_queues, VNET_NR_QUEUES);
+	ck_assert(!(net->ops->features & BIT(VIRTIO_NET_F_MQ)));
+	net->ops->config_read(net, 0, cfg, sizeof(cfg));
+	ck_assert_uint_eq(cfg[mqp] | cfg[mqp + 1] << 8, 1);
+	virtio_dev_exit(net);
+	free(net);
+	net = NULL;
+
+	/* A backend whose descriptors do not add up gets one pair. */
+	be.fd = be.qfd[0] = sv[0];
+	be.qfd[1] = -1;
+	net = virtio_net_new(&g.mem, &be, test_mac, NULL, 0);
+	ck_assert_ptr_nonnull(net);
+	ck_assert_uint_eq(net->ops->nr_queues, VNET_NR_QUEUES);
+	virtio_dev_exit(net);
+	free(net);
+	net = NULL;
+	be.fd = -1;		/* a callback backend */
+	be.qfd[1] = sv[0];
+	net = virtio_net_new(&g.mem, &be, test_mac, NULL, 0);
+	ck_assert_ptr_nonnull(net);
+	ck_assert_uint_eq(net->ops->nr_queues, VNET_NR_QUEUES);
+}
+END_TEST
+
+/* Without MQ negotiated a two-pair device works on its first pair only. */
+START_TEST(test_net_mq_not_negotiated)
+{
+	const uint8_t two[] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0 };
+	struct virtio_net_hdr_v1 h = { 0 };
+	uint16_t head;
+
+	new_mq_net();
+	start(F_MRG | F_CTRL);
+	ck_assert_uint_eq(virtio_net_pairs(net), 1);
+	ck_assert_uint_eq(ctrl_cmd_on(VNET_CTRLQ_OF(2), two, sizeof(two)), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(virtio_net_pairs(net), 1);
+	add_rx_on(VNET_RXQ_OF(1), 2048, &head);
+	fake_kick(&g, net, VNET_RXQ_OF(1));
+	host_send_on(sv2[1], &h, 100, 1);
+	settle();
+	ck_assert_uint_eq(fake_used_idx(&g, VNET_RXQ_OF(1)), 0);
+	/* MQ without the control queue is refused at FEATURES_OK. */
+	ck_assert(fake_set_status(net, 0));
+	ck_assert(fake_set_status(net, VIRTIO_CONFIG_S_ACKNOWLEDGE));
+	ck_assert(fake_set_status(net, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
+	net->features = BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_F_VERSION_1);
+	fake_set_status(net, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert(!(net->status & VIRTIO_CONFIG_S_FEATURES_OK));
+}
+END_TEST
+
+/*
+ * Two pairs: the driver starts on one, asks for two, traffic goes over
+ * the second pair's descriptor both ways; more pairs than there are is
+ * refused; back to one, the second pair neither receives nor sends; a
+ * reset with a read in flight on the second pair returns.
+ */
+START_TEST(test_net_mq)
+{
+	const unsigned int cq = VNET_CTRLQ_OF(2);
+	uint8_t pairs[] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0 };
+	struct virtio_net_hdr_v1 h = { 0 };
+	static uint8_t buf[2048];
+	struct vnet_stats st;
+	uint16_t rx1, tx1;
+	uint64_t gpa;
+
+	new_mq_net();
+	start(F_MRG | F_CTRL | BIT(VIRTIO_NET_F_MQ));
+	ck_assert_uint_eq(virtio_net_pairs(net), 1);
+	ck_assert_uint_eq(seen.set_pairs, 1);		/* at DRIVER_OK */
+	ck_assert_uint_eq(seen.pairs, 1);
+
+	/* Pair 1 receives nothing before the driver asks for it. */
+	gpa = add_rx_on(VNET_RXQ_OF(1), 2048, &rx1);
+	fake_kick(&g, net, VNET_RXQ_OF(1));
+	host_send_on(sv2[1], &h, 100, 7);
+	settle();
+	ck_assert_uint_eq(fake_used_idx(&g, VNET_RXQ_OF(1)), 0);
+
+	ck_assert_uint_eq(ctrl_cmd_on(cq, pairs, sizeof(pairs)), VIRTIO_NET_OK);
+	ck_assert_uint_eq(seen.pairs, 2);
+	ck_assert_uint_eq(virtio_net_pairs(net), 2);
+	run(VNET_RXQ_OF(1), 1);
+	expect_used(VNET_RXQ_OF(1), rx1, HDR + 100);
+	check_pattern((uint8_t *)fake_ptr(&g, gpa) + HDR, 100, 7, 0);
+	ck_assert_uint_eq(fake_used_idx(&g, VNET_RXQ_OF(0)), 0);
+
+	/* Pair 1's frames leave by its own descriptor. */
+	tx1 = add_tx_on(VNET_TXQ_OF(1), &h, HDR, 60, 3);
+	fake_kick(&g, net, VNET_TXQ_OF(1));
+	run(VNET_TXQ_OF(1), 1);
+	expect_used(VNET_TXQ_OF(1), tx1, 0);
+	ck_assert_int_eq(recv(sv2[1], buf, sizeof(buf), MSG_DONTWAIT), HDR + 60);
+	check_pattern(buf + HDR, 60, 3, 0);
+	ck_assert_int_lt(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
+
+	/* Three pairs, or none: refused, two stay. */
+	pairs[2] = 3;
+	ck_assert_uint_eq(ctrl_cmd_on(cq, pairs, sizeof(pairs)), VIRTIO_NET_ERR);
+	pairs[2] = 0;
+	ck_assert_uint_eq(ctrl_cmd_on(cq, pairs, sizeof(pairs)), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(virtio_net_pairs(net), 2);
+	ck_assert_uint_eq(seen.set_pairs, 2);
+
+	/* Back to one: pair 1's posted buffer waits, its frames do not go. */
+	add_rx_on(VNET_RXQ_OF(1), 2048, &rx1);
+	fake_kick(&g, net, VNET_RXQ_OF(1));
+	settle();
+	pairs[2] = 1;
+	ck_assert_uint_eq(ctrl_cmd_on(cq, pairs, sizeof(pairs)), VIRTIO_NET_OK);
+	ck_assert_uint_eq(seen.pairs, 1);
+	ck_assert_uint_eq(virtio_net_pairs(net), 1);
+	host_send_on(sv2[1], &h, 80, 9);
+	settle();
+	ck_assert_uint_eq(fake_used_idx(&g, VNET_RXQ_OF(1)), 1);
+	tx1 = add_tx_on(VNET_TXQ_OF(1), &h, HDR, 60, 3);
+	fake_kick(&g, net, VNET_TXQ_OF(1));
+	expect_used(VNET_TXQ_OF(1), tx1, 0);
+	ck_assert_int_lt(recv(sv2[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
+	virtio_net_stats(net, &st);
+	ck_assert_uint_eq(st.tx_dropped, 1);
+	ck_assert_uint_eq(st.tx_packets, 1);
+
+	/* Two again: the frame that waited arrives in the buffer that did. */
+	pairs[2] = 2;
+	ck_assert_uint_eq(ctrl_cmd_on(cq, pairs, sizeof(pairs)), VIRTIO_NET_OK);
+	run(VNET_RXQ_OF(1), 2);
+	expect_used(VNET_RXQ_OF(1), rx1, HDR + 80);
+
+	/* A reset while pair 1 has a read waiting returns; one pair after. */
+	add_rx_on(VNET_RXQ_OF(1), 2048, &rx1);
+	fake_kick(&g, net, VNET_RXQ_OF(1));
+	settle();
+	ck_assert(fake_set_status(net, 0));
+	ck_assert_uint_eq(virtio_net_pairs(net), 1);
+	start(F_MRG | F_CTRL | BIT(VIRTIO_NET_F_MQ));
+	ck_assert_uint_eq(virtio_net_pairs(net), 1);
+	ck_assert_uint_eq(seen.pairs, 1);
+}
+END_TEST
+
+/* A snapshot of a multi-queue NIC is refused, not half taken. */
+START_TEST(test_net_mq_no_snapshot)
+{
+	struct sbuf b = { 0 };
+
+	new_mq_net();
+	start(F_MRG | F_CTRL | BIT(VIRTIO_NET_F_MQ));
+	ck_assert_int_eq(net->ops->save(net, &b), -ENOTSUP);
+	sbuf_free(&b);
+}
+END_TEST
 
 START_TEST(test_net_cb_tx)
 {
@@ -1343,6 +1637,7 @@ static Suite *virtio_net_suite(void)
 	tcase_add_test(hdr, test_ctrl_rx);
 	tcase_add_test(hdr, test_ctrl_mac);
 	tcase_add_test(hdr, test_ctrl_offloads);
+	tcase_add_test(hdr, test_ctrl_mq);
 	suite_add_tcase(s, hdr);
 
 	tcase_add_checked_fixture(dev, setup, teardown);
@@ -1366,6 +1661,10 @@ static Suite *virtio_net_suite(void)
 	tcase_add_test(dev, test_net_configure_fails);
 	tcase_add_test(dev, test_net_ctrl_queue);
 	tcase_add_test(dev, test_net_ctrl_no_ack);
+	tcase_add_test(dev, test_net_mq_numbering);
+	tcase_add_test(dev, test_net_mq_not_negotiated);
+	tcase_add_test(dev, test_net_mq);
+	tcase_add_test(dev, test_net_mq_no_snapshot);
 	tcase_add_test(dev, test_net_cb_tx);
 	tcase_add_test(dev, test_net_cb_rx);
 	tcase_add_test(dev, test_net_state_fd);
