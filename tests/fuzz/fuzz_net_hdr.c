@@ -12,8 +12,14 @@
  * frame, a GSO type the features allow with a partial checksum and a
  * segment size. It is then copied out as a callback backend gets it.
  *
+ * A control command that fails leaves the state as it was; one that
+ * passes keeps its promises: tables counted right, offloads negotiated,
+ * a station MAC, and a pair count (VQ_PAIRS_SET) of 1..max_pairs only
+ * with MQ negotiated.
+ *
  * Input: features (u64), a flags byte (bit 0: legacy 10-byte header,
- * bit 1: a writable segment at the end, bit 7: -E2BIG), a segment count,
+ * bit 1: a writable segment at the end, bits 2-4: the device's queue
+ * pairs less one, bit 7: -E2BIG), a segment count,
  * per segment a u16 length, then the readable bytes; zeros when dry.
  */
 #include <endian.h>
@@ -75,16 +81,25 @@ static void check_tx(const struct virtio_net_hdr_v1 *h, unsigned int hdr_len,
 	fuzz_check(virtq_iov_to_buf(frame, chain.iov, chain.nr_out, hdr_len, len) == len);
 }
 
-static void check_ctrl(uint64_t f)
+static void check_ctrl(uint64_t f, unsigned int max_pairs)
 {
-	struct vnet_ctrl_state st;
+	static struct vnet_ctrl_state st, before;
 	uint8_t r;
 
 	memset(&st, 0, sizeof(st));
+	st.max_pairs = max_pairs;
+	st.pairs = 1;
+	before = st;
 	r = vnet_ctrl_cmd(&st, f, chain.iov, chain.nr_out, chain.out_len);
 	fuzz_check(r == VIRTIO_NET_OK || r == VIRTIO_NET_ERR);
-	if (r == VIRTIO_NET_ERR)
+	if (r == VIRTIO_NET_ERR) {
+		fuzz_check(!memcmp(&st, &before, sizeof(st)));
 		return;
+	}
+	fuzz_check(st.max_pairs == max_pairs);
+	fuzz_check(st.pairs >= 1 && st.pairs <= max_pairs);
+	fuzz_check(!st.pairs_changed ||
+		   ((f & VNET_F(VIRTIO_NET_F_MQ)) && chain.out_len == 4));
 	fuzz_check(st.uc_overflow == (st.uc_entries > VNET_MAC_TABLE_MAX));
 	fuzz_check(st.mc_overflow == (st.mc_entries > VNET_MAC_TABLE_MAX));
 	fuzz_check(!(st.uc_entries | st.mc_entries) ||
@@ -145,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	why = vnet_tx_check(&chain, hdr_len, f, &h);
 	if (!why)
 		check_tx(&h, hdr_len, f);
-	check_ctrl(f);
+	check_ctrl(f, ((flags >> 2) & 7) + 1);
 	check_account(chain.nr_out, fuzz_u32(&in));
 	free_bufs();
 	return 0;
