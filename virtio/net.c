@@ -514,6 +514,15 @@ static void vnet_nic_free(struct vnet_nic *nic)
 			(unsigned long long)s.tx_bytes, (unsigned long long)s.tx_dropped,
 			(unsigned long long)s.tx_errors, (unsigned long long)s.rx_packets,
 			(unsigned long long)s.rx_bytes, (unsigned long long)s.rx_dropped);
+	for (unsigned int i = 0; i < nic->nr_pairs && nic->vdev; i++) {
+		const struct vnet_stats *p = &nic->pairs[i]->stats;
+
+		/* Where the frames went: lab tests check both pairs. */
+		if (nic->nr_pairs > 1)
+			pr_info("virtio %s: pair %u: tx %llu frames, rx %llu frames",
+				nic->name, i, (unsigned long long)p->tx_packets,
+				(unsigned long long)p->rx_packets);
+	}
 	for (unsigned int i = 0; i < nic->nr_pairs; i++)
 		if (nic->pairs[i])
 			vnet_pair_free(nic->pairs[i]);
