@@ -208,7 +208,7 @@ struct vnet {
 	struct virtio_dev *vdev;
 	struct vnet_nic *nic;
 	struct vnet_backend be;		/* be.fd: this pair's descriptor */
-	char name[12];			/* net0, or net0.q1 past the first */
+	char name[24];			/* net0, or net0.q1 past the first */
 	unsigned int rxq, txq;		/* VNET_RXQ_OF(pair), VNET_TXQ_OF(pair) */
 	/* The driver uses this pair (the first always; the others after
 	 * CTRL_MQ_VQ_PAIRS_SET): only then does it receive. */

@@ -358,7 +358,7 @@ int vnet_ring_init(struct vnet *n)
 		IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_POLL_ADD,
 		IORING_OP_ASYNC_CANCEL,
 	};
-	char name[24];
+	char name[8 + sizeof(n->name)];
 	struct uring_spec spec = {
 		.name = name,
 		.entries = VNET_RING_SIZE,
