@@ -5,7 +5,10 @@
 #                            pinned to each vCPU (XPS maps CPU i to tx-i)
 #                            sends MIB MiB to PORT + 1 + i, then another
 #                            receives MIB MiB from PORT + 11 + i; sums;
-#                            then the virtio lines of /proc/interrupts
+#                            then the virtio lines of /proc/interrupts;
+#                            then a reset mid-traffic: the driver unbound
+#                            while a stream from PORT + 21 comes in, bound
+#                            again, two pairs again, a ping
 # Lines "net: KEY VALUE" are what the scenario checks.
 
 net_fail()
@@ -65,4 +68,28 @@ done
 awk 'NR == 1 { cpus = NF }
 	$NF ~ /^virtio[0-9]+/ { s = 0; for (i = 2; i <= cpus + 1; i++) s += $i;
 		print "net: irq " $NF " " s }' /proc/interrupts
+
+# A reset mid-traffic: the driver goes while a stream comes in (the
+# device cancels what is in flight on both pairs), then comes back.
+dev=$(basename "$(readlink /sys/class/net/eth0/device)")
+nc 10.0.97.1 $((port + 21)) <>/tmp/hold >/dev/null 2>&1 &
+ncpid=$!
+sleep 2
+echo "$dev" >/sys/bus/virtio/drivers/virtio_net/unbind || net_fail "cannot unbind $dev"
+kill $ncpid 2>/dev/null
+echo "$dev" >/sys/bus/virtio/drivers/virtio_net/bind || net_fail "cannot bind $dev again"
+i=0
+until [ -e /sys/class/net/eth0 ]; do
+	i=$((i + 1))
+	[ $i -le 50 ] || net_fail "no eth0 after binding $dev again"
+	sleep 0.1
+done
+ip addr add 10.0.97.2/24 dev eth0 && ip link set eth0 up || net_fail "cannot bring eth0 up again"
+echo "net: rebind queues $(ls /sys/class/net/eth0/queues | tr '\n' ' ')"
+i=0
+until ping -c 1 -W 1 10.0.97.1 >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -le 30 ] || net_fail "no answer from 10.0.97.1 after binding $dev again"
+done
+echo "net: rebind ok"
 echo "net: done"

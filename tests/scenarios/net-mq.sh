@@ -8,7 +8,9 @@
 # TCP flow pinned to each vCPU sends MIB MiB each way (sums match), and
 # kvmini counts frames both ways on both pairs (--verbose exit lines);
 # over pci, /proc/interrupts has a vector with interrupts for each of
-# input.0, input.1, output.0 and output.1. Needs tun (the lab loads it).
+# input.0, input.1, output.0 and output.1. Then the guest unbinds its
+# driver while a stream comes in (a reset mid-traffic on both pairs) and
+# binds it again: two pairs again, and a ping. Needs tun (the lab loads it).
 # lab-timeout: 900
 . "$LIB"
 
@@ -62,6 +64,7 @@ mq()
 		nc -l -p $((port + 1 + c)) <>"$T/hold" | sha256sum | cut -d' ' -f1 >"$T/$mqname.g2h$c" &
 		gen "$MIB" | nc -l -p $((port + 11 + c)) &
 	done
+	gen 64 | nc -l -p $((port + 21)) >/dev/null 2>&1 &
 	tap_up tapmq0 10.0.97.1 &
 	guest "$mqname" 0 --timeout 400 --cpus 2 --mem 256M --transport "$1" --verbose \
 		--net tap=tapmq0 --cmdline "kvmini.script=net-mq kvmini.args=$MAC,$MIB,$port"
@@ -94,6 +97,9 @@ mq()
 	done
 	grep -q 'virtio net0: tx .* 0 malformed, 0 refused; rx .* 0 dropped' "$T/$mqname.err" ||
 		fail "$mqname" "kvmini dropped or refused frames"
+	console "$mqname" "^net: rebind ok"
+	[ "$(guest_says "$mqname" "rebind queues")" = "rx-0 rx-1 tx-0 tx-1 " ] ||
+		fail "$mqname" "after the reset the guest's queues are '$(guest_says "$mqname" "rebind queues")'"
 }
 
 mq mmio 6000
