@@ -170,8 +170,9 @@ int virtio_blk_completion_fd(const struct virtio_dev *vdev);
 void virtio_blk_complete(struct virtio_dev *vdev);
 
 /*
- * virtio-net (virtio 1.2 section 5.1): one receive and one transmit queue
- * and a control queue; see virtio/net.c. Its backends' side is
+ * virtio-net (virtio 1.2 section 5.1): a receive and a transmit queue per
+ * queue pair (as many as the backend has queues) and a control queue;
+ * see virtio/net.c. Its backends' side is
  * virtio/net_backend.h. be is copied; index names it ("net0"…). NULL
  * after one error line.
  */

@@ -498,6 +498,18 @@ START_TEST(test_net)
 	CLI_OK(&r, "run", "--kernel", "k", "--net", "tap=abcdefghijklmno");
 	ck_assert_str_eq(r.cfg.nets[0].ifname, "abcdefghijklmno");
 	cli_free(&r);
+	/* queues=: given, or one pair per vCPU by default (at most 8). */
+	CLI_OK(&r, "run", "--kernel", "k", "--cpus", "3", "--net", "tap=t0,queues=2,mac=02:00:00:00:00:01",
+	       "--net", "tap=t1", "--net", "user");
+	ck_assert_uint_eq(r.cfg.nets[0].queues, 2);
+	ck_assert(r.cfg.nets[0].queues_set);
+	ck_assert_uint_eq(r.cfg.nets[1].queues, 3);
+	ck_assert(!r.cfg.nets[1].queues_set);
+	ck_assert_uint_eq(r.cfg.nets[2].queues, 1);
+	cli_free(&r);
+	CLI_OK(&r, "run", "--kernel", "k", "--cpus", "16", "--net", "tap=t0");
+	ck_assert_uint_eq(r.cfg.nets[0].queues, 8);
+	cli_free(&r);
 	CLI(&r, "run", "--help");
 	ck_assert_ptr_nonnull(strstr(r.out, "--net tap=NAME"));
 	ck_assert_ptr_nonnull(strstr(r.out, "hostfwd="));
@@ -527,6 +539,12 @@ static const struct {
 	{ "tap=t,mac=52:54:00:12:34:567", "six hex bytes" },
 	{ "tap=t,hostfwd=tcp::1-:2", "unknown flag" },
 	{ "tap=t,bogus", "unknown flag" },
+	{ "tap=t,queues=0", "queues must be a number from 1 to 8" },
+	{ "tap=t,queues=9", "queues must be a number from 1 to 8" },
+	{ "tap=t,queues=", "queues must be a number from 1 to 8" },
+	{ "tap=t,queues=1x", "queues must be a number from 1 to 8" },
+	{ "tap=t,queues=1000", "queues must be a number from 1 to 8" },
+	{ "user,queues=2", "unknown flag" },
 	{ "user,hostfwd=tcp::0-:80", "hostfwd" },
 	{ "user,hostfwd=tcp::65536-:80", "hostfwd" },
 	{ "user,hostfwd=tcp::80-:", "hostfwd" },
