@@ -11,7 +11,8 @@
 # dependencies and depmod's modules.dep and modules.alias. The common /init
 # loads them as a distribution's initramfs does, by the modalias of the
 # devices it finds (busybox modprobe), so one initramfs serves virtio-mmio
-# and virtio-pci. The kernel packages are fetched once with apt-get
+# and virtio-pci; kvmini exec's agent loads the same modules from the list
+# /lib/modules/load. The kernel packages are fetched once with apt-get
 # download and their files kept in
 # ${KVMINI_CACHE:-~/.cache/kvmini}/debian-RELEASE-KEY/, KEY naming the
 # module list and this layout.
@@ -28,7 +29,7 @@ base=$out/initramfs.cpio.gz
 # (the kernel asks modprobe for each).
 mods="virtio_ring virtio virtio_mmio virtio_pci virtio_rng virtio_blk failover net_failover virtio_net virtio_console virtiofs ext4 crc32c_generic"
 # The cache directory's key: another module list or layout, another fetch.
-key=$(printf '%s\n' "layout 2" "$mods" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "layout 3" "$mods" | sha256sum | cut -c1-12)
 
 die()
 {
@@ -139,10 +140,13 @@ fetch()
 	# The modules at their own paths, uncompressed; depmod again over
 	# just these gives the guest's modprobe a modules.dep and a
 	# modules.alias that name no module it lacks.
+	# kvmini exec's agent (guests/agent/agent.c) reads no modalias: it
+	# loads /lib/modules/load's list, paths below /lib/modules/, in order.
 	while read -r m; do
 		k=${m%.ko*}.ko
 		mkdir -p "$tree/$(dirname "$k")"
 		unpack_module "$mdir/$m" "$tree/$k"
+		echo "$rel/$k" >>"$dl/out/modules/lib/modules/load"
 	done <"$dl/order"
 	cp "$mdir/modules.builtin" "$mdir/modules.builtin.modinfo" "$mdir/modules.order" "$tree/"
 	depmod -b "$dl/out/modules" "$rel" || die "depmod failed on $pkg's modules (kmod)"
