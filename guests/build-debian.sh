@@ -2,10 +2,11 @@
 # Debian 12's stock kernels as kvmini guests: they find virtio-mmio devices
 # and (cloud) their CPUs only through ACPI, so they test kvmini's tables,
 # and virtio-pci devices through ACPI or conf1.
-# Usage: build-debian.sh OUTDIR   (after build-initramfs.sh OUTDIR)
+# Usage: build-debian.sh OUTDIR [ARCH]   (after build-initramfs.sh OUTDIR [ARCH])
 #
-# For each flavour (amd64 = "generic", cloud-amd64 = "cloud") writes
-# OUTDIR/debian-FLAVOUR/vmlinuz and OUTDIR/debian-FLAVOUR/initramfs.cpio.gz:
+# For each flavour (x86_64: amd64 = "generic", cloud-amd64 = "cloud"; arm64:
+# cloud-arm64 = "cloud") writes OUTDIR/debian-FLAVOUR/vmlinuz (arm64: Image,
+# which Debian ships uncompressed) and OUTDIR/debian-FLAVOUR/initramfs.cpio.gz:
 # the test initramfs of OUTDIR/initramfs.cpio.gz with a second archive
 # appended that holds /lib/modules/RELEASE/: the modules below, their
 # dependencies and depmod's modules.dep and modules.alias. The common /init
@@ -20,6 +21,7 @@ set -eu
 umask 022
 
 out=$1
+arch=${2:-x86_64}
 cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
 base=$out/initramfs.cpio.gz
 # Modules the guest tests need, by module name; their dependencies come
@@ -37,7 +39,7 @@ die()
 	exit 1
 }
 
-[ -f "$base" ] || die "$base missing: run guests/build-initramfs.sh $out first"
+[ -f "$base" ] || die "$base missing: run guests/build-initramfs.sh $out $arch first"
 
 # A module file, uncompressed: busybox insmod takes plain modules only.
 unpack_module()
@@ -97,12 +99,14 @@ load_order()
 	}' "$1"
 }
 
-# Fetches linux-image-*-FLAVOUR once; sets kdir to its cache directory.
+# Fetches linux-image-*-FLAVOUR of Debian architecture DEBARCH once; sets
+# kdir to its cache directory.
 fetch()
 {
-	flavour=$1
-	pkg=$(apt-cache depends "linux-image-$flavour" 2>/dev/null |
-		awk -v f="$flavour" '$1 ~ /Depends:$/ && $2 ~ ("^linux-image-.*-" f "$") { print $2; exit }')
+	flavour=$1 debarch=$2
+	pkg=$(apt-cache depends "linux-image-$flavour:$debarch" 2>/dev/null |
+		awk -v f="$flavour" '$1 ~ /Depends:$/ { sub(/:.*/, "", $2) }
+			$1 ~ /Depends:$/ && $2 ~ ("^linux-image-.*-" f "$") { print $2; exit }')
 	if [ -z "$pkg" ]; then
 		# Offline or no package lists: any kernel of this flavour
 		# fetched before will do.
@@ -126,7 +130,7 @@ fetch()
 	sandbox=
 	[ "$(id -u)" -ne 0 ] || sandbox="-o APT::Sandbox::User=root"
 	# shellcheck disable=SC2086
-	(cd "$dl" && apt-get download -q $sandbox "$pkg" >"$dl/apt.log" 2>&1) ||
+	(cd "$dl" && apt-get download -q $sandbox "$pkg:$debarch" >"$dl/apt.log" 2>&1) ||
 		{ cat "$dl/apt.log" >&2; die "cannot download $pkg: run 'apt-get update' (or 'make deps')"; }
 	dpkg -x "$dl"/"$pkg"_*.deb "$dl/x"
 	mdir=$dl/x/lib/modules/$rel
@@ -160,10 +164,11 @@ fetch()
 	trap - EXIT
 }
 
-# OUTDIR/debian-NAME/: the kernel, and the test initramfs plus modules.
+# OUTDIR/debian-NAME/: the kernel as FILE, and the test initramfs plus
+# modules.
 assemble()
 {
-	dest=$out/debian-$1
+	dest=$out/debian-$1 file=$2
 	work=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-debian.XXXXXX")
 	mkdir -p "$work/root" "$dest"
 	cp -R "$kdir"/modules/. "$work/root/"
@@ -172,14 +177,25 @@ assemble()
 		cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$work/modules.cpio.gz"
 	# The kernel unpacks concatenated archives in turn.
 	cat "$base" "$work/modules.cpio.gz" >"$dest/initramfs.cpio.gz.tmp"
-	cp "$kdir/vmlinuz" "$dest/vmlinuz.tmp"
-	mv "$dest/vmlinuz.tmp" "$dest/vmlinuz"
+	cp "$kdir/vmlinuz" "$dest/$file.tmp"
+	mv "$dest/$file.tmp" "$dest/$file"
 	mv "$dest/initramfs.cpio.gz.tmp" "$dest/initramfs.cpio.gz"
 	cp "$kdir/version" "$dest/version"
 	rm -rf "$work"
 }
 
-fetch amd64
-assemble generic
-fetch cloud-amd64
-assemble cloud
+case $arch in
+x86_64)
+	fetch amd64 amd64
+	assemble generic vmlinuz
+	fetch cloud-amd64 amd64
+	assemble cloud vmlinuz
+	;;
+arm64)
+	fetch cloud-arm64 arm64
+	assemble cloud Image
+	;;
+*)
+	die "unknown ARCH '$arch' (x86_64 or arm64)"
+	;;
+esac
