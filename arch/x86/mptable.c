@@ -90,14 +90,20 @@ static uint8_t mp_checksum(const void *p, size_t len)
 	return -sum;
 }
 
-/* Interrupt entries: an ISA one per pin that no PCI function drives. */
-static unsigned int mp_nr_intsrc(const struct mptable_pci *pci, unsigned int nr_pci)
+/* The IOAPIC pins that PCI functions drive, as a mask. */
+static uint32_t mp_pci_pins(const struct mptable_pci *pci, unsigned int nr_pci)
 {
 	uint32_t used = 0;
 
 	for (unsigned int i = 0; i < nr_pci; i++)
 		used |= 1U << pci[i].pin;
-	return X86_IOAPIC_PINS - __builtin_popcount(used) + nr_pci;
+	return used;
+}
+
+/* Interrupt entries: an ISA one per pin that no PCI function drives. */
+static unsigned int mp_nr_intsrc(const struct mptable_pci *pci, unsigned int nr_pci)
+{
+	return X86_IOAPIC_PINS - __builtin_popcount(mp_pci_pins(pci, nr_pci)) + nr_pci;
 }
 
 static size_t mp_size(unsigned int ncpus, const struct mptable_pci *pci,
@@ -134,10 +140,8 @@ static uint8_t *mp_put_irqs(uint8_t *p, uint8_t ioapic_id, uint8_t isa_bus,
 {
 	struct mpc_intsrc src = { .type = MP_INTSRC, .irqtype = MP_IRQ_INT,
 				  .srcbus = isa_bus, .dstapic = ioapic_id };
-	uint32_t used = 0;
+	uint32_t used = mp_pci_pins(pci, nr_pci);
 
-	for (unsigned int i = 0; i < nr_pci; i++)
-		used |= 1U << pci[i].pin;
 	/* KVM routes GSI n to IOAPIC pin n, so every ISA line maps 1:1. */
 	for (unsigned int i = 0; i < X86_IOAPIC_PINS; i++) {
 		if (used & 1U << i)
