@@ -16,7 +16,7 @@
 # virtiofsd (and a dynamically linked kvmini, for user networking) come
 # from the build host's / (HOSTROOT, tests/lab/run.sh), as in share.sh;
 # mke2fs, e2fsck and debugfs too.
-# lab-timeout: 600 (measured: 154 and 209 s passing, up to 300 s under load)
+# lab-timeout: 600 (measured: 154 to 241 s passing, up to 300 s under load)
 . "$LIB"
 
 [ "${KVMINI_ARCH:-x86_64}" = x86_64 ] ||
