@@ -279,10 +279,13 @@ else
 LAB_QUARANTINE :=
 LAB_SCENARIOS := $(filter-out $(LAB_QUARANTINE),$(wildcard tests/scenarios/*.sh))
 endif
-# Debian 12's stock kernels for tests/scenarios/acpi*.sh (guests/build-debian.sh):
-# fetched once and cached, reassembled when the test initramfs changes.
-$(GUEST)/debian-generic/initramfs.cpio.gz: guests/build-debian.sh $(GUEST)/initramfs.cpio.gz
-	guests/build-debian.sh $(GUEST)
+# Debian 12's stock kernels for tests/scenarios/acpi*.sh and pci-stock.sh,
+# and arm64's cloud kernel (guests/build-debian.sh): fetched once and
+# cached, reassembled when the test initramfs changes.
+# (The x86_64 one makes debian-cloud/ beside debian-generic/.)
+DEBIAN_GUEST := $(GUEST)/debian-$(if $(filter x86_64,$(ARCH)),generic,cloud)/initramfs.cpio.gz
+$(DEBIAN_GUEST): guests/build-debian.sh $(GUEST)/initramfs.cpio.gz
+	guests/build-debian.sh $(GUEST) $(ARCH)
 # The x86_64 lab runs the dynamic build, libraries and all (libslirp has
 # no static library); the arm64 lab the static one.
 LAB_KVMINI := $(if $(filter x86_64,$(ARCH)),$(KVMINI),$(STATIC))

@@ -125,12 +125,21 @@ static int boot_mptable(struct vm *vm)
 {
 	uint8_t *bios = gmem_ptr(&vm->mem, X86_MPTABLE_ADDR,
 				 X86_HIMEM_START - X86_MPTABLE_ADDR);
+	struct mptable_pci pci[MPTABLE_MAX_PCI];
+	unsigned int nr_pci = vm->pci ? vm->nr_pci_fn : 0;
 	int n;
 
 	if (!bios)
 		return -EFAULT;
+	if (nr_pci > MPTABLE_MAX_PCI)
+		return -EINVAL;
+	for (unsigned int i = 0; i < nr_pci; i++) {
+		if (vm->pci_fn[i].irq >= X86_IOAPIC_PINS)
+			return -EINVAL;
+		pci[i] = (struct mptable_pci){ vm->pci_fn[i].slot, vm->pci_fn[i].irq };
+	}
 	n = mptable_build(bios, X86_HIMEM_START - X86_MPTABLE_ADDR,
-			  X86_MPTABLE_ADDR, vm->cfg.cpus);
+			  X86_MPTABLE_ADDR, vm->cfg.cpus, pci, nr_pci);
 	return n < 0 ? n : 0;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Intel MultiProcessor Specification 1.4 table: how a guest without ACPI
- * learns its CPUs, its IOAPIC and how ISA interrupts reach it.
+ * learns its CPUs, its IOAPIC and how ISA interrupts reach it, and with
+ * --transport pci which IOAPIC pin each PCI function's INTA# drives.
  */
 #include <errno.h>
 #include <string.h>
@@ -76,6 +77,9 @@ struct mpc_intsrc {
 
 enum { MP_PROCESSOR, MP_BUS, MP_IOAPIC, MP_INTSRC, MP_LINTSRC };
 
+/* Linux takes an MP bus ID on a PCI bus as its bus number. */
+#define MP_PCI_BUS	0
+
 static uint8_t mp_checksum(const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -86,12 +90,30 @@ static uint8_t mp_checksum(const void *p, size_t len)
 	return -sum;
 }
 
-static size_t mp_size(unsigned int ncpus)
+/* The IOAPIC pins that PCI functions drive, as a mask. */
+static uint32_t mp_pci_pins(const struct mptable_pci *pci, unsigned int nr_pci)
+{
+	uint32_t used = 0;
+
+	for (unsigned int i = 0; i < nr_pci; i++)
+		used |= 1U << pci[i].pin;
+	return used;
+}
+
+/* Interrupt entries: an ISA one per pin that no PCI function drives. */
+static unsigned int mp_nr_intsrc(const struct mptable_pci *pci, unsigned int nr_pci)
+{
+	return X86_IOAPIC_PINS - __builtin_popcount(mp_pci_pins(pci, nr_pci)) + nr_pci;
+}
+
+static size_t mp_size(unsigned int ncpus, const struct mptable_pci *pci,
+		      unsigned int nr_pci)
 {
 	return sizeof(struct mpf_intel) + sizeof(struct mpc_table) +
-	       ncpus * sizeof(struct mpc_cpu) + sizeof(struct mpc_bus) +
+	       ncpus * sizeof(struct mpc_cpu) +
+	       (nr_pci ? 2 : 1) * sizeof(struct mpc_bus) +
 	       sizeof(struct mpc_ioapic) +
-	       (X86_IOAPIC_PINS + 2) * sizeof(struct mpc_intsrc);
+	       (mp_nr_intsrc(pci, nr_pci) + 2) * sizeof(struct mpc_intsrc);
 }
 
 static uint8_t *mp_put_cpus(uint8_t *p, unsigned int ncpus)
@@ -113,15 +135,31 @@ static uint8_t *mp_put_cpus(uint8_t *p, unsigned int ncpus)
 	return p;
 }
 
-static uint8_t *mp_put_irqs(uint8_t *p, uint8_t ioapic_id)
+static uint8_t *mp_put_irqs(uint8_t *p, uint8_t ioapic_id, uint8_t isa_bus,
+			    const struct mptable_pci *pci, unsigned int nr_pci)
 {
 	struct mpc_intsrc src = { .type = MP_INTSRC, .irqtype = MP_IRQ_INT,
-				  .dstapic = ioapic_id };
+				  .srcbus = isa_bus, .dstapic = ioapic_id };
+	uint32_t used = mp_pci_pins(pci, nr_pci);
 
 	/* KVM routes GSI n to IOAPIC pin n, so every ISA line maps 1:1. */
 	for (unsigned int i = 0; i < X86_IOAPIC_PINS; i++) {
+		if (used & 1U << i)
+			continue;
 		src.srcbusirq = i;
 		src.dstirq = i;
+		memcpy(p, &src, sizeof(src));
+		p += sizeof(src);
+	}
+	/*
+	 * PCI bus 0: the source is (device << 2 | INTx#), INTA# being 0;
+	 * flags 0 conform to the bus, level-triggered and active low, as
+	 * ACPI's _PRT says too (KVM's IOAPIC takes "asserted" either way).
+	 */
+	for (unsigned int i = 0; i < nr_pci; i++) {
+		src.srcbus = MP_PCI_BUS;
+		src.srcbusirq = pci[i].slot << 2;
+		src.dstirq = pci[i].pin;
 		memcpy(p, &src, sizeof(src));
 		p += sizeof(src);
 	}
@@ -136,36 +174,50 @@ static uint8_t *mp_put_irqs(uint8_t *p, uint8_t ioapic_id)
 	return p + sizeof(src);
 }
 
-int mptable_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned int ncpus)
+int mptable_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned int ncpus,
+		  const struct mptable_pci *pci, unsigned int nr_pci)
 {
 	struct mpf_intel *mpf = (struct mpf_intel *)buf;
 	struct mpc_table *mpc = (struct mpc_table *)(buf + sizeof(*mpf));
-	struct mpc_bus bus = { .type = MP_BUS, .bustype = "ISA   " };
+	/* PCI bus 0 first, then ISA: ISA's ID follows the PCI buses'. */
+	struct mpc_bus pci_bus = { .type = MP_BUS, .busid = MP_PCI_BUS, .bustype = "PCI   " };
+	struct mpc_bus isa_bus = { .type = MP_BUS, .busid = nr_pci ? 1 : 0,
+				   .bustype = "ISA   " };
 	struct mpc_ioapic ioapic = {
 		.type = MP_IOAPIC, .apicid = ncpus, .apicver = MP_IOAPIC_VERSION,
 		.flags = 1, .apicaddr = X86_IOAPIC_ADDR,
 	};
 	uint8_t *p = (uint8_t *)(mpc + 1);
-	size_t len = mp_size(ncpus);
+	size_t len;
 
+	if (nr_pci > MPTABLE_MAX_PCI)
+		return -EINVAL;
+	for (unsigned int i = 0; i < nr_pci; i++)
+		if (pci[i].slot > 31 || pci[i].pin >= X86_IOAPIC_PINS)
+			return -EINVAL;
+	len = mp_size(ncpus, pci, nr_pci);
 	/* The IOAPIC takes the APIC ID after the last CPU's. */
 	if (!ncpus || ncpus > 254 || len > size || gpa + len > X86_HIMEM_START)
 		return -EINVAL;
 	memset(buf, 0, len);
 
 	p = mp_put_cpus(p, ncpus);
-	memcpy(p, &bus, sizeof(bus));
-	p += sizeof(bus);
+	if (nr_pci) {
+		memcpy(p, &pci_bus, sizeof(pci_bus));
+		p += sizeof(pci_bus);
+	}
+	memcpy(p, &isa_bus, sizeof(isa_bus));
+	p += sizeof(isa_bus);
 	memcpy(p, &ioapic, sizeof(ioapic));
 	p += sizeof(ioapic);
-	p = mp_put_irqs(p, ioapic.apicid);
+	p = mp_put_irqs(p, ioapic.apicid, isa_bus.busid, pci, nr_pci);
 
 	memcpy(mpc->signature, "PCMP", 4);
 	mpc->length = p - (uint8_t *)mpc;
 	mpc->spec = MP_SPEC_REV;
 	memcpy(mpc->oem, "KVMINI  ", 8);
 	memcpy(mpc->productid, "MICROVM     ", 12);
-	mpc->oemcount = ncpus + 1 + 1 + X86_IOAPIC_PINS + 2;
+	mpc->oemcount = ncpus + (nr_pci ? 2 : 1) + 1 + mp_nr_intsrc(pci, nr_pci) + 2;
 	mpc->lapic = X86_LAPIC_ADDR;
 	mpc->checksum = mp_checksum(mpc, mpc->length);
 

@@ -91,9 +91,17 @@ unsigned int e820_build(uint64_t ram_size, struct boot_e820_entry *tab,
 			unsigned int max);
 uint64_t x86_low_ram_end(uint64_t ram_size);
 
-/* mptable.c: an Intel MP table for ncpus at X86_MPTABLE_ADDR. Returns
- * its size or -errno; buf must hold X86_BIOS area (64 KiB). */
-int mptable_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned int ncpus);
+/* mptable.c: an Intel MP table for ncpus at X86_MPTABLE_ADDR, with the
+ * INTA# of nr_pci functions on PCI bus 0 (device slot, IOAPIC pin; at
+ * most MPTABLE_MAX_PCI, no pin shared with ISA then). Returns its size or
+ * -errno; buf must hold X86_BIOS area (64 KiB). */
+#define MPTABLE_MAX_PCI		32
+struct mptable_pci {
+	uint8_t slot;
+	uint8_t pin;
+};
+int mptable_build(uint8_t *buf, size_t size, uint64_t gpa, unsigned int ncpus,
+		  const struct mptable_pci *pci, unsigned int nr_pci);
 
 /* bzimage.c: the kernel image formats, parsed without trusting them. */
 struct bzimage {

@@ -160,7 +160,7 @@ START_TEST(test_ncpus)
 
 	ck_assert_ptr_nonnull(buf);
 	memset(buf, FILL, BIOS_SIZE);
-	len = mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, ncpus);
+	len = mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, ncpus, NULL, 0);
 	ck_assert_int_gt(len, 0);
 	check_table(buf, len, X86_MPTABLE_ADDR, ncpus);
 	/* Nothing written past the table. */
@@ -179,14 +179,14 @@ START_TEST(test_exact_buffer)
 	int len;
 
 	ck_assert_ptr_nonnull(buf);
-	len = mptable_build(buf, size, X86_MPTABLE_ADDR, ncpus);
+	len = mptable_build(buf, size, X86_MPTABLE_ADDR, ncpus, NULL, 0);
 	check_table(buf, len, X86_MPTABLE_ADDR, ncpus);
 	free(buf);
 
 	buf = malloc(size - 1);
 	ck_assert_ptr_nonnull(buf);
 	memset(buf, FILL, size - 1);
-	ck_assert_int_eq(mptable_build(buf, size - 1, X86_MPTABLE_ADDR, ncpus), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, size - 1, X86_MPTABLE_ADDR, ncpus, NULL, 0), -EINVAL);
 	for (size_t i = 0; i < size - 1; i++)
 		ck_assert_uint_eq(buf[i], FILL);
 	free(buf);
@@ -198,10 +198,10 @@ START_TEST(test_bad_ncpus)
 	uint8_t *buf = malloc(BIOS_SIZE);
 
 	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 0), -EINVAL);
-	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 255), -EINVAL);
-	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 256), -EINVAL);
-	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, UINT32_MAX), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 0, NULL, 0), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 255, NULL, 0), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 256, NULL, 0), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, UINT32_MAX, NULL, 0), -EINVAL);
 	free(buf);
 }
 END_TEST
@@ -215,10 +215,88 @@ START_TEST(test_gpa)
 	int len;
 
 	ck_assert_ptr_nonnull(buf);
-	len = mptable_build(buf, size, last, 4);
+	len = mptable_build(buf, size, last, 4, NULL, 0);
 	check_table(buf, len, last, 4);
-	ck_assert_int_eq(mptable_build(buf, size, last + 1, 4), -EINVAL);
-	ck_assert_int_eq(mptable_build(buf, size, X86_HIMEM_START, 4), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, size, last + 1, 4, NULL, 0), -EINVAL);
+	ck_assert_int_eq(mptable_build(buf, size, X86_HIMEM_START, 4, NULL, 0), -EINVAL);
+	free(buf);
+}
+END_TEST
+
+/*
+ * --transport pci: PCI bus 0 (its MP bus ID is its number) and ISA after
+ * it; each function's INTA# (source device << 2 | 0) on its own pin,
+ * which then has no ISA entry, level-triggered and active low by the
+ * bus's default (flags 0).
+ */
+START_TEST(test_pci)
+{
+	static const struct mptable_pci pci[] = { { 1, 5 }, { 2, 6 }, { 31, 23 } };
+	uint8_t *buf = malloc(BIOS_SIZE);
+	const uint8_t *mpc = buf + MPF_SIZE, *p, *end;
+	unsigned int ncpus = 2, isa = 0, fns = 0, pci_bus = 0, isa_bus = 0;
+	uint32_t isa_pins = 0;
+	int len;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, FILL, BIOS_SIZE);
+	len = mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, ncpus, pci, 3);
+	/* One more bus, and 3 PCI entries for 3 ISA ones. */
+	ck_assert_int_eq(len, expected_size(ncpus) + ENTRY_SIZE);
+	ck_assert_uint_eq(get(mpc + 4, 2), len - MPF_SIZE);
+	ck_assert_uint_eq(sum(mpc, len - MPF_SIZE), 0);
+	ck_assert_uint_eq(get(mpc + 34, 2), ncpus + 2 + 1 + X86_IOAPIC_PINS + 2);
+	p = mpc + MPC_HDR_SIZE + ncpus * CPU_SIZE;
+	end = buf + len;
+	for (; p < end; p += ENTRY_SIZE) {
+		if (p[0] == MP_BUS && !memcmp(p + 2, "PCI   ", 6)) {
+			ck_assert_uint_eq(p[1], 0);
+			ck_assert_uint_eq(isa_bus, 0);		/* PCI first */
+			pci_bus++;
+		} else if (p[0] == MP_BUS) {
+			ck_assert_mem_eq(p + 2, "ISA   ", 6);
+			ck_assert_uint_eq(p[1], 1);
+			isa_bus++;
+		} else if (p[0] == MP_INTSRC && p[4] == 1) {
+			ck_assert_uint_eq(p[5], p[7]);		/* ISA n on pin n */
+			isa_pins |= 1U << p[7];
+			isa++;
+		} else if (p[0] == MP_INTSRC) {
+			ck_assert_uint_eq(p[4], 0);
+			ck_assert_uint_lt(fns, 3);
+			ck_assert_uint_eq(p[5], pci[fns].slot << 2);
+			ck_assert_uint_eq(p[7], pci[fns].pin);
+			ck_assert_uint_eq(get(p + 2, 2), 0);	/* conforms to PCI */
+			ck_assert_uint_eq(p[6], ncpus);		/* the IOAPIC */
+			fns++;
+		}
+	}
+	ck_assert_ptr_eq(p, end);
+	ck_assert_uint_eq(pci_bus, 1);
+	ck_assert_uint_eq(isa_bus, 1);
+	ck_assert_uint_eq(fns, 3);
+	ck_assert_uint_eq(isa, X86_IOAPIC_PINS - 3);
+	ck_assert_uint_eq(isa_pins, ((1U << X86_IOAPIC_PINS) - 1) & ~(1U << 5 | 1U << 6 | 1U << 23));
+	for (size_t i = len; i < BIOS_SIZE; i++)
+		ck_assert_uint_eq(buf[i], FILL);
+	free(buf);
+}
+END_TEST
+
+/* Functions beyond bus 0's 32 slots or the IOAPIC's pins are refused. */
+START_TEST(test_pci_bad)
+{
+	struct mptable_pci pci[MPTABLE_MAX_PCI + 1] = { { 32, 5 } };
+	uint8_t *buf = malloc(BIOS_SIZE);
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 1, pci, 1), -EINVAL);
+	pci[0] = (struct mptable_pci){ 1, X86_IOAPIC_PINS };
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 1, pci, 1), -EINVAL);
+	pci[0] = (struct mptable_pci){ 1, 5 };
+	ck_assert_int_gt(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 1, pci, 1), 0);
+	ck_assert_int_eq(mptable_build(buf, BIOS_SIZE, X86_MPTABLE_ADDR, 1, pci,
+				       MPTABLE_MAX_PCI + 1), -EINVAL);
 	free(buf);
 }
 END_TEST
@@ -233,6 +311,8 @@ static Suite *mptable_suite(void)
 	tcase_add_loop_test(tc, test_exact_buffer, 0, n);
 	tcase_add_test(tc, test_bad_ncpus);
 	tcase_add_test(tc, test_gpa);
+	tcase_add_test(tc, test_pci);
+	tcase_add_test(tc, test_pci_bad);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
