@@ -19,6 +19,7 @@
 #   @@BENCH census VMM VCPUS MIB RUN KIND ... (bench/census.sh)
 #   @@BENCH exec|restore|snapmem|snapshare ... (bench/snapshot.sh)
 #   @@BENCH oci RUNTIME RUN ...           (bench/oci.sh)
+#   @@BENCH pci|pciirq|pcikvm|pciinfo ... (bench/pci.sh)
 #   @@BENCH note TEXT                     (a run that failed, and why)
 #   @@BENCH done
 # (the key=value parts are bench/vmmrun's output line, as is).
@@ -45,7 +46,7 @@ run_timeout=${BENCH_RUN_TIMEOUT:-120}
 # and ping), vsock, snapshot (exec from a snapshot, restore), oci (podman
 # run with kvmini oci, runc and crun); a part left
 # out leaves no records, and its loops run zero times.
-parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock snapshot oci}" | tr ',' ' ') "
+parts=" $(echo "${BENCH_PARTS:-boot census blk net vsock snapshot oci pci}" | tr ',' ' ') "
 has()
 {
 	case $parts in *" $1 "*) return 0 ;; esac
@@ -410,6 +411,21 @@ if has vsock; then
 		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" \
 		sh "${BENCH_VSOCK_SH:-$(dirname "$0")/vsock.sh}" ||
 		rec note "vsock: bench/vsock.sh failed"
+fi
+
+# ---- transports: kvmini mmio and pci, QEMU pci (bench/pci.sh) ---------------
+# fio and iperf3 with exits and interrupts per request; a network namespace
+# of its own, as bench/net.sh.
+if has pci; then
+	env BENCH_KVMINI="$BENCH_KVMINI" BENCH_QEMU="$BENCH_QEMU" \
+		BENCH_IPERF3="${BENCH_IPERF3:-}" BENCH_TOOLS="$tools" KERNEL="$KERNEL" \
+		INITRD="$INITRD" T="${T:-/tmp}" BENCH_QEMU_CPU="$qemu_cpu" \
+		KVMINI_APPEND="$KVMINI_APPEND" QEMU_APPEND="$QEMU_APPEND" \
+		BENCH_PCI_RUNS="${BENCH_PCI_RUNS:-3}" BENCH_PCI_RUNTIME="${BENCH_PCI_RUNTIME:-5}" \
+		BENCH_PCI_SECS="${BENCH_PCI_SECS:-5}" BENCH_PCI_VMMS="${BENCH_PCI_VMMS:-}" \
+		BENCH_PCI_FIGS="${BENCH_PCI_FIGS:-}" BENCH_PCI_TIMEOUT="${BENCH_PCI_TIMEOUT:-900}" \
+		BENCH_LIB="${BENCH_LIB:-$(dirname "$0")/lib.sh}" unshare -n sh "${BENCH_PCI_SH:-$(dirname "$0")/pci.sh}" ||
+		rec note "pci: bench/pci.sh failed in its network namespace (unshare -n needs root)"
 fi
 
 # ---- snapshots: exec from the cache, restore, its start rate and memory ------

@@ -27,9 +27,12 @@
 # BENCH_VSOCK_SIZE (64 bytes each); census: BENCH_CENSUS_RUNS (traced
 # boots per VMM and configuration, 1); snapshot: BENCH_SNAP_RUNS (exec
 # and restore runs each, 5), BENCH_SNAP_SHARE (restored VMs alive at once
-# for the shared memory, 4). BENCH (boot,census,blk,net,vsock,snapshot by
+# for the shared memory, 4); pci (transports): BENCH_PCI_RUNS (boots per
+# VMM, 3), BENCH_PCI_RUNTIME (seconds per fio job, 5), BENCH_PCI_SECS
+# (seconds per iperf3 test, 5), BENCH_PCI_VMMS and BENCH_PCI_FIGS (some of
+# them). BENCH (boot,census,blk,net,vsock,snapshot,oci,pci by
 # default) measures only the parts it names (BENCH=census: the exit census
-# alone, a few minutes in the lab); a run of fewer than all six writes
+# alone, a few minutes in the lab); a run of fewer than all of them writes
 # its RESULTS.md and results.json into build/bench/, not --out.
 set -eu
 
@@ -85,13 +88,13 @@ for f in bzImage initramfs.cpio.gz; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
-parts=$(echo "${BENCH:-boot census blk net vsock snapshot oci}" | tr ',' ' ')
+parts=$(echo "${BENCH:-boot census blk net vsock snapshot oci pci}" | tr ',' ' ')
 all=1
-for p in boot census blk net vsock snapshot oci; do
+for p in boot census blk net vsock snapshot oci pci; do
 	case " $parts " in *" $p "*) ;; *) all=0 ;; esac
 done
 for p in $parts; do
-	case $p in boot | census | blk | net | vsock | snapshot | oci) ;; *) die "BENCH takes boot, census, blk, net, vsock, snapshot and oci (got '$p')" ;; esac
+	case $p in boot | census | blk | net | vsock | snapshot | oci | pci) ;; *) die "BENCH takes boot, census, blk, net, vsock, snapshot, oci and pci (got '$p')" ;; esac
 done
 # The block figures: fio here, and in the guest from its tools disk; the
 # network figures: iperf3 here and, again, from the tools disk.
@@ -181,9 +184,13 @@ vsock_pings=${BENCH_VSOCK_PINGS:-1000}
 vsock_size=${BENCH_VSOCK_SIZE:-64}
 snap_runs=${BENCH_SNAP_RUNS:-5}
 snap_share=${BENCH_SNAP_SHARE:-4}
+pci_runs=${BENCH_PCI_RUNS:-3}
+pci_rt=${BENCH_PCI_RUNTIME:-5}
+pci_secs=${BENCH_PCI_SECS:-5}
 for v in "$runs" "$mem_runs" "$rate_n" "$rate_rounds" "$settle_ms" "$blk_rt" \
 	"$blk_runs" "$blk_mib" "$net_runs" "$net_secs" "$net_pings" \
-	"$vsock_runs" "$vsock_mib" "$vsock_pings" "$vsock_size" "$snap_runs" "$snap_share"; do
+	"$vsock_runs" "$vsock_mib" "$vsock_pings" "$vsock_size" "$snap_runs" "$snap_share" \
+	"$pci_runs" "$pci_rt" "$pci_secs"; do
 	case $v in '' | *[!0-9]*) die "BENCH_* counts take whole numbers" ;; esac
 done
 
@@ -224,8 +231,11 @@ if [ "$where" = native ]; then
 		BENCH_SNAPSHOT_SH="$here/snapshot.sh" BENCH_SNAP_INITRD="$snap_initrd" \
 		BENCH_KVCTL="$guest/kvctl" BENCH_SNAP_RUNS="$snap_runs" BENCH_SNAP_SHARE="$snap_share" \
 		BENCH_OCI_SH="$here/oci.sh" BENCH_OCI_RUNS="${BENCH_OCI_RUNS:-5}" \
+		BENCH_PCI_SH="$here/pci.sh" BENCH_PCI_RUNS="$pci_runs" BENCH_PCI_RUNTIME="$pci_rt" \
+		BENCH_PCI_SECS="$pci_secs" BENCH_PCI_VMMS="${BENCH_PCI_VMMS:-}" \
+		BENCH_PCI_FIGS="${BENCH_PCI_FIGS:-}" \
 		sh "$here/bench.sh" </dev/null | tee "$build/bench.log" |
-		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|exec\|restore\|snapmem\|snapshare\|oci\|note\) /bench: \1 /p'
+		sed -n 's/^@@BENCH \(boot\|mem\|rate\|blk\|net\|vsock\|exec\|restore\|snapmem\|snapshare\|oci\|pci\|note\) /bench: \1 /p'
 	grep '^@@BENCH ' "$build/bench.log" >"$work/records" || true
 fi
 
@@ -295,9 +305,17 @@ if [ "$where" = lab ]; then
 	cp -L "$fio" "$ov/usr/bin/fio"
 	cp -L "$iperf3" "$ov/usr/bin/iperf3"
 	cp "$here/net.sh" "$here/vsock.sh" "$here/lib.sh" "$here/census.sh" "$census_initrd" \
-		"$here/snapshot.sh" "$snap_initrd" "$here/oci.sh" "$ov/bench/"
+		"$here/snapshot.sh" "$snap_initrd" "$here/oci.sh" "$here/pci.sh" "$ov/bench/"
 	case " $parts " in *" vsock "*) vhost_modules "$ov/bench/vhost" ;; esac
 	cp -L /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom "$ov/usr/share/qemu/"
+	# The pci part's q35 looks for these option ROMs even under qboot.
+	case " $parts " in
+	*" pci "*)
+		for f in kvmvapic.bin linuxboot_dma.bin; do
+			[ ! -f "/usr/share/qemu/$f" ] || cp -L "/usr/share/qemu/$f" "$ov/usr/share/qemu/"
+		done
+		;;
+	esac
 	for bin in "$qemu" "$kvmini" "$build/kvmrun-shim.so" "$fio" "$iperf3"; do
 		ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
 	done | sort -u | while read -r lib; do
@@ -345,6 +363,12 @@ if [ "$where" = lab ]; then
 	BENCH_SNAP_SHARE=$snap_share
 	BENCH_OCI_SH=/bench/oci.sh
 	BENCH_OCI_RUNS=${BENCH_OCI_RUNS:-5}
+	BENCH_PCI_SH=/bench/pci.sh
+	BENCH_PCI_RUNS=$pci_runs
+	BENCH_PCI_RUNTIME=$pci_rt
+	BENCH_PCI_SECS=$pci_secs
+	BENCH_PCI_VMMS="${BENCH_PCI_VMMS:-}"
+	BENCH_PCI_FIGS="${BENCH_PCI_FIGS:-}"
 	EOF
 	echo "bench: packed $(du -sk "$ov" | cut -f1) KiB into the lab (QEMU, fio, iperf3, their libraries, qboot, kvmini)"
 	# A private copy of the lab's scripts, the rest of the tree linked: sh
@@ -390,7 +414,7 @@ echo "@@BENCH host loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/host"
 echo "@@BENCH host wall_s $(since "$t_start")" >>"$work/host"
 cat "$work/host" "$work/records" >"$raw"
 
-grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock|exec|restore|snapmem|snapshare|oci) ' "$raw" || die "no measurements at all (raw records: $raw)"
+grep -Eq '^@@BENCH (boot|mem|rate|census|blk|net|vsock|exec|restore|snapmem|snapshare|oci|pci) ' "$raw" || die "no measurements at all (raw records: $raw)"
 
 # Into place only when the run is complete and has figures: a broken run
 # leaves the last results as they were, and its own in build/bench/.

@@ -49,12 +49,9 @@ struct virtio_mmio {
 static void virtio_mmio_interrupt(struct virtio_dev *vdev, int q)
 {
 	struct virtio_mmio *m = vdev->transport;
-	uint64_t one = 1;
 
 	(void)q;	/* one interrupt for all */
-	if (write(m->irq_fd, &one, sizeof(one)) < 0)
-		pr_warn_once("virtio %s: cannot raise interrupt: %s",
-			     vdev->name, strerror(errno));
+	virtio_irq_eventfd(vdev, m->irq_fd);
 }
 
 /* A kick of our own on the queue's eventfd: the loop serves it after
@@ -62,12 +59,9 @@ static void virtio_mmio_interrupt(struct virtio_dev *vdev, int q)
 static void virtio_mmio_requeue(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtio_mmio *m = vdev->transport;
-	uint64_t one = 1;
 
-	if (q < vdev->ops->nr_queues &&
-	    write(m->queues[q].kick.fd, &one, sizeof(one)) < 0)
-		pr_warn_once("virtio %s: cannot queue a kick: %s",
-			     vdev->name, strerror(errno));
+	if (q < vdev->ops->nr_queues)
+		virtio_kick_eventfd(vdev, m->queues[q].kick.fd);
 }
 
 static const struct virtio_transport_ops virtio_mmio_tops = {
@@ -112,28 +106,11 @@ static struct virtq *virtio_mmio_settable_vq(struct virtio_mmio *m)
 	return vq;
 }
 
-/*
- * Rings follow the negotiated features (event index, indirect tables), so
- * a queue may only become ready once those are final.
- */
+/* A legacy driver's queues are final at DRIVER (no FEATURES_OK step). */
 static bool virtio_mmio_enable(struct virtio_mmio *m, struct virtq *vq)
 {
-	struct virtio_dev *vdev = m->vdev;
-	uint8_t need = m->legacy ? VIRTIO_CONFIG_S_DRIVER : VIRTIO_CONFIG_S_FEATURES_OK;
-	int err;
-
-	if (!(vdev->status & need)) {
-		pr_warn_once("virtio %s: queue made ready before feature negotiation; ignored",
-			     vdev->name);
-		return false;
-	}
-	vq->features = vdev->features;
-	err = virtq_enable(vq);
-	if (err == -EFAULT)
-		virtio_needs_reset(vdev, "the driver put a virtqueue outside RAM");
-	else if (err)
-		virtio_needs_reset(vdev, "the driver gave a virtqueue a bad size or alignment, or rings that overlap");
-	return !err;
+	return virtio_queue_field_enable(m->vdev, vq, m->legacy ? VIRTIO_CONFIG_S_DRIVER :
+						      VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
 /*
@@ -168,14 +145,6 @@ static void virtio_mmio_queue_ready(struct virtio_mmio *m, uint32_t val)
 		virtio_mmio_disable(m, vq);
 }
 
-static void virtio_mmio_set_addr(uint64_t *addr, uint32_t val, bool high)
-{
-	if (high)
-		*addr = (*addr & LOW32) | (uint64_t)val << 32;
-	else
-		*addr = (*addr & ~LOW32) | val;
-}
-
 /* QueueNum and the version 2 ring addresses. */
 static void virtio_mmio_queue_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
 {
@@ -190,15 +159,15 @@ static void virtio_mmio_queue_write(struct virtio_mmio *m, uint64_t off, uint32_
 		break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-		virtio_mmio_set_addr(&vq->desc_gpa, val, off == VIRTIO_MMIO_QUEUE_DESC_HIGH);
+		virtio_queue_field_addr(&vq->desc_gpa, val, off == VIRTIO_MMIO_QUEUE_DESC_HIGH);
 		break;
 	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
 	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
-		virtio_mmio_set_addr(&vq->avail_gpa, val, off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH);
+		virtio_queue_field_addr(&vq->avail_gpa, val, off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH);
 		break;
 	case VIRTIO_MMIO_QUEUE_USED_LOW:
 	case VIRTIO_MMIO_QUEUE_USED_HIGH:
-		virtio_mmio_set_addr(&vq->used_gpa, val, off == VIRTIO_MMIO_QUEUE_USED_HIGH);
+		virtio_queue_field_addr(&vq->used_gpa, val, off == VIRTIO_MMIO_QUEUE_USED_HIGH);
 		break;
 	}
 }
@@ -259,45 +228,6 @@ static void virtio_mmio_queue_align(struct virtio_mmio *m, uint32_t val)
 		m->queues[m->queue_sel].align = val;
 }
 
-static uint32_t virtio_mmio_device_features(struct virtio_mmio *m)
-{
-	uint64_t f = m->vdev->host_features;
-
-	switch (m->device_features_sel) {
-	case 0:
-		return f & LOW32;
-	case 1:
-		return f >> 32;
-	}
-	return 0;
-}
-
-/*
- * Features are the driver's to write between DRIVER and FEATURES_OK (or
- * DRIVER_OK, for a legacy driver, which has only the low 32 bits).
- */
-static void virtio_mmio_driver_features(struct virtio_mmio *m, uint32_t val)
-{
-	struct virtio_dev *vdev = m->vdev;
-	unsigned int sel = m->driver_features_sel;
-	unsigned int shift = 32 * sel;
-
-	if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER) ||
-	    (vdev->status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK))) {
-		pr_warn_once("virtio %s: driver features written in status %#x; ignored",
-			     vdev->name, vdev->status);
-		return;
-	}
-	if (sel > (m->legacy ? 0 : 1)) {
-		/* Linux writes an empty high word to legacy devices too. */
-		if (val)
-			pr_warn_once("virtio %s: driver features word %u ignored",
-				     vdev->name, sel);
-		return;
-	}
-	vdev->features = (vdev->features & ~(LOW32 << shift)) | (uint64_t)val << shift;
-}
-
 /* Transport state the core does not know about goes with a reset too. */
 static void virtio_mmio_reset(struct virtio_mmio *m)
 {
@@ -325,15 +255,11 @@ static void virtio_mmio_set_status(struct virtio_mmio *m, uint32_t val)
 /* Hands the kick to the I/O thread, as an ioeventfd would have. */
 static void virtio_mmio_notify(struct virtio_mmio *m, uint32_t q)
 {
-	uint64_t one = 1;
-
 	if (q >= m->vdev->ops->nr_queues) {
 		pr_warn_once("virtio %s: notify for queue %u ignored", m->vdev->name, q);
 		return;
 	}
-	if (write(m->queues[q].kick.fd, &one, sizeof(one)) < 0)
-		pr_warn_once("virtio %s: cannot queue a kick: %s",
-			     m->vdev->name, strerror(errno));
+	virtio_kick_eventfd(m->vdev, m->queues[q].kick.fd);
 }
 
 static uint32_t virtio_mmio_read_v1(struct virtio_mmio *m, uint64_t off)
@@ -381,14 +307,14 @@ static uint32_t virtio_mmio_read(struct virtio_mmio *m, uint64_t off)
 	case VIRTIO_MMIO_VENDOR_ID:
 		return VIRTIO_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		return virtio_mmio_device_features(m);
+		return virtio_feature_word(vdev->host_features, m->device_features_sel);
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		vq = virtio_mmio_vq(m);
 		return vq ? vq->max_size : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return __atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE);
 	case VIRTIO_MMIO_STATUS:
-		return vdev->status | (vdev->broken ? VIRTIO_CONFIG_S_NEEDS_RESET : 0);
+		return virtio_status_read(vdev);
 	}
 	return m->legacy ? virtio_mmio_read_v1(m, off) : virtio_mmio_read_v2(m, off);
 }
@@ -439,7 +365,9 @@ static void virtio_mmio_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
 		m->device_features_sel = val;
 		return;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
-		virtio_mmio_driver_features(m, val);
+		/* A legacy driver has only the low 32 bits. */
+		virtio_driver_feature_word(m->vdev, m->driver_features_sel, val,
+					   m->legacy ? 0 : 1);
 		return;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		m->driver_features_sel = val;
@@ -466,25 +394,6 @@ static void virtio_mmio_write(struct virtio_mmio *m, uint64_t off, uint32_t val)
 		virtio_mmio_write_v2(m, off, val);
 }
 
-/* Any width, any alignment, as long as it lies wholly in config space. */
-static void virtio_mmio_config(struct virtio_mmio *m, uint64_t off, uint8_t *data,
-			       uint32_t len, bool is_write)
-{
-	struct virtio_dev *vdev = m->vdev;
-	const struct virtio_dev_ops *ops = vdev->ops;
-
-	if ((len != 1 && len != 2 && len != 4 && len != 8) ||
-	    off > ops->config_size || len > ops->config_size - off) {
-		pr_warn_once("virtio %s: %u-byte config access at %#llx ignored",
-			     vdev->name, len, (unsigned long long)off);
-		return;
-	}
-	if (!is_write && ops->config_read)
-		ops->config_read(vdev, off, data, len);
-	else if (is_write && ops->config_write)
-		ops->config_write(vdev, off, data, len);
-}
-
 void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 			bool is_write)
 {
@@ -495,7 +404,7 @@ void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		memset(data, 0, len);
 	pthread_mutex_lock(&m->vdev->lock);
 	if (off >= VIRTIO_MMIO_CONFIG) {
-		virtio_mmio_config(m, off - VIRTIO_MMIO_CONFIG, data, len, is_write);
+		virtio_config_access(m->vdev, off - VIRTIO_MMIO_CONFIG, data, len, is_write);
 	} else if (len != 4 || (off & 3)) {
 		/* The spec leaves this undefined; reading 0 sets no status
 		 * or feature bit by accident. */
@@ -513,18 +422,8 @@ void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 
 void virtio_mmio_kick(struct virtio_mmio *m, unsigned int q)
 {
-	struct virtio_dev *vdev = m->vdev;
-	uint64_t n;
-
-	if (q >= vdev->ops->nr_queues)
-		return;
-	if (read(m->queues[q].kick.fd, &n, sizeof(n)) != sizeof(n))
-		return;
-	pthread_mutex_lock(&vdev->lock);
-	/* A kick that raced with a reset or a queue stop is dropped. */
-	if (vdev->active && vdev->vqs[q].ready && vdev->ops->notify)
-		vdev->ops->notify(vdev, q);
-	pthread_mutex_unlock(&vdev->lock);
+	if (q < m->vdev->ops->nr_queues)
+		virtio_kicked(m->vdev, m->queues[q].kick.fd, q);
 }
 
 static void virtio_mmio_on_kick(struct ev_handler *h, uint32_t events)

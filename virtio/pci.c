@@ -54,11 +54,9 @@ struct virtio_pci {
 static void virtio_pci_fire(void *opaque, unsigned int v)
 {
 	struct virtio_pci *p = opaque;
-	uint64_t one = 1;
 
-	if (v < p->nr_vectors && write(p->vec_fd[v], &one, sizeof(one)) < 0)
-		pr_warn_once("virtio %s: cannot raise interrupt: %s",
-			     p->vdev->name, strerror(errno));
+	if (v < p->nr_vectors)
+		virtio_irq_eventfd(p->vdev, p->vec_fd[v]);
 }
 
 static void virtio_pci_route(void *opaque, unsigned int v, uint64_t addr,
@@ -120,12 +118,9 @@ static void virtio_pci_interrupt(struct virtio_dev *vdev, int q)
 static void virtio_pci_requeue(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtio_pci *p = vdev->transport;
-	uint64_t one = 1;
 
-	if (q < vdev->ops->nr_queues &&
-	    write(p->queues[q].kick.fd, &one, sizeof(one)) < 0)
-		pr_warn_once("virtio %s: cannot queue a kick: %s",
-			     vdev->name, strerror(errno));
+	if (q < vdev->ops->nr_queues)
+		virtio_kick_eventfd(vdev, p->queues[q].kick.fd);
 }
 
 static const struct virtio_transport_ops virtio_pci_tops = {
@@ -193,19 +188,17 @@ static uint32_t virtio_pci_common_read(struct virtio_pci *p, uint64_t off)
 	case VIRTIO_PCI_COMMON_DFSELECT:
 		return p->dfsel;
 	case VIRTIO_PCI_COMMON_DF:
-		return p->dfsel == 0 ? (vdev->host_features & LOW32) :
-		       p->dfsel == 1 ? vdev->host_features >> 32 : 0;
+		return virtio_feature_word(vdev->host_features, p->dfsel);
 	case VIRTIO_PCI_COMMON_GFSELECT:
 		return p->gfsel;
 	case VIRTIO_PCI_COMMON_GF:
-		return p->gfsel == 0 ? (vdev->features & LOW32) :
-		       p->gfsel == 1 ? vdev->features >> 32 : 0;
+		return virtio_feature_word(vdev->features, p->gfsel);
 	case VIRTIO_PCI_COMMON_MSIX:
 		return p->config_vector;
 	case VIRTIO_PCI_COMMON_NUMQ:
 		return vdev->ops->nr_queues;
 	case VIRTIO_PCI_COMMON_STATUS:
-		return vdev->status | (vdev->broken ? VIRTIO_CONFIG_S_NEEDS_RESET : 0);
+		return virtio_status_read(vdev);
 	case VIRTIO_PCI_COMMON_CFGGENERATION:
 		return vdev->config_generation & 0xff;
 	case VIRTIO_PCI_COMMON_Q_SELECT:
@@ -238,26 +231,6 @@ static uint32_t virtio_pci_common_read(struct virtio_pci *p, uint64_t off)
 	return 0;	/* queue_notify_data, queue_reset: not offered */
 }
 
-static void virtio_pci_driver_features(struct virtio_pci *p, uint32_t val)
-{
-	struct virtio_dev *vdev = p->vdev;
-	unsigned int shift = 32 * p->gfsel;
-
-	if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER) ||
-	    (vdev->status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK))) {
-		pr_warn_once("virtio %s: driver features written in status %#x; ignored",
-			     vdev->name, vdev->status);
-		return;
-	}
-	if (p->gfsel > 1) {
-		if (val)
-			pr_warn_once("virtio %s: driver features word %u ignored",
-				     vdev->name, p->gfsel);
-		return;
-	}
-	vdev->features = (vdev->features & ~(LOW32 << shift)) | (uint64_t)val << shift;
-}
-
 /* Transport state that goes with a device reset; the PCI function's
  * own state (BARs, MSI-X table) does not. */
 static void virtio_pci_reset(struct virtio_pci *p)
@@ -287,35 +260,14 @@ static void virtio_pci_set_status(struct virtio_pci *p, uint32_t val)
 static void virtio_pci_queue_enable(struct virtio_pci *p, struct virtq *vq,
 				    uint32_t val)
 {
-	struct virtio_dev *vdev = p->vdev;
-	int err;
-
 	if (!val || vq->ready) {
 		/* 4.1.4.3.2: the driver MUST NOT write 0; without
 		 * VIRTIO_F_RING_RESET there is no stopping a queue. */
 		pr_warn_once("virtio %s: queue_enable %u on queue %u ignored",
-			     vdev->name, val, p->qsel);
+			     p->vdev->name, val, p->qsel);
 		return;
 	}
-	if (!(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		pr_warn_once("virtio %s: queue enabled before feature negotiation; ignored",
-			     vdev->name);
-		return;
-	}
-	vq->features = vdev->features;
-	err = virtq_enable(vq);
-	if (err == -EFAULT)
-		virtio_needs_reset(vdev, "the driver put a virtqueue outside RAM");
-	else if (err)
-		virtio_needs_reset(vdev, "the driver gave a virtqueue a bad size or alignment, or rings that overlap");
-}
-
-static void virtio_pci_set_addr(uint64_t *addr, uint32_t val, bool high)
-{
-	if (high)
-		*addr = (*addr & LOW32) | (uint64_t)val << 32;
-	else
-		*addr = (*addr & ~LOW32) | val;
+	virtio_queue_field_enable(p->vdev, vq, VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
 static void virtio_pci_queue_write(struct virtio_pci *p, uint64_t off, uint32_t val)
@@ -345,15 +297,15 @@ static void virtio_pci_queue_write(struct virtio_pci *p, uint64_t off, uint32_t 
 		break;
 	case VIRTIO_PCI_COMMON_Q_DESCLO:
 	case VIRTIO_PCI_COMMON_Q_DESCHI:
-		virtio_pci_set_addr(&vq->desc_gpa, val, off == VIRTIO_PCI_COMMON_Q_DESCHI);
+		virtio_queue_field_addr(&vq->desc_gpa, val, off == VIRTIO_PCI_COMMON_Q_DESCHI);
 		break;
 	case VIRTIO_PCI_COMMON_Q_AVAILLO:
 	case VIRTIO_PCI_COMMON_Q_AVAILHI:
-		virtio_pci_set_addr(&vq->avail_gpa, val, off == VIRTIO_PCI_COMMON_Q_AVAILHI);
+		virtio_queue_field_addr(&vq->avail_gpa, val, off == VIRTIO_PCI_COMMON_Q_AVAILHI);
 		break;
 	case VIRTIO_PCI_COMMON_Q_USEDLO:
 	case VIRTIO_PCI_COMMON_Q_USEDHI:
-		virtio_pci_set_addr(&vq->used_gpa, val, off == VIRTIO_PCI_COMMON_Q_USEDHI);
+		virtio_queue_field_addr(&vq->used_gpa, val, off == VIRTIO_PCI_COMMON_Q_USEDHI);
 		break;
 	default:
 		pr_warn_once("virtio %s: write to read-only field %#llx",
@@ -371,7 +323,7 @@ static void virtio_pci_common_write(struct virtio_pci *p, uint64_t off, uint32_t
 		p->gfsel = val;
 		return;
 	case VIRTIO_PCI_COMMON_GF:
-		virtio_pci_driver_features(p, val);
+		virtio_driver_feature_word(p->vdev, p->gfsel, val, 1);
 		return;
 	case VIRTIO_PCI_COMMON_MSIX:
 		p->config_vector = virtio_pci_vector(p, val);
@@ -435,21 +387,9 @@ static void virtio_pci_notify(struct virtio_pci *p, uint64_t off)
 static void virtio_pci_devcfg(struct virtio_pci *p, uint64_t off, uint8_t *data,
 			      uint32_t len, bool is_write)
 {
-	struct virtio_dev *vdev = p->vdev;
-	const struct virtio_dev_ops *ops = vdev->ops;
-
 	if (!is_write)
 		memset(data, 0, len);
-	if ((len != 1 && len != 2 && len != 4 && len != 8) ||
-	    off > ops->config_size || len > ops->config_size - off) {
-		pr_warn_once("virtio %s: %u-byte config access at %#llx ignored",
-			     vdev->name, len, (unsigned long long)off);
-		return;
-	}
-	if (!is_write && ops->config_read)
-		ops->config_read(vdev, off, data, len);
-	else if (is_write && ops->config_write)
-		ops->config_write(vdev, off, data, len);
+	virtio_config_access(p->vdev, off, data, len, is_write);
 }
 
 /* The ISR: read-to-clear, which also lowers INTx (4.1.4.5). */
@@ -603,18 +543,8 @@ static void virtio_pci_on_kick(struct ev_handler *h, uint32_t events)
 
 void virtio_pci_kick(struct virtio_pci *p, unsigned int q)
 {
-	struct virtio_dev *vdev = p->vdev;
-	uint64_t n;
-
-	if (q >= vdev->ops->nr_queues)
-		return;
-	if (read(p->queues[q].kick.fd, &n, sizeof(n)) != sizeof(n))
-		return;
-	pthread_mutex_lock(&vdev->lock);
-	/* A kick that raced with a reset is dropped. */
-	if (vdev->active && vdev->vqs[q].ready && vdev->ops->notify)
-		vdev->ops->notify(vdev, q);
-	pthread_mutex_unlock(&vdev->lock);
+	if (q < p->vdev->ops->nr_queues)
+		virtio_kicked(p->vdev, p->queues[q].kick.fd, q);
 }
 
 static int virtio_pci_open_fds(struct virtio_pci *p)

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The transport-independent half of a virtio device: the status state
- * machine, feature negotiation and interrupts.
+ * machine, feature negotiation and interrupts, and the helpers both
+ * transports use around them (eventfds, feature words, queue fields,
+ * config space).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "virtio/virtio.h"
@@ -16,6 +19,7 @@
 #define S_DRIVER_OK	VIRTIO_CONFIG_S_DRIVER_OK
 #define S_FAILED	VIRTIO_CONFIG_S_FAILED
 #define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
+#define LOW32		0xffffffffULL
 
 int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 		    const struct guest_mem *mem, const char *name, void *priv)
@@ -201,4 +205,128 @@ int virtio_pop(struct virtio_dev *vdev, unsigned int q, struct virtq_chain *c)
 	if (r < 0)
 		virtio_needs_reset(vdev, "the driver broke a virtqueue");
 	return r;
+}
+
+/* ---- transport helpers ------------------------------------------------ */
+
+static int virtio_eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+void virtio_kick_eventfd(struct virtio_dev *vdev, int fd)
+{
+	int err = virtio_eventfd_signal(fd);
+
+	if (err)
+		pr_warn_once("virtio %s: cannot queue a kick: %s", vdev->name,
+			     strerror(-err));
+}
+
+void virtio_irq_eventfd(struct virtio_dev *vdev, int fd)
+{
+	int err = virtio_eventfd_signal(fd);
+
+	if (err)
+		pr_warn_once("virtio %s: cannot raise interrupt: %s", vdev->name,
+			     strerror(-err));
+}
+
+void virtio_kicked(struct virtio_dev *vdev, int fd, unsigned int q)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_mutex_lock(&vdev->lock);
+	/* A kick that raced with a reset or a queue stop is dropped. */
+	if (vdev->active && vdev->vqs[q].ready && vdev->ops->notify)
+		vdev->ops->notify(vdev, q);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+uint32_t virtio_feature_word(uint64_t features, uint32_t sel)
+{
+	switch (sel) {
+	case 0:
+		return features & LOW32;
+	case 1:
+		return features >> 32;
+	}
+	return 0;
+}
+
+void virtio_driver_feature_word(struct virtio_dev *vdev, uint32_t sel,
+				uint32_t val, uint32_t max_sel)
+{
+	if (!(vdev->status & S_DRIVER) || (vdev->status & (S_FEATURES_OK | S_DRIVER_OK))) {
+		pr_warn_once("virtio %s: driver features written in status %#x; ignored",
+			     vdev->name, vdev->status);
+		return;
+	}
+	if (sel > max_sel) {
+		/* Linux writes an empty high word to legacy devices too. */
+		if (val)
+			pr_warn_once("virtio %s: driver features word %u ignored",
+				     vdev->name, sel);
+		return;
+	}
+	vdev->features = (vdev->features & ~(LOW32 << (32 * sel))) |
+			 (uint64_t)val << (32 * sel);
+}
+
+uint8_t virtio_status_read(const struct virtio_dev *vdev)
+{
+	return vdev->status | (vdev->broken ? S_NEEDS_RESET : 0);
+}
+
+void virtio_queue_field_addr(uint64_t *addr, uint32_t val, bool high)
+{
+	if (high)
+		*addr = (*addr & LOW32) | (uint64_t)val << 32;
+	else
+		*addr = (*addr & ~LOW32) | val;
+}
+
+/*
+ * Rings follow the negotiated features (event index, indirect tables), so
+ * a queue may only become ready once those are final.
+ */
+bool virtio_queue_field_enable(struct virtio_dev *vdev, struct virtq *vq,
+			       uint8_t need)
+{
+	int err;
+
+	if (!(vdev->status & need)) {
+		pr_warn_once("virtio %s: queue made ready before feature negotiation; ignored",
+			     vdev->name);
+		return false;
+	}
+	vq->features = vdev->features;
+	err = virtq_enable(vq);
+	if (err == -EFAULT)
+		virtio_needs_reset(vdev, "the driver put a virtqueue outside RAM");
+	else if (err)
+		virtio_needs_reset(vdev, "the driver gave a virtqueue a bad size or alignment, or rings that overlap");
+	return !err;
+}
+
+/* Any width, any alignment, as long as it lies wholly in config space. */
+void virtio_config_access(struct virtio_dev *vdev, uint64_t off, uint8_t *data,
+			  uint32_t len, bool is_write)
+{
+	const struct virtio_dev_ops *ops = vdev->ops;
+
+	if ((len != 1 && len != 2 && len != 4 && len != 8) ||
+	    off > ops->config_size || len > ops->config_size - off) {
+		pr_warn_once("virtio %s: %u-byte config access at %#llx ignored",
+			     vdev->name, len, (unsigned long long)off);
+		return;
+	}
+	if (!is_write && ops->config_read)
+		ops->config_read(vdev, off, data, len);
+	else if (is_write && ops->config_write)
+		ops->config_write(vdev, off, data, len);
 }

@@ -189,6 +189,43 @@ bool virtio_status_valid(uint8_t status, bool legacy);
 /* For loaders: the features the driver negotiated may be these. */
 bool virtio_features_valid(struct virtio_dev *vdev, uint64_t features);
 
+/*
+ * Transport helpers (virtio/virtio.c): what virtio-mmio and virtio-pci
+ * both do around a struct virtio_dev, so that each transport keeps only
+ * its register layout. Under vdev->lock unless said otherwise.
+ */
+/* Signal eventfd fd, queue q's notify eventfd: a kick the I/O thread
+ * serves (a requeue, or a notify that exited to the VMM). Any thread;
+ * logs once when it cannot. */
+void virtio_kick_eventfd(struct virtio_dev *vdev, int fd);
+/* Signal eventfd fd, an interrupt's irqfd. Logs once when it cannot. */
+void virtio_irq_eventfd(struct virtio_dev *vdev, int fd);
+/* The I/O thread, queue q's notify eventfd fd readable: consumes the
+ * kicks and, if there were any, calls ops->notify(q) unless they raced
+ * with a reset or a stopped queue. Takes vdev->lock; q must exist. */
+void virtio_kicked(struct virtio_dev *vdev, int fd, unsigned int q);
+/* Word sel of a 64-bit feature set: 0 the low 32 bits, 1 the high, any
+ * other 0. */
+uint32_t virtio_feature_word(uint64_t features, uint32_t sel);
+/* The driver writes word sel of its features: only between DRIVER and
+ * FEATURES_OK (DRIVER_OK for a legacy driver) and for sel <= max_sel
+ * (0 for a legacy driver, 1 otherwise); anything else is ignored. */
+void virtio_driver_feature_word(struct virtio_dev *vdev, uint32_t sel,
+				uint32_t val, uint32_t max_sel);
+/* The status register as the driver reads it. */
+uint8_t virtio_status_read(const struct virtio_dev *vdev);
+/* Half of a 64-bit queue address field (the high half if high). */
+void virtio_queue_field_addr(uint64_t *addr, uint32_t val, bool high);
+/* The driver makes vq ready: only once status has need (FEATURES_OK, or
+ * DRIVER for a legacy driver); rings that do not fit put the device in
+ * DEVICE_NEEDS_RESET. True when the queue is ready. */
+bool virtio_queue_field_enable(struct virtio_dev *vdev, struct virtq *vq,
+			       uint8_t need);
+/* Device config space: widths 1, 2, 4 and 8 wholly inside config_size,
+ * anything else ignored (data left as it is). */
+void virtio_config_access(struct virtio_dev *vdev, uint64_t off, uint8_t *data,
+			  uint32_t len, bool is_write);
+
 static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
 {
 	return vdev->features & (1ULL << bit);

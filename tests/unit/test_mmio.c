@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
@@ -1300,6 +1301,98 @@ START_TEST(test_legacy_reset_align)
 }
 END_TEST
 
+/* ---- the transport helpers in virtio.c, which both transports use ---- */
+
+START_TEST(test_helper_feature_word)
+{
+	uint64_t f = 0x1234567887654321ULL;
+
+	ck_assert_uint_eq(virtio_feature_word(f, 0), 0x87654321);
+	ck_assert_uint_eq(virtio_feature_word(f, 1), 0x12345678);
+	ck_assert_uint_eq(virtio_feature_word(f, 2), 0);
+	ck_assert_uint_eq(virtio_feature_word(f, 0xffffffff), 0);
+}
+END_TEST
+
+/* Only between DRIVER and FEATURES_OK, only up to max_sel, one word at
+ * a time; a nonzero word beyond max_sel is logged once. */
+START_TEST(test_helper_driver_feature_word)
+{
+	virtio_driver_feature_word(&vdev, 0, 0xff, 1);
+	ck_assert_uint_eq(vdev.features, 0);
+	assert_logged_once("driver features written in status 0");
+	add_status(S_ACK);
+	add_status(S_DRIVER);
+	virtio_driver_feature_word(&vdev, 0, 0x11, 1);
+	virtio_driver_feature_word(&vdev, 1, 0x22, 1);
+	ck_assert_uint_eq(vdev.features, 0x2200000011ULL);
+	virtio_driver_feature_word(&vdev, 0, 0x33, 1);
+	ck_assert_uint_eq(vdev.features, 0x2200000033ULL);
+	/* A legacy driver's max_sel 0: the high word stays. */
+	virtio_driver_feature_word(&vdev, 1, 0, 0);
+	virtio_driver_feature_word(&vdev, 1, 0x44, 0);
+	virtio_driver_feature_word(&vdev, 2, 0x55, 1);
+	virtio_driver_feature_word(&vdev, 0xffffffff, 0x66, 1);
+	ck_assert_uint_eq(vdev.features, 0x2200000033ULL);
+	assert_logged_once("driver features word");
+}
+END_TEST
+
+START_TEST(test_helper_queue_field_addr)
+{
+	uint64_t a = 0x1111111122222222ULL;
+
+	virtio_queue_field_addr(&a, 0x33333333, false);
+	ck_assert_uint_eq(a, 0x1111111133333333ULL);
+	virtio_queue_field_addr(&a, 0x44444444, true);
+	ck_assert_uint_eq(a, 0x4444444433333333ULL);
+	virtio_queue_field_addr(&a, 0, true);
+	ck_assert_uint_eq(a, 0x33333333ULL);
+}
+END_TEST
+
+/* Kicks are counted on the eventfd; the I/O thread's side consumes them
+ * all and notifies once, and only a running device with that queue ready. */
+START_TEST(test_helper_kicks)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ck_assert_int_ge(fd, 0);
+	virtio_kick_eventfd(&vdev, fd);
+	virtio_kicked(&vdev, fd, 0);
+	ck_assert_uint_eq(fake.notifies[0], 0);	/* not running: consumed */
+	drv_init();
+	virtio_kick_eventfd(&vdev, fd);
+	virtio_kick_eventfd(&vdev, fd);
+	virtio_kicked(&vdev, fd, 0);
+	ck_assert_uint_eq(fake.notifies[0], 1);
+	virtio_kicked(&vdev, fd, 0);		/* nothing left */
+	ck_assert_uint_eq(fake.notifies[0], 1);
+	virtio_kick_eventfd(&vdev, fd);
+	virtio_kicked(&vdev, fd, 1);
+	ck_assert_uint_eq(fake.notifies[1], 1);
+	close(fd);
+	/* An eventfd that cannot be written: one warning each. */
+	virtio_kick_eventfd(&vdev, -1);
+	virtio_kick_eventfd(&vdev, -1);
+	assert_logged_once("cannot queue a kick");
+	virtio_irq_eventfd(&vdev, -1);
+	virtio_irq_eventfd(&vdev, -1);
+	assert_logged_once("cannot raise interrupt");
+}
+END_TEST
+
+START_TEST(test_helper_status_read)
+{
+	add_status(S_ACK);
+	ck_assert_uint_eq(virtio_status_read(&vdev), S_ACK);
+	pthread_mutex_lock(&vdev.lock);
+	virtio_needs_reset(&vdev, "test");
+	pthread_mutex_unlock(&vdev.lock);
+	ck_assert_uint_eq(virtio_status_read(&vdev), S_ACK | S_NEEDS_RESET);
+}
+END_TEST
+
 static void add(Suite *s, const char *name, void (*setup_fn)(void),
 		const TTest *const t[], size_t n)
 {
@@ -1334,6 +1427,9 @@ static Suite *mmio_suite(void)
 	    test_queue_ready_early, test_queue_disable, test_bad_widths,
 	    test_write_only_reads, test_read_only_writes,
 	    test_new_rejects_big_config);
+	ADD(s, "helpers", setup_modern, test_helper_feature_word,
+	    test_helper_driver_feature_word, test_helper_queue_field_addr,
+	    test_helper_kicks, test_helper_status_read);
 	ADD(s, "legacy", setup_legacy, test_legacy_init, test_legacy_features,
 	    test_legacy_layout, test_legacy_hostile,
 	    test_legacy_guest_page_size_kept, test_legacy_queue_stop,
