@@ -118,6 +118,16 @@ int pci_dev_add_msix(struct pci_dev *d, unsigned int nr, unsigned int bar,
  * window (as firmware would); -ENOSPC when the bus or window is full. */
 int pci_bus_add(struct pci_bus *bus, struct pci_dev *d);
 
+/*
+ * The requester ID a function's MSIs carry (bus << 8 | device << 3 |
+ * function; bus 0, function 0 here): what a GICv3 ITS takes as the
+ * device ID. Valid once pci_bus_add() has given d its slot.
+ */
+static inline uint16_t pci_dev_rid(const struct pci_dev *d)
+{
+	return (uint16_t)(d->slot << 3);
+}
+
 /* Config space of slot s at offset off: what conf1 and ECAM call. */
 void pci_cfg_access(struct pci_bus *bus, unsigned int slot, uint32_t off,
 		    uint8_t *data, uint32_t len, bool is_write);

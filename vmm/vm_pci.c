@@ -3,7 +3,9 @@
  * --transport pci: the PCI bus on the machine, its virtio-pci functions,
  * and the MSI routes that follow their MSI-X tables. KVM takes the GSI
  * routing table only whole (KVM_SET_GSI_ROUTING), so this keeps it: the
- * irqchip's default routes, then every MSI vector that can fire.
+ * irqchip's default routes, then every MSI vector that can fire. Where
+ * KVM wants a device ID in MSI routes (KVM_CAP_MSI_DEVID: arm64's ITS),
+ * each route carries its function's requester ID.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,13 +20,24 @@
 #include "vmm/vm.h"
 
 #define VM_PCI_MAX_MSI	1024	/* vectors of all functions (16 x 64) */
-#define VM_PCI_ROUTES	(VM_PCI_MAX_MSI + 64)
+/* Room for the irqchip's default routes (x86: 40, arm64: 96). */
+#define VM_PCI_ROUTES	(VM_PCI_MAX_MSI + 128)
 
 struct vm_msi {
 	uint32_t gsi;
 	bool on;
 	uint64_t addr;
 	uint32_t data;
+	uint16_t devid;		/* the function's requester ID */
+};
+
+struct vm_pci;
+
+/* The host callbacks' context: one per function, so that its vectors
+ * learn its requester ID. */
+struct vm_pci_fn {
+	struct vm_pci *p;
+	uint16_t rid;
 };
 
 struct vm_pci {
@@ -32,7 +45,9 @@ struct vm_pci {
 	struct pci_bus bus;
 	struct virtio_pci *fn[VM_MAX_VIRTIO];
 	struct virtio_dev *vdev[VM_MAX_VIRTIO];
+	struct vm_pci_fn ctx[VM_MAX_VIRTIO];
 	unsigned int nr;
+	bool devid;		/* MSI routes carry KVM_MSI_VALID_DEVID */
 	/* The routing table, under lock (a leaf: vCPU threads update it
 	 * from MSI-X table writes under their device's lock). */
 	pthread_mutex_t lock;
@@ -45,14 +60,15 @@ struct vm_pci {
 
 static int vm_pci_msi_irqfd(void *ctx, int fd, uint32_t *gsi)
 {
-	struct vm_pci *p = ctx;
+	struct vm_pci_fn *f = ctx;
+	struct vm_pci *p = f->p;
 
 	if (p->nr_msi == VM_PCI_MAX_MSI) {
 		pr_err("pci: more than %u MSI-X vectors", VM_PCI_MAX_MSI);
 		return -ENOSPC;
 	}
 	*gsi = p->first_gsi + p->nr_msi;
-	p->msi[p->nr_msi++] = (struct vm_msi){ .gsi = *gsi };
+	p->msi[p->nr_msi++] = (struct vm_msi){ .gsi = *gsi, .devid = f->rid };
 	return vm_irqfd(p->vm, *gsi, fd);
 }
 
@@ -68,8 +84,10 @@ static int vm_pci_commit(struct vm_pci *p)
 			continue;
 		p->table->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = m->gsi, .type = KVM_IRQ_ROUTING_MSI,
+			.flags = p->devid ? KVM_MSI_VALID_DEVID : 0,
 			.u.msi = { .address_lo = (uint32_t)m->addr,
-				   .address_hi = m->addr >> 32, .data = m->data },
+				   .address_hi = m->addr >> 32, .data = m->data,
+				   .devid = p->devid ? m->devid : 0 },
 		};
 	}
 	p->table->nr = n;
@@ -86,7 +104,7 @@ static int vm_pci_commit(struct vm_pci *p)
 static int vm_pci_msi_route(void *ctx, uint32_t gsi, uint64_t addr, uint32_t data,
 			    bool on)
 {
-	struct vm_pci *p = ctx;
+	struct vm_pci *p = ((struct vm_pci_fn *)ctx)->p;
 	struct vm_msi *m;
 	int err;
 
@@ -105,7 +123,7 @@ static int vm_pci_msi_route(void *ctx, uint32_t gsi, uint64_t addr, uint32_t dat
 /* Writes of any width (len 0) to addr signal fd: a notify address. */
 static int vm_pci_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
 {
-	struct vm_pci *p = ctx;
+	struct vm_pci *p = ((struct vm_pci_fn *)ctx)->p;
 	struct kvm_ioeventfd io = {
 		.addr = addr, .len = 0, .fd = fd,
 		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
@@ -121,7 +139,7 @@ static int vm_pci_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
 
 static int vm_pci_intx(void *ctx, uint32_t irq, int level)
 {
-	struct vm_pci *p = ctx;
+	struct vm_pci *p = ((struct vm_pci_fn *)ctx)->p;
 
 	return arch_irq_line(p->vm, irq, level);
 }
@@ -152,6 +170,8 @@ int vm_pci_init(struct vm *vm)
 		return -ENOMEM;
 	}
 	p->vm = vm;
+	/* After arch_vm_finalize: arm64's ITS exists by now, or never. */
+	p->devid = kvm_check_cap(vm, KVM_CAP_MSI_DEVID) > 0;
 	pthread_mutex_init(&p->lock, NULL);
 	pci_bus_init(&p->bus, win, win_len);
 	p->nr_fixed = arch_irq_routes(p->table->entries, VM_PCI_ROUTES - VM_PCI_MAX_MSI);
@@ -175,8 +195,8 @@ int vm_pci_init(struct vm *vm)
 int vm_pci_add(struct vm *vm, struct virtio_dev *vdev)
 {
 	struct vm_pci *p = vm->pci;
+	struct vm_pci_fn *ctx;
 	struct virtio_pci_host host = {
-		.ctx = p,
 		.msi_irqfd = vm_pci_msi_irqfd,
 		.msi_route = vm_pci_msi_route,
 		.ioeventfd = vm_pci_ioeventfd,
@@ -197,6 +217,9 @@ int vm_pci_add(struct vm *vm, struct virtio_dev *vdev)
 		free(vdev);
 		return -ENOSPC;
 	}
+	ctx = &p->ctx[p->nr];
+	ctx->p = p;
+	host.ctx = ctx;
 	p->vdev[p->nr++] = vdev;
 	fn = virtio_pci_new(vdev, irq, &host);
 	if (!fn)
@@ -209,6 +232,8 @@ int vm_pci_add(struct vm *vm, struct virtio_dev *vdev)
 	}
 	vm->pci_fn[vm->nr_pci_fn].slot = virtio_pci_dev(fn)->slot;
 	vm->pci_fn[vm->nr_pci_fn++].irq = irq;
+	/* Its vectors' irqfds come next: their routes need its ID. */
+	ctx->rid = pci_dev_rid(virtio_pci_dev(fn));
 	err = virtio_pci_attach(fn);
 	if (!err)
 		pr_info("virtio %s on pci 00:%02x.0, irq %u", vdev->name,

@@ -7,10 +7,14 @@
  * Guest physical memory map (devices below RAM, RAM from 2 GiB):
  *   0x08000000  GIC distributor (64 KiB)
  *   0x08010000  GICv2 CPU interface (8 KiB; GICv2 only)
+ *   0x08080000  GICv3 ITS, control and translation frames (128 KiB;
+ *               --transport pci, where KVM has one)
  *   0x09000000  16550A UART (4 KiB), SPI 1
  *   0x0a000000  exit device (4 KiB)
  *   0x0a001000  virtio-mmio devices, 4 KiB each, SPIs 16 up
  *   0x10000000  GICv3 redistributors, 128 KiB per vCPU (32 MiB: 256 vCPUs)
+ *   0x30000000  --transport pci: bus 0's ECAM (1 MiB)
+ *   0x40000000  --transport pci: the BAR window (1 GiB, 32-bit memory)
  *   0x80000000  RAM: the kernel at its text_offset from the start, the
  *               device tree in the last 2 MiB (below 32 GiB of RAM), the
  *               initrd right below it
@@ -18,6 +22,8 @@
  * Interrupts: devices use SPIs, and "irq" everywhere in kvmini is the SPI
  * number (GIC INTID - 32), which is also the irqfd GSI under KVM's default
  * routing. SPI 0 is left unused, as irq 0 means "none" to the fdt builder.
+ * With --transport pci, a function's INTA# is a level on the SPI its
+ * virtio-mmio slot would have had, and MSI-X messages go to the ITS (LPIs).
  */
 #ifndef KVMINI_ARCH_ARM64_H
 #define KVMINI_ARCH_ARM64_H
@@ -44,6 +50,15 @@ struct vcpu;
 /* Interrupt IDs the vGIC implements: 32 private ones, then the SPIs. */
 #define ARM64_GIC_NR_IRQS	128
 #define ARM64_GIC_SPI_BASE	32
+#define ARM64_GIC_NR_SPIS	(ARM64_GIC_NR_IRQS - ARM64_GIC_SPI_BASE)
+#define ARM64_GIC_ITS_BASE	0x08080000ULL
+#define ARM64_GIC_ITS_SIZE	0x20000ULL	/* KVM_VGIC_V3_ITS_SIZE */
+
+/* --transport pci: ECAM and the window BARs go in (docs/pci.md). */
+#define ARM64_PCI_ECAM		0x30000000ULL
+#define ARM64_PCI_ECAM_SIZE	0x100000ULL	/* bus 0 */
+#define ARM64_PCI_WIN		0x40000000ULL
+#define ARM64_PCI_WIN_LEN	0x40000000ULL
 
 #define ARM64_UART_BASE		0x09000000ULL
 #define ARM64_UART_SIZE		0x1000ULL
@@ -89,11 +104,26 @@ int arm64_image_parse(const uint8_t *buf, size_t size, struct arm64_image *img,
 
 /* fdt.c: what the device-tree callbacks need, as plain numbers. */
 #define ARM64_FDT_GIC_PHANDLE	1
+#define ARM64_FDT_ITS_PHANDLE	2
+#define ARM64_PCI_MAX_FNS	ARM64_VIRTIO_SLOTS
+
+/* A PCI function on bus 0: its slot, and the SPI its INTA# drives. */
+struct arm64_pci_fn {
+	uint8_t slot;
+	uint32_t irq;
+};
 
 struct arm64_fdt {
 	unsigned int gic_version;	/* 3, or 2 */
 	unsigned int nr_cpus;
 	const uint32_t *cpu_ids;	/* MPIDR affinity of each vCPU */
+	/* An ITS under the GIC node (GICv3 only), the PCI node's msi-map. */
+	bool its;
+	/* --transport pci: a pci-host-ecam-generic node, with an
+	 * interrupt-map entry for each function's INTA#. */
+	bool pci;
+	unsigned int nr_pci_fn;
+	struct arm64_pci_fn pci_fn[ARM64_PCI_MAX_FNS];
 };
 /* Fills d's interrupt, CPU and arch-node callbacks; a must outlive d. */
 void arm64_fdt_fill(const struct arm64_fdt *a, struct fdt_desc *d);
@@ -112,12 +142,13 @@ struct arm64_vm {
 	struct vm_uart *uart;
 	int gic_fd;
 	unsigned int gic_version;
+	int its_fd;		/* -1: no ITS (--transport mmio, or none) */
 	uint32_t target;	/* KVM_ARM_PREFERRED_TARGET */
 	uint32_t *mpidr;	/* affinity of each vCPU, as KVM reports it */
 	struct arm64_fdt fdt;
 };
 
-/* gic.c */
+/* gic.c; with --transport pci also the ITS, when KVM has one. */
 int arm64_gic_create(struct vm *vm);
 int arm64_gic_finalize(struct vm *vm);
 

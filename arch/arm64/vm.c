@@ -41,22 +41,29 @@ int arch_virtio_slot(unsigned int i, uint64_t *base, uint32_t *irq)
 	return 0;
 }
 
-/* No PCI on arm64 yet (issue #21, phase 2). */
+/* --transport pci: between the redistributors and RAM (arm64.h). */
 int arch_pci_layout(uint64_t *ecam, uint64_t *win_base, uint64_t *win_len)
 {
-	(void)ecam;
-	(void)win_base;
-	(void)win_len;
-	return -EOPNOTSUPP;
+	*ecam = ARM64_PCI_ECAM;
+	*win_base = ARM64_PCI_WIN;
+	*win_len = ARM64_PCI_WIN_LEN;
+	return 0;
 }
 
+/* The device tree's pci-host-ecam-generic node is all the kernel needs. */
 const char arch_pci_cmdline[] = "";
 
+/* KVM's default routing on arm64: GSI n is SPI n, for every SPI. */
 unsigned int arch_irq_routes(struct kvm_irq_routing_entry *e, unsigned int max)
 {
-	(void)e;
-	(void)max;
-	return 0;
+	unsigned int n = 0;
+
+	for (uint32_t spi = 0; spi < ARM64_GIC_NR_SPIS && n < max; spi++)
+		e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = spi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = 0, .pin = spi },
+		};
+	return n;
 }
 
 /* Type 0: KVM's default 40-bit guest physical address space. */
@@ -102,6 +109,7 @@ int arch_vm_init(struct vm *vm)
 	if (!a)
 		return -ENOMEM;
 	a->gic_fd = -1;
+	a->its_fd = -1;
 	vm->arch = a;
 	a->mpidr = calloc(vm->cfg.cpus, sizeof(*a->mpidr));
 	if (!a->mpidr)
@@ -186,6 +194,8 @@ void arch_vm_exit(struct vm *vm)
 	if (!a)
 		return;
 	vm_uart_free(a->uart);
+	if (a->its_fd >= 0)
+		close(a->its_fd);
 	if (a->gic_fd >= 0)
 		close(a->gic_fd);
 	free(a->mpidr);
@@ -201,7 +211,13 @@ void arch_fdt_desc(struct vm *vm, struct fdt_desc *d)
 		.gic_version = a->gic_version,
 		.nr_cpus = vm->cfg.cpus,
 		.cpu_ids = a->mpidr,
+		.its = a->its_fd >= 0,
+		.pci = vm->cfg.transport == TRANSPORT_PCI,
 	};
+	for (unsigned int i = 0; i < vm->nr_pci_fn && i < ARM64_PCI_MAX_FNS; i++)
+		a->fdt.pci_fn[a->fdt.nr_pci_fn++] = (struct arm64_pci_fn){
+			.slot = vm->pci_fn[i].slot, .irq = vm->pci_fn[i].irq,
+		};
 	arm64_fdt_fill(&a->fdt, d);
 }
 

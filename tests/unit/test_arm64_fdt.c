@@ -3,7 +3,8 @@
  * The arm64 device tree (arch/arm64/fdt.c, built into the unit tests on
  * any host): a tree like the one an arm64 VM gets, built through the
  * arm64 callbacks, read back with libfdt and decompiled by dtc, whose
- * checks must find nothing to warn about. GICv3 and GICv2.
+ * checks must find nothing to warn about. GICv3 and GICv2; with
+ * --transport pci, the host bridge's node, with and without an ITS.
  */
 #include <errno.h>
 #include <libfdt.h>
@@ -33,13 +34,28 @@ struct tree {
 	size_t size;
 };
 
-/* What vm_fdt_build describes for a VM with one virtio device. */
-static void build(struct tree *t, unsigned int gic, unsigned int cpus, bool uart_console)
+/* PCI functions as vm_pci.c makes them: slots from 1, the SPIs of the
+ * virtio-mmio slots. */
+enum { NO_PCI, PCI_ITS, PCI_INTX };
+#define NR_FNS	3
+
+/* What vm_fdt_build describes for a VM with one virtio device (on
+ * virtio-mmio, or with pci, NR_FNS on PCI). */
+static void build_pci(struct tree *t, unsigned int gic, unsigned int cpus,
+		      bool uart_console, int pci)
 {
 	unsigned int n = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->a = (struct arm64_fdt){ .gic_version = gic, .nr_cpus = cpus, .cpu_ids = mpidrs };
+	if (pci != NO_PCI) {
+		t->a.pci = true;
+		t->a.its = pci == PCI_ITS;
+		for (unsigned int i = 0; i < NR_FNS; i++)
+			t->a.pci_fn[t->a.nr_pci_fn++] = (struct arm64_pci_fn){
+				.slot = i + 1, .irq = ARM64_VIRTIO_SPI + i,
+			};
+	}
 	t->mem = (struct fdt_mem_region){ ARM64_RAM_BASE, 256 << 20 };
 	t->devs[n++] = (struct fdt_mmio_dev){
 		.name = "exit", .compatible = "kvmini,exit",
@@ -60,6 +76,11 @@ static void build(struct tree *t, unsigned int gic, unsigned int cpus, bool uart
 	arm64_fdt_fill(&t->a, &t->d);
 	ck_assert_int_eq(fdt_build(&t->d, &t->fdt, &t->size), 0);
 	ck_assert_int_eq(fdt_check_full(t->fdt, t->size), 0);
+}
+
+static void build(struct tree *t, unsigned int gic, unsigned int cpus, bool uart_console)
+{
+	build_pci(t, gic, cpus, uart_console, NO_PCI);
 }
 
 static int node(const void *fdt, const char *path)
@@ -256,6 +277,110 @@ START_TEST(test_uart_not_console)
 }
 END_TEST
 
+#define GIC	"/intc@8000000"
+#define ITS	"/intc@8000000/msi-controller@8080000"
+#define PCI	"/pci@30000000"
+
+/* The host bridge's node, the same with or without an ITS. */
+static void assert_pci_node(const void *fdt)
+{
+	const uint32_t reg[] = { 0, 0x30000000, 0, 0x100000 };
+	const uint32_t bus_range[] = { 0, 0 };
+	/* 32-bit memory, PCI address = CPU address = 1 GiB, 1 GiB long. */
+	const uint32_t ranges[] = { 0x02000000, 0, 0x40000000, 0, 0x40000000, 0, 0x40000000 };
+	const uint32_t mask[] = { 0xf800, 0, 0, 7 };
+
+	assert_str(fdt, PCI, "compatible", "pci-host-ecam-generic");
+	assert_str(fdt, PCI, "device_type", "pci");
+	assert_cells(fdt, PCI, "reg", reg, ARRAY_SIZE(reg));
+	assert_cells(fdt, PCI, "bus-range", bus_range, ARRAY_SIZE(bus_range));
+	assert_u32(fdt, PCI, "#address-cells", 3);
+	assert_u32(fdt, PCI, "#size-cells", 2);
+	assert_u32(fdt, PCI, "#interrupt-cells", 1);
+	assert_cells(fdt, PCI, "ranges", ranges, ARRAY_SIZE(ranges));
+	assert_cells(fdt, PCI, "interrupt-map-mask", mask, ARRAY_SIZE(mask));
+	assert_flag(fdt, PCI, "dma-coherent");
+}
+
+/* Each function's INTA#: <slot << 11 0 0 1> to the GIC, with as many
+ * unit-address cells as the GIC's #address-cells, then a level SPI. */
+static void assert_irq_map(const void *fdt, unsigned int gic_addr_cells)
+{
+	uint32_t want[NR_FNS * 10];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < NR_FNS; i++) {
+		want[n++] = (i + 1) << 11;
+		want[n++] = 0;
+		want[n++] = 0;
+		want[n++] = 1;
+		want[n++] = ARM64_FDT_GIC_PHANDLE;
+		for (unsigned int c = 0; c < gic_addr_cells; c++)
+			want[n++] = 0;
+		want[n++] = 0;
+		want[n++] = ARM64_VIRTIO_SPI + i;
+		want[n++] = 4;
+	}
+	assert_u32(fdt, GIC, "#address-cells", gic_addr_cells);
+	assert_cells(fdt, PCI, "interrupt-map", want, n);
+}
+
+/* With an ITS: its node under the GIC, which then translates its reg
+ * (2 cells each, empty ranges), and msi-map handing every requester ID
+ * to it unchanged as the device ID. */
+START_TEST(test_pci_its)
+{
+	const uint64_t its_reg[] = { 0x08080000, 0x20000 };
+	const uint32_t msi_map[] = { 0, ARM64_FDT_ITS_PHANDLE, 0, 0x10000 };
+	struct tree t;
+	int len;
+
+	build_pci(&t, 3, 2, true, PCI_ITS);
+	assert_pci_node(t.fdt);
+	assert_irq_map(t.fdt, 2);
+	assert_u32(t.fdt, GIC, "#size-cells", 2);
+	prop(t.fdt, GIC, "ranges", &len);
+	ck_assert_int_eq(len, 0);
+	assert_str(t.fdt, ITS, "compatible", "arm,gic-v3-its");
+	assert_reg(t.fdt, ITS, its_reg, 1);
+	assert_flag(t.fdt, ITS, "msi-controller");
+	assert_u32(t.fdt, ITS, "#msi-cells", 1);
+	assert_cells(t.fdt, PCI, "msi-map", msi_map, ARRAY_SIZE(msi_map));
+	ck_assert_int_eq(fdt_node_offset_by_phandle(t.fdt, ARM64_FDT_ITS_PHANDLE),
+			 node(t.fdt, ITS));
+	free(t.fdt);
+}
+END_TEST
+
+/* No ITS (a host without one, or a GICv2): INTx only, no msi-map, and
+ * the GIC keeps no address cells. */
+START_TEST(test_pci_intx_only)
+{
+	struct tree t;
+
+	build_pci(&t, _i ? 2 : 3, 2, true, PCI_INTX);
+	assert_pci_node(t.fdt);
+	assert_irq_map(t.fdt, 0);
+	ck_assert_int_lt(fdt_path_offset(t.fdt, ITS), 0);
+	ck_assert_ptr_null(fdt_getprop(t.fdt, node(t.fdt, PCI), "msi-map", NULL));
+	ck_assert_ptr_null(fdt_getprop(t.fdt, node(t.fdt, GIC), "ranges", NULL));
+	free(t.fdt);
+}
+END_TEST
+
+/* --transport mmio: no PCI node, so the kernel probes no bus. */
+START_TEST(test_no_pci)
+{
+	struct tree t;
+
+	build(&t, 3, 2, true);
+	ck_assert_int_lt(fdt_path_offset(t.fdt, PCI), 0);
+	ck_assert_int_lt(fdt_path_offset(t.fdt, ITS), 0);
+	assert_u32(t.fdt, GIC, "#address-cells", 0);
+	free(t.fdt);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -283,7 +408,8 @@ START_TEST(test_dtc_clean)
 		unit_skip("test_arm64_fdt: dtc missing (apt-get install device-tree-compiler)");
 		return;
 	}
-	build(&t, _i ? 2 : 3, 2, true);
+	/* GICv3, GICv2, then PCI with an ITS and without. */
+	build_pci(&t, _i == 1 ? 2 : 3, 2, true, _i < 2 ? NO_PCI : _i == 2 ? PCI_ITS : PCI_INTX);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(dtb, sizeof(dtb), "%s/t.dtb", dir);
 	snprintf(dts, sizeof(dts), "%s/t.dts", dir);
@@ -319,7 +445,10 @@ static Suite *arm64_fdt_suite(void)
 	tcase_add_loop_test(tc, test_timer, 0, 5);
 	tcase_add_test(tc, test_devices);
 	tcase_add_test(tc, test_uart_not_console);
-	tcase_add_loop_test(tc, test_dtc_clean, 0, 2);
+	tcase_add_test(tc, test_pci_its);
+	tcase_add_loop_test(tc, test_pci_intx_only, 0, 2);
+	tcase_add_test(tc, test_no_pci);
+	tcase_add_loop_test(tc, test_dtc_clean, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }

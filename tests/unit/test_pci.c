@@ -220,6 +220,17 @@ START_TEST(test_ids_and_bridge)
 }
 END_TEST
 
+/* The requester ID (an ITS's device ID) follows the slot the function
+ * answers at: devices 1 and 2 of bus 0, function 0. */
+START_TEST(test_requester_id)
+{
+	ck_assert_uint_eq(devs[1].pci.slot, 1);
+	ck_assert_uint_eq(pci_dev_rid(&devs[1].pci), 0x08);
+	ck_assert_uint_eq(pci_dev_rid(&devs[2].pci), 0x10);
+	ck_assert_uint_eq(rd(pci_dev_rid(&devs[2].pci) >> 3, 0, 4), 0x10421af4);
+}
+END_TEST
+
 START_TEST(test_bar_sizing)
 {
 	uint32_t lo = rd(1, 0x10, 4), hi = rd(1, 0x14, 4);
@@ -391,6 +402,7 @@ static Suite *pci_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_every_width_offset);
 	tcase_add_test(tc, test_ids_and_bridge);
+	tcase_add_test(tc, test_requester_id);
 	tcase_add_test(tc, test_bar_sizing);
 	tcase_add_test(tc, test_cap_chain);
 	tcase_add_test(tc, test_decode);
