@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/virtiofsd.h"
 #include "exec/cpio.h"
 #include "exec/exec.h"
 #include "lib/log.h"
@@ -340,6 +341,30 @@ static int exec_cache_start(const char *key, struct exec_cache_entry *e)
 	return c;
 }
 
+/*
+ * Every share's virtiofsd, started before anything else of the VM: each
+ * comes up (its exec, loader and namespaces, most of a warm start's
+ * set-up on a busy host) while kvmini reads the snapshot, creates the VM
+ * and copies in guest RAM, instead of after (backend/virtiofsd.h). The
+ * VM takes them over; exec_shares_end() ends any it did not.
+ */
+static int exec_shares_start(struct exec_config *ec)
+{
+	for (unsigned int i = 0; i < ec->vm.nr_shares; i++) {
+		int err = virtiofsd_start_early(&ec->vm.shares[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void exec_shares_end(struct exec_config *ec)
+{
+	for (unsigned int i = 0; i < ec->vm.nr_shares; i++)
+		virtiofsd_early_free(&ec->vm.shares[i]);
+}
+
 static int exec_run(struct exec_config *ec)
 {
 	struct exec_cache_entry e;
@@ -353,7 +378,7 @@ static int exec_run(struct exec_config *ec)
 	if (!kernel)
 		return status;
 	exec_vm_config(ec);
-	if (exec_job(ec, &job, &job_len))
+	if (exec_job(ec, &job, &job_len) || exec_shares_start(ec))
 		goto out;
 	key = exec_cache_lookup(ec, kernel, &e, &dir);
 	claim = exec_cache_start(key, &e);
@@ -375,6 +400,7 @@ static int exec_run(struct exec_config *ec)
 	}
 	status = exec_run_cold(ec, kernel, what, job, job_len, save);
 out:
+	exec_shares_end(ec);
 	if (key)
 		exec_cache_entry_free(&e);
 	free(key);

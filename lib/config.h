@@ -60,12 +60,16 @@ struct net_config {
 #define CONFIG_TAG_MAX		36	/* virtio-fs config: tag[36] */
 
 /* One --share HOSTDIR:TAG[,ro]: a host directory as virtio-fs. */
+struct virtiofsd_early;
+
 struct share_config {
 	const char *path;		/* HOSTDIR is its */
 	unsigned int path_len;		/* first path_len bytes */
 	char tag[CONFIG_TAG_MAX + 1];	/* mount -t virtiofs TAG /mnt */
 	bool ro;			/* enforced on the host side */
 	bool as_nobody;			/* only what host uid 65534 may read */
+	struct virtiofsd_early *early;	/* its virtiofsd, started ahead
+					 * (backend/virtiofsd.h), or NULL */
 };
 
 /* --vsock CID[,uds=PATH]: a virtio-vsock device (docs/vsock.md). */
