@@ -343,20 +343,20 @@ static int exec_cache_start(const char *key, struct exec_cache_entry *e)
 
 /*
  * Every share's virtiofsd, started before anything else of the VM: each
- * comes up (its exec, loader and namespaces, most of a warm start's
- * set-up on a busy host) while kvmini reads the snapshot, creates the VM
- * and copies in guest RAM, instead of after (backend/virtiofsd.h). The
- * VM takes them over; exec_shares_end() ends any it did not.
+ * comes up (its exec, loader and namespaces) while kvmini looks up the
+ * cache, reads the snapshot and creates the VM, instead of after
+ * (backend/virtiofsd.h). The VM takes them over; exec_shares_end() ends
+ * any it did not. A share whose virtiofsd cannot start is left to the
+ * VM's own start, silently here: its error line then comes in its turn,
+ * after the kernel's or the snapshot's, as without this head start.
  */
-static int exec_shares_start(struct exec_config *ec)
+static void exec_shares_start(struct exec_config *ec)
 {
-	for (unsigned int i = 0; i < ec->vm.nr_shares; i++) {
-		int err = virtiofsd_start_early(&ec->vm.shares[i]);
-
-		if (err)
-			return err;
-	}
-	return 0;
+	log_errors_quiet = true;
+	for (unsigned int i = 0; i < ec->vm.nr_shares; i++)
+		if (virtiofsd_start_early(&ec->vm.shares[i]))
+			break;
+	log_errors_quiet = false;
 }
 
 static void exec_shares_end(struct exec_config *ec)
@@ -378,8 +378,9 @@ static int exec_run(struct exec_config *ec)
 	if (!kernel)
 		return status;
 	exec_vm_config(ec);
-	if (exec_job(ec, &job, &job_len) || exec_shares_start(ec))
+	if (exec_job(ec, &job, &job_len))
 		goto out;
+	exec_shares_start(ec);
 	key = exec_cache_lookup(ec, kernel, &e, &dir);
 	claim = exec_cache_start(key, &e);
 	if (claim == EXEC_CACHE_HIT) {
