@@ -59,9 +59,9 @@ struct net_config {
 #define CONFIG_SHARES_MAX	8
 #define CONFIG_TAG_MAX		36	/* virtio-fs config: tag[36] */
 
-/* One --share HOSTDIR:TAG[,ro]: a host directory as virtio-fs. */
 struct virtiofsd_early;
 
+/* One --share HOSTDIR:TAG[,ro]: a host directory as virtio-fs. */
 struct share_config {
 	const char *path;		/* HOSTDIR is its */
 	unsigned int path_len;		/* first path_len bytes */
