@@ -42,6 +42,12 @@ struct virtiofsd {
 	size_t len;
 };
 
+/* A virtiofsd started ahead, until virtiofsd_start() takes it. */
+struct virtiofsd_early {
+	struct virtiofsd *d;		/* NULL once taken */
+	int sock;
+};
+
 /* What the child needs, all prepared before fork(). */
 struct vfsd_exec {
 	const char *bin;
@@ -532,7 +538,7 @@ static int vfsd_spawn(struct virtiofsd *d, const struct share_config *s,
 	return err;
 }
 
-int virtiofsd_start(const struct share_config *s, struct virtiofsd **out, int *sock)
+static int vfsd_start(const struct share_config *s, struct virtiofsd **out, int *sock)
 {
 	struct virtiofsd *d;
 	char *path = NULL;
@@ -571,6 +577,51 @@ int virtiofsd_start(const struct share_config *s, struct virtiofsd **out, int *s
 		s->as_nobody ? " as nobody" : "");
 	*out = d;
 	return 0;
+}
+
+int virtiofsd_start(const struct share_config *s, struct virtiofsd **out, int *sock)
+{
+	struct virtiofsd_early *e = s->early;
+
+	if (!e || !e->d)
+		return vfsd_start(s, out, sock);
+	*out = e->d;
+	*sock = e->sock;
+	e->d = NULL;
+	e->sock = -1;
+	return 0;
+}
+
+int virtiofsd_start_early(struct share_config *s)
+{
+	struct virtiofsd_early *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e) {
+		pr_err("share '%s': out of memory", s->tag);
+		return -ENOMEM;
+	}
+	err = vfsd_start(s, &e->d, &e->sock);
+	if (err) {
+		free(e);
+		return err;
+	}
+	s->early = e;
+	return 0;
+}
+
+void virtiofsd_early_free(struct share_config *s)
+{
+	struct virtiofsd_early *e = s->early;
+
+	if (!e)
+		return;
+	if (e->d) {
+		close(e->sock);
+		virtiofsd_stop(e->d);
+	}
+	free(e);
+	s->early = NULL;
 }
 
 /* Keeps the latest bytes of its stderr; 0 at EOF, else -EAGAIN. */

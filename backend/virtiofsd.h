@@ -50,6 +50,18 @@ struct virtiofsd;
  */
 int virtiofsd_start(const struct share_config *s, struct virtiofsd **out, int *sock);
 
+/*
+ * Starts s's virtiofsd ahead of the VM, so that it comes up (an exec, a
+ * dynamic loader, namespaces: most of its start) while the caller does
+ * other set-up, and sets s->early; virtiofsd_start() for s, or for a
+ * copy of it, then hands that one over instead of starting another. 0,
+ * or -errno after virtiofsd_start()'s error line. virtiofsd_early_free()
+ * ends one never handed over (the VM failed before its shares) and frees
+ * s->early; call it once the VM is gone, from the thread that started it.
+ */
+int virtiofsd_start_early(struct share_config *s);
+void virtiofsd_early_free(struct share_config *s);
+
 /* Drains its stderr on the I/O thread from now on (a full pipe would
  * stop it) and warns when it exits. 0 or -errno. */
 int virtiofsd_watch(struct virtiofsd *d, struct evloop *loop);

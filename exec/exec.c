@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/virtiofsd.h"
 #include "exec/cpio.h"
 #include "exec/exec.h"
 #include "lib/log.h"
@@ -340,6 +341,30 @@ static int exec_cache_start(const char *key, struct exec_cache_entry *e)
 	return c;
 }
 
+/*
+ * Every share's virtiofsd, started before anything else of the VM: each
+ * comes up (its exec, loader and namespaces) while kvmini looks up the
+ * cache, reads the snapshot and creates the VM, instead of after
+ * (backend/virtiofsd.h). The VM takes them over; exec_shares_end() ends
+ * any it did not. A share whose virtiofsd cannot start is left to the
+ * VM's own start, silently here: its error line then comes in its turn,
+ * after the kernel's or the snapshot's, as without this head start.
+ */
+static void exec_shares_start(struct exec_config *ec)
+{
+	log_errors_quiet = true;
+	for (unsigned int i = 0; i < ec->vm.nr_shares; i++)
+		if (virtiofsd_start_early(&ec->vm.shares[i]))
+			break;
+	log_errors_quiet = false;
+}
+
+static void exec_shares_end(struct exec_config *ec)
+{
+	for (unsigned int i = 0; i < ec->vm.nr_shares; i++)
+		virtiofsd_early_free(&ec->vm.shares[i]);
+}
+
 static int exec_run(struct exec_config *ec)
 {
 	struct exec_cache_entry e;
@@ -355,6 +380,7 @@ static int exec_run(struct exec_config *ec)
 	exec_vm_config(ec);
 	if (exec_job(ec, &job, &job_len))
 		goto out;
+	exec_shares_start(ec);
 	key = exec_cache_lookup(ec, kernel, &e, &dir);
 	claim = exec_cache_start(key, &e);
 	if (claim == EXEC_CACHE_HIT) {
@@ -375,6 +401,7 @@ static int exec_run(struct exec_config *ec)
 	}
 	status = exec_run_cold(ec, kernel, what, job, job_len, save);
 out:
+	exec_shares_end(ec);
 	if (key)
 		exec_cache_entry_free(&e);
 	free(key);

@@ -65,6 +65,8 @@ struct net_config {
 #define CONFIG_SHARES_MAX	8
 #define CONFIG_TAG_MAX		36	/* virtio-fs config: tag[36] */
 
+struct virtiofsd_early;
+
 /* One --share HOSTDIR:TAG[,ro]: a host directory as virtio-fs. */
 struct share_config {
 	const char *path;		/* HOSTDIR is its */
@@ -72,6 +74,8 @@ struct share_config {
 	char tag[CONFIG_TAG_MAX + 1];	/* mount -t virtiofs TAG /mnt */
 	bool ro;			/* enforced on the host side */
 	bool as_nobody;			/* only what host uid 65534 may read */
+	struct virtiofsd_early *early;	/* its virtiofsd, started ahead
+					 * (backend/virtiofsd.h), or NULL */
 };
 
 /* --vsock CID[,uds=PATH]: a virtio-vsock device (docs/vsock.md). */

@@ -2,6 +2,7 @@
 /* Guest RAM to a sparse file and back: see mem_file.h. */
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,10 +62,24 @@ int gmem_save(const struct guest_mem *m, int fd)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-static int read_all(int fd, uint8_t *p, size_t len, off_t off)
+/*
+ * One data extent into shared RAM, by sendfile(): the kernel copies from
+ * the file's page cache into the memfd's pages, which it allocates as it
+ * writes them, with no page fault on kvmini's mapping of guest RAM (the
+ * guest's first touch of a page faults it in, as with any shared RAM).
+ * Measured in the lab on a 24 MiB snapshot (164 extents): 87-190 ms,
+ * against 250-350 ms for pread() into the mapping (a fault per page) and
+ * 590-1080 ms with MADV_POPULATE_WRITE first. The memfd's file offset is
+ * kvmini's alone: virtiofsd only maps the memfd.
+ */
+static int gmem_copy_extent(struct guest_mem *m, int fd, off_t data, off_t hole)
 {
-	while (len) {
-		ssize_t n = pread(fd, p, len, off);
+	off_t in = data;
+
+	if (lseek(m->fd, data, SEEK_SET) != data)
+		return -errno;
+	while (in < hole) {
+		ssize_t n = sendfile(m->fd, fd, &in, hole - in);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -73,9 +88,6 @@ static int read_all(int fd, uint8_t *p, size_t len, off_t off)
 		}
 		if (n == 0)
 			return -EIO;	/* shrank under us */
-		p += n;
-		off += n;
-		len -= n;
 	}
 	return 0;
 }
@@ -94,9 +106,9 @@ static int gmem_copy_in(struct guest_mem *m, int fd)
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
 			return -errno;
-		if ((size_t)hole > m->map_size)
+		if ((size_t)hole > m->map_size || hole <= data)
 			return -EIO;
-		err = read_all(fd, m->map + data, hole - data, data);
+		err = gmem_copy_extent(m, fd, data, hole);
 		if (err)
 			return err;
 		data = hole;

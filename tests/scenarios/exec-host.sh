@@ -14,67 +14,10 @@
 # kvmini and virtiofsd run from the build host's / (HOSTROOT,
 # tests/lab/run.sh), whose / is then what the job sees.
 . "$LIB"
+. "${LIB%/*}/lib-exec.sh"
 
-# secs_since T0: seconds since the /proc/uptime value T0.
-secs_since()
-{
-	read -r t1 _ </proc/uptime
-	awk "BEGIN { printf \"%.2f\", $t1 - $1 }"
-}
-
-# is NAME STREAM TEXT: the job's stdout or stderr (out, err) was exactly
-# TEXT (printf format).
-is()
-{
-	# shellcheck disable=SC2059
-	if printf "$3" | cmp -s - "$T/$1.$2"; then
-		echo "$1: std$2 ok"
-		return 0
-	fi
-	fail "$1" "std$2 is not '$3': $(head -c 300 "$T/$1.$2" | od -c | head -n 8)"
-}
-
-# kx ARGS...: kvmini on the build host's / (in the lab: chrooted there;
-# natively it is this host's own), with its guest kernel.
-if [ -n "${HOSTROOT:-}" ]; then
-	kx()
-	{
-		chroot "$HOSTROOT" "$@"
-	}
-	K=$OUTER$KERNEL
-	KX=$KVMINI_PATH
-elif [ "${KVMINI_MODE:-}" = native ]; then
-	kx()
-	{
-		"$@"
-	}
-	K=$KERNEL
-	KX=$KVMINI
-	HOSTROOT=
-else
-	echo "exec-host: needs the build host's / (HOSTROOT, x86_64 lab)"
-	exit 77
-fi
-[ -x "$HOSTROOT/usr/lib/qemu/virtiofsd" ] || { echo "exec-host: no virtiofsd (qemu-system-common)"; exit 77; }
-[ "$(id -u)" -eq 0 ] || { echo "exec-host: virtiofsd needs root"; exit 77; }
+exec_on_host exec-host
 export XDG_CACHE_HOME="$T/cache"
-
-# hrun NAME WANT [exec options] [--] CMD...: kvmini exec with stdout in
-# $T/NAME.out and stderr in $T/NAME.err; checks the exit status.
-hrun()
-{
-	name=$1 want=$2
-	shift 2
-	rc=0
-	kx "$KX" exec --kernel "$K" --timeout 200 "$@" \
-		>"$T/$name.out" 2>"$T/$name.err" </dev/null || rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		echo "$name: exit status $rc ok"
-		return 0
-	fi
-	fail "$name" "exit status $rc, expected $want"
-	return 1
-}
 
 # The host's own files and tools, and a startup time with them.
 read -r t0 _ </proc/uptime

@@ -7,6 +7,7 @@
 # busybox initramfs (--root initrd); exec-host.sh runs jobs on the host's
 # own / over virtio-fs.
 . "$LIB"
+. "${LIB%/*}/lib-exec.sh"
 
 # xrun NAME WANT [exec options] [--] CMD...: kvmini exec with stdout in
 # $T/NAME.out and stderr in $T/NAME.err; checks the exit status.
@@ -23,25 +24,6 @@ xrun()
 	fi
 	fail "$name" "exit status $rc, expected $want"
 	return 1
-}
-
-# is NAME STREAM TEXT: the job's stdout or stderr (out, err) was exactly
-# TEXT (printf format).
-is()
-{
-	# shellcheck disable=SC2059
-	if printf "$3" | cmp -s - "$T/$1.$2"; then
-		echo "$1: std$2 ok"
-		return 0
-	fi
-	fail "$1" "std$2 is not '$3': $(head -c 300 "$T/$1.$2" | od -c | head -n 8)"
-}
-
-# secs_since T0: seconds since the /proc/uptime value T0.
-secs_since()
-{
-	read -r t1 _ </proc/uptime
-	awk "BEGIN { printf \"%.2f\", $t1 - $1 }"
 }
 
 INITRD_ROOT="--root initrd --initrd $INITRD"
