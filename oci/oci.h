@@ -81,6 +81,7 @@ struct oci_spec {
 	 */
 	enum { OCI_NET_HOST, OCI_NET_NEW, OCI_NET_JOIN } net;
 	char *netns_path;
+	char *snapshot_dir;	/* ec.snapshot_dir when create chose it */
 };
 
 /*
@@ -122,6 +123,8 @@ int oci_net_enter(struct oci_spec *spec, int fd);
 #define OCI_STATE_FILE		"state.json"
 #define OCI_START_FIFO		"start"
 #define OCI_LOCK_FILE		"lock"
+/* ROOT's snapshot cache when the caller has no HOME (oci.c). */
+#define OCI_SNAPSHOT_DIR	"@snapshots"
 
 enum oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
 

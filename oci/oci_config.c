@@ -28,6 +28,7 @@
 #define OCI_HOSTNAME_MAX	64
 #define OCI_ANNOTATION_MEM	"org.kvmini.mem"
 #define OCI_ANNOTATION_CPUS	"org.kvmini.cpus"
+#define OCI_ANNOTATION_SNAPSHOT	"org.kvmini.snapshot"
 
 struct oci_parse {
 	const struct oci_ctx *c;
@@ -485,6 +486,13 @@ static int oci_annotations(struct oci_parse *p, const struct json *ann)
 				return -EINVAL;
 			}
 			p->cpus_set = true;
+		} else if (!strcmp(m->key, OCI_ANNOTATION_SNAPSHOT)) {
+			if (strcmp(m->s, "true") && strcmp(m->s, "false")) {
+				oci_err(p->c, "config.json: annotation %s '%s': expected true or false",
+					OCI_ANNOTATION_SNAPSHOT, m->s);
+				return -EINVAL;
+			}
+			spec->ec.snapshot = !strcmp(m->s, "true");
 		}
 		a->key = strdup(m->key);
 		a->value = strdup(m->s);
@@ -642,6 +650,12 @@ int oci_config_parse(const struct oci_ctx *c, const char *bundle,
 		.console = CONSOLE_NONE,
 		.kvm_dev = "/dev/kvm",
 	};
+	/* From exec's snapshot cache, bounded as exec's is, unless the
+	 * annotation says no; where the cache lives is create's (oci.c). */
+	spec->ec.snapshot = true;
+	spec->ec.snapshot_limits = (struct exec_cache_limits){
+		EXEC_CACHE_MAX_BYTES, EXEC_CACHE_MAX_ENTRIES,
+	};
 	err = json_parse(&doc, text, len);
 	if (err) {
 		oci_err(c, "%s/%s is not valid JSON: %s", bundle, OCI_CONFIG_FILE, doc.err);
@@ -713,6 +727,8 @@ void oci_spec_free(struct oci_spec *spec)
 	spec->ec.workdir = NULL;
 	free(spec->netns_path);
 	spec->netns_path = NULL;
+	free(spec->snapshot_dir);
+	spec->snapshot_dir = NULL;
 	exec_config_free(&spec->ec);
 	spec->argv = NULL;
 	spec->nr_annotations = 0;

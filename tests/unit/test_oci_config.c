@@ -124,6 +124,17 @@ START_TEST(test_oci_config_minimal)
 	ck_assert_uint_eq(ec->vm.mem, 512ULL << 20);
 	ck_assert_uint_eq(ec->vm.cpus, 1);
 	ck_assert_uint_eq(p.spec.nr_annotations, 0);
+	/* From exec's snapshot cache, bounded as exec's is. */
+	ck_assert(ec->snapshot);
+	ck_assert_ptr_null(ec->snapshot_dir);
+	ck_assert_uint_eq(ec->snapshot_limits.max_bytes, EXEC_CACHE_MAX_BYTES);
+	ck_assert_uint_eq(ec->snapshot_limits.max_entries, EXEC_CACHE_MAX_ENTRIES);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.snapshot\":\"false\"}"));
+	ck_assert(!ec->snapshot);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.snapshot\":\"true\"}"));
+	ck_assert(ec->snapshot);
 	done(&p);
 	free(real);
 }
@@ -286,6 +297,7 @@ START_TEST(test_oci_config_errors)
 	EXPECT_ERROR("org.kvmini.mem '16M'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.mem\":\"16M\"}"));
 	EXPECT_ERROR("org.kvmini.cpus '0'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.cpus\":\"0\"}"));
 	EXPECT_ERROR("org.kvmini.cpus '255'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.cpus\":\"255\"}"));
+	EXPECT_ERROR("org.kvmini.snapshot 'no'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.snapshot\":\"no\"}"));
 	EXPECT_ERROR("linux.resources.memory.limit", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"));
 	EXPECT_ERROR("linux.resources.memory.limit", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}"));
 	EXPECT_ERROR("linux.resources.cpu.quota", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"cpu\":{\"quota\":1.5}}}"));
