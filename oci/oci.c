@@ -42,7 +42,8 @@
  * read-write, so it never sees end-of-file while no start has come).
  * Killed while it waits, it leaves a stopped container.
  */
-static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
+static void __attribute__((noreturn)) oci_container(const struct oci_ctx *c,
+						    struct oci_spec *spec,
 						    struct oci_dir *d, int ready, int tty,
 						    int netns)
 {
@@ -63,7 +64,7 @@ static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
 	}
 	fifo = openat(d->dfd, OCI_START_FIFO, O_RDWR | O_CLOEXEC);
 	oci_dir_close(d);
-	if (oci_net_enter(spec, netns))
+	if (oci_net_enter(spec, netns) || oci_files_mount(c, spec))
 		_exit(OCI_EXIT_FAIL);
 	if (fifo < 0 || chdir("/") < 0 || write(ready, &b, 1) != 1)
 		_exit(OCI_EXIT_FAIL);
@@ -102,7 +103,7 @@ static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci
 	}
 	if (!pid) {
 		close(p[0]);
-		oci_container(spec, d, p[1], tty, netns);
+		oci_container(c, spec, d, p[1], tty, netns);
 	}
 	close(p[1]);
 	if (read(p[0], &b, 1) != 1) {
@@ -237,8 +238,12 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 		err = oci_net_open(c, &spec, &netns);
 	if (!err)
 		err = oci_dir_create(c, a->id, &d);
-	if (!err)
+	if (!err) {
 		oci_snapshot_dir(c, &spec);
+		err = oci_files_prepare(c, a->id, &d, &spec);
+		if (err)
+			oci_dir_remove(c, a->id, &d);
+	}
 	if (!err && spec.ec.tty) {
 		tty = oci_console(c, a->console_socket);
 		if (tty < 0) {

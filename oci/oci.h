@@ -82,6 +82,10 @@ struct oci_spec {
 	enum { OCI_NET_HOST, OCI_NET_NEW, OCI_NET_JOIN } net;
 	char *netns_path;
 	char *snapshot_dir;	/* ec.snapshot_dir when create chose it */
+	/* File binds (oci_files.c): ec.files[i] binds the host file
+	 * file_src[i]; create sets files_dir, their tmpfs's mount point. */
+	char *file_src[EXEC_FILES_MAX];
+	char *files_dir;
 };
 
 /*
@@ -111,6 +115,30 @@ int oci_net_open(const struct oci_ctx *c, const struct oci_spec *spec, int *netn
  * whether the guest gets a NIC. 0, or -errno after one line.
  */
 int oci_net_enter(struct oci_spec *spec, int fd);
+
+/* ---- oci_files.c ----------------------------------------------------- */
+
+/*
+ * Bind mounts of single files. virtio-fs shares directories, and a
+ * file's own directory holds more than the bind asked for, so the files
+ * are put in one of their own: in the container's process, a private
+ * mount namespace, a small tmpfs on ROOT/ID/files with ro/ and rw/ in
+ * it, each file bind-mounted there on an empty file named by its index;
+ * ro/ and rw/ are the shares (at most two, whatever the number of
+ * files), and the guest's agent bind-mounts each file at its place.
+ */
+#define OCI_FILES_DIR		"files"
+/* config.json: a bind of the regular file src (resolved) at dst. */
+int oci_files_add(const struct oci_ctx *c, struct oci_spec *spec, unsigned int i,
+		  char *src, const char *dst, bool ro);
+struct oci_dir;
+/* create: ROOT/ID/files made in d, the shares pointed at it. */
+int oci_files_prepare(const struct oci_ctx *c, const char *id, const struct oci_dir *d,
+		      struct oci_spec *spec);
+/* The container's process, before the VM: the namespace, the tmpfs and
+ * the binds. 0, or -errno after one line. */
+int oci_files_mount(const struct oci_ctx *c, const struct oci_spec *spec);
+void oci_files_free(struct oci_spec *spec);
 
 /* ---- oci_state.c ----------------------------------------------------- */
 
