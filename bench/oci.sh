@@ -1,13 +1,16 @@
 # make bench's OCI figure (issue 20), sourced by bench/bench.sh: what a
 # container costs to start through a real engine. `podman run --rm
-# --network none --rootfs DIR true`, fork → podman's exit, with kvmini oci,
-# runc and crun as its runtime, interleaved run by run. podman, conmon, runc
+# --network none --rootfs DIR true`, fork → podman's exit, with kvmini oci
+# (cold: the annotation org.kvmini.snapshot=false; and from a warm snapshot
+# cache, which the unmeasured run fills), runc and crun as its runtime,
+# interleaved run by run. podman, conmon, runc
 # and crun are the build host's (make deps): in the lab they run in the
 # chroot of its / (HOSTROOT, which bench/run.sh gives bench.sh when this
 # part is measured), as tests/scenarios/oci-podman.sh runs them.
 #
 # Records:
-#   @@BENCH oci RUNTIME RUN status=N ... exit=S   (RUNTIME kvmini, runc, crun)
+#   @@BENCH oci RUNTIME RUN status=N ... exit=S
+#   (RUNTIME kvmini, kvmini-snap, runc, crun)
 
 oc_runs=${BENCH_OCI_RUNS:-5}
 oc_dir=$scratch/oci
@@ -35,11 +38,15 @@ oc_vmmrun()
 }
 
 # oc_podman RUNTIME PREFIX...: PREFIX and the podman run, its storage and
-# state in the scratch directory, nothing of the host's.
+# state in the scratch directory, nothing of the host's. kvmini boots
+# cold (the annotation keeps it from the snapshot cache), kvmini-snap
+# restores from the cache.
 oc_podman()
 {
+	oc_ann=
 	case $1 in
-	kvmini) oc_rt=$oc_dir/kvmini-oci ;;
+	kvmini) oc_rt=$oc_dir/kvmini-oci oc_ann=--annotation=org.kvmini.snapshot=false ;;
+	kvmini-snap) oc_rt=$oc_dir/kvmini-oci ;;
 	runc) oc_rt=/usr/sbin/runc ;;
 	*) oc_rt=/usr/bin/crun ;;
 	esac
@@ -47,7 +54,7 @@ oc_podman()
 	"$@" /usr/bin/podman --root "$oc_dir/storage" --runroot "$oc_dir/run" \
 		--tmpdir "$oc_dir/tmp" --storage-driver vfs --cgroup-manager cgroupfs \
 		--events-backend file --runtime "$oc_rt" \
-		run --rm --network none --rootfs "$oc_dir/rootfs" true
+		run --rm --network none $oc_ann --rootfs "$oc_dir/rootfs" true
 }
 
 oc_ok=1
@@ -78,19 +85,20 @@ if [ $oc_ok -eq 1 ]; then
 	ln -sf busybox "$oc_dir/rootfs/bin/true"
 	cat >"$oc_dir/kvmini-oci" <<-EOF
 	#!/bin/sh
-	exec /usr/bin/env KVMINI_KERNEL="$oc_kernel" "$oc_kx" oci --root "$oc_dir/state" "\$@"
+	exec /usr/bin/env KVMINI_KERNEL="$oc_kernel" XDG_CACHE_HOME="$oc_dir/cache" "$oc_kx" oci --root "$oc_dir/state" "\$@"
 	EOF
 	chmod 0755 "$oc_dir/kvmini-oci"
-	for r in kvmini runc crun; do
+	for r in kvmini kvmini-snap runc crun; do
 		rec cmd "oci_$r" "$(oc_podman $r show)"
 	done
-	# One unmeasured run each: podman's storage and the page cache warm.
-	for r in kvmini runc crun; do
+	# One unmeasured run each: podman's storage and the page cache warm,
+	# and kvmini-snap's snapshot saved.
+	for r in kvmini kvmini-snap runc crun; do
 		oc_podman $r oc_vmmrun -t "$run_timeout" -l "$oc_dir/warm-$r.log" -- >/dev/null
 	done
 	i=1
 	while [ $i -le "$oc_runs" ]; do
-		for r in kvmini runc crun; do
+		for r in kvmini kvmini-snap runc crun; do
 			log=$oc_dir/run-$r-$i.log
 			line=$(oc_podman $r oc_vmmrun -t "$run_timeout" -l "$log" --)
 			rec oci $r $i "$line"

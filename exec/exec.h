@@ -44,6 +44,17 @@ struct exec_share {
 	char *host;		/* absolute, resolved */
 	char *guest;		/* absolute; HOSTDIR by default */
 	bool ro;
+	bool files;		/* kvmini oci: bound files only (exec_file), the
+				 * directory itself never mounted in the job's reach */
+};
+
+/* kvmini oci: file NAME of share number share (one with files set),
+ * bind-mounted at guest, an absolute path in the job's root. */
+#define EXEC_FILES_MAX		32
+struct exec_file {
+	unsigned int share;
+	char *name;
+	char *guest;
 };
 
 /* The snapshot cache's bound (exec_cache_evict.c). */
@@ -85,6 +96,8 @@ struct exec_config {
 	char *hostname;		/* NULL: "kvmini" */
 	char *tmpfs[EXEC_TMPFS_MAX];	/* absolute guest directories */
 	unsigned int nr_tmpfs;
+	struct exec_file files[EXEC_FILES_MAX];	/* kvmini oci frees them */
+	unsigned int nr_files;
 };
 
 /*

@@ -61,6 +61,26 @@ static void job_share(struct job_buf *j, unsigned int i, const struct exec_share
 	free(v);
 }
 
+/* "file" "TAG ro|rw NAME GUESTPATH" (kvmini oci): the name never holds
+ * a space. */
+static void job_file(struct job_buf *j, const struct exec_config *ec,
+		     const struct exec_file *f)
+{
+	char *v;
+
+	if (f->share >= ec->nr_shares) {
+		j->err = -EINVAL;
+		return;
+	}
+	if (asprintf(&v, "share%u %s %s %s", f->share, ec->shares[f->share].ro ? "ro" : "rw",
+		     f->name, f->guest) < 0) {
+		j->err = -ENOMEM;
+		return;
+	}
+	job_pair(j, "file", v);
+	free(v);
+}
+
 /* "user" "UID GID", then "groups" "G1 G2…" if any: the command's
  * credentials. */
 static void job_user(struct job_buf *j, const struct exec_config *ec)
@@ -86,8 +106,12 @@ int exec_job_encode(const struct exec_config *ec, char **buf, size_t *len)
 	/* kvmini oci's keys only when set: exec's job stays as it was. */
 	if (ec->root == EXEC_ROOT_DIR)
 		job_pair(&j, "root-mode", ec->root_ro ? "ro" : "rw");
-	for (unsigned int i = 0; i < ec->nr_shares; i++)
-		job_share(&j, i, &ec->shares[i]);
+	for (unsigned int i = 0; i < ec->nr_shares; i++) {
+		if (!ec->shares[i].files)
+			job_share(&j, i, &ec->shares[i]);
+	}
+	for (unsigned int i = 0; i < ec->nr_files; i++)
+		job_file(&j, ec, &ec->files[i]);
 	for (unsigned int i = 0; i < ec->nr_tmpfs; i++)
 		job_pair(&j, "tmpfs", ec->tmpfs[i]);
 	if (ec->hostname)

@@ -42,7 +42,8 @@
  * read-write, so it never sees end-of-file while no start has come).
  * Killed while it waits, it leaves a stopped container.
  */
-static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
+static void __attribute__((noreturn)) oci_container(const struct oci_ctx *c,
+						    struct oci_spec *spec,
 						    struct oci_dir *d, int ready, int tty,
 						    int netns)
 {
@@ -63,7 +64,7 @@ static void __attribute__((noreturn)) oci_container(struct oci_spec *spec,
 	}
 	fifo = openat(d->dfd, OCI_START_FIFO, O_RDWR | O_CLOEXEC);
 	oci_dir_close(d);
-	if (oci_net_enter(spec, netns))
+	if (oci_net_enter(spec, netns) || oci_files_mount(c, spec))
 		_exit(OCI_EXIT_FAIL);
 	if (fifo < 0 || chdir("/") < 0 || write(ready, &b, 1) != 1)
 		_exit(OCI_EXIT_FAIL);
@@ -102,7 +103,7 @@ static pid_t oci_fork(const struct oci_ctx *c, struct oci_spec *spec, struct oci
 	}
 	if (!pid) {
 		close(p[0]);
-		oci_container(spec, d, p[1], tty, netns);
+		oci_container(c, spec, d, p[1], tty, netns);
 	}
 	close(p[1]);
 	if (read(p[0], &b, 1) != 1) {
@@ -186,6 +187,29 @@ static int oci_write_pid_file(const struct oci_ctx *c, const char *path, pid_t p
 	return oci_write_file(c, AT_FDCWD, path, buf, snprintf(buf, sizeof(buf), "%d", (int)pid));
 }
 
+/*
+ * Where the snapshot cache lives: exec's ($XDG_CACHE_HOME/kvmini, else
+ * $HOME/.cache/kvmini), else, for an engine that gives its runtime no
+ * HOME (podman's conmon, containerd as a service), ROOT/@snapshots
+ * beside the containers' directories: '@' is never in an ID, so no
+ * container can take that name. ROOT exists (create made it).
+ */
+static void oci_snapshot_dir(const struct oci_ctx *c, struct oci_spec *spec)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *root;
+
+	if (!spec->ec.snapshot || (xdg && xdg[0] == '/') || (home && home[0] == '/'))
+		return;
+	root = realpath(c->root, NULL);
+	if (!root || asprintf(&spec->snapshot_dir, "%s/" OCI_SNAPSHOT_DIR, root) < 0) {
+		spec->snapshot_dir = NULL;
+		spec->ec.snapshot = false;	/* a cold boot still works */
+	}
+	free(root);
+	spec->ec.snapshot_dir = spec->snapshot_dir;
+}
+
 static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 {
 	struct oci_state st = { 0 };
@@ -214,6 +238,12 @@ static int oci_create(const struct oci_ctx *c, const struct oci_args *a)
 		err = oci_net_open(c, &spec, &netns);
 	if (!err)
 		err = oci_dir_create(c, a->id, &d);
+	if (!err) {
+		oci_snapshot_dir(c, &spec);
+		err = oci_files_prepare(c, a->id, &d, &spec);
+		if (err)
+			oci_dir_remove(c, a->id, &d);
+	}
 	if (!err && spec.ec.tty) {
 		tty = oci_console(c, a->console_socket);
 		if (tty < 0) {
@@ -466,6 +496,7 @@ static int oci_features(const struct oci_ctx *c)
 	static const char *const annotations[][2] = {
 		{ "org.kvmini.mem", "guest RAM, e.g. 512M (default 512M)" },
 		{ "org.kvmini.cpus", "vCPUs (default 1)" },
+		{ "org.kvmini.snapshot", "false: boot cold, neither using nor filling the snapshot cache (default true)" },
 	};
 	char buf[OCI_FEATURES_MAX];
 	struct json_out o;

@@ -81,6 +81,11 @@ struct oci_spec {
 	 */
 	enum { OCI_NET_HOST, OCI_NET_NEW, OCI_NET_JOIN } net;
 	char *netns_path;
+	char *snapshot_dir;	/* ec.snapshot_dir when create chose it */
+	/* File binds (oci_files.c): ec.files[i] binds the host file
+	 * file_src[i]; create sets files_dir, their tmpfs's mount point. */
+	char *file_src[EXEC_FILES_MAX];
+	char *files_dir;
 };
 
 /*
@@ -111,6 +116,30 @@ int oci_net_open(const struct oci_ctx *c, const struct oci_spec *spec, int *netn
  */
 int oci_net_enter(struct oci_spec *spec, int fd);
 
+/* ---- oci_files.c ----------------------------------------------------- */
+
+/*
+ * Bind mounts of single files. virtio-fs shares directories, and a
+ * file's own directory holds more than the bind asked for, so the files
+ * are put in one of their own: in the container's process, a private
+ * mount namespace, a small tmpfs on ROOT/ID/files with ro/ and rw/ in
+ * it, each file bind-mounted there on an empty file named by its index;
+ * ro/ and rw/ are the shares (at most two, whatever the number of
+ * files), and the guest's agent bind-mounts each file at its place.
+ */
+#define OCI_FILES_DIR		"files"
+/* config.json: a bind of the regular file src (resolved) at dst. */
+int oci_files_add(const struct oci_ctx *c, struct oci_spec *spec, unsigned int i,
+		  char *src, const char *dst, bool ro);
+struct oci_dir;
+/* create: ROOT/ID/files made in d, the shares pointed at it. */
+int oci_files_prepare(const struct oci_ctx *c, const char *id, const struct oci_dir *d,
+		      struct oci_spec *spec);
+/* The container's process, before the VM: the namespace, the tmpfs and
+ * the binds. 0, or -errno after one line. */
+int oci_files_mount(const struct oci_ctx *c, const struct oci_spec *spec);
+void oci_files_free(struct oci_spec *spec);
+
 /* ---- oci_state.c ----------------------------------------------------- */
 
 /*
@@ -122,6 +151,8 @@ int oci_net_enter(struct oci_spec *spec, int fd);
 #define OCI_STATE_FILE		"state.json"
 #define OCI_START_FIFO		"start"
 #define OCI_LOCK_FILE		"lock"
+/* ROOT's snapshot cache when the caller has no HOME (oci.c). */
+#define OCI_SNAPSHOT_DIR	"@snapshots"
 
 enum oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
 

@@ -28,6 +28,7 @@
 #define OCI_HOSTNAME_MAX	64
 #define OCI_ANNOTATION_MEM	"org.kvmini.mem"
 #define OCI_ANNOTATION_CPUS	"org.kvmini.cpus"
+#define OCI_ANNOTATION_SNAPSHOT	"org.kvmini.snapshot"
 
 struct oci_parse {
 	const struct oci_ctx *c;
@@ -261,8 +262,7 @@ static char *oci_host_path(struct oci_parse *p, const char *what, const char *pa
 	}
 	free(joined);
 	if (dir && !S_ISDIR(st.st_mode)) {
-		oci_err(p->c, "config.json: %s '%s' is not a directory%s", what, real,
-			strcmp(what, "root.path") ? " (only directories can be shared so far)" : "");
+		oci_err(p->c, "config.json: %s '%s' is not a directory", what, real);
 		*err = -ENOTDIR;
 	} else if (strchr(real, ',')) {
 		/* virtiofsd takes its options after commas. */
@@ -335,33 +335,12 @@ static bool oci_mount_given(const char *type, const char *dst)
 }
 
 /*
- * What an engine binds in for every container, kvmini gives or skips:
- * /dev/shm (podman's host tmpfs; the guest mounts its own, since memory
- * cannot be shared with a VM that way), and the engine's files /etc/hosts,
- * /etc/hostname, /etc/resolv.conf and /run/.containerenv, which cannot be
- * shared yet (only directories can be) and which the guest does without:
- * its hostname comes from config.json's; and the kubelet's
- * /dev/termination-log, so that a pod runs, though a termination message
- * written there does not reach the kubelet. A file the user binds
- * elsewhere is still refused.
+ * podman binds its host /dev/shm directory into every container: memory
+ * cannot be shared with a VM that way, so the guest mounts its own.
  */
-static bool oci_engine_file(const char *dst, const char *src)
+static bool oci_engine_shm(const char *dst)
 {
-	static const char *const files[] = {
-		"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run/.containerenv",
-		"/dev/termination-log",
-	};
-	struct stat st;
-
-	if (!strcmp(dst, "/dev/shm"))
-		return true;
-	if (!src || stat(src, &st) < 0 || !S_ISREG(st.st_mode))
-		return false;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (!strcmp(dst, files[i]))
-			return true;
-	}
-	return false;
+	return !strcmp(dst, "/dev/shm");
 }
 
 static int oci_bind(struct oci_parse *p, unsigned int i, const char *src,
@@ -369,24 +348,36 @@ static int oci_bind(struct oci_parse *p, unsigned int i, const char *src,
 {
 	struct exec_config *ec = &p->spec->ec;
 	struct exec_share *s = &ec->shares[ec->nr_shares];
-	char what[32];
+	char what[32], *host;
+	struct stat st;
 	int err = 0;
 
 	if (!src) {
 		oci_err(p->c, "config.json: mounts[%u]: a bind mount needs a source", i);
 		return -EINVAL;
 	}
-	if (ec->nr_shares == EXEC_SHARES_MAX) {
-		oci_err(p->c, "config.json: mounts[%u]: at most %d bind mounts", i,
-			EXEC_SHARES_MAX);
-		return -EINVAL;
-	}
 	snprintf(what, sizeof(what), "mounts[%u].source", i);
-	ec->nr_shares++;	/* exec_config_free() frees it from here on */
-	s->ro = ro;
-	s->host = oci_host_path(p, what, src, true, &err);
+	host = oci_host_path(p, what, src, false, &err);
 	if (err)
 		return err;
+	if (stat(host, &st) < 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))) {
+		oci_err(p->c, "config.json: %s '%s' is neither a directory nor a regular file",
+			what, host);
+		free(host);
+		return -EINVAL;
+	}
+	/* A file: in a directory of bound files alone (oci_files.c). */
+	if (S_ISREG(st.st_mode))
+		return oci_files_add(p->c, p->spec, i, host, dst, ro);
+	if (ec->nr_shares == EXEC_SHARES_MAX) {
+		oci_err(p->c, "config.json: mounts[%u]: at most %d bind mounts (the files bound take one or two)",
+			i, EXEC_SHARES_MAX);
+		free(host);
+		return -EINVAL;
+	}
+	ec->nr_shares++;	/* exec_config_free() frees it from here on */
+	s->ro = ro;
+	s->host = host;
 	s->guest = strdup(dst);
 	return s->guest ? 0 : -ENOMEM;
 }
@@ -416,7 +407,7 @@ static int oci_mount(struct oci_parse *p, unsigned int i, const struct json *m)
 	}
 	if ((type && !strcmp(type->s, "bind")) || oci_has_option(opts, "bind") ||
 	    oci_has_option(opts, "rbind")) {
-		if (oci_engine_file(dst->s, src ? src->s : NULL))
+		if (oci_engine_shm(dst->s))
 			return 0;
 		return oci_bind(p, i, src ? src->s : NULL, dst->s, oci_has_option(opts, "ro"));
 	}
@@ -485,6 +476,13 @@ static int oci_annotations(struct oci_parse *p, const struct json *ann)
 				return -EINVAL;
 			}
 			p->cpus_set = true;
+		} else if (!strcmp(m->key, OCI_ANNOTATION_SNAPSHOT)) {
+			if (strcmp(m->s, "true") && strcmp(m->s, "false")) {
+				oci_err(p->c, "config.json: annotation %s '%s': expected true or false",
+					OCI_ANNOTATION_SNAPSHOT, m->s);
+				return -EINVAL;
+			}
+			spec->ec.snapshot = !strcmp(m->s, "true");
 		}
 		a->key = strdup(m->key);
 		a->value = strdup(m->s);
@@ -642,6 +640,12 @@ int oci_config_parse(const struct oci_ctx *c, const char *bundle,
 		.console = CONSOLE_NONE,
 		.kvm_dev = "/dev/kvm",
 	};
+	/* From exec's snapshot cache, bounded as exec's is, unless the
+	 * annotation says no; where the cache lives is create's (oci.c). */
+	spec->ec.snapshot = true;
+	spec->ec.snapshot_limits = (struct exec_cache_limits){
+		EXEC_CACHE_MAX_BYTES, EXEC_CACHE_MAX_ENTRIES,
+	};
 	err = json_parse(&doc, text, len);
 	if (err) {
 		oci_err(c, "%s/%s is not valid JSON: %s", bundle, OCI_CONFIG_FILE, doc.err);
@@ -713,6 +717,9 @@ void oci_spec_free(struct oci_spec *spec)
 	spec->ec.workdir = NULL;
 	free(spec->netns_path);
 	spec->netns_path = NULL;
+	free(spec->snapshot_dir);
+	spec->snapshot_dir = NULL;
+	oci_files_free(spec);
 	exec_config_free(&spec->ec);
 	spec->argv = NULL;
 	spec->nr_annotations = 0;

@@ -163,6 +163,8 @@ int oci_dir_remove(const struct oci_ctx *c, const char *id, struct oci_dir *d)
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		unlinkat(d->dfd, files[i], 0);
+	/* The files' mount point (oci_files.c): empty in this namespace. */
+	unlinkat(d->dfd, OCI_FILES_DIR, AT_REMOVEDIR);
 	if (rfd < 0 || unlinkat(rfd, id, AT_REMOVEDIR) < 0) {
 		err = rfd < 0 ? rfd : -errno;
 		oci_err(c, "cannot remove %s/%s: %s", c->root, id, strerror(-err));

@@ -55,6 +55,7 @@
 #define JOB_SHARES_MAX		16
 #define JOB_TMPFS_MAX		16
 #define JOB_GROUPS_MAX		32
+#define JOB_FILES_MAX		32
 
 /* docs/exit-device.md: where a device tree does not say otherwise. */
 #if defined(__aarch64__)
@@ -91,6 +92,14 @@ struct share {
 	bool ro;
 };
 
+/* kvmini oci's file bind: file name of the share tag, at dst. */
+struct file_bind {
+	const char *tag;
+	bool ro;
+	const char *name;
+	const char *dst;
+};
+
 struct job {
 	const char *root;	/* a virtio-fs tag, or "initrd" */
 	const char *root_mode;	/* kvmini oci: "ro"/"rw", the tag as / itself */
@@ -108,6 +117,8 @@ struct job {
 	bool tty;		/* the job on a pty, its three streams */
 	struct share shares[JOB_SHARES_MAX];
 	int nr_shares;
+	struct file_bind files[JOB_FILES_MAX];
+	int nr_files;
 	char **env;		/* "K=V", NULL-terminated */
 	int nr_env;
 	char **argv;		/* NULL-terminated */
@@ -255,6 +266,28 @@ static void job_share(struct job *j, char *v)
 	j->nr_shares++;
 }
 
+/* "TAG ro|rw NAME GUESTPATH": NAME one path component. */
+static void job_file(struct job *j, char *v)
+{
+	struct file_bind *f = &j->files[j->nr_files];
+	char *mode = strchr(v, ' '), *name = mode ? strchr(mode + 1, ' ') : NULL;
+	char *dst = name ? strchr(name + 1, ' ') : NULL;
+
+	if (!dst || j->nr_files == JOB_FILES_MAX)
+		die("bad file in the job: '%s'", v);
+	*mode++ = '\0';
+	*name++ = '\0';
+	*dst++ = '\0';
+	if (!*v || strchr(v, '/') || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, "..") || *dst != '/')
+		die("bad file in the job: '%s'", v);
+	f->tag = v;
+	f->ro = !strcmp(mode, "ro");
+	f->name = name;
+	f->dst = dst;
+	j->nr_files++;
+}
+
 /* "UID GID", decimal. */
 static void job_user(struct job *j, const char *v)
 {
@@ -304,6 +337,8 @@ static void job_pair(struct job *j, const char *k, char *v)
 		j->workdir = v;
 	else if (!strcmp(k, "share"))
 		job_share(j, v);
+	else if (!strcmp(k, "file"))
+		job_file(j, v);
 	else if (!strcmp(k, "net"))
 		j->net_user = !strcmp(v, "user");
 	else if (!strcmp(k, "verbose"))
@@ -529,6 +564,57 @@ static void mount_shares(const struct job *j, const char *root)
 	}
 }
 
+/*
+ * kvmini oci's file binds: each share of files is mounted under
+ * /mnt/files, in the initramfs, which the job's root is moved over
+ * (enter_root) and which nothing under that root reaches; each file is
+ * bind-mounted from there at its place in the root (an empty file made
+ * there first if there is none). A read-only root that lacks the place
+ * cannot have it made: that file is left out (said with --verbose), as
+ * the image had no such file. The share holds nothing but the bound
+ * files (kvmini oci makes it so on the host: oci/oci_files.c).
+ */
+static void bind_files(const struct job *j, const char *root)
+{
+	char src[4200], dst[4200], *slash;
+
+	for (int i = 0; i < j->nr_files; i++) {
+		const struct file_bind *f = &j->files[i];
+		bool seen = false;
+		int fd;
+
+		for (int k = 0; k < i; k++)
+			seen |= !strcmp(j->files[k].tag, f->tag);
+		snprintf(src, sizeof(src), "/mnt/files/%s", f->tag);
+		if (!seen)
+			do_mount(f->tag, src, "virtiofs", MS_NOSUID | MS_NODEV |
+				 (f->ro ? MS_RDONLY : 0), NULL);
+		snprintf(src, sizeof(src), "/mnt/files/%s/%s", f->tag, f->name);
+		snprintf(dst, sizeof(dst), "%s%s", root, f->dst);
+		fd = open(dst, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			slash = strrchr(dst, '/');
+			*slash = '\0';
+			mkdirs(dst);
+			*slash = '/';
+			fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			/* A link to nowhere (resolv.conf into /run, often):
+			 * the bind replaces what it pointed to. */
+			if (fd < 0 && errno == EEXIST && !unlink(dst))
+				fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		}
+		if (fd < 0) {
+			info("file bind %s left out: no such file, and none can be made (%s)",
+			     f->dst, strerror(errno));
+			continue;
+		}
+		close(fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0 ||
+		    (f->ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
+			die("cannot bind %s at %s: %s", src, f->dst, strerror(errno));
+	}
+}
+
 static void enter_root(void)
 {
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
@@ -553,6 +639,7 @@ static void container_root(const struct job *j)
 	do_mount("devpts", NEWROOT "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
 	do_mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	mount_shares(j, NEWROOT);
+	bind_files(j, NEWROOT);
 	enter_root();
 }
 

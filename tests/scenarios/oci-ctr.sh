@@ -6,29 +6,19 @@
 # runc shim (io.containerd.runc.v2) drives it as it drives runc, with its
 # state under $T too (--runc-root). A static-busybox --rootfs, no image.
 # Checks: output and exit status (3 and 0), a guest kernel, then
-# containerd stopped with no shim, container or state left.
+# containerd stopped with no shim, container or state left. The runs
+# twice: with kvmini oci's snapshot cache empty (under the shim's --root:
+# the wrapper gives kvmini no HOME, as a containerd service has none),
+# then warm, where they are restored.
 . "$LIB"
+. "${LIB%/*}/lib-oci.sh"
 t0=$(date +%s)
 
-[ -n "${HOSTROOT:-}" ] || { echo "oci-ctr: needs the build host's / (HOSTROOT, x86_64 lab)"; exit 77; }
-for f in usr/bin/containerd usr/bin/ctr usr/bin/containerd-shim-runc-v2 usr/lib/qemu/virtiofsd; do
-	[ -x "$HOSTROOT/$f" ] || { echo "oci-ctr: no /$f on the build host (make deps)"; exit 77; }
-done
-hostrun sh -c 'ldd /usr/bin/busybox 2>&1' | grep -q 'not a dynamic executable' ||
-	{ echo "oci-ctr: no static busybox on the build host (busybox-static)"; exit 77; }
-
-cat >"$T/kvmini-oci" <<EOF
-#!/bin/sh
-exec /usr/bin/env KVMINI_KERNEL="$OUTER$KERNEL" "$KVMINI_PATH" oci "\$@"
-EOF
-chmod 0755 "$T/kvmini-oci"
-
+oci_need oci-ctr usr/bin/containerd usr/bin/ctr usr/bin/containerd-shim-runc-v2 \
+	usr/lib/qemu/virtiofsd
+oci_wrapper "$T/kvmini-oci"
 R=$T/rootfs
-mkdir -p "$R/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp"
-cp "$HOSTROOT/usr/bin/busybox" "$R/bin/busybox"
-for a in sh echo uname; do
-	ln -sf busybox "$R/bin/$a"
-done
+oci_rootfs "$R" sh echo uname
 
 # containerd of its own: nothing of the host's (no CRI, no /opt).
 C=$T/containerd
@@ -81,16 +71,27 @@ crun()
 	return 1
 }
 
-outer=$(uname -r)
-if crun run 3 c1 sh -c 'echo out; echo err >&2; uname -r; exit 3'; then
-	set -- $(cat "$T/run.out")
-	[ "$1" = out ] && [ "$(cat "$T/run.err")" = err ] && echo "run: stdout and stderr ok" ||
-		fail run "stdout '$(cat "$T/run.out")', stderr '$(cat "$T/run.err")'"
-	[ -n "${2:-}" ] && [ "$2" != "$outer" ] && echo "run: guest kernel $2, outer $outer" ||
-		fail run "uname -r '${2:-}' is the outer kernel's ($outer)"
-fi
-crun zero 0 c2 echo hello && { [ "$(cat "$T/zero.out")" = hello ] && echo "zero: output ok" ||
-	fail zero "output '$(cat "$T/zero.out")'"; }
+# suite: the runs (once per pass).
+suite()
+{
+	outer=$(uname -r)
+	if crun run 3 c1 sh -c 'echo out; echo err >&2; uname -r; exit 3'; then
+		set -- $(cat "$T/run.out")
+		[ "$1" = out ] && [ "$(cat "$T/run.err")" = err ] && echo "run: stdout and stderr ok" ||
+			fail run "stdout '$(cat "$T/run.out")', stderr '$(cat "$T/run.err")'"
+		[ -n "${2:-}" ] && [ "$2" != "$outer" ] && echo "run: guest kernel $2, outer $outer" ||
+			fail run "uname -r '${2:-}' is the outer kernel's ($outer)"
+	fi
+	crun zero 0 c2 echo hello && { [ "$(cat "$T/zero.out")" = hello ] && echo "zero: output ok" ||
+		fail zero "output '$(cat "$T/zero.out")'"; }
+}
+
+echo "pass 1: an empty snapshot cache"
+suite
+oci_cache_mark "$T/oci/default/@snapshots"
+echo "pass 2: the cache warm"
+suite
+oci_cache_check "$T/oci/default/@snapshots" 1
 
 left=$(hostrun ctr -a "$C/sock" containers ls -q 2>&1)
 [ -z "$left" ] && echo "ctr: no container left" || fail ctr "left: $left"
@@ -108,7 +109,8 @@ stop
 # A shim outlives containerd by design; ours must have gone with the task.
 shims=$(procs "[c]ontainerd-shim.*$C/sock")
 # The shim's --root is --runc-root/NAMESPACE, which stays, as runc's does.
-[ -z "$shims" ] && [ -d "$T/oci/default" ] && [ -z "$(ls -A "$T/oci/default")" ] &&
+# The snapshot cache stays there too.
+[ -z "$shims" ] && [ -d "$T/oci/default" ] && [ -z "$(ls -A "$T/oci/default" | grep -v '^@snapshots$')" ] &&
 	echo "end: no shim, no container state left" ||
 	fail end "left: shims '$shims', state $(ls -A "$T/oci" "$T/oci/default" 2>&1)"
 echo "oci-ctr: $(($(date +%s) - t0)) s"

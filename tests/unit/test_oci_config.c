@@ -5,6 +5,7 @@
  * naming the field for each bad type, missing field, bad value and
  * unsupported feature.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -124,6 +125,17 @@ START_TEST(test_oci_config_minimal)
 	ck_assert_uint_eq(ec->vm.mem, 512ULL << 20);
 	ck_assert_uint_eq(ec->vm.cpus, 1);
 	ck_assert_uint_eq(p.spec.nr_annotations, 0);
+	/* From exec's snapshot cache, bounded as exec's is. */
+	ck_assert(ec->snapshot);
+	ck_assert_ptr_null(ec->snapshot_dir);
+	ck_assert_uint_eq(ec->snapshot_limits.max_bytes, EXEC_CACHE_MAX_BYTES);
+	ck_assert_uint_eq(ec->snapshot_limits.max_entries, EXEC_CACHE_MAX_ENTRIES);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.snapshot\":\"false\"}"));
+	ck_assert(!ec->snapshot);
+	done(&p);
+	expect_ok(&p, CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.snapshot\":\"true\"}"));
+	ck_assert(ec->snapshot);
 	done(&p);
 	free(real);
 }
@@ -183,31 +195,51 @@ START_TEST(test_oci_config_full)
 }
 END_TEST
 
-/* What podman and the kubelet bind into every container: given by the
- * guest or skipped. */
+/* What podman and the kubelet bind into every container: files, each
+ * bound alone from a share of files (ro and rw apart), and /dev/shm,
+ * the guest's own. */
 START_TEST(test_oci_config_engine_binds)
 {
 	char json[32768];
 	struct parsed p;
+	const struct exec_config *ec = &p.spec.ec;
+	char *real = realpath(file, NULL);
 
 	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":["
 		 "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\"]},"
-		 "{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"ro\"]},"
+		 "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s\"},"
 		 "{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\",\"source\":\"%s\"},"
-		 "{\"destination\":\"/run/.containerenv\",\"type\":\"bind\",\"source\":\"%s\"},"
-		 "{\"destination\":\"/dev/termination-log\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/dev/termination-log\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"ro\"]},"
 		 "{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\",\"rprivate\"]}]"),
-		 file, file, file, file, file, data);
+		 file, file, data, file, file, data);
 	expect_ok(&p, json);
-	ck_assert_uint_eq(p.spec.ec.nr_shares, 0);
+	/* rw files, ro files, /data; no /dev/shm. */
+	ck_assert_uint_eq(ec->nr_shares, 3);
+	ck_assert(ec->shares[0].files && !ec->shares[0].ro);
+	ck_assert(ec->shares[1].files && ec->shares[1].ro);
+	ck_assert_ptr_null(ec->shares[1].host);	/* create's, under --root */
+	ck_assert(!ec->shares[2].files);
+	ck_assert_str_eq(ec->shares[2].guest, "/data");
+	ck_assert_uint_eq(ec->nr_files, 4);
+	ck_assert_uint_eq(ec->files[0].share, 0);
+	ck_assert_uint_eq(ec->files[1].share, 1);
+	ck_assert_uint_eq(ec->files[2].share, 0);
+	ck_assert_uint_eq(ec->files[3].share, 1);
+	ck_assert_str_eq(ec->files[3].guest, "/dev/termination-log");
+	ck_assert_str_eq(ec->files[3].name, "3");
+	ck_assert_str_eq(p.spec.file_src[2], real);
 	done(&p);
-	/* A directory there is the user's: shared. A file elsewhere: refused. */
+	/* A directory there is the user's: shared as one. */
 	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s\"}]"), data);
 	expect_ok(&p, json);
-	ck_assert_uint_eq(p.spec.ec.nr_shares, 1);
+	ck_assert_uint_eq(ec->nr_shares, 1);
+	ck_assert_uint_eq(ec->nr_files, 0);
 	done(&p);
-	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/etc/passwd\",\"type\":\"bind\",\"source\":\"%s\"}]"), file);
-	EXPECT_ERROR("only directories", json);
+	free(real);
+	/* Neither a directory nor a file. */
+	EXPECT_ERROR("neither a directory nor a regular file",
+		     CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/dev/null\"}]"));
 }
 END_TEST
 
@@ -276,7 +308,6 @@ START_TEST(test_oci_config_errors)
 	EXPECT_ERROR("mounts[0].destination '/x/..'", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x/..\",\"type\":\"tmpfs\"}]"));
 	EXPECT_ERROR("mounts[0]: a bind mount needs a source", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\"}]"));
 	EXPECT_ERROR("mounts[0].source", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/nonexistent-kvmini\"}]"));
-	EXPECT_ERROR("only directories", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"file\"}]"));
 	EXPECT_ERROR("mounts[1]: type 'nfs'", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/t\",\"type\":\"tmpfs\"},{\"destination\":\"/x\",\"type\":\"nfs\"}]"));
 	EXPECT_ERROR("type 'proc' at /elsewhere", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/elsewhere\",\"type\":\"proc\"}]"));
 	EXPECT_ERROR("mounts[0].options must be an array", CFG(PROC, ROOT, ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":\"ro\"}]"));
@@ -286,6 +317,7 @@ START_TEST(test_oci_config_errors)
 	EXPECT_ERROR("org.kvmini.mem '16M'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.mem\":\"16M\"}"));
 	EXPECT_ERROR("org.kvmini.cpus '0'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.cpus\":\"0\"}"));
 	EXPECT_ERROR("org.kvmini.cpus '255'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.cpus\":\"255\"}"));
+	EXPECT_ERROR("org.kvmini.snapshot 'no'", CFG(PROC, ROOT, ",\"annotations\":{\"org.kvmini.snapshot\":\"no\"}"));
 	EXPECT_ERROR("linux.resources.memory.limit", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"));
 	EXPECT_ERROR("linux.resources.memory.limit", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}"));
 	EXPECT_ERROR("linux.resources.cpu.quota", CFG(PROC, ROOT, ",\"linux\":{\"resources\":{\"cpu\":{\"quota\":1.5}}}"));
@@ -427,10 +459,12 @@ START_TEST(test_oci_config_job)
 					 "{\"path\":\"rootfs\",\"readonly\":true}",
 					 ",\"hostname\":\"h\",\"mounts\":[{\"destination\":\"/d\","
 					 "\"type\":\"bind\",\"source\":\"data\"},"
+					 "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"file\",\"options\":[\"ro\"]},"
 					 "{\"destination\":\"/t\",\"type\":\"tmpfs\"}]"));
 	expect_ok(&p, json);
 	pairs = job_pairs(&p.spec.ec);
-	ck_assert_str_eq(pairs, "root|root|root-mode|ro|share|share0 rw /d|tmpfs|/t|hostname|h|"
+	ck_assert_str_eq(pairs, "root|root|root-mode|ro|share|share0 rw /d|file|share1 ro 0 /etc/hosts|"
+			 "tmpfs|/t|hostname|h|"
 			 "user|5 6|groups|7 4294967294|workdir|/w|net|none|verbose|0|env|A=1|arg|id|");
 	free(pairs);
 	done(&p);
@@ -440,6 +474,113 @@ START_TEST(test_oci_config_job)
 			 "arg|sh|arg|-c|arg|echo hi|");
 	free(pairs);
 	done(&p);
+}
+END_TEST
+
+/* The child's checks of oci_files_mount(): 0, or the failed check's
+ * number. */
+static int files_child(const char *root, const struct oci_spec *spec)
+{
+	char p[PATH_MAX + 64], buf[64];
+	int fd, n;
+
+	if (oci_files_mount(&ctx, spec))
+		return errno == EPERM ? 77 : 10;
+	/* ro/ holds file 0 alone, rw/ file 1 alone: no sibling. */
+	for (int g = 0; g < 2; g++) {
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(p, sizeof(p), "%s/c/files/%s", root, g ? "ro" : "rw");
+		d = opendir(p);
+		if (!d)
+			return 11;
+		n = 0;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (strcmp(e->d_name, g ? "0" : "1"))
+				return 12;
+			n++;
+		}
+		closedir(d);
+		if (n != 1)
+			return 13;
+	}
+	snprintf(p, sizeof(p), "%s/c/files/ro/0", root);
+	fd = open(p, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (n != 3 || memcmp(buf, "ro\n", 3))
+		return 14;
+	close(fd);
+	if (open(p, O_WRONLY) >= 0 || errno != EROFS)
+		return 15;
+	snprintf(p, sizeof(p), "%s/c/files/rw/1", root);
+	fd = open(p, O_WRONLY | O_APPEND);
+	if (fd < 0 || write(fd, "more\n", 5) != 5)
+		return 16;
+	close(fd);
+	return 0;
+}
+
+/* File binds on the host: create's directory and shares, the container
+ * process's namespace, tmpfs and binds (a child: it is the one that
+ * enters the namespace); the host's view keeps only an empty directory. */
+START_TEST(test_oci_files)
+{
+	char root[] = "/tmp/kvmini-oci-files.XXXXXX", p[PATH_MAX + 64], json[PATH_MAX + 1024];
+	struct oci_ctx c = { 0 };
+	struct oci_dir d = { -1, -1 };
+	struct parsed pr;
+	int status, fd;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	c.root = root;
+	snprintf(p, sizeof(p), "%s/ro", data);
+	ck_assert_int_eq(close(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)), 0);
+	fd = open(p, O_WRONLY);
+	ck_assert_int_eq(write(fd, "ro\n", 3), 3);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/secret", data);
+	ck_assert_int_eq(close(creat(p, 0600)), 0);
+	snprintf(json, sizeof(json), CFG(PROC, ROOT, ",\"mounts\":["
+		 "{\"destination\":\"/etc/ro\",\"type\":\"bind\",\"source\":\"data/ro\",\"options\":[\"ro\"]},"
+		 "{\"destination\":\"/etc/rw\",\"type\":\"bind\",\"source\":\"%s\"}]"), file);
+	expect_ok(&pr, json);
+	ck_assert_int_eq(oci_dir_create(&c, "c", &d), 0);
+	ck_assert_int_eq(oci_files_prepare(&c, "c", &d, &pr.spec), 0);
+	snprintf(p, sizeof(p), "%s/c/files/ro", root);
+	ck_assert_str_eq(pr.spec.ec.shares[0].host, p);
+	ck_assert(pr.spec.ec.shares[0].ro);
+	snprintf(p, sizeof(p), "%s/c/files/rw", root);
+	ck_assert_str_eq(pr.spec.ec.shares[1].host, p);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		_exit(files_child(root, &pr.spec));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		unit_skip("oci_files: cannot make a mount namespace (not root)");
+	} else {
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "child status %#x", status);
+		/* The rw file took the write; the host's files/ is empty. */
+		fd = open(file, O_RDONLY);
+		ck_assert_int_eq(read(fd, p, sizeof(p)), 5);
+		close(fd);
+		snprintf(p, sizeof(p), "%s/c/files/ro", root);
+		ck_assert_int_eq(access(p, F_OK), -1);
+	}
+	ck_assert_int_eq(oci_dir_remove(&c, "c", &d), 0);
+	ck_assert_int_eq(rmdir(root), 0);
+	snprintf(p, sizeof(p), "%s/ro", data);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/secret", data);
+	unlink(p);
+	ck_assert_int_eq(truncate(file, 0), 0);
+	done(&pr);
 }
 END_TEST
 
@@ -459,6 +600,7 @@ static Suite *oci_config_suite(void)
 	tcase_add_test(tc, test_oci_config_job);
 	tcase_add_test(tc, test_oci_config_namespaces);
 	tcase_add_test(tc, test_oci_net_open_enter);
+	tcase_add_test(tc, test_oci_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
