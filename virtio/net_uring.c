@@ -241,16 +241,23 @@ static void vnet_wait(struct vnet *n)
 	vnet_reap(n, false);
 }
 
-void vnet_quiesce_io(struct vnet *n)
+/* Quiescing from here: held writes end, reads in flight are cancelled
+ * (a frame one already read is still delivered). */
+static void vnet_quiesce_begin(struct vnet *n)
 {
-	if (!n->u.ready)
-		return;
 	n->quiescing = true;
 	while (n->tx_held)
 		vnet_wait(n);
 	for (unsigned int i = 0; i < VNET_RX_OPS; i++)
 		if (n->rx_ops[i].busy)
 			vnet_cancel_op(n, &n->rx_ops[i]);
+}
+
+void vnet_quiesce_io(struct vnet *n)
+{
+	if (!n->u.ready)
+		return;
+	vnet_quiesce_begin(n);
 	while (n->nr_inflight)
 		vnet_wait(n);
 	n->quiescing = false;
@@ -262,13 +269,8 @@ void vnet_rx_stop(struct vnet *n)
 
 	if (!n->u.ready)
 		return;
-	n->quiescing = true;
 	/* Writes end before the tap queue is detached under them. */
-	while (n->tx_held)
-		vnet_wait(n);
-	for (unsigned int i = 0; i < VNET_RX_OPS; i++)
-		if (n->rx_ops[i].busy)
-			vnet_cancel_op(n, &n->rx_ops[i]);
+	vnet_quiesce_begin(n);
 	while (busy) {
 		busy = false;
 		for (unsigned int i = 0; i < VNET_RX_OPS; i++)
