@@ -166,7 +166,17 @@ for _ in $(seq 50); do
 done
 echo "burst: host $(tail -n 1 "$T/sink.log")"
 got=$(sed -n 's/.*received \([0-9]*\) datagrams.*/\1/p' "$T/sink.log")
-[ "${got:-0}" -gt 1000 ] || fail burst "this side received ${got:-no} UDP datagrams from the guest's flood"
+# How many the guest's senders got out depends on how much CPU the lab
+# leaves its guest under the host's own flood (from about 250 on a busy
+# CI machine to thousands): not a pass/fail figure. What must hold is
+# that they arrive: kvmini's counters (below) say it dropped none, and
+# this side, whose socket may overflow under a burst, must see at least
+# half of what the guest sent.
+sent=$(tr -d '\r' <"$T/burst.log" | sed -n 's/.*udpburst: sent \([0-9]*\) datagrams.*/\1/p' |
+	awk '{ n += $1 } END { print n + 0 }')
+[ "$sent" -gt 0 ] || fail burst "the guest's flood sent nothing"
+[ "${got:-0}" -gt 0 ] && [ "$((${got:-0} * 2))" -ge "$sent" ] ||
+	fail burst "this side received ${got:-no} of the $sent UDP datagrams the guest's flood sent"
 tr -d '\r' <"$T/burst.log" | grep '^net: flood' | sed 's/^/burst: guest /'
 # What kvmini counted (--verbose): frames that did not fit are its drops;
 # the rest of the loss is the tap's queue and the guest's, under the flood.
