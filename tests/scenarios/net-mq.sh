@@ -15,24 +15,11 @@
 . "$LIB"
 
 [ -c /dev/net/tun ] || { echo "net-mq: no /dev/net/tun here"; exit 77; }
-if [ -z "${NET_MQ_NETNS:-}" ]; then
-	NET_MQ_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
-ip link set lo up
+# Everything below in a fresh network namespace (lib-net.sh).
+. "${LIB%/*}/lib-net.sh"
 
 MIB=${NET_MQ_MIB:-4}
 MAC=52:54:00:12:34:56
-mkfifo "$T/hold"
-dd if=/dev/urandom of="$T/rand" bs=1M count=1 2>/dev/null
-
-gen()
-{
-	n=0
-	while [ $n -lt "$1" ]; do
-		cat "$T/rand"
-		n=$((n + 1))
-	done
-}
 
 # guest_says NAME KEY: the value of the guest's "net: KEY VALUE" line.
 guest_says()

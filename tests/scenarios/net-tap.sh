@@ -14,27 +14,12 @@
 . "$LIB"
 
 [ -c /dev/net/tun ] || { echo "net-tap: no /dev/net/tun here"; exit 77; }
-# Everything below in a fresh network namespace.
-if [ -z "${NET_TAP_NETNS:-}" ]; then
-	NET_TAP_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
-ip link set lo up
+# Everything below in a fresh network namespace (lib-net.sh).
+. "${LIB%/*}/lib-net.sh"
 
 MIB=${NET_TAP_MIB:-8}
 MAC0=52:54:00:12:34:56
 MAC1=02:00:00:00:01:01
-mkfifo "$T/hold"
-dd if=/dev/urandom of="$T/rand" bs=1M count=1 2>/dev/null
-
-# gen MIB: MIB copies of one random MiB.
-gen()
-{
-	n=0
-	while [ $n -lt "$1" ]; do
-		cat "$T/rand"
-		n=$((n + 1))
-	done
-}
 
 # tap NAME ADDR: a persistent tap with ADDR/24, up.
 tap()
