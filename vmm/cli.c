@@ -65,7 +65,7 @@ static const char run_usage[] =
 "  --no-acpi            x86: no ACPI tables (MP table and command line only)\n"
 "  --no-seccomp         debugging: do not confine kvmini with seccomp\n"
 "  --virtio-legacy      virtio-mmio version 1 (legacy) for every device\n"
-"  --transport KIND     mmio (default) or pci (x86_64: virtio-pci with\n"
+"  --transport KIND     mmio (default) or pci (virtio-pci with\n"
 "                       MSI-X) for every virtio device\n"
 "  --dump-dtb FILE      write the VM's device tree to FILE and exit\n"
 "  --timeout SECS       end the VM after SECS seconds (exit status 124)\n"
