@@ -77,7 +77,7 @@ static int pci_msix_state(const struct pci_dev *d, const uint8_t *cfg,
 		bool masked = fmask || (table[v].ctrl & PCI_MSIX_CTRL_MASKBIT);
 
 		if ((*pba >> v & 1) && (!enable || !masked))
-			return pci_state_fail(d, "MSI-X pending vector that can deliver", v);
+			return pci_state_fail(d, "MSI-X pending bit where none can be, vector", v);
 	}
 	return 0;
 }
