@@ -378,10 +378,14 @@ static int restore_devices(struct vm *vm, const struct snap_reader *r)
 
 	/* vm_restore_config() made the machine's transport the snapshot's;
 	 * a file with the other's sections is refused all the same. */
-	if (pci != !!vm->pci || (!pci && snap_find(r, SNAP_TAG_PCI_BUS, 0, &p)) ||
-	    (pci && snap_find(r, SNAP_TAG_DEVICE, 0, &p))) {
+	if (pci != !!vm->pci) {
 		pr_err("snapshot %s: taken with --transport %s, this VM's devices are on %s: restore with the options the snapshot was taken with",
 		       r->name, pci ? "pci" : "mmio", vm->pci ? "pci" : "mmio");
+		return -EINVAL;
+	}
+	if (pci ? snap_find(r, SNAP_TAG_DEVICE, 0, &p) : snap_find(r, SNAP_TAG_PCI_BUS, 0, &p)) {
+		pr_err("snapshot %s: device state for virtio-%s in a snapshot taken with --transport %s: the file is corrupt: take a new snapshot",
+		       r->name, pci ? "mmio" : "pci", pci ? "pci" : "mmio");
 		return -EINVAL;
 	}
 	err = arch_devices_load(vm, r);
