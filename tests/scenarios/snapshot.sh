@@ -140,6 +140,29 @@ if ! wait_for "$T/orig.log" '^count ([5-9]|[1-9][0-9]) ' 150 $vm; then
 fi
 step "count 5 reached; pausing and snapshotting"
 kvctl "$T/ctl.sock" '{"op":"pause"}' >"$T/ctl.out" 2>&1 || fail orig "pause: $(cat "$T/ctl.out")"
+# arm64 with an ITS: the ITS's state is not saved yet (docs/snapshot.md).
+# The snapshot says so, leaves nothing, and the VM goes on counting.
+if [ "${KVMINI_ARCH:-x86_64}" = arm64 ] && [ "$TRANSPORT" = pci ] &&
+   grep -q "with an ITS" "$T/orig.err"; then
+	rc=0
+	kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 || rc=$?
+	[ $rc -eq 1 ] && grep -q "ITS" "$T/ctl.out" && [ ! -e "$S" ] &&
+		grep -q "the GICv3 ITS's state .* is not saved by this kvmini yet: the VM keeps running" "$T/orig.err" &&
+		echo "its: snapshot refused in one line: $(cat "$T/ctl.out")" ||
+		fail its "snapshot of a VM with an ITS: status $rc, reply '$(cat "$T/ctl.out")', $(ls -A "$T" | tr '\n' ' ')"
+	kvctl "$T/ctl.sock" '{"op":"resume"}' >"$T/ctl.out" 2>&1 || fail its "resume: $(cat "$T/ctl.out")"
+	n=$(tr -d '\r' <"$T/orig.log" | grep -c '^count ')
+	wait_for "$T/orig.log" "^count $((n + 3)) " 60 $vm && echo "its: the VM counts on after the refusal" ||
+		fail its "no count after the refused snapshot"
+	kvctl "$T/ctl.sock" '{"op":"stop"}' >"$T/ctl.out" 2>&1 || fail its "stop: $(cat "$T/ctl.out")"
+	rc=0
+	wait $vm || rc=$?
+	[ $rc -eq 0 ] || fail its "exit status $rc after stop, expected 0"
+	skip snapshot-pci-arm64 "the ITS's state is not saved yet: only its refusal is checked"
+	step "done ($skips skipped)"
+	finish
+	exit
+fi
 pause_host=$(date +%s)
 step "paused"
 kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 ||
