@@ -268,7 +268,7 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # is x86_64's: blk-busybox.sh stands in), all in one boot of the lab.
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
 	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
-	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot pci net-mq
+	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot snapshot-pci pci net-mq
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else

@@ -141,31 +141,37 @@ fi
 step "count 5 reached; pausing and snapshotting"
 kvctl "$T/ctl.sock" '{"op":"pause"}' >"$T/ctl.out" 2>&1 || fail orig "pause: $(cat "$T/ctl.out")"
 # arm64 with an ITS: the ITS's state is not saved yet (docs/snapshot.md).
-# The snapshot says so, leaves nothing, and the VM goes on counting.
-if [ "${KVMINI_ARCH:-x86_64}" = arm64 ] && [ "$TRANSPORT" = pci ] &&
-   grep -q "with an ITS" "$T/orig.err"; then
+# The snapshot says so, leaves nothing, and the VM goes on counting. (A
+# host without an ITS gives INTx only, which is saved: on as elsewhere.)
+snapped=
+if [ "${KVMINI_ARCH:-x86_64}" = arm64 ] && [ "$TRANSPORT" = pci ]; then
 	rc=0
 	kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 || rc=$?
-	[ $rc -eq 1 ] && grep -q "ITS" "$T/ctl.out" && [ ! -e "$S" ] &&
-		grep -q "the GICv3 ITS's state .* is not saved by this kvmini yet: the VM keeps running" "$T/orig.err" &&
-		echo "its: snapshot refused in one line: $(cat "$T/ctl.out")" ||
-		fail its "snapshot of a VM with an ITS: status $rc, reply '$(cat "$T/ctl.out")', $(ls -A "$T" | tr '\n' ' ')"
-	kvctl "$T/ctl.sock" '{"op":"resume"}' >"$T/ctl.out" 2>&1 || fail its "resume: $(cat "$T/ctl.out")"
-	n=$(tr -d '\r' <"$T/orig.log" | grep -c '^count ')
-	wait_for "$T/orig.log" "^count $((n + 3)) " 60 $vm && echo "its: the VM counts on after the refusal" ||
-		fail its "no count after the refused snapshot"
-	kvctl "$T/ctl.sock" '{"op":"stop"}' >"$T/ctl.out" 2>&1 || fail its "stop: $(cat "$T/ctl.out")"
-	rc=0
-	wait $vm || rc=$?
-	[ $rc -eq 0 ] || fail its "exit status $rc after stop, expected 0"
-	skip snapshot-pci-arm64 "the ITS's state is not saved yet: only its refusal is checked"
-	step "done ($skips skipped)"
-	finish
-	exit
+	snapped=1
+	if [ $rc -ne 0 ] && grep -q "ITS's state" "$T/orig.err"; then
+		[ $rc -eq 1 ] && [ ! -e "$S" ] &&
+			grep -q "the GICv3 ITS's state .* is not saved by this kvmini yet: the VM keeps running" "$T/orig.err" &&
+			echo "its: snapshot refused in one line: $(grep "ITS's state" "$T/orig.err")" ||
+			fail its "snapshot of a VM with an ITS: status $rc, reply '$(cat "$T/ctl.out")', $(ls -A "$T" | tr '\n' ' ')"
+		kvctl "$T/ctl.sock" '{"op":"resume"}' >"$T/ctl.out" 2>&1 || fail its "resume: $(cat "$T/ctl.out")"
+		n=$(tr -d '\r' <"$T/orig.log" | grep -c '^count ')
+		wait_for "$T/orig.log" "^count $((n + 3)) " 60 $vm && echo "its: the VM counts on after the refusal" ||
+			fail its "no count after the refused snapshot"
+		kvctl "$T/ctl.sock" '{"op":"stop"}' >"$T/ctl.out" 2>&1 || fail its "stop: $(cat "$T/ctl.out")"
+		rc=0
+		wait $vm || rc=$?
+		[ $rc -eq 0 ] || fail its "exit status $rc after stop, expected 0"
+		skip snapshot-pci-arm64 "the ITS's state is not saved yet: only its refusal is checked"
+		step "done ($skips skipped)"
+		finish
+		exit
+	fi
+	[ $rc -eq 0 ] || fail orig "snapshot: $(cat "$T/ctl.out")"
 fi
 pause_host=$(date +%s)
 step "paused"
-kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 ||
+[ -n "$snapped" ] ||
+	kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 ||
 	fail orig "snapshot: $(cat "$T/ctl.out")"
 step "snapshot written: state $(stat -c %s "$S/state") bytes, memory $(du -k "$S/memory" | cut -f1) KiB used of $(($(stat -c %s "$S/memory") >> 20)) MiB"
 kvctl "$T/ctl.sock" '{"op":"stop"}' >"$T/ctl.out" 2>&1 || fail orig "stop: $(cat "$T/ctl.out")"
