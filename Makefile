@@ -115,8 +115,8 @@ UNIT_DIRS_oci := $(UNIT_DIRS_exec) oci
 UNIT_TESTS_lib := bus mem uring term sbuf mem_file snap_dir janitor snapfile json trim
 UNIT_TESTS_fdt := fdt
 UNIT_TESTS_legacy := serial i8042
-UNIT_TESTS_pci := pci pci_msix
-UNIT_TESTS_virtio := virtq mmio virtio_pci coalesce virtio_rng virtio_state virtio_console vports virtio_net vhost_user virtio_vsock
+UNIT_TESTS_pci := pci pci_msix pci_state
+UNIT_TESTS_virtio := virtq mmio virtio_pci virtio_pci_state coalesce virtio_rng virtio_state virtio_console vports virtio_net vhost_user virtio_vsock
 UNIT_TESTS_backend := slirp virtiofsd virtio_blk virtio_vsock_uds
 UNIT_TESTS_vmm := cli disk e820 mptable acpi aml bzimage elf arm64_image arm64_fdt console_out x86_state control
 UNIT_TESTS_exec := exec cpio exec_cache
@@ -268,7 +268,7 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # is x86_64's: blk-busybox.sh stands in), all in one boot of the lab.
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
 	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
-	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot pci net-mq
+	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot snapshot-pci pci net-mq
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else

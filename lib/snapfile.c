@@ -69,6 +69,16 @@ void snap_writer_init(struct snap_writer *w, uint32_t arch, const char *version)
 	sbuf_put(&w->buf, v, sizeof(v));
 }
 
+void snap_writer_flags(struct snap_writer *w, uint32_t flags)
+{
+	if (w->buf.len < SNAP_HDR_LEN) {
+		w->bad = true;
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		w->buf.data[16 + i] = flags >> (8 * i);
+}
+
 struct sbuf *snap_begin(struct snap_writer *w, uint32_t tag, uint32_t index)
 {
 	if (w->sect_start != SIZE_MAX)
@@ -190,9 +200,9 @@ static int parse(struct snap_reader *r)
 		return -EINVAL;
 	}
 	r->flags = le_at(d + 16, 4);
-	if (r->flags) {
+	if (r->flags & ~SNAP_FLAGS_KNOWN) {
 		pr_err("snapshot %s: unknown flags %#x: take a new snapshot with this kvmini",
-		       r->name, r->flags);
+		       r->name, r->flags & ~SNAP_FLAGS_KNOWN);
 		return -EINVAL;
 	}
 	nr = le_at(d + 20, 4);

@@ -91,7 +91,16 @@ enum snap_tag {
 	/* The platform's own devices (arch_devices_save). */
 	SNAP_TAG_UART = 0x1100,		/* legacy/serial.h's blob */
 	SNAP_TAG_I8042,			/* legacy/i8042.h's blob (x86) */
+	/* --transport pci (SNAP_FLAG_PCI): the bus, and each virtio-pci
+	 * function's blob in place of SNAP_TAG_DEVICE; index = the
+	 * function's number among the virtio devices. */
+	SNAP_TAG_PCI_BUS = 0x1200,	/* pci_bus_save()'s blob */
+	SNAP_TAG_PCI_FUNC,		/* virtio_pci_save()'s blob */
 };
+
+/* Header flags: additions an older kvmini must refuse, not ignore. */
+#define SNAP_FLAG_PCI		0x1	/* virtio devices on PCI (--transport pci) */
+#define SNAP_FLAGS_KNOWN	SNAP_FLAG_PCI
 
 struct snap_writer {
 	struct sbuf buf;
@@ -102,6 +111,8 @@ struct snap_writer {
 
 /* version: kvmini's version string (cut to 31 bytes). */
 void snap_writer_init(struct snap_writer *w, uint32_t arch, const char *version);
+/* Sets the header's flags (SNAP_FLAG_*). */
+void snap_writer_flags(struct snap_writer *w, uint32_t flags);
 /* Opens a section; returns the buffer its payload goes into. */
 struct sbuf *snap_begin(struct snap_writer *w, uint32_t tag, uint32_t index);
 void snap_end(struct snap_writer *w);

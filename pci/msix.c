@@ -88,6 +88,18 @@ bool pci_msix_notify(struct pci_msix *x, unsigned int v)
 	return true;
 }
 
+void pci_msix_restore(struct pci_msix *x, const struct pci_msix_entry *table,
+		      uint64_t pba, bool enable, bool fmask)
+{
+	memcpy(x->table, table, x->nr * sizeof(*table));
+	x->enabled = enable;
+	x->fmask = fmask;
+	x->pba = pba;
+	x->live = 0;
+	for (unsigned int v = 0; v < x->nr; v++)
+		pci_msix_update(x, v, false);
+}
+
 static bool pci_msix_access_ok(uint64_t off, uint32_t len, uint64_t size)
 {
 	return (len == 4 || len == 8) && !(off & (len - 1)) &&

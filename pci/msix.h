@@ -57,6 +57,10 @@ void pci_msix_control(struct pci_msix *x, bool enable, bool fmask);
 /* Device side: true when MSI-X is enabled (the vector fired or is now
  * pending, or v is no vector); false: the device uses INTx. */
 bool pci_msix_notify(struct pci_msix *x, unsigned int v);
+/* Snapshot restore: table, pending bits and control as given (checked
+ * by the caller), the route of each vector that delivers put up. */
+void pci_msix_restore(struct pci_msix *x, const struct pci_msix_entry *table,
+		      uint64_t pba, bool enable, bool fmask);
 void pci_msix_table_access(struct pci_msix *x, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write);
 void pci_msix_pba_access(struct pci_msix *x, uint64_t off, uint8_t *data,

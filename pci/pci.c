@@ -257,6 +257,74 @@ static void pci_decode_update(struct pci_dev *d)
 			d->ops->bar_moved(d, b, d->bar_addr[b], d->bar_on[b]);
 }
 
+/*
+ * Snapshot restore: the BARs in on_mask decode at their registers'
+ * addresses, the others not, as the saved bus had them (which BAR kept
+ * a contested range depends on the order the guest wrote them in, so it
+ * is taken from the file, and checked: memory decoding on, inside the
+ * window, over no BAR that decodes already). Under d->lock.
+ */
+int pci_dev_decode_restore(struct pci_dev *d, unsigned int on_mask)
+{
+	struct pci_bus *bus = d->bus;
+	bool mem = pci_get32(d->cfg + PCI_COMMAND) & PCI_CMD_MEM;
+	bool moved[PCI_MAX_BARS] = { false };
+	int err = 0;
+
+	if (!on_mask)
+		return 0;
+	if (!bus) {
+		pr_err("pci %s: snapshot state refused: BARs decode on a function that is on no bus",
+		       d->name);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&bus->lock);
+	for (unsigned int b = 0; b < PCI_MAX_BARS && !err; b++) {
+		uint64_t addr = pci_bar_addr(d, b);
+
+		if (!(on_mask & (1U << b)))
+			continue;
+		if (!d->bar_size[b] || !mem)
+			err = -EINVAL;
+		else if (!pci_bar_fits(bus, d, b, addr))
+			err = -ERANGE;
+		if (err) {
+			pr_err("pci %s: snapshot state refused: BAR %u at %#llx decodes %s",
+			       d->name, 2 * b, (unsigned long long)addr,
+			       err == -ERANGE ? "outside the PCI window or over another BAR" :
+			       "with memory decoding off or does not exist");
+			break;
+		}
+		/* Claimed now, so that the next BAR is judged against it. */
+		d->bar_on[b] = true;
+		d->bar_addr[b] = addr;
+		moved[b] = true;
+	}
+	if (err)
+		for (unsigned int b = 0; b < PCI_MAX_BARS; b++)
+			if (moved[b])
+				d->bar_on[b] = moved[b] = false;
+	pthread_mutex_unlock(&bus->lock);
+	for (unsigned int b = 0; b < PCI_MAX_BARS; b++)
+		if (moved[b] && d->ops->bar_moved)
+			d->ops->bar_moved(d, b, d->bar_addr[b], true);
+	return err ? -EINVAL : 0;
+}
+
+unsigned int pci_dev_decoding(struct pci_dev *d)
+{
+	unsigned int mask = 0;
+
+	if (!d->bus)
+		return 0;
+	pthread_mutex_lock(&d->bus->lock);
+	for (unsigned int b = 0; b < PCI_MAX_BARS; b++)
+		if (d->bar_on[b])
+			mask |= 1U << b;
+	pthread_mutex_unlock(&d->bus->lock);
+	return mask;
+}
+
 static void pci_msix_cfg_update(struct pci_dev *d)
 {
 	uint16_t ctrl;
@@ -266,6 +334,12 @@ static void pci_msix_cfg_update(struct pci_dev *d)
 	ctrl = d->cfg[d->msix_cap + PCI_MSIX_CTRL] |
 	       d->cfg[d->msix_cap + PCI_MSIX_CTRL + 1] << 8;
 	pci_msix_control(&d->msix, ctrl & PCI_MSIX_ENABLE, ctrl & PCI_MSIX_FMASK);
+}
+
+void pci_dev_sync(struct pci_dev *d)
+{
+	pci_decode_update(d);
+	pci_msix_cfg_update(d);
 }
 
 static bool pci_hooked(const struct pci_dev *d, uint32_t off, uint32_t len)

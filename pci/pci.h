@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "lib/bus.h"
+#include "lib/sbuf.h"
 #include "pci/msix.h"
 
 #define PCI_CFG_SIZE		256
@@ -127,6 +128,34 @@ static inline uint16_t pci_dev_rid(const struct pci_dev *d)
 {
 	return (uint16_t)(d->slot << 3);
 }
+
+/*
+ * Snapshots (pci_state.c, layout in docs/snapshot-devices.md). A
+ * function's part: its config space, which BARs decode, its MSI-X table,
+ * pending bits; saved and loaded under d->lock. pci_dev_load() checks
+ * the blob as a hostile guest's (read-only config bits as the function
+ * has them, BARs decoding inside the window and over no other, vector
+ * count the function's, only the mask bit in a vector's control, pending
+ * bits only for masked vectors of an enabled table), then puts it in
+ * place: decoding BARs reported through ops->bar_moved, the MSI route
+ * of each vector that delivers through its msix ops. -EINVAL after one
+ * error line, and then nothing changed. pci_dev_unload() takes a loaded
+ * function back to old_cfg (its config space before the load), its
+ * BARs and routes down with it. The bus's part: the conf1 address
+ * register and the host bridge's config space, and the function count,
+ * which must match.
+ */
+void pci_dev_save(struct pci_dev *d, struct sbuf *b);
+int pci_dev_load(struct pci_dev *d, struct sbuf_rd *r);
+void pci_dev_unload(struct pci_dev *d, const uint8_t old_cfg[PCI_CFG_SIZE]);
+void pci_bus_save(struct pci_bus *bus, struct sbuf *b);
+int pci_bus_load(struct pci_bus *bus, struct sbuf_rd *r);
+/* What they use of pci.c: BARs in on_mask decode as they are written
+ * (checked; -EINVAL after one error line), which BARs decode, and the
+ * decoding and MSI-X control recomputed from config space. */
+int pci_dev_decode_restore(struct pci_dev *d, unsigned int on_mask);
+unsigned int pci_dev_decoding(struct pci_dev *d);
+void pci_dev_sync(struct pci_dev *d);
 
 /* Config space of slot s at offset off: what conf1 and ECAM call. */
 void pci_cfg_access(struct pci_bus *bus, unsigned int slot, uint32_t off,

@@ -7,6 +7,9 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -612,6 +615,139 @@ struct virtio_pci *virtio_pci_new(struct virtio_dev *vdev, uint32_t irq,
 	vdev->transport = p;
 	virtio_pci_reset(p);
 	return p;
+}
+
+/* ---- snapshots --------------------------------------------------------- */
+
+#define VPCI_STATE_VERSION	1
+#define PCI_CMD_INTX_OFF	0x04	/* command byte 1, bit 2: INTx disable */
+
+void virtio_pci_quiesce(struct virtio_pci *p)
+{
+	pthread_mutex_lock(&p->vdev->lock);
+	virtio_dev_quiesce(p->vdev);
+	pthread_mutex_unlock(&p->vdev->lock);
+}
+
+int virtio_pci_save(struct virtio_pci *p, struct sbuf *b)
+{
+	struct virtio_dev *vdev = p->vdev;
+	int err;
+
+	pthread_mutex_lock(&vdev->lock);
+	/* Again, under the same lock as the save (as virtio-mmio does). */
+	virtio_dev_quiesce(vdev);
+	sbuf_put_u32(b, VPCI_STATE_VERSION);
+	pci_dev_save(&p->pci, b);
+	sbuf_put_u32(b, p->dfsel);
+	sbuf_put_u32(b, p->gfsel);
+	sbuf_put_u16(b, p->qsel);
+	sbuf_put_u16(b, p->config_vector);
+	sbuf_put_u8(b, p->intx);
+	sbuf_put_u32(b, vdev->ops->nr_queues);
+	for (unsigned int i = 0; i < vdev->ops->nr_queues; i++)
+		sbuf_put_u16(b, p->queues[i].vector);
+	err = virtio_dev_save(vdev, b);
+	pthread_mutex_unlock(&vdev->lock);
+	return err;
+}
+
+static int __attribute__((format(printf, 2, 3)))
+virtio_pci_load_fail(struct virtio_pci *p, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pr_err("virtio %s: snapshot state refused: %s", p->vdev->name, why);
+	return -EINVAL;
+}
+
+/* The transport's registers after the PCI part: selectors are whatever
+ * the driver wrote (checked where used), vectors must exist. */
+static int virtio_pci_load_regs(struct virtio_pci *p, struct sbuf_rd *r, bool *intx)
+{
+	unsigned int nr = p->vdev->ops->nr_queues;
+	uint32_t dfsel = sbuf_get_u32(r), gfsel = sbuf_get_u32(r), nrq;
+	uint16_t qsel = sbuf_get_u16(r), cfgv = sbuf_get_u16(r);
+	uint8_t level = sbuf_get_u8(r);
+
+	nrq = sbuf_get_u32(r);
+	if (r->bad)
+		return virtio_pci_load_fail(p, "truncated");
+	if (nrq != nr)
+		return virtio_pci_load_fail(p, "%u queues saved, the device has %u", nrq, nr);
+	if (level > 1)
+		return virtio_pci_load_fail(p, "INTx level %u", level);
+	if (cfgv != VIRTIO_MSI_NO_VECTOR && cfgv >= p->nr_vectors)
+		return virtio_pci_load_fail(p, "configuration vector %u of %u", cfgv, p->nr_vectors);
+	for (unsigned int i = 0; i < nr; i++) {
+		uint16_t v = sbuf_get_u16(r);
+
+		if (r->bad)
+			return virtio_pci_load_fail(p, "truncated");
+		if (v != VIRTIO_MSI_NO_VECTOR && v >= p->nr_vectors)
+			return virtio_pci_load_fail(p, "queue %u's vector %u of %u", i, v, p->nr_vectors);
+		p->queues[i].vector = v;
+	}
+	p->dfsel = dfsel;
+	p->gfsel = gfsel;
+	p->qsel = qsel;
+	p->config_vector = cfgv;
+	*intx = level;
+	return 0;
+}
+
+/*
+ * The PCI function first (its BAR decoding brings the notify ioeventfds
+ * back, its MSI-X table the routes), then the transport's registers, then
+ * the device: its load may raise an interrupt, which must find the
+ * vectors in place. INTx is raised only where it could be: MSI-X off,
+ * INTx not disabled, an interrupt status to show for it.
+ */
+int virtio_pci_load(struct virtio_pci *p, const void *blob, size_t len)
+{
+	struct virtio_dev *vdev = p->vdev;
+	uint8_t old[PCI_CFG_SIZE];
+	uint32_t version;
+	struct sbuf_rd r;
+	bool intx = false;
+	int err;
+
+	sbuf_rd_init(&r, blob, len);
+	pthread_mutex_lock(&vdev->lock);
+	virtio_pci_reset(p);
+	memcpy(old, p->pci.cfg, sizeof(old));
+	version = sbuf_get_u32(&r);
+	if (r.bad || version != VPCI_STATE_VERSION) {
+		err = r.bad ? virtio_pci_load_fail(p, "truncated") :
+		      virtio_pci_load_fail(p, "transport layout version %u, this kvmini reads %u",
+					   version, VPCI_STATE_VERSION);
+		goto out;
+	}
+	err = pci_dev_load(&p->pci, &r);
+	if (err)
+		goto out;
+	err = virtio_pci_load_regs(p, &r, &intx);
+	if (!err)
+		err = virtio_dev_load(vdev, &r);
+	if (!err && !sbuf_rd_done(&r))
+		err = virtio_pci_load_fail(p, "%zu bytes too many", r.len - r.off);
+	if (!err && intx && (p->pci.msix.enabled || (p->pci.cfg[5] & PCI_CMD_INTX_OFF) ||
+			     !__atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE)))
+		err = virtio_pci_load_fail(p, "INTx raised with MSI-X on, INTx disabled or no interrupt status");
+	if (err) {
+		virtio_dev_reset(vdev);
+		virtio_pci_reset(p);
+		pci_dev_unload(&p->pci, old);
+		goto out;
+	}
+	virtio_pci_set_intx(p, intx);
+out:
+	pthread_mutex_unlock(&vdev->lock);
+	return err;
 }
 
 struct pci_dev *virtio_pci_dev(struct virtio_pci *p)

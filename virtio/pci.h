@@ -30,8 +30,10 @@
 #define KVMINI_VIRTIO_PCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "lib/sbuf.h"
 #include "pci/pci.h"
 #include "virtio/virtio.h"
 
@@ -83,6 +85,22 @@ struct pci_dev *virtio_pci_dev(struct virtio_pci *p);
 int virtio_pci_attach(struct virtio_pci *p);
 /* Once no vCPU runs any more. NULL is a no-op. */
 void virtio_pci_free(struct virtio_pci *p);
+
+/*
+ * Snapshots (layout: docs/snapshot-devices.md). virtio_pci_quiesce():
+ * the device finishes what it has in flight (on the I/O thread, whose
+ * completions they are); virtio_pci_save() quiesces again under the same
+ * lock hold and puts the PCI function's state, the transport's registers
+ * and the device's (virtio_dev_save). virtio_pci_load() on a function
+ * just made and attached: every field checked as a hostile guest's
+ * (vectors in the table, the PCI part as pci_dev_load checks it), then
+ * the BAR's notify ioeventfds, the MSI routes of the vectors that
+ * deliver and the INTx level put back; -EINVAL after one error line, the
+ * device and function reset and nothing decoding or routed.
+ */
+void virtio_pci_quiesce(struct virtio_pci *p);
+int virtio_pci_save(struct virtio_pci *p, struct sbuf *b);
+int virtio_pci_load(struct virtio_pci *p, const void *blob, size_t len);
 
 /* What the I/O thread does when queue q's notify eventfd is readable
  * (exposed for the unit tests). */

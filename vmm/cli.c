@@ -746,9 +746,8 @@ static int cli_run(int argc, char **argv, struct vm_config *cfg)
 		pr_err("--restore: the snapshot has its kernel already: drop --kernel, --initrd, --cmdline and --dump-dtb");
 		return -EINVAL;
 	}
-	if (cfg->transport == TRANSPORT_PCI &&
-	    (cfg->virtio_legacy || cfg->control || cfg->restore || cfg->dump_dtb)) {
-		pr_err("--transport pci: not with --virtio-legacy, --control, --restore or --dump-dtb yet (use --transport mmio)");
+	if (cfg->transport == TRANSPORT_PCI && cfg->virtio_legacy) {
+		pr_err("--transport pci: virtio-pci here is modern only (virtio 1.x): drop --virtio-legacy, or use --transport mmio for legacy virtio-mmio");
 		return -EINVAL;
 	}
 	if (!cfg->kernel && !cfg->restore) {

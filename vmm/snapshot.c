@@ -27,6 +27,10 @@ static int snapshot_state(struct vm *vm, struct snap_writer *w)
 	int err;
 
 	snap_writer_init(w, SNAP_ARCH_HOST, kvmini_version);
+	/* The transport is the header's: a kvmini that knows no PCI
+	 * sections refuses the flag rather than restore on virtio-mmio. */
+	if (vm->pci)
+		snap_writer_flags(w, SNAP_FLAG_PCI);
 	snap_config_put(w, &vm->cfg, vm->disk_size);
 	err = arch_vm_save(vm, w);
 	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
@@ -38,6 +42,8 @@ static int snapshot_state(struct vm *vm, struct snap_writer *w)
 				       snap_begin(w, SNAP_TAG_DEVICE, i));
 		snap_end(w);
 	}
+	if (!err && vm->pci)
+		err = vm_pci_save(vm, w);
 	if (!err && snap_finish(w)) {
 		pr_err("snapshot: out of memory for the VM's state");
 		err = -ENOMEM;
@@ -232,6 +238,7 @@ int vm_snapshot(struct vm *vm, const char *path)
 	 * request half done. */
 	for (unsigned int i = 0; i < vm->nr_virtio; i++)
 		virtio_mmio_quiesce(vm->virtio[i].mmio);
+	vm_pci_quiesce(vm);
 	if (!w) {
 		pr_err("snapshot %s: no snapshot thread in this VM", path);
 		return -ENOSYS;
@@ -326,6 +333,14 @@ int vm_restore_config(struct snap_reader *r, const char *dir,
 	if (err)
 		return err;
 	err = snap_config_get(r, cfg, sizes);
+	if (!err && user->transport == TRANSPORT_PCI && !(r->flags & SNAP_FLAG_PCI)) {
+		pr_err("--restore %s: the snapshot's devices are on virtio-mmio: drop --transport pci",
+		       r->name);
+		err = -EINVAL;
+	}
+	/* The snapshot's transport, whatever --transport said: its device
+	 * state is for that transport only. */
+	cfg->transport = r->flags & SNAP_FLAG_PCI ? TRANSPORT_PCI : TRANSPORT_MMIO;
 	if (!err)
 		err = restore_overrides(r, user, cfg);
 	if (err)
@@ -357,8 +372,25 @@ static int restore_memory(struct vm *vm, const char *dir)
 
 static int restore_devices(struct vm *vm, const struct snap_reader *r)
 {
+	bool pci = r->flags & SNAP_FLAG_PCI;
 	struct sbuf_rd p;
-	int err = arch_devices_load(vm, r);
+	int err;
+
+	/* vm_restore_config() made the machine's transport the snapshot's;
+	 * a file with the other's sections is refused all the same. */
+	if (pci != !!vm->pci) {
+		pr_err("snapshot %s: taken with --transport %s, this VM's devices are on %s: restore with the options the snapshot was taken with",
+		       r->name, pci ? "pci" : "mmio", vm->pci ? "pci" : "mmio");
+		return -EINVAL;
+	}
+	if (pci ? snap_find(r, SNAP_TAG_DEVICE, 0, &p) : snap_find(r, SNAP_TAG_PCI_BUS, 0, &p)) {
+		pr_err("snapshot %s: device state for virtio-%s in a snapshot taken with --transport %s: the file is corrupt: take a new snapshot",
+		       r->name, pci ? "mmio" : "pci", pci ? "pci" : "mmio");
+		return -EINVAL;
+	}
+	err = arch_devices_load(vm, r);
+	if (!err && pci)
+		err = vm_pci_load(vm, r);
 
 	for (unsigned int i = 0; i < vm->nr_virtio && !err; i++) {
 		if (!snap_find(r, SNAP_TAG_DEVICE, i, &p)) {

@@ -39,4 +39,16 @@ int vm_restore_config(struct snap_reader *r, const char *dir,
 /* After vm_create() of cfg: memory, KVM's state, devices. */
 int vm_restore(struct vm *vm, const struct snap_reader *r, const char *dir);
 
+/*
+ * --transport pci's part (vm_pci.c): quiesce every function's device;
+ * save the bus (SNAP_TAG_PCI_BUS) and each function (SNAP_TAG_PCI_FUNC);
+ * load them into the machine vm_create() made from the same
+ * configuration: BAR decoding with its notify ioeventfds, the MSI routes
+ * (KVM_SET_GSI_ROUTING, the irqfds are the new process's own) and INTx
+ * levels come back with them. 0, or -errno after one error line.
+ */
+void vm_pci_quiesce(struct vm *vm);
+int vm_pci_save(struct vm *vm, struct snap_writer *w);
+int vm_pci_load(struct vm *vm, const struct snap_reader *r);
+
 #endif

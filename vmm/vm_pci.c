@@ -17,6 +17,7 @@
 #include "pci/pci.h"
 #include "virtio/pci.h"
 #include "vmm/arch.h"
+#include "vmm/snapshot.h"
 #include "vmm/vm.h"
 
 #define VM_PCI_MAX_MSI	1024	/* vectors of all functions (16 x 64) */
@@ -248,6 +249,60 @@ unsigned int vm_pci_count(const struct vm *vm, uint32_t device_id)
 	for (unsigned int i = 0; vm->pci && i < vm->pci->nr; i++)
 		n += vm->pci->vdev[i]->ops->device_id == device_id;
 	return n;
+}
+
+void vm_pci_quiesce(struct vm *vm)
+{
+	for (unsigned int i = 0; vm->pci && i < vm->pci->nr; i++)
+		virtio_pci_quiesce(vm->pci->fn[i]);
+}
+
+int vm_pci_save(struct vm *vm, struct snap_writer *w)
+{
+	struct vm_pci *p = vm->pci;
+	int err = 0;
+
+	pci_bus_save(&p->bus, snap_begin(w, SNAP_TAG_PCI_BUS, 0));
+	snap_end(w);
+	for (unsigned int i = 0; i < p->nr && !err; i++) {
+		err = virtio_pci_save(p->fn[i], snap_begin(w, SNAP_TAG_PCI_FUNC, i));
+		snap_end(w);
+	}
+	return err;
+}
+
+/* Functions in slot order, as the bus decoded them: a BAR over one that
+ * decodes already is refused as the bus would refuse it. */
+int vm_pci_load(struct vm *vm, const struct snap_reader *r)
+{
+	struct vm_pci *p = vm->pci;
+	struct sbuf_rd b;
+	int err;
+
+	if (!snap_find(r, SNAP_TAG_PCI_BUS, 0, &b)) {
+		pr_err("snapshot %s: no state for the PCI bus: take a new snapshot", r->name);
+		return -EINVAL;
+	}
+	err = pci_bus_load(&p->bus, &b);
+	if (!err && !sbuf_rd_done(&b)) {
+		pr_err("snapshot %s: the PCI bus's state has bytes too many: take a new snapshot",
+		       r->name);
+		err = -EINVAL;
+	}
+	for (unsigned int i = 0; i < p->nr && !err; i++) {
+		if (!snap_find(r, SNAP_TAG_PCI_FUNC, i, &b)) {
+			pr_err("snapshot %s: no state for PCI function %u (%s): take a new snapshot",
+			       r->name, i, p->vdev[i]->name);
+			return -EINVAL;
+		}
+		err = virtio_pci_load(p->fn[i], b.data, b.len);
+	}
+	if (!err && snap_find(r, SNAP_TAG_PCI_FUNC, p->nr, &b)) {
+		pr_err("snapshot %s: it has more PCI functions than this VM: restore with the options the snapshot was taken with",
+		       r->name);
+		return -EINVAL;
+	}
+	return err;
 }
 
 void vm_pci_exit(struct vm *vm)

@@ -244,6 +244,17 @@ int arch_vm_save(struct vm *vm, struct snap_writer *w)
 		       a->gic_version);
 		return -ENOTSUP;
 	}
+	/*
+	 * An ITS (--transport pci's MSI-X) keeps its tables and the LPIs'
+	 * pending bits inside KVM until KVM_DEV_ARM_ITS_SAVE_TABLES and
+	 * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES write them to guest RAM: not
+	 * done yet (the snapshot thread's filter allows no KVM_SET_DEVICE_ATTR),
+	 * so refused rather than saved without them (docs/snapshot.md).
+	 */
+	if (a->its_fd >= 0) {
+		pr_err("snapshot: the GICv3 ITS's state (MSI-X of --transport pci) is not saved by this kvmini yet: the VM keeps running");
+		return -ENOTSUP;
+	}
 	da = (struct kvm_device_attr){ .group = KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
 				       .addr = (uintptr_t)&nr_irqs };
 	if (ioctl(a->gic_fd, KVM_GET_DEVICE_ATTR, &da) < 0 || nr_irqs > 1024) {

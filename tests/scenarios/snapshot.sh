@@ -16,8 +16,18 @@
 # version (its CRC32C recomputed, so that the version check itself
 # refuses), memory of the wrong size, a disk of another size: 125 and
 # one line each. Everything runs in a network namespace of its own.
+# Run as snapshot-pci.sh (a link to this file) every virtio device is a
+# virtio-pci function with MSI-X (--transport pci, docs/pci.md): the disk
+# reads and the pings after restore complete on the vectors the restore
+# routed again; and the bad inputs add a pci snapshot whose header says
+# mmio, and --transport pci given to restore an mmio snapshot.
 # lab-timeout: 420
 . "$LIB"
+
+case $(basename "$0") in
+snapshot-pci.sh) TRANSPORT=pci ;;
+*) TRANSPORT=mmio ;;
+esac
 
 [ -c /dev/net/tun ] || { echo "snapshot: no /dev/net/tun here"; exit 77; }
 if [ -z "${SNAPSHOT_NETNS:-}" ]; then
@@ -117,8 +127,8 @@ export KVMINI_BIN
 
 # ---- the VM to snapshot ---------------------------------------------------------
 
-step "booting the guest (2 vCPUs, a disk, --net user and a tap, --control)"
-"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --timeout 200 \
+step "booting the guest (2 vCPUs, a disk, --net user and a tap, --control, --transport $TRANSPORT)"
+"$KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --timeout 200 --transport $TRANSPORT \
 	--disk "$T/disk.img" $NET_USER --net "tap=tapsnap,mac=$MAC_TAP" \
 	--control "$T/ctl.sock" --console "file:$T/orig.log" \
 	--cmdline "kvmini.script=snapshot kvmini.args=$WITH_USER" 2>"$T/orig.err" &
@@ -130,9 +140,38 @@ if ! wait_for "$T/orig.log" '^count ([5-9]|[1-9][0-9]) ' 150 $vm; then
 fi
 step "count 5 reached; pausing and snapshotting"
 kvctl "$T/ctl.sock" '{"op":"pause"}' >"$T/ctl.out" 2>&1 || fail orig "pause: $(cat "$T/ctl.out")"
+# arm64 with an ITS: the ITS's state is not saved yet (docs/snapshot.md).
+# The snapshot says so, leaves nothing, and the VM goes on counting. (A
+# host without an ITS gives INTx only, which is saved: on as elsewhere.)
+snapped=
+if [ "${KVMINI_ARCH:-x86_64}" = arm64 ] && [ "$TRANSPORT" = pci ]; then
+	rc=0
+	kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 || rc=$?
+	snapped=1
+	if [ $rc -ne 0 ] && grep -q "ITS's state" "$T/orig.err"; then
+		[ $rc -eq 1 ] && [ ! -e "$S" ] &&
+			grep -q "the GICv3 ITS's state .* is not saved by this kvmini yet: the VM keeps running" "$T/orig.err" &&
+			echo "its: snapshot refused in one line: $(grep "ITS's state" "$T/orig.err")" ||
+			fail its "snapshot of a VM with an ITS: status $rc, reply '$(cat "$T/ctl.out")', $(ls -A "$T" | tr '\n' ' ')"
+		kvctl "$T/ctl.sock" '{"op":"resume"}' >"$T/ctl.out" 2>&1 || fail its "resume: $(cat "$T/ctl.out")"
+		n=$(tr -d '\r' <"$T/orig.log" | grep -c '^count ')
+		wait_for "$T/orig.log" "^count $((n + 3)) " 60 $vm && echo "its: the VM counts on after the refusal" ||
+			fail its "no count after the refused snapshot"
+		kvctl "$T/ctl.sock" '{"op":"stop"}' >"$T/ctl.out" 2>&1 || fail its "stop: $(cat "$T/ctl.out")"
+		rc=0
+		wait $vm || rc=$?
+		[ $rc -eq 0 ] || fail its "exit status $rc after stop, expected 0"
+		skip snapshot-pci-arm64 "the ITS's state is not saved yet: only its refusal is checked"
+		step "done ($skips skipped)"
+		finish
+		exit
+	fi
+	[ $rc -eq 0 ] || fail orig "snapshot: $(cat "$T/ctl.out")"
+fi
 pause_host=$(date +%s)
 step "paused"
-kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 ||
+[ -n "$snapped" ] ||
+	kvctl "$T/ctl.sock" "{\"op\":\"snapshot\",\"path\":\"$S\"}" >"$T/ctl.out" 2>&1 ||
 	fail orig "snapshot: $(cat "$T/ctl.out")"
 step "snapshot written: state $(stat -c %s "$S/state") bytes, memory $(du -k "$S/memory" | cut -f1) KiB used of $(($(stat -c %s "$S/memory") >> 20)) MiB"
 kvctl "$T/ctl.sock" '{"op":"stop"}' >"$T/ctl.out" 2>&1 || fail orig "stop: $(cat "$T/ctl.out")"
@@ -331,6 +370,20 @@ else
 	le32 2 | dd of="$T/body" bs=1 seek=8 conv=notrunc 2>/dev/null
 	{ cat "$T/body"; le32 "$(crc32c "$T/body")"; } >"$T/bad/state"
 	bad bad-version "snapshot .*bad/state: written by format version 2, this kvmini reads 1"
+fi
+# The transport: a pci snapshot whose header says mmio (its checksum
+# right), and --transport pci for an mmio snapshot.
+if [ "$TRANSPORT" = pci ] && [ "$got" = "$want" ]; then
+	head -c $((size - 4)) "$S/state" >"$T/body"
+	le32 0 | dd of="$T/body" bs=1 seek=16 conv=notrunc 2>/dev/null
+	{ cat "$T/body"; le32 "$(crc32c "$T/body")"; } >"$T/bad/state"
+	bad bad-transport "snapshot .*bad/state: device state for virtio-pci in a snapshot taken with --transport mmio"
+elif [ "$TRANSPORT" = mmio ]; then
+	rc=0
+	"$KVMINI" run --restore "$S" --transport pci --timeout 20 --console "file:$T/bad-pci.log" \
+		--disk "$T/disk1.img" $NET_USER_RESTORE --net tap=tapsnap 2>"$T/bad-pci.err" || rc=$?
+	[ $rc -eq 125 ] || fail bad-pci "exit status $rc, expected 125"
+	stderr bad-pci "the snapshot's devices are on virtio-mmio: drop --transport pci"
 fi
 cp "$S/state" "$T/bad/state"
 truncate -s 64M "$T/bad/memory"
