@@ -353,6 +353,9 @@ static bool pci_hooked(const struct pci_dev *d, uint32_t off, uint32_t len)
 static void pci_dev_cfg(struct pci_dev *d, uint32_t off, uint8_t *data,
 			uint32_t len, bool is_write)
 {
+	bool cmd = off < PCI_COMMAND + 2 && off + len > PCI_COMMAND;
+	bool msix = d->msix.nr && off < d->msix_cap + 4u && off + len > d->msix_cap;
+
 	if (!is_write) {
 		if (pci_hooked(d, off, len))
 			d->ops->cfg_hook(d, off, len, false);
@@ -369,10 +372,12 @@ static void pci_dev_cfg(struct pci_dev *d, uint32_t off, uint8_t *data,
 		return;
 	if (off < PCI_BAR0 + 8 * PCI_MAX_BARS && off + len > PCI_COMMAND)
 		pci_decode_update(d);
-	if (d->msix.nr && off < d->msix_cap + 4u && off + len > d->msix_cap)
+	if (msix)
 		pci_msix_cfg_update(d);
 	if (pci_hooked(d, off, len))
 		d->ops->cfg_hook(d, off, len, true);
+	if ((cmd || msix) && d->ops->irq_mode)
+		d->ops->irq_mode(d);
 }
 
 void pci_cfg_access(struct pci_bus *bus, unsigned int slot, uint32_t off,

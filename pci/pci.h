@@ -55,6 +55,10 @@ struct pci_dev_ops {
 	 * access's offset and length. May be NULL. */
 	void (*cfg_hook)(struct pci_dev *d, uint32_t off, uint32_t len,
 			 bool is_write);
+	/* After a write to the command register or the MSI-X control, under
+	 * the function's lock: a function whose INTx is disabled or whose
+	 * MSI-X is on must not hold INTx asserted. May be NULL. */
+	void (*irq_mode)(struct pci_dev *d);
 };
 
 struct pci_dev {

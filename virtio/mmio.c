@@ -248,7 +248,7 @@ static void virtio_mmio_set_status(struct virtio_mmio *m, uint32_t val)
 		return;
 	}
 	virtio_dev_set_status(m->vdev, val);
-	if (!val)
+	if (virtio_status_resets(val))
 		virtio_mmio_reset(m);
 }
 

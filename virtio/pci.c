@@ -256,7 +256,7 @@ static void virtio_pci_reset(struct virtio_pci *p)
 static void virtio_pci_set_status(struct virtio_pci *p, uint32_t val)
 {
 	virtio_dev_set_status(p->vdev, val);
-	if (!val)
+	if (virtio_status_resets(val))
 		virtio_pci_reset(p);
 }
 
@@ -485,10 +485,21 @@ static void virtio_pci_cfg_hook(struct pci_dev *d, uint32_t off, uint32_t len,
 	}
 }
 
+/* INTx disabled or MSI-X on: the line drops (as on hardware), and comes
+ * back if INTx is the mode again while the ISR still holds a cause. */
+static void virtio_pci_irq_mode(struct pci_dev *d)
+{
+	struct virtio_pci *p = container_of(d, struct virtio_pci, pci);
+
+	virtio_pci_set_intx(p, !d->msix.enabled &&
+			       __atomic_load_n(&p->vdev->isr, __ATOMIC_ACQUIRE));
+}
+
 static const struct pci_dev_ops virtio_pci_dev_ops = {
 	.bar_access = virtio_pci_bar_access,
 	.bar_moved = virtio_pci_bar_moved,
 	.cfg_hook = virtio_pci_cfg_hook,
+	.irq_mode = virtio_pci_irq_mode,
 };
 
 /* ---- set-up ------------------------------------------------------------ */

@@ -118,7 +118,10 @@ bool virtio_dev_set_status(struct virtio_dev *vdev, uint8_t status)
 		goto refuse;
 	added = status & ~old;
 	if (added & S_FAILED) {
-		vdev->status = status;
+		/* What else the driver set with FAILED means nothing now; kept,
+		 * it would be a status no step reaches, which a snapshot of
+		 * this device could not restore. */
+		vdev->status = old | S_FAILED;
 		if (vdev->active && vdev->ops->reset)
 			vdev->ops->reset(vdev);
 		vdev->active = false;

@@ -135,6 +135,13 @@ void virtio_dev_exit(struct virtio_dev *vdev);
 void virtio_dev_reset(struct virtio_dev *vdev);
 /* Validates and applies a status write; false when refused. */
 bool virtio_dev_set_status(struct virtio_dev *vdev, uint8_t status);
+/* A status write that resets the device: 0, or only the device's own
+ * NEEDS_RESET bit, which the driver cannot set. The transport resets
+ * its own registers (and lowers its interrupt) on the same writes. */
+static inline bool virtio_status_resets(uint32_t status)
+{
+	return !(status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+}
 
 /* Device side, under vdev->lock. */
 /* After virtq_flush(): interrupts the driver if the queue wants it. */

@@ -203,9 +203,11 @@ static int virtio_load_core(struct virtio_dev *vdev, struct sbuf_rd *r)
 	if (isr & ~(VIRTIO_ISR_USED | VIRTIO_ISR_CONFIG))
 		return virtio_load_fail(vdev, "interrupt status %#x", isr);
 	/* Features are final from FEATURES_OK on (DRIVER_OK for a legacy
-	 * driver); before DRIVER the driver cannot have written any. */
+	 * driver): only offered ones then. Before, a driver may have
+	 * written any bits (FEATURES_OK would refuse them); before DRIVER
+	 * it cannot have written any. */
 	negotiated = legacy ? S_DRIVER_OK : S_FEATURES_OK;
-	if (features & ~host_features)
+	if ((status & negotiated) && (features & ~host_features))
 		return virtio_load_fail(vdev, "features %#llx not offered",
 					(unsigned long long)features);
 	if (!(status & S_DRIVER) && features)

@@ -14,11 +14,15 @@
 
 bool log_verbose;
 
+/* Formatted (so a bad format still shows), dropped unless FUZZ_LOG is
+ * set: reproducing a crash with it names the line kvmini would print. */
 static void log_drop(const char *fmt, va_list ap)
 {
 	char buf[512];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (getenv("FUZZ_LOG"))
+		fprintf(stderr, "fuzz log: %s\n", buf);
 }
 
 void pr_err(const char *fmt, ...)

@@ -15,6 +15,11 @@
  * were (read-only bits stay). Nothing the guest does allocates memory,
  * and no file descriptor outlives an input.
  *
+ * Then a snapshot: whatever state the guest reached is saved (the bus,
+ * then each function), loaded into a fresh bus and functions over the
+ * same RAM, which must take it, and saved again, byte for byte the same
+ * (a snapshot of anything a guest can do restores, as itself).
+ *
  * Input: operations, each an opcode byte and its operands (fuzz_op()).
  */
 #include <endian.h>
@@ -23,6 +28,7 @@
 
 #include "tests/fuzz/common.h"
 #include "lib/evloop.h"
+#include "lib/sbuf.h"
 #include "pci/pci.h"
 #include "virtio/devices.h"
 #include "virtio/pci.h"
@@ -39,7 +45,7 @@ struct machine {
 	uint32_t next_gsi;
 	struct { uint64_t addr; int fd; } ioev[MAX_IOEV];
 	unsigned int nr_ioev;
-	int intx_level;
+	int intx_level[NR_FN];
 };
 
 static struct machine mach;
@@ -83,9 +89,10 @@ static int stub_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
 
 static int stub_intx(void *ctx, uint32_t irq, int level)
 {
-	(void)ctx, (void)irq;
+	(void)ctx;
 	fuzz_check(level == 0 || level == 1);
-	mach.intx_level = level;
+	fuzz_check(irq >= 5 && irq < 5 + NR_FN);
+	mach.intx_level[irq - 5] = level;
 	return 0;
 }
 
@@ -215,11 +222,17 @@ static void fuzz_op(struct fuzz_pci *f, struct fuzz_input *in)
 	}
 }
 
-/* The ids and every capability's id and next byte stay as they were. */
+/* The ids and every capability's id and next byte stay as they were;
+ * INTx is asserted only as PCI allows: INTx enabled, MSI-X off, and a
+ * cause in the ISR. */
 static void check_readonly(struct fuzz_pci *f)
 {
 	for (unsigned int i = 0; i < NR_FN; i++) {
 		struct pci_dev *d = virtio_pci_dev(f->fn[i]);
+
+		if (mach.intx_level[i])
+			fuzz_check(!d->msix.enabled && !(d->cfg[5] & 0x04) &&
+				   __atomic_load_n(&f->vdev[i]->isr, __ATOMIC_ACQUIRE));
 
 		fuzz_check(!memcmp(d->cfg, f->ids[i], 4));
 		fuzz_check(!memcmp(d->cfg + 8, f->ids[i] + 8, 4));
@@ -237,48 +250,104 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The bus and its functions over RAM that holds ram (or zeroes). */
+static void machine_new(struct fuzz_pci *f, const uint8_t *ram)
+{
+	memset(f, 0, sizeof(*f));
+	memset(&mach, 0, sizeof(mach));
+	f->ram = fuzz_ram_add(&f->mem, RAM_GPA, RAM_SIZE);
+	if (ram)
+		memcpy(f->ram, ram, RAM_SIZE);
+	pci_bus_init(&f->bus, WIN_BASE, WIN_LEN);
+	for (unsigned int i = 0; i < NR_FN; i++) {
+		struct pci_dev *d;
+
+		f->vdev[i] = virtio_rng_new(&f->mem);
+		fuzz_check(f->vdev[i]);
+		f->fn[i] = virtio_pci_new(f->vdev[i], 5 + i, &host);
+		fuzz_check(f->fn[i]);
+		d = virtio_pci_dev(f->fn[i]);
+		fuzz_check(!pci_bus_add(&f->bus, d));
+		fuzz_check(!virtio_pci_attach(f->fn[i]));
+		memcpy(f->ids[i], d->cfg, 16);
+		/* Remember the chain (value + 1, so 0 means "not a cap byte"). */
+		for (uint8_t at = d->cfg[0x34]; at; at = d->cfg[at + 1]) {
+			f->caps[i][at] = d->cfg[at] + 1;
+			f->caps[i][at + 1] = d->cfg[at + 1] + 1;
+		}
+	}
+}
+
+/* RAM stays the caller's to free. */
+static uint8_t *machine_free(struct fuzz_pci *f)
+{
+	for (unsigned int i = 0; i < NR_FN; i++) {
+		virtio_pci_free(f->fn[i]);
+		virtio_dev_exit(f->vdev[i]);
+		free(f->vdev[i]);
+	}
+	pci_bus_exit(&f->bus);
+	return f->ram;
+}
+
+/* As vm_pci_save(): the bus, then each function, quiesced. */
+static void machine_save(struct fuzz_pci *f, struct sbuf *s)
+{
+	memset(s, 0, sizeof(*s) * (NR_FN + 1));
+	pci_bus_save(&f->bus, &s[0]);
+	for (unsigned int i = 0; i < NR_FN; i++) {
+		virtio_pci_quiesce(f->fn[i]);
+		fuzz_check(!virtio_pci_save(f->fn[i], &s[1 + i]));
+	}
+	for (unsigned int i = 0; i <= NR_FN; i++)
+		fuzz_check(sbuf_ok(&s[i]));
+}
+
+/* As vm_pci_load(): every part must be taken whole. */
+static void machine_load(struct fuzz_pci *f, struct sbuf *s)
+{
+	struct sbuf_rd r;
+
+	sbuf_rd_init(&r, s[0].data, s[0].len);
+	fuzz_check(!pci_bus_load(&f->bus, &r) && sbuf_rd_done(&r));
+	for (unsigned int i = 0; i < NR_FN; i++)
+		fuzz_check(!virtio_pci_load(f->fn[i], s[1 + i].data, s[1 + i].len));
+}
+
+static void snapshot_round_trip(struct fuzz_pci *f)
+{
+	struct sbuf a[NR_FN + 1], b[NR_FN + 1];
+	uint8_t *ram;
+
+	machine_save(f, a);
+	ram = machine_free(f);
+	machine_new(f, ram);
+	free(ram);
+	machine_load(f, a);
+	check_readonly(f);
+	machine_save(f, b);
+	for (unsigned int i = 0; i <= NR_FN; i++) {
+		fuzz_check(a[i].len == b[i].len && !memcmp(a[i].data, b[i].data, a[i].len));
+		sbuf_free(&a[i]);
+		sbuf_free(&b[i]);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = fuzz_input(data, size);
 	static struct fuzz_pci f;
 	int fd_before = fuzz_lowest_free_fd();
 
-	memset(&f, 0, sizeof(f));
-	memset(&mach, 0, sizeof(mach));
-	f.ram = fuzz_ram_add(&f.mem, RAM_GPA, RAM_SIZE);
-	pci_bus_init(&f.bus, WIN_BASE, WIN_LEN);
-	for (unsigned int i = 0; i < NR_FN; i++) {
-		struct pci_dev *d;
-
-		f.vdev[i] = virtio_rng_new(&f.mem);
-		fuzz_check(f.vdev[i]);
-		f.fn[i] = virtio_pci_new(f.vdev[i], 5 + i, &host);
-		fuzz_check(f.fn[i]);
-		d = virtio_pci_dev(f.fn[i]);
-		fuzz_check(!pci_bus_add(&f.bus, d));
-		fuzz_check(!virtio_pci_attach(f.fn[i]));
-		memcpy(f.ids[i], d->cfg, 16);
-		/* Remember the chain (value + 1, so 0 means "not a cap byte"). */
-		for (uint8_t at = d->cfg[0x34]; at; at = d->cfg[at + 1]) {
-			f.caps[i][at] = d->cfg[at] + 1;
-			f.caps[i][at + 1] = d->cfg[at + 1] + 1;
-		}
-	}
-
+	machine_new(&f, NULL);
 	fuzz_allocs_begin();
 	for (unsigned int i = 0; i < MAX_OPS && !fuzz_empty(&in); i++) {
 		fuzz_op(&f, &in);
 		check_readonly(&f);
 	}
 	fuzz_check(fuzz_allocs_end() == 0);
-
-	for (unsigned int i = 0; i < NR_FN; i++) {
-		virtio_pci_free(f.fn[i]);
-		virtio_dev_exit(f.vdev[i]);
-		free(f.vdev[i]);
-	}
-	pci_bus_exit(&f.bus);
-	free(f.ram);
+	snapshot_round_trip(&f);
+	free(machine_free(&f));
 	fuzz_check(fuzz_lowest_free_fd() == fd_before);
 	return 0;
 }

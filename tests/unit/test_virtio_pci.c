@@ -397,6 +397,31 @@ START_TEST(test_intx)
 	virtio_pci_kick(p, 0);
 	ck_assert_uint_eq(intx, 0);
 	ck_assert_uint_eq(rd(VPCI_ISR, 1), 1);
+	/* Raised, then INTx disabled: the line drops at once; enabled
+	 * again with the cause still in the ISR: it comes back. */
+	cfg_wr(0x04, 2, 0x0006);
+	post(0, 2);
+	wr(VPCI_NOTIFY, 2, 0);
+	virtio_pci_kick(p, 0);
+	ck_assert_uint_eq(intx, 1);
+	cfg_wr(0x04, 2, 0x0406);
+	ck_assert_uint_eq(intx, 0);
+	cfg_wr(0x04, 2, 0x0006);
+	ck_assert_uint_eq(intx, 1);
+	/* MSI-X enabled over a raised line: it drops too. */
+	cfg_wr(msix_cap() + 2, 2, 0x8000);
+	ck_assert_uint_eq(intx, 0);
+	cfg_wr(msix_cap() + 2, 2, 0);
+	ck_assert_uint_eq(intx, 1);
+	/* A status write of NEEDS_RESET alone is a reset (the bit is the
+	 * device's): the transport's too, so the line drops. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert_uint_eq(vdev.status, 0);
+	ck_assert_uint_eq(intx, 0);
+	/* FAILED with other bits: only FAILED is added. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 1);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0xa3);
+	ck_assert_uint_eq(vdev.status, 0x81);
 }
 END_TEST
 
