@@ -39,6 +39,9 @@ runs=${BENCH_PCI_RUNS:-3}
 rt=${BENCH_PCI_RUNTIME:-5}
 secs=${BENCH_PCI_SECS:-5}
 # BENCH_PCI_VMMS and BENCH_PCI_FIGS pick some (for a quicker look).
+# kvmini-mmio-base and kvmini-pci-base, in BENCH_PCI_VMMS, run another
+# kvmini, BENCH_PCI_BASE (default: the lab's own, $KVMINI, which is
+# bench/run.sh's --static): an A/B of two builds in one run.
 vmms=${BENCH_PCI_VMMS:-kvmini-mmio kvmini-pci qemu-pci}
 figs=${BENCH_PCI_FIGS:-idle randread-4k-qd1 randread-4k-qd32 read-1m g2h h2g}
 mib=${BENCH_PCI_MIB:-256}
@@ -69,9 +72,13 @@ pci_vmm()
 	v=$1
 	shift
 	args="kvmini.script=pci-bench kvmini.args=$rt,$secs,$(echo $figs | tr ' ' ',')"
+	k=$BENCH_KVMINI
+	case $v in
+	*-base) k=${BENCH_PCI_BASE:-${KVMINI:-}} v=${v%-base} ;;
+	esac
 	case $v in
 	kvmini-mmio | kvmini-pci)
-		"$@" "$BENCH_KVMINI" run --verbose --kernel "$KERNEL" --initrd "$INITRD" \
+		"$@" "$k" run --verbose --kernel "$KERNEL" --initrd "$INITRD" \
 			--mem 512M --cpus 2 --timeout "$boot_timeout" --transport "${v#kvmini-}" \
 			--disk "$img,serial=bench" --disk "$BENCH_TOOLS,ro,serial=tools" \
 			--net "tap=$TAP,mac=$MAC" --cmdline "$KVMINI_APPEND $args"
