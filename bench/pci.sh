@@ -22,6 +22,13 @@
 #   @@BENCH pciirq VMM FIG RUN irqs=N reqs=N secs=S lines=NAME:N,...
 #   @@BENCH pcikvm VMM FIG RUN exits=N io_exits=N ... (deltas)
 #   @@BENCH pciinfo VMM RUN blk_queues=N blk_lines=... net_lines=...
+#   @@BENCH pciblk VMM RUN TEXT              (kvmini: the bench disk's
+#                                             counters over the whole boot,
+#                                             --verbose, virtio/blk.c)
+#   @@BENCH pcitrace VMM FIG RUN KIND ...     (the figures in BENCH_PCI_TRACE,
+#                                             idle by default: census.sh's
+#                                             trace of the window, exits by
+#                                             reason, ports, MMIO, MSRs)
 #   @@BENCH env|cmd|note ...
 set -u
 
@@ -32,9 +39,16 @@ runs=${BENCH_PCI_RUNS:-3}
 rt=${BENCH_PCI_RUNTIME:-5}
 secs=${BENCH_PCI_SECS:-5}
 # BENCH_PCI_VMMS and BENCH_PCI_FIGS pick some (for a quicker look).
+# kvmini-mmio-base and kvmini-pci-base, in BENCH_PCI_VMMS, run another
+# kvmini, BENCH_PCI_BASE (default: the lab's own, $KVMINI, which is
+# bench/run.sh's --static): an A/B of two builds in one run.
 vmms=${BENCH_PCI_VMMS:-kvmini-mmio kvmini-pci qemu-pci}
 figs=${BENCH_PCI_FIGS:-idle randread-4k-qd1 randread-4k-qd32 read-1m g2h h2g}
 mib=${BENCH_PCI_MIB:-256}
+# Figures whose window is traced (kvm_exit and friends, census.sh): only
+# where the trace's cost does not matter, an idle guest by default.
+trace_figs=${BENCH_PCI_TRACE-idle}
+census=${BENCH_CENSUS_SH:-$(dirname "$0")/census.sh}
 boot_timeout=${BENCH_PCI_TIMEOUT:-900}
 scratch=${T:-/tmp}/bench
 mkdir -p "$scratch"
@@ -58,9 +72,13 @@ pci_vmm()
 	v=$1
 	shift
 	args="kvmini.script=pci-bench kvmini.args=$rt,$secs,$(echo $figs | tr ' ' ',')"
+	k=$BENCH_KVMINI
+	case $v in
+	*-base) k=${BENCH_PCI_BASE:-${KVMINI:-}} v=${v%-base} ;;
+	esac
 	case $v in
 	kvmini-mmio | kvmini-pci)
-		"$@" "$BENCH_KVMINI" run --kernel "$KERNEL" --initrd "$INITRD" \
+		"$@" "$k" run --verbose --kernel "$KERNEL" --initrd "$INITRD" \
 			--mem 512M --cpus 2 --timeout "$boot_timeout" --transport "${v#kvmini-}" \
 			--disk "$img,serial=bench" --disk "$BENCH_TOOLS,ro,serial=tools" \
 			--net "tap=$TAP,mac=$MAC" --cmdline "$KVMINI_APPEND $args"
@@ -116,6 +134,25 @@ delta()
 		{ printf "%s%s=%d", n++ ? " " : "", $1, $2 - a[$1] }' "$1" "$2"
 }
 
+# traced FIG: whether FIG's window is traced.
+traced()
+{
+	[ -n "$tracing" ] && case " $trace_figs " in *" $1 "*) true ;; *) false ;; esac
+}
+
+# trace_mark begin|end "VMM FIG RUN": the trace on at a window's begin mark;
+# at its end off, and its records out.
+trace_mark()
+{
+	case $1 in
+	begin) sh "$census" start ;;
+	end)
+		sh "$census" parse pci "$scratch/none" /dev/null |
+			sed -n "s/^@@BENCH census pci /@@BENCH pcitrace $2 /p"
+		;;
+	esac
+}
+
 # pci_run VMM RUN: one boot; the host reads KVM's statistics at each of the
 # guest's marks, runs the h2g client when the guest serves.
 pci_run()
@@ -149,6 +186,7 @@ pci_run()
 			"pci-bench mark "*)
 				set -- $m
 				[ $alive -eq 1 ] && snap "$pid" "$d/$3-$4"
+				traced "$4" && trace_mark "$3" "$v $4 $i"
 				;;
 			"pci-bench serving")
 				snap "$pid" "$d/h2g-host0"
@@ -175,6 +213,9 @@ pci_run()
 	fi
 	tr -d '\r' <"$log" | sed -n 's/^pci-bench info //p' | head -n 1 |
 		while read -r l; do rec pciinfo "$v" "$i" "$l"; done
+	# The bench disk is the first: blk0.
+	tr -d '\r' <"$log" | sed -n 's/^kvmini: virtio blk0: //p' |
+		while read -r l; do rec pciblk "$v" "$i" "$l"; done
 	for fig in $figs; do
 		case $fig in
 		idle) val=- ;;
@@ -210,6 +251,14 @@ pci_run()
 [ -f "$BENCH_TOOLS" ] || { rec note "pci: no tools.img ($BENCH_TOOLS): no pci figures"; exit 0; }
 [ -d $dbg/kvm ] || mount -t debugfs debugfs $dbg 2>/dev/null
 [ -d $dbg/kvm ] || rec note "pci: no debugfs kvm/ at $dbg: no exit counts"
+tracing=
+if [ -n "$trace_figs" ]; then
+	if sh "$census" setup >"$scratch/trace-setup.log" 2>&1; then
+		tracing=1
+	else
+		rec note "pci: no trace of $trace_figs: $(tail -n 1 "$scratch/trace-setup.log")"
+	fi
+fi
 
 ip link set lo up
 if ! { tunctl -t $TAP >/dev/null 2>&1 || ip tuntap add $TAP mode tap; } ||
@@ -219,7 +268,7 @@ if ! { tunctl -t $TAP >/dev/null 2>&1 || ip tuntap add $TAP mode tap; } ||
 fi
 "$BENCH_IPERF3" -s -p 5201 >"$scratch/pci-iperf3-server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; rm -f "$img"' EXIT
+trap 'kill $server 2>/dev/null; rm -f "$img"; [ -z "$tracing" ] || sh "$census" off' EXIT
 # Written through, not sparse: every read finds data.
 dd if=/dev/urandom of="$img" bs=1M count="$mib" 2>/dev/null
 

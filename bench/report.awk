@@ -1010,6 +1010,10 @@ $2 == "pci" || $2 == "pciirq" || $2 == "pcikvm" || $2 == "pciinfo" {
 	pci_rec()
 	next
 }
+$2 == "pcitrace" || $2 == "pciblk" {
+	pci_rec2()
+	next
+}
 # ---- transports (BENCH=pci, bench/pci.sh; issue 21) -------------------------
 # @@BENCH pci VMM FIG RUN value=V; pciirq VMM FIG RUN irqs=N reqs=N lines=...;
 # pcikvm VMM FIG RUN exits=N io_exits=N ... (KVM's statistics, deltas);
@@ -1067,6 +1071,100 @@ function pci_rec(    k, i) {
 			kv["halt_exits"] - kv["irq_exits"] - kv["irq_window_exits"]) / pci_reqs[k])
 		add("pcik|irq_injections|" $4, $3, kv["irq_injections"] / pci_reqs[k])
 		add("pcik|insn_emulation|" $4, $3, kv["insn_emulation"] / pci_reqs[k])
+	}
+}
+
+# @@BENCH pcitrace VMM FIG RUN KIND ... (census.sh's trace of a figure's
+# window: "trace exits=N span=S", "exit REASON n=N us=U", "user WHY n=N",
+# "msr 0xNNN read|write n=N", pio, mmio): per second of the trace's span.
+# @@BENCH pciblk VMM RUN TEXT: kvmini's counters of the bench disk over
+# the whole boot (virtio/blk.c, --verbose), a line for the device and one
+# per queue; per run: requests per kick, completions per publish and per
+# interrupt raised, the share of asked interrupts the driver suppressed
+# (EVENT_IDX) and of publishes whose interrupt waited (coalescing).
+function pci_rec2(    k, i, n, x, t) {
+	if ($2 == "pcitrace") {
+		if ($4 != "idle")
+			return
+		k = $3 SUBSEP $5
+		kvparse(7)
+		if ($6 == "trace") {
+			pci_span[k] = kv["span"] + 0
+			if (pci_span[k] > 0)
+				add("pcitr|exits", $3, kv["exits"] / pci_span[k])
+			return
+		}
+		if (!(pci_span[k] > 0))
+			return
+		if ($6 == "exit")
+			t = "exit|" $7
+		else if ($6 == "user")
+			t = "user"
+		else if ($6 == "msr" && $7 == "0x6e0" && $8 == "write")
+			t = "tscdl"
+		else
+			return
+		pci_tr[$3, $5, t] += kv["n"] / pci_span[k]
+		if (!(($3, $5, t) in pci_trseen)) {
+			pci_trseen[$3, $5, t] = 1
+			pci_trk[++pci_ntr] = $3 SUBSEP $5 SUBSEP t
+		}
+		return
+	}
+	# pciblk: every number of the line, in order.
+	n = 0
+	for (i = 5; i <= NF; i++) {
+		x = $i
+		gsub(/[^0-9]/, "", x)
+		if (x != "")
+			pci_bn[++n] = x + 0
+	}
+	k = $3 SUBSEP $4
+	if ($5 == "queue" && n == 8) {
+		# queue Q: R requests in K kicks; C completions in P publishes
+		# (H held), A interrupts asked, I raised
+		pci_b[k, "reqs"] += pci_bn[2]
+		pci_b[k, "kicks"] += pci_bn[3]
+		pci_b[k, "done"] += pci_bn[4]
+		pci_b[k, "pub"] += pci_bn[5]
+		pci_b[k, "held"] += pci_bn[6]
+		pci_b[k, "asked"] += pci_bn[7]
+		pci_b[k, "raised"] += pci_bn[8]
+		if (!(k in pci_bseen)) {
+			pci_bseen[k] = 1
+			pci_bk[++pci_nb] = k
+		}
+	} else if (n == 3) {
+		pci_b[k, "submits"] = pci_bn[1]
+		pci_b[k, "wakes"] = pci_bn[2]
+	}
+}
+
+# The trace and counter records into per-run samples, once.
+function pci_fold(    i, k, v) {
+	if (pci_folded++)
+		return
+	for (i = 1; i <= pci_ntr; i++) {
+		split(pci_trk[i], v, SUBSEP)
+		add("pcitr|" v[3], v[1], pci_tr[pci_trk[i]])
+	}
+	for (i = 1; i <= pci_nb; i++) {
+		k = pci_bk[i]
+		split(k, v, SUBSEP)
+		if (pci_b[k, "kicks"] > 0)
+			add("pcib|per_kick", v[1], pci_b[k, "reqs"] / pci_b[k, "kicks"])
+		if (pci_b[k, "pub"] > 0) {
+			add("pcib|per_pub", v[1], pci_b[k, "done"] / pci_b[k, "pub"])
+			add("pcib|held", v[1], 100 * pci_b[k, "held"] / pci_b[k, "pub"])
+		}
+		if (pci_b[k, "raised"] > 0)
+			add("pcib|per_irq", v[1], pci_b[k, "done"] / pci_b[k, "raised"])
+		if (pci_b[k, "asked"] > 0)
+			add("pcib|suppressed", v[1], 100 * (pci_b[k, "asked"] - pci_b[k, "raised"]) / pci_b[k, "asked"])
+		if (pci_b[k, "submits"] > 0)
+			add("pcib|per_submit", v[1], pci_b[k, "reqs"] / pci_b[k, "submits"])
+		if (pci_b[k, "wakes"] > 0)
+			add("pcib|per_wake", v[1], pci_b[k, "done"] / pci_b[k, "wakes"])
 	}
 }
 
@@ -1161,6 +1259,21 @@ function pci_md(    i, j, f, k, met, n) {
 		print "| idle guest, no I/O (" info["env.pci_runtime_s"] " s) | KVM exits per **second** | " cell("pciidle", "kvmini-mmio", "") " | " \
 			cell("pciidle", "kvmini-pci", "") " | " cell("pciidle", "qemu-pci", "") " | " \
 			ratio_of("pciidle", "kvmini-pci", "kvmini-mmio") " | " ratio_of("pciidle", "kvmini-pci", "qemu-pci") " |  |" > md
+	pci_fold()
+	for (j = 1; j <= 8; j++) {
+		if (j == 1) { k = "pcitr|exits"; n = "traced: exits per second" }
+		else if (j == 2) { k = "pcitr|exit|hlt"; n = "… hlt" }
+		else if (j == 3) { k = "pcitr|exit|msr"; n = "… MSR access" }
+		else if (j == 4) { k = "pcitr|tscdl"; n = "… … of them TSC deadline writes (0x6e0: the guest's timer)" }
+		else if (j == 5) { k = "pcitr|exit|interrupt"; n = "… host interrupt" }
+		else if (j == 6) { k = "pcitr|exit|vintr"; n = "… interrupt window" }
+		else if (j == 7) { k = "pcitr|exit|npf"; n = "… nested page fault (MMIO, APIC page)" }
+		else { k = "pcitr|user"; n = "… to the VMM (port I/O: the console's end mark)" }
+		if (!cnt[k, "kvmini-mmio"] && !cnt[k, "kvmini-pci"] && !cnt[k, "qemu-pci"])
+			continue
+		print "|  | " n " | " cell(k, "kvmini-mmio", "") " | " cell(k, "kvmini-pci", "") " | " \
+			cell(k, "qemu-pci", "") " | " ratio_of(k, "kvmini-pci", "kvmini-mmio") " | " ratio_of(k, "kvmini-pci", "qemu-pci") " |  |" > md
+	}
 	for (i = 1; i <= pci_nfig; i++) {
 		f = pci_fig[i]
 		for (j = 0; j <= pci_nkind + 4; j++) {
@@ -1184,6 +1297,38 @@ function pci_md(    i, j, f, k, met, n) {
 	print "Timings are never pass/fail (bench rule): \"missed\" is a finding, explained" > md
 	print "in the notes below when it is one." > md
 	print "" > md
+	# The counters cover the whole boot: a table only when one disk
+	# figure ran (BENCH_PCI_FIGS), else they would mix QD1's with QD32's.
+	n = split(info["env.pci_figs"], pci_ran, ",")
+	met = 0
+	for (i = 1; i <= n; i++)
+		if (pci_ran[i] ~ /^(rand)?(read|write)-/)
+			met++
+	if (met > 1 && cnt["pcib|per_kick", "kvmini-pci"]) {
+		print "kvmini's own counters of the bench disk (`pciblk` in raw.txt) cover each" > md
+		print "whole boot, every disk figure's requests together: for one figure's, run" > md
+		print "with `BENCH_PCI_FIGS` naming that figure alone." > md
+		print "" > md
+	} else if (cnt["pcib|per_kick", "kvmini-mmio"] + cnt["pcib|per_kick", "kvmini-pci"]) {
+		print "kvmini's own counters of the bench disk (virtio/blk.c, `--verbose`), over" > md
+		print "each whole boot, so over this run's one disk figure: how requests arrive" > md
+		print "and completions leave, per run." > md
+		print "" > md
+		print "| kvmini's bench disk, whole boot | kvmini mmio | kvmini pci | pci/mmio |" > md
+		print "| --- | --- | --- | --- |" > md
+		for (j = 1; j <= 7; j++) {
+			if (j == 1) { k = "pcib|per_kick"; n = "requests per kick (notification)" }
+			else if (j == 2) { k = "pcib|per_submit"; n = "requests per `io_uring_submit()`" }
+			else if (j == 3) { k = "pcib|per_wake"; n = "completions per completion wake-up" }
+			else if (j == 4) { k = "pcib|per_pub"; n = "completions per used-index publish" }
+			else if (j == 5) { k = "pcib|held"; n = "publishes whose interrupt waited (coalescing), %" }
+			else if (j == 6) { k = "pcib|per_irq"; n = "completions per interrupt raised" }
+			else { k = "pcib|suppressed"; n = "interrupts asked that the driver's used_event suppressed, %" }
+			print "| " n " | " cell(k, "kvmini-mmio", "") " | " cell(k, "kvmini-pci", "") " | " \
+				ratio_of(k, "kvmini-pci", "kvmini-mmio") " |" > md
+		}
+		print "" > md
+	}
 	for (j = 1; j <= pci_nvmm; j++)
 		if (pci_info[pci_vmm[j]] != "")
 			print "- " pci_vmm[j] ": " pci_info[pci_vmm[j]] > md

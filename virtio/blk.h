@@ -141,6 +141,29 @@ struct vblk_queue {
 	struct coalesce co;	/* whether its interrupt may wait */
 };
 
+/*
+ * What a queue did, for the user (--verbose, when the device goes) and
+ * the tests: how requests arrive (per kick), how completions leave (per
+ * interrupt), and who suppressed which interrupt. A reset keeps them.
+ */
+struct vblk_queue_stats {
+	uint64_t kicks;		/* notifications taken (vblk_notify()) */
+	uint64_t reqs;		/* requests popped */
+	uint64_t done;		/* used entries added */
+	uint64_t publishes;	/* used index published with new entries */
+	uint64_t held;		/* of those, the interrupt waited (coalesce) */
+	uint64_t asked;		/* interrupts the device asked for */
+	uint64_t raised;	/* of those, the driver wanted (EVENT_IDX) */
+};
+
+/* The device's side of the ring: submissions and completion wake-ups. */
+struct vblk_stats {
+	uint64_t submits;	/* io_uring_submit() calls that took some */
+	uint64_t wakes;		/* completion handler runs */
+	uint64_t cqes;		/* completions reaped */
+	struct vblk_queue_stats q[VBLK_MAX_QUEUES];
+};
+
 struct vblk {
 	struct virtio_dev *vdev;
 	struct disk disk;
@@ -172,7 +195,11 @@ struct vblk {
 	struct vblk_req *free_reqs;
 	uint8_t *zeroes;		/* VBLK_ZERO_SIZE, aligned for O_DIRECT */
 	struct vblk_queue q[VBLK_MAX_QUEUES];
+	struct vblk_stats st;
 };
+
+/* For tests: a copy of the counters (takes vdev->lock). */
+void virtio_blk_stats(struct virtio_dev *vdev, struct vblk_stats *st);
 
 /* blk.c: status, used entry, slot back (the flush comes once per batch);
  * the slot alone, for a request whose result is dropped. */

@@ -305,6 +305,8 @@ void vblk_reap(struct vblk *b, bool drop)
 		struct vblk_req *req = (struct vblk_req *)(uintptr_t)tag;
 
 		n++;
+		if (!drop)
+			b->st.cqes++;
 		if (tag == VBLK_CANCEL_TAG)
 			b->cancel_pending = false;
 		else if (drop)
@@ -326,8 +328,10 @@ void vblk_flush_sq(struct vblk *b)
 	for (unsigned int tries = 0; io_uring_sq_ready(&b->u.ring); tries++) {
 		int r = io_uring_submit(&b->u.ring);
 
-		if (r > 0)
+		if (r > 0) {
+			b->st.submits++;
 			continue;
+		}
 		if (r == -EBUSY)
 			return;
 		if (tries == VBLK_SUBMIT_TRIES) {

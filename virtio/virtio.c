@@ -158,10 +158,12 @@ static void virtio_interrupt(struct virtio_dev *vdev, uint32_t bits, int q)
 		vdev->tops->interrupt(vdev, q);
 }
 
-void virtio_notify_used(struct virtio_dev *vdev, unsigned int q)
+bool virtio_notify_used(struct virtio_dev *vdev, unsigned int q)
 {
-	if (q < vdev->ops->nr_queues && virtq_should_notify(&vdev->vqs[q]))
-		virtio_interrupt(vdev, VIRTIO_ISR_USED, q);
+	if (q >= vdev->ops->nr_queues || !virtq_should_notify(&vdev->vqs[q]))
+		return false;
+	virtio_interrupt(vdev, VIRTIO_ISR_USED, q);
+	return true;
 }
 
 void virtio_interrupt_used(struct virtio_dev *vdev)

@@ -144,8 +144,9 @@ static inline bool virtio_status_resets(uint32_t status)
 }
 
 /* Device side, under vdev->lock. */
-/* After virtq_flush(): interrupts the driver if the queue wants it. */
-void virtio_notify_used(struct virtio_dev *vdev, unsigned int q);
+/* After virtq_flush(): interrupts the driver if the queue wants it;
+ * false when it did not (suppressed, or nothing new). */
+bool virtio_notify_used(struct virtio_dev *vdev, unsigned int q);
 /* A used-buffer interrupt, unconditionally: for devices whose queues
  * another process serves (vhost-user), which has already decided, with
  * EVENT_IDX or the ring's flags, that the driver wants one. */
