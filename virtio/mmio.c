@@ -222,6 +222,24 @@ static void virtio_mmio_queue_pfn(struct virtio_mmio *m, uint32_t pfn)
 		mq->pfn = pfn;
 }
 
+/*
+ * Checked when a queue is placed with it. A ready queue's rings were
+ * placed with the size of that moment: a new one while any queue is
+ * ready is ignored, as a QueueAlign would be, so that QueuePFN always
+ * reads back the pages the rings are at (and a snapshot restores).
+ */
+static void virtio_mmio_page_size(struct virtio_mmio *m, uint32_t val)
+{
+	for (unsigned int i = 0; i < m->vdev->ops->nr_queues; i++) {
+		if (m->vdev->vqs[i].ready && val != m->guest_page_size) {
+			pr_warn_once("virtio %s: GuestPageSize changed while queue %u is ready; ignored",
+				     m->vdev->name, i);
+			return;
+		}
+	}
+	m->guest_page_size = val;
+}
+
 static void virtio_mmio_queue_align(struct virtio_mmio *m, uint32_t val)
 {
 	if (virtio_mmio_settable_vq(m))
@@ -323,8 +341,7 @@ static void virtio_mmio_write_v1(struct virtio_mmio *m, uint64_t off, uint32_t v
 {
 	switch (off) {
 	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
-		/* Checked when a queue is placed with it. */
-		m->guest_page_size = val;
+		virtio_mmio_page_size(m, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_ALIGN:
 		virtio_mmio_queue_align(m, val);

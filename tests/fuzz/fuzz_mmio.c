@@ -17,6 +17,11 @@
  * memory, and once the transport and the device are freed after each
  * input, no file descriptor is left behind.
  *
+ * Then a snapshot (rng and the consoles; the fake device has no state
+ * of its own to save): whatever state the driver reached and kvmini
+ * saves is loaded into a fresh device and transport over the same RAM,
+ * which must take it, and saved again, byte for byte the same.
+ *
  * Input: a header byte (bits 0-1 the device, bit 2 legacy, bit 3 the fake
  * device's activate fails, bit 4 the multiport console), then operations, each an opcode byte and its
  * operands (see fuzz_op()). Console input and window size changes come
@@ -32,6 +37,7 @@
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
 #include "lib/evloop.h"
+#include "lib/sbuf.h"
 
 #define RAM_GPA		0x100000ULL
 #define RAM_SIZE	0x10000ULL
@@ -179,6 +185,7 @@ static struct virtio_dev *fake_new(const struct guest_mem *mem, bool fails)
 struct sink {
 	uint8_t sum;
 	unsigned int wakeups;
+	bool full;		/* takes nothing (a snapshot's round trip) */
 };
 
 static size_t sink_output(void *ctx, const uint8_t *buf, size_t len)
@@ -218,7 +225,7 @@ static size_t sink_write(void *ctx, const uint8_t *buf, size_t len)
 	struct sink *s = ctx;
 	size_t n = len < 3 ? len : 3;
 
-	if (++s->wakeups % 4 == 0)
+	if (++s->wakeups % 4 == 0 || s->full)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		s->sum += buf[i];
@@ -245,6 +252,8 @@ struct fuzz_mmio {
 	struct virtio_mmio *m;
 	unsigned int dev;
 	struct sink sink;
+	bool resized;
+	uint32_t size;		/* the host window's last size (case 7) */
 };
 
 static struct evloop loop;
@@ -329,8 +338,13 @@ static void fuzz_op(struct fuzz_mmio *f, struct fuzz_input *in)
 		break;
 	case 7:		/* the host's window changes size */
 		v = fuzz_u32(in);
-		if (f->dev == DEV_CONSOLE || f->dev == DEV_CONSOLE_SIZE)
+		if (f->dev == DEV_CONSOLE || f->dev == DEV_CONSOLE_SIZE) {
 			virtio_console_resize(f->vdev, v, v >> 16);
+			if ((uint16_t)v && v >> 16) {	/* 0 is ignored */
+				f->resized = true;
+				f->size = v;
+			}
+		}
 		break;
 	}
 }
@@ -343,6 +357,89 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static void dev_new(struct fuzz_mmio *f, uint8_t hdr)
+{
+	f->dev = hdr & 16 ? DEV_VPORTS : hdr & 3;
+	switch (f->dev) {
+	case DEV_FAKE:
+		f->vdev = fake_new(&f->mem, hdr & 8);
+		break;
+	case DEV_RNG:
+		f->vdev = virtio_rng_new(&f->mem);
+		break;
+	case DEV_VPORTS:
+		f->vdev = vports_new(&f->mem, &f->sink);
+		break;
+	default:
+		f->vdev = console_new(&f->mem, f->dev == DEV_CONSOLE_SIZE, &f->sink);
+		break;
+	}
+	fuzz_check(f->vdev);
+	f->m = virtio_mmio_new(f->vdev, BASE, IRQ, hdr & 4);
+	fuzz_check(f->m);
+	fuzz_check(!virtio_mmio_attach(f->m, &host));
+}
+
+static void dev_free(struct fuzz_mmio *f)
+{
+	virtio_mmio_free(f->m);
+	virtio_dev_exit(f->vdev);
+	free(f->vdev);
+}
+
+static int mmio_save(struct fuzz_mmio *f, struct sbuf *s)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	virtio_mmio_quiesce(f->m);
+	err = virtio_mmio_save(f->m, s);
+	fuzz_check(err || sbuf_ok(s));
+	return err;
+}
+
+/* What the driver reached restores, as itself. */
+/* The device and transport made anew, given a's state, which they must
+ * take; b is what they save then. */
+static void reload(struct fuzz_mmio *f, uint8_t hdr, const struct sbuf *a,
+		   struct sbuf *b)
+{
+	dev_free(f);
+	dev_new(f, hdr);
+	/* The window is the host's: a restore takes today's size (and
+	 * tells the driver if it differs), so give the fresh one the same. */
+	if (f->resized)
+		virtio_console_resize(f->vdev, f->size, f->size >> 16);
+	fuzz_check(!virtio_mmio_load(f->m, a->data, a->len));
+	fuzz_check(!mmio_save(f, b));
+}
+
+/*
+ * What the driver reached and kvmini saves restores. Loading may put a
+ * state in its one form (a broken queue's indices), so the fixed point
+ * is the second load's: saved, loaded, saved, loaded and saved again,
+ * the last two the same bytes.
+ */
+static void snapshot_round_trip(struct fuzz_mmio *f, uint8_t hdr)
+{
+	struct sbuf a, b, c;
+
+	/* A save may be refused (the VM runs on): a port whose host side
+	 * takes nothing keeps the driver's output in flight. Nothing drains
+	 * meanwhile, so each save sees what the one before did. */
+	f->sink.full = true;
+	if (mmio_save(f, &a)) {
+		sbuf_free(&a);
+		return;
+	}
+	reload(f, hdr, &a, &b);
+	reload(f, hdr, &b, &c);
+	fuzz_check(b.len == c.len && !memcmp(b.data, c.data, b.len));
+	sbuf_free(&a);
+	sbuf_free(&b);
+	sbuf_free(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = fuzz_input(data, size);
@@ -352,35 +449,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&f, 0, sizeof(f));
 	f.ram = fuzz_ram_add(&f.mem, RAM_GPA, RAM_SIZE);
-	f.dev = hdr & 16 ? DEV_VPORTS : hdr & 3;
-	switch (f.dev) {
-	case DEV_FAKE:
-		f.vdev = fake_new(&f.mem, hdr & 8);
-		break;
-	case DEV_RNG:
-		f.vdev = virtio_rng_new(&f.mem);
-		break;
-	case DEV_VPORTS:
-		f.vdev = vports_new(&f.mem, &f.sink);
-		break;
-	default:
-		f.vdev = console_new(&f.mem, f.dev == DEV_CONSOLE_SIZE, &f.sink);
-		break;
-	}
-	fuzz_check(f.vdev);
-	f.m = virtio_mmio_new(f.vdev, BASE, IRQ, hdr & 4);
-	fuzz_check(f.m);
-	fuzz_check(!virtio_mmio_attach(f.m, &host));
+	dev_new(&f, hdr);
 
 	/* Nothing the guest (or console input) does allocates memory. */
 	fuzz_allocs_begin();
 	for (unsigned int i = 0; i < MAX_OPS && !fuzz_empty(&in); i++)
 		fuzz_op(&f, &in);
 	fuzz_check(fuzz_allocs_end() == 0);
+	if (f.dev != DEV_FAKE)
+		snapshot_round_trip(&f, hdr);
 
-	virtio_mmio_free(f.m);
-	virtio_dev_exit(f.vdev);
-	free(f.vdev);
+	dev_free(&f);
 	free(f.ram);
 	fuzz_check(fuzz_lowest_free_fd() == fd_before);
 	return 0;
