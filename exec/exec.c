@@ -206,7 +206,9 @@ static int exec_run_cold(struct exec_config *ec, const char *kernel, const char 
 	vm.first_virtio = exec_out_device;
 	vm.initrd = initrd.buf;
 	vm.initrd_size = initrd.len;
+	exec_out_set_t0(vm.exec_out, ec->t0);
 	if (!vm_create(&vm, &ec->vm)) {
+		exec_time_step(ec->t0, "VM created, kernel loaded: cold boot");
 		/* Both are in guest RAM now: kept, they would only add
 		 * their size to kvmini's RSS for the whole run. */
 		unmap_file(vm.kernel, vm.kernel_size);
@@ -216,6 +218,7 @@ static int exec_run_cold(struct exec_config *ec, const char *kernel, const char 
 			pr_info("exec: cold boot");
 		exec_out_set_job(vm.exec_out, job, job_len, snapshot, false);
 		status = vm_run(&vm);
+		exec_time_step(ec->t0, "VM ended");
 		exec_say_unstarted(&vm, status);
 	}
 	vm_destroy(&vm);
@@ -244,6 +247,7 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 	memset(&vm, 0, sizeof(vm));
 	if (exec_out_new(&vm.exec_out, ec->tty))
 		return status;
+	exec_out_set_t0(vm.exec_out, ec->t0);
 	log_errors_quiet = true;
 	err = vm_restore_config(&snap, e->path, &ec->vm, &cfg);
 	log_errors_quiet = false;
@@ -252,12 +256,14 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 		exec_out_free(vm.exec_out);
 		return status;
 	}
+	exec_time_step(ec->t0, "snapshot state read");
 	vm.restoring = true;
 	vm.first_virtio = exec_out_device;
 	/* A VM this host cannot create is not the snapshot's fault: a cold
 	 * boot would fail alike, so its error line is the one. */
 	if (vm_create(&vm, &cfg))
 		goto out;
+	exec_time_step(ec->t0, "VM created, its virtio-fs connected to virtiofsd");
 	log_errors_quiet = true;
 	err = vm_restore(&vm, &snap, e->path);
 	log_errors_quiet = false;
@@ -266,9 +272,11 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 		goto out;
 	}
 	exec_cache_release(e);
+	exec_time_step(ec->t0, "guest RAM and state restored");
 	pr_info("exec: from snapshot %s", e->path);
 	exec_out_set_job(vm.exec_out, job, job_len, NULL, true);
 	status = vm_run(&vm);
+	exec_time_step(ec->t0, "VM ended");
 	exec_say_unstarted(&vm, status);
 out:
 	vm_destroy(&vm);
@@ -380,9 +388,13 @@ static int exec_run(struct exec_config *ec)
 	exec_vm_config(ec);
 	if (exec_job(ec, &job, &job_len))
 		goto out;
+	exec_time_step(ec->t0, "kvmini exec started");
 	exec_shares_start(ec);
+	exec_time_step(ec->t0, "%u virtiofsd started", ec->vm.nr_shares);
 	key = exec_cache_lookup(ec, kernel, &e, &dir);
 	claim = exec_cache_start(key, &e);
+	exec_time_step(ec->t0, "snapshot cache looked up: %s",
+		       claim == EXEC_CACHE_HIT ? "a hit" : "no snapshot to use");
 	if (claim == EXEC_CACHE_HIT) {
 		status = exec_run_warm(ec, &e, job, job_len, &fallback);
 		if (!fallback)
@@ -445,10 +457,12 @@ static int exec_clear_snapshots(const struct exec_config *ec)
 
 int exec_main(int argc, char **argv)
 {
+	uint64_t t0 = exec_time_now();
 	struct exec_config ec;
 	int status;
 	int err = exec_parse(argc, argv, &ec);
 
+	ec.t0 = t0;
 	if (err) {
 		exec_config_free(&ec);
 		return err > 0 ? 0 : EXIT_VMM_ERROR;

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <sys/io.h>
@@ -130,6 +131,8 @@ static int out_fd = -1, err_fd = -1, status_fd = -1;
 /* The exit device's register, mapped first thing: /dev moves later. */
 static volatile uint32_t *exit_reg;
 static bool verbose;
+/* CLOCK_MONOTONIC when the job was in: --verbose's timeline counts from it. */
+static struct timespec job_t0;
 
 static void write_all(int fd, const char *buf, size_t len)
 {
@@ -167,6 +170,20 @@ static void info(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg(STDERR_FILENO, fmt, ap);
 	va_end(ap);
+}
+
+/* --verbose's timeline of the job's start: "+N ms: what", since the job
+ * came in (docs/exec.md). */
+static void step(const char *what)
+{
+	struct timespec now;
+	long us;
+
+	if (!verbose)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - job_t0.tv_sec) * 1000000L + (now.tv_nsec - job_t0.tv_nsec) / 1000;
+	info("+%ld.%ld ms: %s", us / 1000, us % 1000 / 100, what);
 }
 
 static void vm_exit(int status) __attribute__((noreturn));
@@ -511,11 +528,13 @@ static void load_modules(void)
 static void root_overlay(const char *tag)
 {
 	do_mount(tag, "/mnt/lower", "virtiofs", MS_RDONLY, NULL);
+	step("virtiofs mounted");
 	do_mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755");
 	if (mkdirs("/mnt/rw/upper") || mkdirs("/mnt/rw/work"))
 		die("cannot make the overlay's directories: %s", strerror(errno));
 	do_mount("overlay", NEWROOT, "overlay", 0,
 		 "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
+	step("overlay ready");
 }
 
 /* What a job expects besides the root: the kernel's views, scratch. */
@@ -656,7 +675,10 @@ static void setup_root(const struct job *j)
 	if (host)
 		root_overlay(j->root);
 	mount_system(root);
+	step("/proc, /sys, /dev and scratch mounted");
 	mount_shares(j, root);
+	if (j->nr_shares)
+		step("shares mounted");
 	if (host)
 		enter_root();
 }
@@ -812,9 +834,10 @@ static void child_tty(const char *slave)
 		close(fd);
 }
 
-/* slave: the pty's, or NULL for the pipes in, out and err. */
+/* slave: the pty's, or NULL for the pipes in, out and err; exec_fd:
+ * --verbose's timeline, written to when execvp() fails (it closes on exec). */
 static void __attribute__((noreturn)) child(const struct job *j, const char *slave,
-					      int in, int out, int err)
+					      int in, int out, int err, int exec_fd)
 {
 	sigset_t none;
 
@@ -836,6 +859,8 @@ static void __attribute__((noreturn)) child(const struct job *j, const char *sla
 		_exit(AGENT_FAIL);
 	}
 	execvp(j->argv[0], j->argv);
+	if (exec_fd >= 0)
+		write_all(exec_fd, "!", 1);
 	dprintf(STDERR_FILENO, "kvmini exec: %s: %s\n", j->argv[0],
 		errno == ENOENT ? "command not found" : strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -1017,7 +1042,7 @@ static void run_poll_set(struct pollfd *p, const struct job_in *in, bool ended)
  */
 static int run(const struct job *j, struct job_in *in)
 {
-	int po[2], pe[2], pi[2], sfd, status = 0;
+	int po[2], pe[2], pi[2], ex[2], sfd, status = 0;
 	const char *slave = NULL;
 	bool ended = false;
 	struct pollfd p[P_NR];
@@ -1047,11 +1072,21 @@ static int run(const struct job *j, struct job_in *in)
 		if (pi[1] < 0)
 			die("cannot make the job's terminal: %s", strerror(errno));
 	}
+	/* --verbose: a pipe that closes when the command is exec'd. */
+	if (!verbose || pipe2(ex, O_CLOEXEC) < 0)
+		ex[0] = ex[1] = -1;
 	pid = fork();
 	if (pid < 0)
 		die("cannot start the job: %s", strerror(errno));
 	if (!pid)
-		child(j, slave, pi[0], po[1], pe[1]);
+		child(j, slave, pi[0], po[1], pe[1], ex[1]);
+	if (ex[0] >= 0) {
+		char c;
+
+		close(ex[1]);
+		step(read(ex[0], &c, 1) == 1 ? "job not exec'd" : "job exec'd");
+		close(ex[0]);
+	}
 	close(pi[0]);
 	close(po[1]);
 	close(pe[1]);
@@ -1095,6 +1130,7 @@ static int run(const struct job *j, struct job_in *in)
 			ended = true;
 		}
 	}
+	step("job exited, its output copied");
 	return status;
 }
 
@@ -1123,6 +1159,7 @@ int main(void)
 	 * the VM from here on until the job arrives. */
 	write_all(status_fd, "ready\n", 6);
 	job_read(&j, job_fd);
+	clock_gettime(CLOCK_MONOTONIC, &job_t0);
 	close(job_fd);
 	/* Opened only now: kvmini sends on them once the job is in. */
 	in.port = open_port("stdin", O_RDONLY | O_NONBLOCK);
@@ -1130,13 +1167,14 @@ int main(void)
 	/* A job that closes its stdin early must not end PID 1. */
 	signal(SIGPIPE, SIG_IGN);
 	verbose = j.verbose;
-	info("job read, ports open");
+	step("job received, ports open");
 	if (j.hostname)
 		sethostname(j.hostname, strlen(j.hostname));
 	else
 		sethostname("kvmini", 6);
 	setup_root(&j);
 	setup_net(&j);
+	step("network up");
 	set_env(&j);
 	if (chdir(j.workdir) < 0)
 		die("working directory %s: %s", j.workdir, strerror(errno));
