@@ -13,6 +13,7 @@
  * cached snapshot that restore refuses is replaced by a cold boot.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -349,6 +350,19 @@ static int exec_cache_start(const char *key, struct exec_cache_entry *e)
 	return c;
 }
 
+/* Whether the kernel is a file kvmini could map: if not, the cold boot's
+ * map_file() says so and ends kvmini before any virtiofsd is started. */
+static bool exec_kernel_readable(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /*
  * Every share's virtiofsd, started before anything else of the VM: each
  * comes up (its exec, loader and namespaces) while kvmini looks up the
@@ -389,8 +403,10 @@ static int exec_run(struct exec_config *ec)
 	if (exec_job(ec, &job, &job_len))
 		goto out;
 	exec_time_step(ec->t0, "kvmini exec started");
-	exec_shares_start(ec);
-	exec_time_step(ec->t0, "%u virtiofsd started", ec->vm.nr_shares);
+	if (exec_kernel_readable(kernel)) {
+		exec_shares_start(ec);
+		exec_time_step(ec->t0, "%u virtiofsd started", ec->vm.nr_shares);
+	}
 	key = exec_cache_lookup(ec, kernel, &e, &dir);
 	claim = exec_cache_start(key, &e);
 	exec_time_step(ec->t0, "snapshot cache looked up: %s",
