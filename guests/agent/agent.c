@@ -45,6 +45,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -500,6 +501,33 @@ static void do_mount(const char *src, const char *dst, const char *type,
 		    strerror(err ? -err : errno));
 }
 
+/*
+ * FUSE's read-ahead is 128 KiB by default: a binary's or a library's
+ * pages then come in that many round trips to virtiofsd, each dear in
+ * a nested guest. A virtio-fs request carries up to 1 MiB (virtiofsd's
+ * max_pages), so read ahead that much. Best effort: a kernel without
+ * the knob reads as before.
+ */
+#define FUSE_READ_AHEAD_KB	"1024"
+
+static void virtiofs_mount(const char *tag, const char *dst, unsigned long flags)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	do_mount(tag, dst, "virtiofs", flags, NULL);
+	if (stat(dst, &st) < 0)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
+		 major(st.st_dev), minor(st.st_dev));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	write_all(fd, FUSE_READ_AHEAD_KB, strlen(FUSE_READ_AHEAD_KB));
+	close(fd);
+}
+
 /* A stock kernel's initramfs lists its modules, in load order. */
 static void load_modules(void)
 {
@@ -524,47 +552,61 @@ static void load_modules(void)
 	fclose(f);
 }
 
-/* The host's / from virtio-fs, read-only, and a tmpfs over it. */
-static void root_overlay(const char *tag)
+/*
+ * What depends on no job, mounted before "ready" and so in the snapshot
+ * a job is restored from: the kernel's views and the scratch file
+ * systems, in the initramfs where a job on it (--root initrd) has them;
+ * a job on the host's / gets them moved into its root (mount_system),
+ * the overlay's upper half and the job's /root waiting under /mnt. Only
+ * virtio-fs waits for the job, against its own fresh virtiofsd.
+ */
+static void premount(void)
 {
-	do_mount(tag, "/mnt/lower", "virtiofs", MS_RDONLY, NULL);
-	step("virtiofs mounted");
+	do_mount("proc", "/proc", "proc", 0, NULL);
+	do_mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
+	do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	do_mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777");
+	do_mount("tmpfs", "/run", "tmpfs", 0, "mode=0755");
 	do_mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755");
 	if (mkdirs("/mnt/rw/upper") || mkdirs("/mnt/rw/work"))
 		die("cannot make the overlay's directories: %s", strerror(errno));
+	/* The host's /root is root's alone, and the root share is served
+	 * with nobody's rights: the job's $HOME would be a directory it
+	 * cannot even look into. An empty one instead. */
+	do_mount("tmpfs", "/mnt/home", "tmpfs", 0, "mode=0700");
+}
+
+/* The host's / from virtio-fs, read-only, and premount()'s tmpfs over it. */
+static void root_overlay(const char *tag)
+{
+	virtiofs_mount(tag, "/mnt/lower", MS_RDONLY);
+	step("virtiofs mounted");
 	do_mount("overlay", NEWROOT, "overlay", 0,
 		 "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
 	step("overlay ready");
 }
 
-/* What a job expects besides the root: the kernel's views, scratch. */
-static void mount_system(const char *root)
+static void move_mount_to(const char *src, const char *root, const char *dir)
 {
 	char p[64];
 
-	snprintf(p, sizeof(p), "%s/proc", root);
-	do_mount("proc", p, "proc", 0, NULL);
-	if (*root) {
-		/* The initramfs's /sys is mounted already (main). */
-		snprintf(p, sizeof(p), "%s/sys", root);
-		do_mount("sysfs", p, "sysfs", 0, NULL);
-		snprintf(p, sizeof(p), "%s/dev", root);
-		if (mkdirs(p) || mount("/dev", p, NULL, MS_MOVE, NULL) < 0)
-			die("cannot move /dev into the job's root: %s", strerror(errno));
-		/* The host's /root is root's alone, and the root share is
-		 * served with nobody's rights: the job's $HOME would be a
-		 * directory it cannot even look into. An empty one instead. */
-		snprintf(p, sizeof(p), "%s/root", root);
-		do_mount("tmpfs", p, "tmpfs", 0, "mode=0700");
-	}
-	snprintf(p, sizeof(p), "%s/dev/pts", root);
-	do_mount("devpts", p, "devpts", 0, "ptmxmode=0666,mode=0620");
-	snprintf(p, sizeof(p), "%s/dev/shm", root);
-	do_mount("tmpfs", p, "tmpfs", 0, "mode=1777");
-	snprintf(p, sizeof(p), "%s/tmp", root);
-	do_mount("tmpfs", p, "tmpfs", 0, "mode=1777");
-	snprintf(p, sizeof(p), "%s/run", root);
-	do_mount("tmpfs", p, "tmpfs", 0, "mode=0755");
+	snprintf(p, sizeof(p), "%s%s", root, dir);
+	if (mkdirs(p) || mount(src, p, NULL, MS_MOVE, NULL) < 0)
+		die("cannot move %s into the job's root: %s", src, strerror(errno));
+}
+
+/* What a job expects besides the root, premount()'s, moved into it;
+ * on the initramfs (root ""), they are in place already. */
+static void mount_system(const char *root)
+{
+	if (!*root)
+		return;
+	move_mount_to("/proc", root, "/proc");
+	move_mount_to("/sys", root, "/sys");
+	move_mount_to("/dev", root, "/dev");	/* with /dev/pts and /dev/shm */
+	move_mount_to("/mnt/home", root, "/root");
+	move_mount_to("/tmp", root, "/tmp");
+	move_mount_to("/run", root, "/run");
 }
 
 static void mount_shares(const struct job *j, const char *root)
@@ -575,7 +617,7 @@ static void mount_shares(const struct job *j, const char *root)
 		const struct share *s = &j->shares[i];
 
 		snprintf(p, sizeof(p), "%s%s", root, s->dir);
-		do_mount(s->tag, p, "virtiofs", s->ro ? MS_RDONLY : 0, NULL);
+		virtiofs_mount(s->tag, p, s->ro ? MS_RDONLY : 0);
 	}
 	for (int i = 0; i < j->nr_tmpfs; i++) {
 		snprintf(p, sizeof(p), "%s%s", root, j->tmpfs[i]);
@@ -648,15 +690,13 @@ static void enter_root(void)
  */
 static void container_root(const struct job *j)
 {
-	do_mount(j->root, NEWROOT, "virtiofs",
-		 !strcmp(j->root_mode, "ro") ? MS_RDONLY : 0, NULL);
+	virtiofs_mount(j->root, NEWROOT, !strcmp(j->root_mode, "ro") ? MS_RDONLY : 0);
 	do_mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	do_mount("sysfs", NEWROOT "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (mkdirs(NEWROOT "/dev") ||
 	    mount("/dev", NEWROOT "/dev", NULL, MS_MOVE, NULL) < 0)
 		die("cannot move /dev into the container's root: %s", strerror(errno));
-	do_mount("devpts", NEWROOT "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
-	do_mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	/* /dev/pts and /dev/shm came with it (premount). */
 	mount_shares(j, NEWROOT);
 	bind_files(j, NEWROOT);
 	enter_root();
@@ -1155,6 +1195,7 @@ int main(void)
 	out_fd = open_port("stdout", O_WRONLY);
 	status_fd = open_port("status", O_WRONLY);
 	job_fd = open_port("job", O_RDONLY);
+	premount();
 	/* Everything above is the same for every job: kvmini may snapshot
 	 * the VM from here on until the job arrives. */
 	write_all(status_fd, "ready\n", 6);
