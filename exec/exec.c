@@ -258,13 +258,15 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 		return status;
 	}
 	exec_time_step(ec->t0, "snapshot state read");
+	/* vm_create() fills shared RAM from it while virtiofsd comes up. */
+	cfg.restore = e->path;
 	vm.restoring = true;
 	vm.first_virtio = exec_out_device;
 	/* A VM this host cannot create is not the snapshot's fault: a cold
 	 * boot would fail alike, so its error line is the one. */
 	if (vm_create(&vm, &cfg))
 		goto out;
-	exec_time_step(ec->t0, "VM created, its virtio-fs connected to virtiofsd");
+	exec_time_step(ec->t0, "VM created, guest RAM filled, virtio-fs connected to virtiofsd");
 	log_errors_quiet = true;
 	err = vm_restore(&vm, &snap, e->path);
 	log_errors_quiet = false;
@@ -273,7 +275,7 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 		goto out;
 	}
 	exec_cache_release(e);
-	exec_time_step(ec->t0, "guest RAM and state restored");
+	exec_time_step(ec->t0, "VM state restored");
 	pr_info("exec: from snapshot %s", e->path);
 	exec_out_set_job(vm.exec_out, job, job_len, NULL, true);
 	status = vm_run(&vm);
