@@ -432,6 +432,7 @@ static int exec_run(struct exec_config *ec)
 	status = exec_run_cold(ec, kernel, what, job, job_len, save);
 out:
 	exec_shares_end(ec);
+	exec_time_step(ec->t0, "VM torn down, virtiofsd ended");
 	if (key)
 		exec_cache_entry_free(&e);
 	free(key);
