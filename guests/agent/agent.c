@@ -778,25 +778,34 @@ static void write_resolv_conf(void)
 	close(fd);
 }
 
-/* lo always (jobs expect localhost); eth0 as slirp has it with --net user. */
-static void setup_net(const struct job *j)
+/* lo for every job (jobs expect localhost), before "ready" like the
+ * mounts of premount(): it depends on no job. Without IPv4, none. */
+static void lo_up(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (s < 0) {
-		if (j->net_user)
-			die("no IPv4 in the guest kernel: %s", strerror(errno));
+	if (s < 0)
 		return;
-	}
 	if_up(s, "lo", NULL, NULL);
-	if (j->net_user) {
-		if_up(s, "eth0", NET_GUEST_ADDR, NET_PREFIX_MASK);
-		default_route(s, NET_GATEWAY);
-		/* A container's root is its bundle's, on the host: its
-		 * resolv.conf is the engine's to give (a mount), not ours. */
-		if (!j->root_mode)
-			write_resolv_conf();
-	}
+	close(s);
+}
+
+/* eth0 as slirp has it with --net user. */
+static void setup_net(const struct job *j)
+{
+	int s;
+
+	if (!j->net_user)
+		return;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die("no IPv4 in the guest kernel: %s", strerror(errno));
+	if_up(s, "eth0", NET_GUEST_ADDR, NET_PREFIX_MASK);
+	default_route(s, NET_GATEWAY);
+	/* A container's root is its bundle's, on the host: its
+	 * resolv.conf is the engine's to give (a mount), not ours. */
+	if (!j->root_mode)
+		write_resolv_conf();
 	close(s);
 }
 
@@ -1196,6 +1205,7 @@ int main(void)
 	status_fd = open_port("status", O_WRONLY);
 	job_fd = open_port("job", O_RDONLY);
 	premount();
+	lo_up();
 	/* Everything above is the same for every job: kvmini may snapshot
 	 * the VM from here on until the job arrives. */
 	write_all(status_fd, "ready\n", 6);
