@@ -487,8 +487,19 @@ static int vfsd_spawn(struct virtiofsd *d, const struct share_config *s,
 	 * made its network namespace. */
 	x.argv[n++] = "-o";
 	x.argv[n++] = strcmp(path, "/") && !s->as_nobody ? "sandbox=namespace" : "sandbox=chroot";
+	/*
+	 * kvmini exec's root (as_nobody, read-only): cache=always, so that
+	 * the guest keeps what it looked up and read for as long as the
+	 * VM lives instead of asking again (a round trip each, the bulk of
+	 * a short job's start). Safe there: nothing can write through the
+	 * share, the view is thrown away with the VM, and every lookup and
+	 * open is still checked on the host as nobody's; what the host
+	 * changes in / while a job runs may show late (docs/exec.md). A
+	 * writable share keeps cache=auto: the host and the job may both
+	 * write its files.
+	 */
 	x.argv[n++] = "-o";
-	x.argv[n++] = "cache=auto";
+	x.argv[n++] = s->as_nobody ? "cache=always" : "cache=auto";
 	x.argv[n++] = "-o";
 	x.argv[n++] = "log_level=err";
 	/* Its user namespace could not raise it: child_userns() did. And

@@ -842,10 +842,13 @@ function snap_md(    r, k) {
 	print "  teardown included: cold (`--no-snapshot`) against from the snapshot cache" > md
 	print "  (one fresh `--snapshot-dir`, filled by a first run left out), interleaved." > md
 	print "  Its peer is QEMU's boot to init, a smaller span (no job, no exit). From" > md
-	print "  the cache, the root share's virtiofsd starts before the VM is created and" > md
+	print "  the cache, the root share's virtiofsd starts before the VM is created," > md
 	print "  guest RAM (a memfd, since virtiofsd maps it) is filled from the memory" > md
-	print "  file with `sendfile()`; the guest then mounts the host's `/` over" > md
-	print "  virtio-fs and runs the job from it (docs/exec.md)." > md
+	print "  file with `sendfile()` while that virtiofsd comes up (before the VM's" > md
+	print "  virtio-fs set-up, which waits for it)," > md
+	print "  and the restored guest finds every mount but virtio-fs made; it then" > md
+	print "  mounts the host's `/` over virtio-fs (`cache=always`, 1 MiB read-ahead)" > md
+	print "  and runs the job from it (docs/exec.md; `--verbose` shows the timeline)." > md
 	print "- **restore**: `kvmini run --restore DIR` of the test guest snapshotted while" > md
 	print "  it printed a tick line every 0.2 s (`bench/snapbench-guest.sh`), with" > md
 	print "  \"stop\" lines on its console's input: fork → its first console line (the" > md

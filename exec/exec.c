@@ -13,6 +13,7 @@
  * cached snapshot that restore refuses is replaced by a cold boot.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -206,7 +207,9 @@ static int exec_run_cold(struct exec_config *ec, const char *kernel, const char 
 	vm.first_virtio = exec_out_device;
 	vm.initrd = initrd.buf;
 	vm.initrd_size = initrd.len;
+	exec_out_set_t0(vm.exec_out, ec->t0);
 	if (!vm_create(&vm, &ec->vm)) {
+		exec_time_step(ec->t0, "VM created, kernel loaded: cold boot");
 		/* Both are in guest RAM now: kept, they would only add
 		 * their size to kvmini's RSS for the whole run. */
 		unmap_file(vm.kernel, vm.kernel_size);
@@ -216,6 +219,7 @@ static int exec_run_cold(struct exec_config *ec, const char *kernel, const char 
 			pr_info("exec: cold boot");
 		exec_out_set_job(vm.exec_out, job, job_len, snapshot, false);
 		status = vm_run(&vm);
+		exec_time_step(ec->t0, "VM ended");
 		exec_say_unstarted(&vm, status);
 	}
 	vm_destroy(&vm);
@@ -244,6 +248,7 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 	memset(&vm, 0, sizeof(vm));
 	if (exec_out_new(&vm.exec_out, ec->tty))
 		return status;
+	exec_out_set_t0(vm.exec_out, ec->t0);
 	log_errors_quiet = true;
 	err = vm_restore_config(&snap, e->path, &ec->vm, &cfg);
 	log_errors_quiet = false;
@@ -252,12 +257,16 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 		exec_out_free(vm.exec_out);
 		return status;
 	}
+	exec_time_step(ec->t0, "snapshot state read");
+	/* vm_create() fills shared RAM from it while virtiofsd comes up. */
+	cfg.restore = e->path;
 	vm.restoring = true;
 	vm.first_virtio = exec_out_device;
 	/* A VM this host cannot create is not the snapshot's fault: a cold
 	 * boot would fail alike, so its error line is the one. */
 	if (vm_create(&vm, &cfg))
 		goto out;
+	exec_time_step(ec->t0, "VM created, guest RAM filled, virtio-fs connected to virtiofsd");
 	log_errors_quiet = true;
 	err = vm_restore(&vm, &snap, e->path);
 	log_errors_quiet = false;
@@ -266,9 +275,11 @@ static int exec_run_warm(struct exec_config *ec, struct exec_cache_entry *e,
 		goto out;
 	}
 	exec_cache_release(e);
+	exec_time_step(ec->t0, "VM state restored");
 	pr_info("exec: from snapshot %s", e->path);
 	exec_out_set_job(vm.exec_out, job, job_len, NULL, true);
 	status = vm_run(&vm);
+	exec_time_step(ec->t0, "VM ended");
 	exec_say_unstarted(&vm, status);
 out:
 	vm_destroy(&vm);
@@ -341,6 +352,19 @@ static int exec_cache_start(const char *key, struct exec_cache_entry *e)
 	return c;
 }
 
+/* Whether the kernel is a file kvmini could map: if not, the cold boot's
+ * map_file() says so and ends kvmini before any virtiofsd is started. */
+static bool exec_kernel_readable(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /*
  * Every share's virtiofsd, started before anything else of the VM: each
  * comes up (its exec, loader and namespaces) while kvmini looks up the
@@ -380,9 +404,15 @@ static int exec_run(struct exec_config *ec)
 	exec_vm_config(ec);
 	if (exec_job(ec, &job, &job_len))
 		goto out;
-	exec_shares_start(ec);
+	exec_time_step(ec->t0, "kvmini exec started");
+	if (exec_kernel_readable(kernel)) {
+		exec_shares_start(ec);
+		exec_time_step(ec->t0, "%u virtiofsd started", ec->vm.nr_shares);
+	}
 	key = exec_cache_lookup(ec, kernel, &e, &dir);
 	claim = exec_cache_start(key, &e);
+	exec_time_step(ec->t0, "snapshot cache looked up: %s",
+		       claim == EXEC_CACHE_HIT ? "a hit" : "no snapshot to use");
 	if (claim == EXEC_CACHE_HIT) {
 		status = exec_run_warm(ec, &e, job, job_len, &fallback);
 		if (!fallback)
@@ -402,6 +432,7 @@ static int exec_run(struct exec_config *ec)
 	status = exec_run_cold(ec, kernel, what, job, job_len, save);
 out:
 	exec_shares_end(ec);
+	exec_time_step(ec->t0, "VM torn down, virtiofsd ended");
 	if (key)
 		exec_cache_entry_free(&e);
 	free(key);
@@ -445,10 +476,12 @@ static int exec_clear_snapshots(const struct exec_config *ec)
 
 int exec_main(int argc, char **argv)
 {
+	uint64_t t0 = exec_time_now();
 	struct exec_config ec;
 	int status;
 	int err = exec_parse(argc, argv, &ec);
 
+	ec.t0 = t0;
 	if (err) {
 		exec_config_free(&ec);
 		return err > 0 ? 0 : EXIT_VMM_ERROR;

@@ -15,6 +15,7 @@
  *                flow control
  *   exec_in.c    kvmini's stdin to the job's, and the signals kvmini
  *                forwards, on two more of those ports
+ *   exec_time.c  --verbose's timeline of the job's start
  */
 #ifndef KVMINI_EXEC_H
 #define KVMINI_EXEC_H
@@ -86,6 +87,8 @@ struct exec_config {
 	bool clear_snapshots;	/* --clear-snapshots: only that, no job */
 	char **argv;		/* the command, NULL-terminated */
 	int argc;
+	uint64_t t0;		/* exec_time_now() when kvmini exec started;
+				 * 0: no timeline (kvmini oci) */
 	/* Set by kvmini oci only (exec's options leave them unset). */
 	char *root_dir;		/* EXEC_ROOT_DIR: absolute host directory */
 	bool root_ro;		/* EXEC_ROOT_DIR: mounted read-only */
@@ -228,6 +231,16 @@ int exec_main(int argc, char **argv);
 int exec_run_config(struct exec_config *ec);
 
 /*
+ * exec_time.c: with --verbose, "exec: +N ms: STEP" lines, N counted from
+ * t0, an exec_time_now() taken as kvmini exec starts (its process's own
+ * start, before main(), is not counted), so that users and tests see
+ * where a job's start-up goes. Nothing without --verbose or with t0 0.
+ * Any thread (the clock is read without a system call).
+ */
+uint64_t exec_time_now(void);
+void exec_time_step(uint64_t t0, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
  * exec_out.c: the job's streams and status. exec_out_new() prepares them
  * (before vm_create(), one error line on failure); exec.c sets
  * vm->first_virtio to exec_out_device(vm), which vm_devices_init() adds
@@ -248,6 +261,9 @@ int exec_out_new(struct exec_out **out, bool tty);
 struct virtio_dev *exec_out_device(struct vm *vm);
 void exec_out_set_job(struct exec_out *o, const char *job, size_t len,
 		      const char *snapshot, bool ready);
+/* The timeline's origin (exec_time.c) for the steps exec_out sees: the
+ * agent ready, the job sent, its status in. Default 0: none. */
+void exec_out_set_t0(struct exec_out *o, uint64_t t0);
 /* Whether the agent reported a status (it had its ports, so its own
  * errors reached stderr). */
 bool exec_out_reported(const struct exec_out *o);

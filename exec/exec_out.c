@@ -80,6 +80,8 @@ struct exec_out {
 	const char *snapshot;	/* take it at ready first; NULL: none */
 	bool ready;		/* the agent said so (lock held to set) */
 	struct exec_in *in;	/* stdin and signals, after the job */
+	uint64_t t0;		/* the timeline's origin (exec.h), 0: none */
+	bool said_status;	/* the timeline has the status */
 };
 
 static int exec_stream_open(struct exec_stream *s, int fd)
@@ -292,13 +294,17 @@ static void exec_out_send_job(struct exec_out *o)
 		exec_in_pump(o->in);
 		return;
 	}
-	if (o->snapshot)
+	if (o->snapshot) {
+		exec_time_step(o->t0, "the agent is ready: saving the snapshot");
 		exec_out_snapshot(o);
+	}
 	o->job_off += virtio_vports_send(o->vdev, EXEC_JOB_PORT, o->job + o->job_off,
 					 o->job_len - o->job_off);
 	/* Only after the job: nothing of it may be in a snapshot. */
-	if (o->job_off == o->job_len)
+	if (o->job_off == o->job_len) {
+		exec_time_step(o->t0, "the job is sent");
 		exec_in_pump(o->in);
+	}
 }
 
 static void exec_out_on_status(struct ev_handler *h, uint32_t events)
@@ -310,7 +316,16 @@ static void exec_out_on_status(struct ev_handler *h, uint32_t events)
 	if (read(h->fd, &v, sizeof(v)) != sizeof(v))
 		return;
 	exec_out_send_job(o);
+	if (o->status >= 0 && !o->said_status) {
+		o->said_status = true;
+		exec_time_step(o->t0, "the job's exit status is in: %d", o->status);
+	}
 	exec_out_try_exit(o);
+}
+
+void exec_out_set_t0(struct exec_out *o, uint64_t t0)
+{
+	o->t0 = t0;
 }
 
 void exec_out_set_job(struct exec_out *o, const char *job, size_t len,

@@ -29,6 +29,10 @@ struct guest_mem {
 	size_t map_size;
 	uint64_t ram_size;	/* sum of region sizes */
 	int fd;			/* the memfd behind map, or -1 (anonymous) */
+	/* The memory file gmem_restore() last filled the memfd from (device,
+	 * inode, mtime): a second call with it copies nothing (mem_file.h). */
+	bool filled;
+	uint64_t filled_dev, filled_ino, filled_mtime_ns;
 };
 
 /* Maps ram_size bytes of anonymous memory and splits it into the regions

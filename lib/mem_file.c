@@ -124,8 +124,23 @@ int gmem_restore(struct guest_mem *m, int fd)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != m->map_size)
 		return -EINVAL;
-	if (m->fd >= 0)
-		return gmem_copy_in(m, fd);
+	if (m->fd >= 0) {
+		uint64_t mtime = st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+		int err;
+
+		if (m->filled && m->filled_dev == st.st_dev && m->filled_ino == st.st_ino &&
+		    m->filled_mtime_ns == mtime)
+			return 0;
+		m->filled = false;
+		err = gmem_copy_in(m, fd);
+		if (!err) {
+			m->filled = true;
+			m->filled_dev = st.st_dev;
+			m->filled_ino = st.st_ino;
+			m->filled_mtime_ns = mtime;
+		}
+		return err;
+	}
 	/* In place, so that every region's hva and KVM's memory slots stay
 	 * valid (KVM follows the new pages through its MMU notifier). */
 	p = mmap(m->map, m->map_size, PROT_READ | PROT_WRITE,

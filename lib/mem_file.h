@@ -24,7 +24,10 @@ int gmem_save(const struct guest_mem *m, int fd);
 
 /* Replaces guest RAM's contents with the file's, before any vCPU runs.
  * -EINVAL when its size is not m->map_size (nothing touched then); after
- * another error guest RAM is undefined and the VM must not run. */
+ * another error guest RAM is undefined and the VM must not run. Shared
+ * RAM filled from this very file (same device and inode) by an earlier
+ * call is left as it is: a restore may fill it early, to overlap the
+ * copy with other set-up (vmm/vm.c), and fill it again in its turn. */
 int gmem_restore(struct guest_mem *m, int fd);
 
 #endif

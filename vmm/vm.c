@@ -17,6 +17,7 @@
 
 #include "lib/container_of.h"
 #include "lib/log.h"
+#include "lib/mem_file.h"
 #include "virtio/mmio.h"
 #include "vmm/arch.h"
 #include "vmm/console.h"
@@ -274,6 +275,32 @@ static int vm_load(struct vm *vm)
 	return arch_load_kernel(vm, vm->cmdline);
 }
 
+/*
+ * Restoring into shared RAM (virtio-fs: a memfd, filled by copying):
+ * the copy from the snapshot's memory file goes before the devices,
+ * whose vhost-user set-up waits for each virtiofsd to come up, so that
+ * they come up meanwhile. After the machine's own writes to RAM (ACPI
+ * tables), which the snapshot's bytes replace as they always did. Best
+ * effort: vm_restore() fills RAM in its turn, which costs nothing after
+ * this fill (lib/mem_file.h), and says what is wrong with the file.
+ */
+static void vm_prefill_memory(struct vm *vm)
+{
+	char path[4096];
+	int fd, err;
+
+	if (!vm->restoring || !vm->cfg.restore || vm->mem.fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/memory", vm->cfg.restore);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	err = gmem_restore(&vm->mem, fd);
+	close(fd);
+	if (err)
+		pr_info("guest RAM not filled ahead from %s: %s", path, strerror(-err));
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	int err;
@@ -317,6 +344,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	err = vm_create_vcpus(vm);
 	if (err)
 		return err;
+	vm_prefill_memory(vm);
 	err = vm_devices_init(vm);
 	if (err || vm->restoring)
 		return err;

@@ -45,7 +45,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
 #include <sys/io.h>
@@ -130,6 +132,8 @@ static int out_fd = -1, err_fd = -1, status_fd = -1;
 /* The exit device's register, mapped first thing: /dev moves later. */
 static volatile uint32_t *exit_reg;
 static bool verbose;
+/* CLOCK_MONOTONIC when the job was in: --verbose's timeline counts from it. */
+static struct timespec job_t0;
 
 static void write_all(int fd, const char *buf, size_t len)
 {
@@ -167,6 +171,20 @@ static void info(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg(STDERR_FILENO, fmt, ap);
 	va_end(ap);
+}
+
+/* --verbose's timeline of the job's start: "+N ms: what", since the job
+ * came in (docs/exec.md). */
+static void step(const char *what)
+{
+	struct timespec now;
+	long us;
+
+	if (!verbose)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - job_t0.tv_sec) * 1000000L + (now.tv_nsec - job_t0.tv_nsec) / 1000;
+	info("+%ld.%ld ms: %s", us / 1000, us % 1000 / 100, what);
 }
 
 static void vm_exit(int status) __attribute__((noreturn));
@@ -483,6 +501,33 @@ static void do_mount(const char *src, const char *dst, const char *type,
 		    strerror(err ? -err : errno));
 }
 
+/*
+ * FUSE's read-ahead is 128 KiB by default: a binary's or a library's
+ * pages then come in that many round trips to virtiofsd, each dear in
+ * a nested guest. A virtio-fs request carries up to 1 MiB (virtiofsd's
+ * max_pages), so read ahead that much. Best effort: a kernel without
+ * the knob reads as before.
+ */
+#define FUSE_READ_AHEAD_KB	"1024"
+
+static void virtiofs_mount(const char *tag, const char *dst, unsigned long flags)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	do_mount(tag, dst, "virtiofs", flags, NULL);
+	if (stat(dst, &st) < 0)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
+		 major(st.st_dev), minor(st.st_dev));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	write_all(fd, FUSE_READ_AHEAD_KB, strlen(FUSE_READ_AHEAD_KB));
+	close(fd);
+}
+
 /* A stock kernel's initramfs lists its modules, in load order. */
 static void load_modules(void)
 {
@@ -507,45 +552,61 @@ static void load_modules(void)
 	fclose(f);
 }
 
-/* The host's / from virtio-fs, read-only, and a tmpfs over it. */
-static void root_overlay(const char *tag)
+/*
+ * What depends on no job, mounted before "ready" and so in the snapshot
+ * a job is restored from: the kernel's views and the scratch file
+ * systems, in the initramfs where a job on it (--root initrd) has them;
+ * a job on the host's / gets them moved into its root (mount_system),
+ * the overlay's upper half and the job's /root waiting under /mnt. Only
+ * virtio-fs waits for the job, against its own fresh virtiofsd.
+ */
+static void premount(void)
 {
-	do_mount(tag, "/mnt/lower", "virtiofs", MS_RDONLY, NULL);
+	do_mount("proc", "/proc", "proc", 0, NULL);
+	do_mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
+	do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	do_mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777");
+	do_mount("tmpfs", "/run", "tmpfs", 0, "mode=0755");
 	do_mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755");
 	if (mkdirs("/mnt/rw/upper") || mkdirs("/mnt/rw/work"))
 		die("cannot make the overlay's directories: %s", strerror(errno));
-	do_mount("overlay", NEWROOT, "overlay", 0,
-		 "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
+	/* The host's /root is root's alone, and the root share is served
+	 * with nobody's rights: the job's $HOME would be a directory it
+	 * cannot even look into. An empty one instead. */
+	do_mount("tmpfs", "/mnt/home", "tmpfs", 0, "mode=0700");
 }
 
-/* What a job expects besides the root: the kernel's views, scratch. */
-static void mount_system(const char *root)
+/* The host's / from virtio-fs, read-only, and premount()'s tmpfs over it. */
+static void root_overlay(const char *tag)
+{
+	virtiofs_mount(tag, "/mnt/lower", MS_RDONLY);
+	step("virtiofs mounted");
+	do_mount("overlay", NEWROOT, "overlay", 0,
+		 "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
+	step("overlay ready");
+}
+
+static void move_mount_to(const char *src, const char *root, const char *dir)
 {
 	char p[64];
 
-	snprintf(p, sizeof(p), "%s/proc", root);
-	do_mount("proc", p, "proc", 0, NULL);
-	if (*root) {
-		/* The initramfs's /sys is mounted already (main). */
-		snprintf(p, sizeof(p), "%s/sys", root);
-		do_mount("sysfs", p, "sysfs", 0, NULL);
-		snprintf(p, sizeof(p), "%s/dev", root);
-		if (mkdirs(p) || mount("/dev", p, NULL, MS_MOVE, NULL) < 0)
-			die("cannot move /dev into the job's root: %s", strerror(errno));
-		/* The host's /root is root's alone, and the root share is
-		 * served with nobody's rights: the job's $HOME would be a
-		 * directory it cannot even look into. An empty one instead. */
-		snprintf(p, sizeof(p), "%s/root", root);
-		do_mount("tmpfs", p, "tmpfs", 0, "mode=0700");
-	}
-	snprintf(p, sizeof(p), "%s/dev/pts", root);
-	do_mount("devpts", p, "devpts", 0, "ptmxmode=0666,mode=0620");
-	snprintf(p, sizeof(p), "%s/dev/shm", root);
-	do_mount("tmpfs", p, "tmpfs", 0, "mode=1777");
-	snprintf(p, sizeof(p), "%s/tmp", root);
-	do_mount("tmpfs", p, "tmpfs", 0, "mode=1777");
-	snprintf(p, sizeof(p), "%s/run", root);
-	do_mount("tmpfs", p, "tmpfs", 0, "mode=0755");
+	snprintf(p, sizeof(p), "%s%s", root, dir);
+	if (mkdirs(p) || mount(src, p, NULL, MS_MOVE, NULL) < 0)
+		die("cannot move %s into the job's root: %s", src, strerror(errno));
+}
+
+/* What a job expects besides the root, premount()'s, moved into it;
+ * on the initramfs (root ""), they are in place already. */
+static void mount_system(const char *root)
+{
+	if (!*root)
+		return;
+	move_mount_to("/proc", root, "/proc");
+	move_mount_to("/sys", root, "/sys");
+	move_mount_to("/dev", root, "/dev");	/* with /dev/pts and /dev/shm */
+	move_mount_to("/mnt/home", root, "/root");
+	move_mount_to("/tmp", root, "/tmp");
+	move_mount_to("/run", root, "/run");
 }
 
 static void mount_shares(const struct job *j, const char *root)
@@ -556,7 +617,7 @@ static void mount_shares(const struct job *j, const char *root)
 		const struct share *s = &j->shares[i];
 
 		snprintf(p, sizeof(p), "%s%s", root, s->dir);
-		do_mount(s->tag, p, "virtiofs", s->ro ? MS_RDONLY : 0, NULL);
+		virtiofs_mount(s->tag, p, s->ro ? MS_RDONLY : 0);
 	}
 	for (int i = 0; i < j->nr_tmpfs; i++) {
 		snprintf(p, sizeof(p), "%s%s", root, j->tmpfs[i]);
@@ -629,15 +690,13 @@ static void enter_root(void)
  */
 static void container_root(const struct job *j)
 {
-	do_mount(j->root, NEWROOT, "virtiofs",
-		 !strcmp(j->root_mode, "ro") ? MS_RDONLY : 0, NULL);
+	virtiofs_mount(j->root, NEWROOT, !strcmp(j->root_mode, "ro") ? MS_RDONLY : 0);
 	do_mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	do_mount("sysfs", NEWROOT "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (mkdirs(NEWROOT "/dev") ||
 	    mount("/dev", NEWROOT "/dev", NULL, MS_MOVE, NULL) < 0)
 		die("cannot move /dev into the container's root: %s", strerror(errno));
-	do_mount("devpts", NEWROOT "/dev/pts", "devpts", 0, "ptmxmode=0666,mode=0620");
-	do_mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	/* /dev/pts and /dev/shm came with it (premount). */
 	mount_shares(j, NEWROOT);
 	bind_files(j, NEWROOT);
 	enter_root();
@@ -656,7 +715,10 @@ static void setup_root(const struct job *j)
 	if (host)
 		root_overlay(j->root);
 	mount_system(root);
+	step("/proc, /sys, /dev and scratch mounted");
 	mount_shares(j, root);
+	if (j->nr_shares)
+		step("shares mounted");
 	if (host)
 		enter_root();
 }
@@ -716,25 +778,34 @@ static void write_resolv_conf(void)
 	close(fd);
 }
 
-/* lo always (jobs expect localhost); eth0 as slirp has it with --net user. */
-static void setup_net(const struct job *j)
+/* lo for every job (jobs expect localhost), before "ready" like the
+ * mounts of premount(): it depends on no job. Without IPv4, none. */
+static void lo_up(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (s < 0) {
-		if (j->net_user)
-			die("no IPv4 in the guest kernel: %s", strerror(errno));
+	if (s < 0)
 		return;
-	}
 	if_up(s, "lo", NULL, NULL);
-	if (j->net_user) {
-		if_up(s, "eth0", NET_GUEST_ADDR, NET_PREFIX_MASK);
-		default_route(s, NET_GATEWAY);
-		/* A container's root is its bundle's, on the host: its
-		 * resolv.conf is the engine's to give (a mount), not ours. */
-		if (!j->root_mode)
-			write_resolv_conf();
-	}
+	close(s);
+}
+
+/* eth0 as slirp has it with --net user. */
+static void setup_net(const struct job *j)
+{
+	int s;
+
+	if (!j->net_user)
+		return;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die("no IPv4 in the guest kernel: %s", strerror(errno));
+	if_up(s, "eth0", NET_GUEST_ADDR, NET_PREFIX_MASK);
+	default_route(s, NET_GATEWAY);
+	/* A container's root is its bundle's, on the host: its
+	 * resolv.conf is the engine's to give (a mount), not ours. */
+	if (!j->root_mode)
+		write_resolv_conf();
 	close(s);
 }
 
@@ -812,9 +883,10 @@ static void child_tty(const char *slave)
 		close(fd);
 }
 
-/* slave: the pty's, or NULL for the pipes in, out and err. */
+/* slave: the pty's, or NULL for the pipes in, out and err; exec_fd:
+ * --verbose's timeline, written to when execvp() fails (it closes on exec). */
 static void __attribute__((noreturn)) child(const struct job *j, const char *slave,
-					      int in, int out, int err)
+					      int in, int out, int err, int exec_fd)
 {
 	sigset_t none;
 
@@ -836,6 +908,8 @@ static void __attribute__((noreturn)) child(const struct job *j, const char *sla
 		_exit(AGENT_FAIL);
 	}
 	execvp(j->argv[0], j->argv);
+	if (exec_fd >= 0)
+		write_all(exec_fd, "!", 1);
 	dprintf(STDERR_FILENO, "kvmini exec: %s: %s\n", j->argv[0],
 		errno == ENOENT ? "command not found" : strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -1017,7 +1091,7 @@ static void run_poll_set(struct pollfd *p, const struct job_in *in, bool ended)
  */
 static int run(const struct job *j, struct job_in *in)
 {
-	int po[2], pe[2], pi[2], sfd, status = 0;
+	int po[2], pe[2], pi[2], ex[2], sfd, status = 0;
 	const char *slave = NULL;
 	bool ended = false;
 	struct pollfd p[P_NR];
@@ -1047,11 +1121,21 @@ static int run(const struct job *j, struct job_in *in)
 		if (pi[1] < 0)
 			die("cannot make the job's terminal: %s", strerror(errno));
 	}
+	/* --verbose: a pipe that closes when the command is exec'd. */
+	if (!verbose || pipe2(ex, O_CLOEXEC) < 0)
+		ex[0] = ex[1] = -1;
 	pid = fork();
 	if (pid < 0)
 		die("cannot start the job: %s", strerror(errno));
 	if (!pid)
-		child(j, slave, pi[0], po[1], pe[1]);
+		child(j, slave, pi[0], po[1], pe[1], ex[1]);
+	if (ex[0] >= 0) {
+		char c;
+
+		close(ex[1]);
+		step(read(ex[0], &c, 1) == 1 ? "job not exec'd" : "job exec'd");
+		close(ex[0]);
+	}
 	close(pi[0]);
 	close(po[1]);
 	close(pe[1]);
@@ -1095,6 +1179,7 @@ static int run(const struct job *j, struct job_in *in)
 			ended = true;
 		}
 	}
+	step("job exited, its output copied");
 	return status;
 }
 
@@ -1119,10 +1204,13 @@ int main(void)
 	out_fd = open_port("stdout", O_WRONLY);
 	status_fd = open_port("status", O_WRONLY);
 	job_fd = open_port("job", O_RDONLY);
+	premount();
+	lo_up();
 	/* Everything above is the same for every job: kvmini may snapshot
 	 * the VM from here on until the job arrives. */
 	write_all(status_fd, "ready\n", 6);
 	job_read(&j, job_fd);
+	clock_gettime(CLOCK_MONOTONIC, &job_t0);
 	close(job_fd);
 	/* Opened only now: kvmini sends on them once the job is in. */
 	in.port = open_port("stdin", O_RDONLY | O_NONBLOCK);
@@ -1130,13 +1218,14 @@ int main(void)
 	/* A job that closes its stdin early must not end PID 1. */
 	signal(SIGPIPE, SIG_IGN);
 	verbose = j.verbose;
-	info("job read, ports open");
+	step("job received, ports open");
 	if (j.hostname)
 		sethostname(j.hostname, strlen(j.hostname));
 	else
 		sethostname("kvmini", 6);
 	setup_root(&j);
 	setup_net(&j);
+	step("network up");
 	set_env(&j);
 	if (chdir(j.workdir) < 0)
 		die("working directory %s: %s", j.workdir, strerror(errno));

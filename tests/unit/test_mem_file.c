@@ -93,6 +93,38 @@ START_TEST(test_restore_into_shared_ram_copies)
 }
 END_TEST
 
+/* A restore may fill shared RAM early (vmm/vm.c) and again in its turn:
+ * the second fill from the same file copies nothing; another file, or
+ * the same one rewritten, is copied. */
+START_TEST(test_shared_refill_from_same_file_skipped)
+{
+	struct guest_mem a, b;
+	struct timespec later[2] = { { .tv_sec = 1 }, { .tv_sec = 1 } };
+	int fd = tmpfile_fd(), fd2 = tmpfile_fd();
+
+	ck_assert_int_eq(gmem_init(&a, RAM), 0);
+	fill(&a);
+	ck_assert_int_eq(gmem_save(&a, fd), 0);
+	ck_assert_int_eq(gmem_save(&a, fd2), 0);
+	ck_assert_int_eq(gmem_init_shared(&b, RAM), 0);
+	ck_assert_int_eq(gmem_restore(&b, fd), 0);
+	b.map[0] = 0x42;		/* as if the machine wrote there */
+	ck_assert_int_eq(gmem_restore(&b, fd), 0);
+	ck_assert_uint_eq(b.map[0], 0x42);
+	ck_assert_int_eq(gmem_restore(&b, fd2), 0);
+	ck_assert_uint_eq(b.map[0], 0xaa);
+	check_contents(&b);
+	b.map[0] = 0x42;
+	ck_assert_int_eq(futimens(fd2, later), 0);	/* rewritten */
+	ck_assert_int_eq(gmem_restore(&b, fd2), 0);
+	ck_assert_uint_eq(b.map[0], 0xaa);
+	gmem_exit(&a);
+	gmem_exit(&b);
+	close(fd);
+	close(fd2);
+}
+END_TEST
+
 START_TEST(test_wrong_size_refused_untouched)
 {
 	struct guest_mem a, b;
@@ -120,6 +152,7 @@ static Suite *mem_file_suite(void)
 
 	tcase_add_test(tc, test_save_is_sparse_and_restores);
 	tcase_add_test(tc, test_restore_into_shared_ram_copies);
+	tcase_add_test(tc, test_shared_refill_from_same_file_skipped);
 	tcase_add_test(tc, test_wrong_size_refused_untouched);
 	suite_add_tcase(s, tc);
 	return s;
