@@ -93,7 +93,7 @@ OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/exec/exec_agent.o
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # Other architectures' pure parsers and tree callbacks, for their suites.
-UNIT_PORTABLE := $(filter-out arch/$(SRCARCH)/%,arch/arm64/image.c arch/arm64/fdt.c)
+UNIT_PORTABLE := $(filter-out arch/$(SRCARCH)/%,arch/arm64/image.c arch/arm64/fdt.c arch/arm64/its_state.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(UNIT_PORTABLE:%.c=$(BUILD)/%.o)
 
 KVMINI := $(BUILD)/kvmini
@@ -118,7 +118,7 @@ UNIT_TESTS_legacy := serial i8042
 UNIT_TESTS_pci := pci pci_msix pci_state
 UNIT_TESTS_virtio := virtq mmio virtio_pci virtio_pci_state coalesce virtio_rng virtio_state virtio_console vports virtio_net vhost_user virtio_vsock
 UNIT_TESTS_backend := slirp virtiofsd virtio_blk virtio_vsock_uds
-UNIT_TESTS_vmm := cli disk e820 mptable acpi aml bzimage elf arm64_image arm64_fdt console_out x86_state control
+UNIT_TESTS_vmm := cli disk e820 mptable acpi aml bzimage elf arm64_image arm64_fdt arm64_its console_out x86_state control
 UNIT_TESTS_exec := exec cpio exec_cache
 UNIT_TESTS_oci := oci_config oci_state
 UNIT_COMMON := $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/util.o

@@ -85,6 +85,7 @@ enum snap_tag {
 
 	/* arm64, per VM. */
 	SNAP_TAG_ARM64_VGIC = 0x280,	/* u32 count, then {u32 group, u64 attr, u64 value} */
+	SNAP_TAG_ARM64_ITS,		/* arch/arm64/its_state.h's layout */
 
 	/* Devices (h-devstate's blobs); index = the device's slot. */
 	SNAP_TAG_DEVICE = 0x1000,

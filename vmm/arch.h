@@ -84,10 +84,17 @@ int arch_devices_save(struct vm *vm, struct snap_writer *w);
 extern const unsigned long arch_snapshot_vcpu_ioctls[];
 extern const unsigned long arch_snapshot_vm_ioctls[];
 extern const unsigned long arch_snapshot_kvm_ioctls[];
-/* A KVM device's fd saving reads too (arm64: the vGIC), or -1, and the
- * requests on it. */
-int arch_snapshot_dev_fd(struct vm *vm);
-extern const unsigned long arch_snapshot_dev_ioctls[];
+/* The KVM devices saving uses too, each fd with its requests
+ * (0-terminated): arm64's vGIC, and its ITS with --transport pci (both
+ * get and set: saving asks KVM to write their tables to guest RAM).
+ * Fills at most max of devs, returns how many (x86: none). */
+struct arch_snapshot_dev {
+	int fd;
+	const unsigned long *ioctls;
+};
+#define ARCH_SNAPSHOT_DEVS_MAX	4
+unsigned int arch_snapshot_devs(struct vm *vm, struct arch_snapshot_dev *devs,
+				unsigned int max);
 int arch_devices_load(struct vm *vm, const struct snap_reader *r);
 /* Last of a restore, with everything loaded and before any vCPU runs:
  * tells the guest it is a copy (x86: a new VM generation ID and its

@@ -463,6 +463,8 @@ static int allow_ioctls(scmp_filter_ctx ctx, int fd, const unsigned long *req)
 static int snapshot_rules(scmp_filter_ctx ctx, void *arg)
 {
 	struct vm *vm = arg;
+	struct arch_snapshot_dev devs[ARCH_SNAPSHOT_DEVS_MAX];
+	unsigned int nr_devs = arch_snapshot_devs(vm, devs, ARCH_SNAPSHOT_DEVS_MAX);
 	const struct scmp_arg_cmp noexec[] = {
 		SCMP_A2_32(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
 	};
@@ -473,8 +475,8 @@ static int snapshot_rules(scmp_filter_ctx ctx, void *arg)
 
 	for (unsigned int i = 0; i < vm->cfg.cpus && !err; i++)
 		err = allow_ioctls(ctx, vm->vcpus[i].fd, arch_snapshot_vcpu_ioctls);
-	if (!err && arch_snapshot_dev_fd(vm) >= 0)
-		err = allow_ioctls(ctx, arch_snapshot_dev_fd(vm), arch_snapshot_dev_ioctls);
+	for (unsigned int i = 0; i < nr_devs && !err; i++)
+		err = allow_ioctls(ctx, devs[i].fd, devs[i].ioctls);
 	return err;
 }
 

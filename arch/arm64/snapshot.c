@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Snapshots on arm64: the platform's device (the UART on MMIO), and the
- * ioctls saving makes, for the snapshot thread's filter. */
+ * ioctls saving makes, on which fds, for the snapshot thread's filter. */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 
 #include "arch/arm64/arm64.h"
 #include "legacy/serial.h"
@@ -50,11 +51,29 @@ const unsigned long arch_snapshot_vcpu_ioctls[] = {
 const unsigned long arch_snapshot_vm_ioctls[] = { KVM_CHECK_EXTENSION, 0 };
 const unsigned long arch_snapshot_kvm_ioctls[] = { KVM_CHECK_EXTENSION, 0 };
 
-int arch_snapshot_dev_fd(struct vm *vm)
+/*
+ * The vGIC's registers are read through its device fd; with an ITS,
+ * saving also asks KVM (a KVM_SET_DEVICE_ATTR of the CTRL group on each)
+ * to write the LPIs' pending bits and the ITS's tables into guest RAM,
+ * and reads the ITS's registers.
+ */
+static const unsigned long gic_ioctls[] = { KVM_GET_DEVICE_ATTR, 0 };
+static const unsigned long gic_its_ioctls[] = {
+	KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR, 0,
+};
+
+unsigned int arch_snapshot_devs(struct vm *vm, struct arch_snapshot_dev *devs,
+				unsigned int max)
 {
 	struct arm64_vm *a = vm->arch;
+	bool its = a->its_fd >= 0;
+	unsigned int n = 0;
 
-	return a->gic_fd;
+	if (a->gic_fd >= 0 && n < max)
+		devs[n++] = (struct arch_snapshot_dev){
+			.fd = a->gic_fd, .ioctls = its ? gic_its_ioctls : gic_ioctls,
+		};
+	if (its && n < max)
+		devs[n++] = (struct arch_snapshot_dev){ .fd = a->its_fd, .ioctls = gic_its_ioctls };
+	return n;
 }
-
-const unsigned long arch_snapshot_dev_ioctls[] = { KVM_GET_DEVICE_ATTR, 0 };

@@ -56,14 +56,15 @@ const unsigned long arch_snapshot_kvm_ioctls[] = {
 	KVM_CHECK_EXTENSION, KVM_GET_MSR_INDEX_LIST, 0,
 };
 
-/* The in-kernel irqchip is read through the VM's fd. */
-int arch_snapshot_dev_fd(struct vm *vm)
+/* The in-kernel irqchip is read through the VM's fd: no device fd. */
+unsigned int arch_snapshot_devs(struct vm *vm, struct arch_snapshot_dev *devs,
+				unsigned int max)
 {
 	(void)vm;
-	return -1;
+	(void)devs;
+	(void)max;
+	return 0;
 }
-
-const unsigned long arch_snapshot_dev_ioctls[] = { 0 };
 
 /*
  * After a restore: a new GUID, then a pulse on the GED's line. The
