@@ -211,15 +211,7 @@ static void queue_setup(struct inst *t, unsigned int q, uint16_t vector)
 /* One writable buffer posted on queue q (its n-th). */
 static void post(unsigned int q, uint16_t n)
 {
-	uint8_t *base = ram + 0x10000 * q;
-	struct vring_desc *d = (struct vring_desc *)base;
-	struct vring_avail *a = (struct vring_avail *)(base + 0x1000);
-
-	d[0].addr = htole64(RAM_GPA + 0x80000);
-	d[0].len = htole32(64);
-	d[0].flags = htole16(VRING_DESC_F_WRITE);
-	a->ring[n % QSIZE] = 0;
-	__atomic_store_n(&a->idx, htole16(n + 1), __ATOMIC_RELEASE);
+	unit_vring_post(ram + 0x10000 * q, RAM_GPA + 0x80000, QSIZE, n);
 }
 
 static bool fired(struct inst *t, unsigned int v)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/virtio_ring.h>
 
 #include "unit.h"
 #include "util.h"
@@ -194,4 +196,16 @@ void unit_fill_random(uint8_t *buf, size_t len, uint64_t seed)
 
 	for (size_t i = 0; i < len; i++)
 		buf[i] = unit_rand(&state) >> 56;
+}
+
+void unit_vring_post(uint8_t *ring, uint64_t buf_gpa, unsigned int qsize, uint16_t n)
+{
+	struct vring_desc *d = (struct vring_desc *)ring;
+	struct vring_avail *a = (struct vring_avail *)(ring + 0x1000);
+
+	d[0].addr = htole64(buf_gpa);
+	d[0].len = htole32(64);
+	d[0].flags = htole16(VRING_DESC_F_WRITE);
+	a->ring[n % qsize] = 0;
+	__atomic_store_n(&a->idx, htole16(n + 1), __ATOMIC_RELEASE);
 }

@@ -29,6 +29,13 @@ void unit_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void unit_skips_init(void);
 unsigned int unit_skips(void);
 
+/*
+ * A driver posting its n-th buffer on a split ring laid out as the PCI
+ * suites lay theirs (descriptors at ring, the avail ring 4 KiB after):
+ * descriptor 0, 64 device-writable bytes at buf_gpa, at avail entry n.
+ */
+void unit_vring_post(uint8_t *ring, uint64_t buf_gpa, unsigned int qsize, uint16_t n);
+
 /* A malloc'd copy of exactly len bytes (a 1-byte allocation when 0). */
 uint8_t *unit_memdup(const void *buf, size_t len);
 
