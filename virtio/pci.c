@@ -663,19 +663,6 @@ int virtio_pci_save(struct virtio_pci *p, struct sbuf *b)
 	return err;
 }
 
-static int __attribute__((format(printf, 2, 3)))
-virtio_pci_load_fail(struct virtio_pci *p, const char *fmt, ...)
-{
-	char why[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	pr_err("virtio %s: snapshot state refused: %s", p->vdev->name, why);
-	return -EINVAL;
-}
-
 /* The transport's registers after the PCI part: selectors are whatever
  * the driver wrote (checked where used), vectors must exist. */
 static int virtio_pci_load_regs(struct virtio_pci *p, struct sbuf_rd *r, bool *intx)
@@ -687,20 +674,20 @@ static int virtio_pci_load_regs(struct virtio_pci *p, struct sbuf_rd *r, bool *i
 
 	nrq = sbuf_get_u32(r);
 	if (r->bad)
-		return virtio_pci_load_fail(p, "truncated");
+		return virtio_load_fail(p->vdev, "truncated");
 	if (nrq != nr)
-		return virtio_pci_load_fail(p, "%u queues saved, the device has %u", nrq, nr);
+		return virtio_load_fail(p->vdev, "%u queues saved, the device has %u", nrq, nr);
 	if (level > 1)
-		return virtio_pci_load_fail(p, "INTx level %u", level);
+		return virtio_load_fail(p->vdev, "INTx level %u", level);
 	if (cfgv != VIRTIO_MSI_NO_VECTOR && cfgv >= p->nr_vectors)
-		return virtio_pci_load_fail(p, "configuration vector %u of %u", cfgv, p->nr_vectors);
+		return virtio_load_fail(p->vdev, "configuration vector %u of %u", cfgv, p->nr_vectors);
 	for (unsigned int i = 0; i < nr; i++) {
 		uint16_t v = sbuf_get_u16(r);
 
 		if (r->bad)
-			return virtio_pci_load_fail(p, "truncated");
+			return virtio_load_fail(p->vdev, "truncated");
 		if (v != VIRTIO_MSI_NO_VECTOR && v >= p->nr_vectors)
-			return virtio_pci_load_fail(p, "queue %u's vector %u of %u", i, v, p->nr_vectors);
+			return virtio_load_fail(p->vdev, "queue %u's vector %u of %u", i, v, p->nr_vectors);
 		p->queues[i].vector = v;
 	}
 	p->dfsel = dfsel;
@@ -733,8 +720,8 @@ int virtio_pci_load(struct virtio_pci *p, const void *blob, size_t len)
 	memcpy(old, p->pci.cfg, sizeof(old));
 	version = sbuf_get_u32(&r);
 	if (r.bad || version != VPCI_STATE_VERSION) {
-		err = r.bad ? virtio_pci_load_fail(p, "truncated") :
-		      virtio_pci_load_fail(p, "transport layout version %u, this kvmini reads %u",
+		err = r.bad ? virtio_load_fail(p->vdev, "truncated") :
+		      virtio_load_fail(p->vdev, "transport layout version %u, this kvmini reads %u",
 					   version, VPCI_STATE_VERSION);
 		goto out;
 	}
@@ -745,10 +732,10 @@ int virtio_pci_load(struct virtio_pci *p, const void *blob, size_t len)
 	if (!err)
 		err = virtio_dev_load(vdev, &r);
 	if (!err && !sbuf_rd_done(&r))
-		err = virtio_pci_load_fail(p, "%zu bytes too many", r.len - r.off);
+		err = virtio_load_fail(p->vdev, "%zu bytes too many", r.len - r.off);
 	if (!err && intx && (p->pci.msix.enabled || (p->pci.cfg[5] & PCI_CMD_INTX_OFF) ||
 			     !__atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE)))
-		err = virtio_pci_load_fail(p, "INTx raised with MSI-X on, INTx disabled or no interrupt status");
+		err = virtio_load_fail(p->vdev, "INTx raised with MSI-X on, INTx disabled or no interrupt status");
 	if (err) {
 		virtio_dev_reset(vdev);
 		virtio_pci_reset(p);

@@ -194,6 +194,10 @@ int virtio_dev_save(struct virtio_dev *vdev, struct sbuf *b);
 int virtio_dev_load(struct virtio_dev *vdev, struct sbuf_rd *r);
 /* The status byte's legal values (virtio 1.2 section 3.1.1). */
 bool virtio_status_valid(uint8_t status, bool legacy);
+/* For loaders, the device's and its transport's: logs "virtio NAME:
+ * snapshot state refused: WHY" and returns -EINVAL. */
+int virtio_load_fail(struct virtio_dev *vdev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* For loaders: the features the driver negotiated may be these. */
 bool virtio_features_valid(struct virtio_dev *vdev, uint64_t features);
 

@@ -102,8 +102,7 @@ int virtio_dev_save(struct virtio_dev *vdev, struct sbuf *b)
 	return 0;
 }
 
-static int __attribute__((format(printf, 2, 3)))
-virtio_load_fail(struct virtio_dev *vdev, const char *fmt, ...)
+int virtio_load_fail(struct virtio_dev *vdev, const char *fmt, ...)
 {
 	char why[160];
 	va_list ap;
