@@ -61,22 +61,31 @@ LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 # into the RSS that lib/trim.c gave back.
 LIBS += -Wl,-z,now
 # --net user needs libslirp (backend/slirp.c), which Debian ships as a shared
-# library only: the static kvmini, and arm64 (its sysroot has none), get
-# slirp.c's stubs, which say so.
-ifneq ($(ARCH),arm64)
+# library only: the static kvmini gets slirp.c's stubs, which say so.
+ifeq ($(ARCH),arm64)
+# The sysroot's libslirp-dev (scripts/packages-arm64.txt), named directly:
+# pkg-config runs before this make can unpack it, and its slirp.pc wants
+# glib's .pc files, which the header does not need.
+SLIRP_LIBS := -lslirp
+SLIRP_CFLAGS := -I$(SYSROOT)/usr/include/slirp
+else
 SLIRP_LIBS := $(shell $(PKG_CONFIG) --libs slirp 2>/dev/null)
+SLIRP_CFLAGS = $(shell $(PKG_CONFIG) --cflags slirp)
 endif
 # It is loaded when --net user asks for it (backend/slirp_lib.c), not
 # linked: a VM without user networking maps neither libslirp nor glib.
 ifneq ($(SLIRP_LIBS),)
-CFLAGS += $(shell $(PKG_CONFIG) --cflags slirp) -DKVMINI_HAVE_SLIRP
+CFLAGS += $(SLIRP_CFLAGS) -DKVMINI_HAVE_SLIRP
 LIBS += -ldl
 endif
 ifneq ($(SYSROOT),)
 # Explicit too, since pkg-config above ran before this make could unpack
 # it; system headers, as on the host (no warnings from their macros).
 CFLAGS += -isystem $(SYSROOT)/usr/include
-LIBS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+# The dynamic build (the arm64 lab's, with --net user) links the
+# sysroot's shared libraries, and they find theirs there too.
+LIBS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu \
+	-Wl,-rpath-link,$(SYSROOT)/usr/lib/aarch64-linux-gnu
 endif
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
