@@ -277,7 +277,7 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # is x86_64's: blk-busybox.sh stands in), all in one boot of the lab.
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
 	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
-	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot pci net-mq
+	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot pci net-mq pci-stock
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else
@@ -304,7 +304,7 @@ LAB_KVMINI := $(if $(filter x86_64,$(ARCH)),$(KVMINI),$(STATIC))
 # more; 14 on arm64 before pci and net-mq, about 7 more), so that make test
 # stays within a CI job's limit whatever the emulator does.
 LAB_BUDGET ?= $(if $(filter x86_64,$(ARCH)),3000,1800)
-lab: $(LAB_KVMINI) guests $(if $(filter x86_64,$(ARCH)),$(GUEST)/debian-generic/initramfs.cpio.gz)
+lab: $(LAB_KVMINI) guests $(DEBIAN_GUEST)
 	tests/lab/run.sh --arch $(ARCH) --kvmini $(LAB_KVMINI) --guest $(GUEST) \
 		--timeout $(LAB_BUDGET) $(LAB_SCENARIOS)
 
