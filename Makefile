@@ -61,22 +61,31 @@ LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring) \
 # into the RSS that lib/trim.c gave back.
 LIBS += -Wl,-z,now
 # --net user needs libslirp (backend/slirp.c), which Debian ships as a shared
-# library only: the static kvmini, and arm64 (its sysroot has none), get
-# slirp.c's stubs, which say so.
-ifneq ($(ARCH),arm64)
+# library only: the static kvmini gets slirp.c's stubs, which say so.
+ifeq ($(ARCH),arm64)
+# The sysroot's libslirp-dev (scripts/packages-arm64.txt), named directly:
+# pkg-config runs before this make can unpack it, and its slirp.pc wants
+# glib's .pc files, which the header does not need.
+SLIRP_LIBS := -lslirp
+SLIRP_CFLAGS := -I$(SYSROOT)/usr/include/slirp
+else
 SLIRP_LIBS := $(shell $(PKG_CONFIG) --libs slirp 2>/dev/null)
+SLIRP_CFLAGS = $(shell $(PKG_CONFIG) --cflags slirp)
 endif
 # It is loaded when --net user asks for it (backend/slirp_lib.c), not
 # linked: a VM without user networking maps neither libslirp nor glib.
 ifneq ($(SLIRP_LIBS),)
-CFLAGS += $(shell $(PKG_CONFIG) --cflags slirp) -DKVMINI_HAVE_SLIRP
+CFLAGS += $(SLIRP_CFLAGS) -DKVMINI_HAVE_SLIRP
 LIBS += -ldl
 endif
 ifneq ($(SYSROOT),)
 # Explicit too, since pkg-config above ran before this make could unpack
 # it; system headers, as on the host (no warnings from their macros).
 CFLAGS += -isystem $(SYSROOT)/usr/include
-LIBS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+# The dynamic build (the arm64 lab's, with --net user) links the
+# sysroot's shared libraries, and they find theirs there too.
+LIBS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu \
+	-Wl,-rpath-link,$(SYSROOT)/usr/lib/aarch64-linux-gnu
 endif
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -265,10 +274,14 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # Real Linux guests under real KVM: natively when this host's KVM can
 # boot Linux, and always inside the lab (nested KVM under QEMU). On arm64,
 # the scenarios that hold there (not ACPI's, nor blk.sh, whose tools disk
-# is x86_64's: blk-busybox.sh stands in), all in one boot of the lab.
+# is x86_64's: blk-busybox.sh stands in), in one boot of the lab and one
+# more for those that name HOSTROOT (vsock, pci-stock, share). Not yet
+# net-user: kvmini dies there of a forbidden openat (seccomp) after the
+# guest's DHCP and pings.
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
 	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
-	vsock hostile-blk hostile-race hostile-tap hostile-vsock snapshot snapshot-pci pci net-mq
+	vsock vsock-pci hostile-blk hostile-race hostile-tap hostile-vsock snapshot snapshot-pci \
+	pci net-mq pci-stock share
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else
@@ -286,16 +299,18 @@ endif
 DEBIAN_GUEST := $(GUEST)/debian-$(if $(filter x86_64,$(ARCH)),generic,cloud)/initramfs.cpio.gz
 $(DEBIAN_GUEST): guests/build-debian.sh $(GUEST)/initramfs.cpio.gz
 	guests/build-debian.sh $(GUEST) $(ARCH)
-# The x86_64 lab runs the dynamic build, libraries and all (libslirp has
-# no static library); the arm64 lab the static one.
-LAB_KVMINI := $(if $(filter x86_64,$(ARCH)),$(KVMINI),$(STATIC))
+# Both labs run the dynamic build, libraries and all (libslirp has no
+# static library: --net user); arm64's are the sysroot's (tests/lab/README.md).
+LAB_KVMINI := $(KVMINI)
 # Each lab's whole budget in seconds, boots again after a hang included
 # (a normal run took about 23 minutes on x86_64 before the pci, podman and
 # containerd scenarios, which add about 5, and pci-stock and net-mq about 5
-# more; 14 on arm64 before pci and net-mq, about 7 more), so that make test
+# more; 14 on arm64 before pci and net-mq, about 7 more, and pci-stock with
+# the outer VM it shares with vsock.sh (HOSTROOT) about 2), so that make test
 # stays within a CI job's limit whatever the emulator does.
 LAB_BUDGET ?= $(if $(filter x86_64,$(ARCH)),3000,1800)
-lab: $(LAB_KVMINI) guests $(if $(filter x86_64,$(ARCH)),$(GUEST)/debian-generic/initramfs.cpio.gz)
+lab: $(LAB_KVMINI) guests $(DEBIAN_GUEST)
+	KVMINI_SYSROOT_ARM64=$(SYSROOT_ARM64) \
 	tests/lab/run.sh --arch $(ARCH) --kvmini $(LAB_KVMINI) --guest $(GUEST) \
 		--timeout $(LAB_BUDGET) $(LAB_SCENARIOS)
 

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Unpacks the arm64 packages in scripts/packages-arm64.txt into a sysroot for
-# the cross build (headers, static and shared libraries) and the arm64
-# guests (busybox). Needs no root, only apt lists that include arm64
+# the cross build (headers, static and shared libraries), the arm64
+# guests (busybox) and the arm64 lab, which serves it into its outer VM
+# as the root to chroot into (HOSTROOT, tests/lab/run.sh): so it also gets
+# busybox's applets where no package put a program, and the mount points
+# the lab's /init uses. Needs no root, only apt lists that include arm64
 # (`make deps` adds the architecture). A finished sysroot has a .complete
 # stamp holding the package versions; a changed list rebuilds it.
 # Usage: scripts/sysroot.sh DIR
@@ -20,6 +23,9 @@ case $want in
 	exit 1
 	;;
 esac
+# Another layout of the tree (below), another stamp.
+want="layout 2 (usr merged, applets)
+$want"
 if [ -f "$dir/.complete" ] && [ "$(cat "$dir/.complete")" = "$want" ]; then
 	touch "$dir/.complete"	# up to date for make, too
 	exit 0
@@ -43,11 +49,30 @@ mkdir -p "$work/root"
 for deb in "$work"/*.deb; do
 	dpkg -x "$deb" "$work/root"
 done
+# /usr merged, as on an installed Debian 12 (and the x86_64 build host):
+# the same paths (/usr/sbin/e2fsck) in both labs' HOSTROOT.
+for d in bin sbin lib; do
+	[ -d "$work/root/$d" ] && [ ! -L "$work/root/$d" ] || continue
+	mkdir -p "$work/root/usr/$d"
+	cp -a "$work/root/$d/." "$work/root/usr/$d/"
+	rm -rf "${work:?}/root/$d"
+	ln -s "usr/$d" "$work/root/$d"
+done
 # A -dev package may link libfoo.so to its runtime library by absolute
 # path; point such links inside the sysroot instead.
 find "$work/root" -type l -lname '/*' | while read -r l; do
 	ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$work/root$(readlink "$l")")" "$l"
 done
+# A root to chroot into: busybox's applets where no package put a
+# program (the host's busybox-static lists them: the same Debian build),
+# and the mount points of the lab's /init (tests/lab/outer-init), since
+# the outer VM sees this tree read-only.
+r=$work/root
+[ -x /bin/busybox ] || { echo "sysroot: /bin/busybox missing: run 'make deps' (busybox-static)" >&2; exit 1; }
+/bin/busybox --list-full | while read -r a; do
+	[ -e "$r/$a" ] || [ -L "$r/$a" ] || { mkdir -p "$(dirname "$r/$a")"; ln -s /bin/busybox "$r/$a"; }
+done
+mkdir -p "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/run" "$r/root" "$r/var/tmp" "$r/etc"
 echo "$want" >"$work/root/.complete"
 rm -rf "$dir"
 mv "$work/root" "$dir"

@@ -28,14 +28,14 @@ esac
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 [ "$ncpu" -ge 2 ] || die "$ncpu CPU: the spread needs 2 or more"
 # The columns of /proc/interrupts are the online CPUs, in order.
-nq=$(grep -cE "PCI-MSI.*$name-req\.[0-9]+ *\$" /proc/interrupts)
+nq=$(grep -cE "(PCI|ITS)-MSI.*$name-req\.[0-9]+ *\$" /proc/interrupts)
 say "$dev ($name): $nq request queues with MSI-X vectors, $ncpu CPUs"
 [ "$nq" -eq "$ncpu" ] || die "$nq request queues for $ncpu CPUs"
 
 # counts: "QUEUE N0 N1 ..." per request queue, the per-CPU columns.
 counts()
 {
-	grep -E "PCI-MSI.*$name-req\.[0-9]+ *\$" /proc/interrupts |
+	grep -E "(PCI|ITS)-MSI.*$name-req\.[0-9]+ *\$" /proc/interrupts |
 		awk -v n="$ncpu" '{ q = $NF; sub(/.*-req\./, "", q); s = q
 			for (i = 2; i < 2 + n; i++) s = s " " $i; print s }'
 }

@@ -3,7 +3,8 @@
 # loaded virtio_pci and the virtio drivers by coldplug, with no list; every
 # virtio-pci function is bound to virtio-pci and every virtio device to its
 # driver, each with an MSI-X vector for its configuration and one per
-# queue (blk: one request queue per CPU); the console is hvc0; rng reads
+# queue (blk: one request queue per CPU; x86 names the vectors PCI-MSI,
+# arm64's GICv3 ITS ITS-MSI); the console is hvc0; rng reads
 # random data. Then, by the arguments (comma-separated):
 #   blk     ext4 on /dev/vda (made by the host): files of random data, a
 #           "blk-sum NAME SHA256" line each for the host to check; then
@@ -49,8 +50,8 @@ for v in /sys/bus/virtio/devices/*; do
 	fn=$(basename "$(dirname "$(readlink -f "$v")")")
 	drv=$(drv_of "$v")
 	[ -n "$drv" ] || die "$name (device $(cat "$v/device")) has no driver"
-	grep -q "PCI-MSI.*$name-config" /proc/interrupts || die "$name has no MSI-X config vector"
-	nq=$(grep -c "PCI-MSI.*$name-[a-z]" /proc/interrupts)
+	grep -Eq "(PCI|ITS)-MSI.*$name-config" /proc/interrupts || die "$name has no MSI-X config vector"
+	nq=$(grep -Ec "(PCI|ITS)-MSI.*$name-[a-z]" /proc/interrupts)
 	nq=$((nq - 1))
 	[ $nq -ge 1 ] || die "$name has no MSI-X queue vectors"
 	say "$name on $fn: driver $drv, config vector and $nq queue vectors"

@@ -115,6 +115,7 @@ x86_64)
 		drivers/net/tun drivers/net/veth"
 	guest_modules=
 	busybox=/bin/busybox
+	hostroot_dir=/
 	# la57=off: with 5-level paging the outer kernel, running nested
 	# guests, died of recursive page faults in KVM_RUN (stack guard page
 	# hit in exc_page_fault) or froze, twice in one run.
@@ -140,6 +141,9 @@ arm64)
 	guest_modules="drivers/virtio/virtio_ring drivers/virtio/virtio
 		drivers/virtio/virtio_mmio drivers/char/hw_random/virtio-rng"
 	busybox=$sysroot/bin/busybox
+	# The HOSTROOT of this lab (below): the arm64 sysroot, an arm64
+	# userland of Debian packages (scripts/packages-arm64.txt).
+	hostroot_dir=$sysroot
 	# pauth-impdef: QEMU's cheap pointer authentication, much faster
 	# under TCG than the architected algorithm.
 	qemu="qemu-system-aarch64 -accel tcg -M virt,virtualization=on,gic-version=3
@@ -161,30 +165,34 @@ esac
 
 [ -f "$kvmini" ] || die "no kvmini at $kvmini (make static)"
 [ -z "$overlay" ] || [ -d "$overlay" ] || die "no overlay directory $overlay"
-# A dynamically linked kvmini (x86_64, where the build host's ldd can list
-# its libraries) travels with them (guests/copy-tools.sh); on arm64 the
-# outer VM has no libraries to offer.
+# A dynamically linked kvmini travels with its libraries: the build host's
+# (guests/copy-tools.sh) on x86_64, the arm64 sysroot's on arm64.
 kvmini_dynamic=
 if command -v readelf >/dev/null 2>&1 &&
 	readelf -l "$kvmini" 2>/dev/null | grep -q 'program interpreter'; then
-	[ "$arch" = "$(uname -m)" ] ||
-		die "$kvmini is dynamically linked; the $arch lab needs the static build (make ARCH=$arch static)"
+	case $arch in
+	"$(uname -m)") ;;
+	arm64) [ -f "$sysroot/.complete" ] || die "no arm64 sysroot at $sysroot: run 'make deps'" ;;
+	*) die "$kvmini is dynamically linked; the $arch lab needs the static build (make ARCH=$arch static)" ;;
+	esac
 	kvmini_dynamic=1
 fi
 for f in $guest_files; do
 	[ -f "$guest/$f" ] || die "no $f in $guest (make guests)"
 done
 
-# A scenario that names HOSTROOT gets this host's / inside the outer VM,
-# read-only at /host (virtiofs from this host's virtiofsd), to chroot into
-# for the host's own dynamic programs: virtiofsd, gcc, iperf3… (x86_64).
+# A scenario that names HOSTROOT gets a root file system of this lab's
+# architecture inside the outer VM, read-only at /host (virtiofs from this
+# host's virtiofsd), to chroot into for dynamic programs: virtiofsd, the
+# dynamic kvmini with libslirp, e2fsprogs (and on x86_64, where it is
+# this host's /, gcc, iperf3…). On arm64 it is the arm64 sysroot.
 # (grep reads no stdin: with no scenarios, as under --interactive, it
 # would wait on the user's terminal.)
-# The build host is x86_64: in the arm64 lab a scenario that names
-# HOSTROOT runs without it, and skips what needs it.
 hostroot=
-if [ "$arch" = x86_64 ] && grep -qs HOSTROOT "$@" </dev/null; then
+if grep -qs HOSTROOT "$@" </dev/null; then
 	[ -x "$virtiofsd" ] || die "no $virtiofsd: run 'make deps' (qemu-system-common)"
+	[ -x "$hostroot_dir/usr/lib/qemu/virtiofsd" ] ||
+		die "no virtiofsd in $hostroot_dir: run 'make deps'"
 	hostroot=1
 	kvm_modules="$kvm_modules drivers/virtio/virtio_ring drivers/virtio/virtio
 		drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
@@ -417,6 +425,35 @@ lab_stock_guest()
 	} >"$1/stock-initrd.cpio.gz"
 }
 
+# needed ELF: the sonames ELF (any architecture) needs.
+needed()
+{
+	readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'
+}
+
+# sysroot_libs ROOT SONAME...: the arm64 sysroot's shared libraries of
+# those names and all they need in turn, into ROOT at their own paths,
+# where the outer VM's loader finds them with no ld.so cache. (The build
+# host's ldd cannot run an arm64 program: this follows DT_NEEDED.)
+sysroot_libs()
+{
+	sl_root=$1
+	shift
+	sl_seen=
+	while [ $# -gt 0 ]; do
+		sl_name=$1
+		shift
+		case " $sl_seen " in *" $sl_name "*) continue ;; esac
+		sl_seen="$sl_seen $sl_name"
+		sl_lib=/usr/lib/aarch64-linux-gnu/$sl_name
+		[ -f "$sysroot$sl_lib" ] || die "no $sl_name in $sysroot: run 'make deps'"
+		mkdir -p "$sl_root${sl_lib%/*}"
+		cp -L "$sysroot$sl_lib" "$sl_root$sl_lib"
+		# shellcheck disable=SC2046
+		set -- "$@" $(needed "$sysroot$sl_lib")
+	done
+}
+
 # Everything the outer VM needs, as an uncompressed cpio: the emulated CPU
 # would spend longer inflating it than QEMU spends loading it.
 lab_initramfs()
@@ -442,14 +479,21 @@ lab_initramfs()
 		# its path here, which may be under /tmp (a tmpfs in the outer
 		# VM hides what the initramfs has there). A HOSTROOT chroot runs
 		# this same file as $OUTER/opt/kvmini/kvmini, with the host's
-		# libraries, which are these.
+		# libraries (arm64: the sysroot's), which are these.
 		# kvmini loads libslirp itself when --net user asks
 		# (backend/slirp_lib.c): ldd does not list it, so it and
 		# glib travel by name.
-		slirp=$(/sbin/ldconfig -p | awk '$1 == "libslirp.so.0" { print $NF; exit }')
-		"$top/guests/copy-tools.sh" "$r" "$kvmini" $slirp
 		mkdir -p "$r/opt/kvmini"
-		mv "$r$kvmini" "$r/opt/kvmini/kvmini"
+		if [ "$arch" = arm64 ]; then
+			cp "$kvmini" "$r/opt/kvmini/kvmini"
+			# shellcheck disable=SC2046
+			sysroot_libs "$r" $(needed "$kvmini") libslirp.so.0
+			cp -L "$sysroot/lib/ld-linux-aarch64.so.1" "$r/lib/"
+		else
+			slirp=$(/sbin/ldconfig -p | awk '$1 == "libslirp.so.0" { print $NF; exit }')
+			"$top/guests/copy-tools.sh" "$r" "$kvmini" $slirp
+			mv "$r$kvmini" "$r/opt/kvmini/kvmini"
+		fi
 		ln -sf /opt/kvmini/kvmini "$r/kvmini"
 		kvmini_in_lab=/tmp/outer/opt/kvmini/kvmini
 	else
@@ -579,12 +623,13 @@ if [ -n "$interactive" ]; then
 	exit "$status"
 fi
 
-# This host's / for HOSTROOT scenarios: QEMU's guest RAM must be shared
-# memory for a vhost-user device. virtiofsd serves one connection and
-# then exits; the trap stops it should QEMU never connect.
+# The HOSTROOT scenarios' root (this host's /, or the arm64 sysroot):
+# QEMU's guest RAM must be shared memory for a vhost-user device.
+# virtiofsd serves one connection and then exits; the trap stops it
+# should QEMU never connect.
 hostroot_args=
 if [ -n "$hostroot" ]; then
-	"$virtiofsd" --socket-path="$work/hostroot.sock" -o source=/ -o cache=auto -o sandbox=chroot \
+	"$virtiofsd" --socket-path="$work/hostroot.sock" -o source="$hostroot_dir" -o cache=auto -o sandbox=chroot \
 		-o log_level=err >"$logdir/virtiofsd.log" 2>&1 &
 	vfsd_pid=$!
 	trap 'kill $vfsd_pid 2>/dev/null || :; rm -rf "$work" ${dl:+"$dl"}' EXIT
