@@ -12,9 +12,16 @@
 # reset (unbind)
 # with a stream open closes its host end, and the device works after it.
 # The vsock tool is the guest's own (guests/tools/vsock.c), taken out of
-# the test initramfs when the outer VM lacks it.
+# the test initramfs when the outer VM lacks it. Run as vsock-pci.sh (a
+# link to this file), the device is a virtio-pci function
+# (--transport pci) and the same checks hold.
 # lab-timeout: 600
 . "$LIB"
+
+case $(basename "$0") in
+vsock-pci.sh) TRANSPORT=pci ;;
+*) TRANSPORT=mmio ;;
+esac
 
 B=$((4 * 1024 * 1024))
 N=50
@@ -103,7 +110,7 @@ host after-reset vsock ulisten "${U}_5005" 1 4096 41
 pids="$pids $!"
 
 guest guest 0 --timeout 400 --mem 256M --verbose --vsock "3,uds=$U" \
-	--cmdline "kvmini.script=vsock kvmini.args=$B,$N,$SLOW"
+	--transport "$TRANSPORT" --cmdline "kvmini.script=vsock kvmini.args=$B,$N,$SLOW"
 tr -d '\r' <"$T/guest.log" | grep '^vsock:' | sed 's/^/guest: /'
 reap
 console guest "vsock: refused .*Connection reset by peer"
@@ -143,5 +150,10 @@ elif hostrun socat -V >/dev/null 2>&1; then
 else
 	fail guest "no socat on the build host (make deps)"
 fi
-stderr guest "virtio vsock at"
+# Where kvmini put the device: a virtio-mmio slot, or a PCI function.
+if [ "$TRANSPORT" = pci ]; then
+	stderr guest "virtio vsock on pci "
+else
+	stderr guest "virtio vsock at"
+fi
 finish
