@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "backend/tap.h"
@@ -161,21 +162,63 @@ static size_t msg_uint(char *buf, size_t at, size_t size, unsigned int v)
 	return at;
 }
 
+static size_t msg_hex(char *buf, size_t at, size_t size, uint64_t v)
+{
+	char digits[16];
+	int n = 0;
+
+	do
+		digits[n++] = "0123456789abcdef"[v & 15];
+	while ((v >>= 4));
+	at = msg_str(buf, at, size, "0x");
+	while (n && at < size)
+		buf[at++] = digits[--n];
+	return at;
+}
+
+/* The trapped call's first three arguments, as the kernel passed them:
+ * what a rule compares (flags, request numbers), to name in the report. */
+static bool sigsys_args(const void *uc, uint64_t a[3])
+{
+	const ucontext_t *c = uc;
+
+#if defined(__x86_64__)
+	a[0] = c->uc_mcontext.gregs[REG_RDI];
+	a[1] = c->uc_mcontext.gregs[REG_RSI];
+	a[2] = c->uc_mcontext.gregs[REG_RDX];
+	return true;
+#elif defined(__aarch64__)
+	for (int i = 0; i < 3; i++)
+		a[i] = c->uc_mcontext.regs[i];
+	return true;
+#else
+	(void)c, (void)a;
+	return false;
+#endif
+}
+
 /* Async-signal-safe only: the thread may have been anywhere, in malloc. */
 static void seccomp_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	unsigned int nr = si->si_syscall;
 	const char *name = nr < SC_NAMES && sc_names[nr][0] ? sc_names[nr] : "unknown";
-	char msg[128];
+	char msg[192];
+	uint64_t a[3];
 	size_t n = 0;
 	ssize_t r;
 
 	(void)sig;
-	(void)uc;
 	n = msg_str(msg, n, sizeof(msg), "kvmini: error: forbidden system call ");
 	n = msg_uint(msg, n, sizeof(msg), nr);
 	n = msg_str(msg, n, sizeof(msg), " (");
 	n = msg_str(msg, n, sizeof(msg), name);
+	if (sigsys_args(uc, a)) {
+		for (int i = 0; i < 3; i++) {
+			n = msg_str(msg, n, sizeof(msg), i ? ", " : ": arguments ");
+			n = msg_hex(msg, n, sizeof(msg), a[i]);
+		}
+		n = msg_str(msg, n, sizeof(msg), ", ...");
+	}
 	n = msg_str(msg, n, sizeof(msg), term_is_raw() ? ")\r\n" : ")\n");
 	/* The message first: should restoring the terminal trap too, the
 	 * kernel kills kvmini with SIGSYS (same status) but it is out. */

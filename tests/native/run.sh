@@ -272,13 +272,13 @@ done
 # seccomp (vmm/seccomp.h): a forbidden call once set-up is over ends kvmini
 # with one line and 159, from the I/O thread or a vCPU thread (before the
 # guest ran there); --no-seccomp installs no filter at all.
-expect seccomp-io 159 "^kvmini: error: forbidden system call [0-9]+ \(socket\)$" "*" -- \
+expect seccomp-io 159 "^kvmini: error: forbidden system call [0-9]+ \(socket: arguments 0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+, \.\.\.\)$" "*" -- \
 	env KVMINI_SECCOMP_SELFTEST=io "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 20
-expect seccomp-vcpu 159 "^kvmini: error: forbidden system call [0-9]+ \(socket\)$" "" -- \
+expect seccomp-vcpu 159 "^kvmini: error: forbidden system call [0-9]+ \(socket: arguments 0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+, \.\.\.\)$" "" -- \
 	env KVMINI_SECCOMP_SELFTEST=vcpu "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 20 --cpus 2
 # Disk I/O is io_uring's: the I/O thread has no synchronous form of it.
 for call in pread64 pwrite64 preadv pwritev preadv2 pwritev2 fsync fdatasync fallocate; do
-	expect "seccomp-io-$call" 159 "^kvmini: error: forbidden system call [0-9]+ \($call\)$" "*" -- \
+	expect "seccomp-io-$call" 159 "^kvmini: error: forbidden system call [0-9]+ \($call: arguments 0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+, \.\.\.\)$" "*" -- \
 		env KVMINI_SECCOMP_SELFTEST=io:$call "$kvmini" run --kernel "$tiny" --cmdline tiny=l --timeout 20
 done
 expect no-seccomp 124 "timeout" "halting forever" -- \
