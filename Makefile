@@ -275,13 +275,11 @@ native: $(KVMINI) $(TINY) $(TINY64) $(GUEST)/bzImage
 # boot Linux, and always inside the lab (nested KVM under QEMU). On arm64,
 # the scenarios that hold there (not ACPI's, nor blk.sh, whose tools disk
 # is x86_64's: blk-busybox.sh stands in), in one boot of the lab and one
-# more for those that name HOSTROOT (vsock, pci-stock, share). Not yet
-# net-user: kvmini dies there of a forbidden openat (seccomp) after the
-# guest's DHCP and pings.
+# more for those that name HOSTROOT (vsock, pci-stock, share).
 ARM64_SCENARIOS := boot exit-status cpus mem rng virtio-reset endings poweroff \
 	interactive stock-kernel load-errors exec blk-busybox blk-reset net-tap \
 	vsock vsock-pci hostile-blk hostile-race hostile-tap hostile-vsock snapshot snapshot-pci \
-	pci net-mq pci-stock share
+	pci net-mq pci-stock share net-user
 ifeq ($(ARCH),arm64)
 LAB_SCENARIOS := $(ARM64_SCENARIOS:%=tests/scenarios/%.sh)
 else

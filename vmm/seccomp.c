@@ -582,7 +582,10 @@ static int allow_any_fd(scmp_filter_ctx ctx, const char *call, unsigned int arg)
 static int allow_slirp(scmp_filter_ctx ctx, struct vm *vm)
 {
 	const struct scmp_arg_cmp rdonly[] = {
-		SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)AT_FDCWD),
+		/* dirfd is an int: the kernel reads its low 32 bits, and
+		 * arm64's glibc passes AT_FDCWD sign-extended to 64, which an
+		 * equality on the whole register would refuse. */
+		SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL, (uint32_t)AT_FDCWD),
 		SCMP_A2_32(SCMP_CMP_EQ, O_RDONLY),
 	};
 	bool user = false;

@@ -4,8 +4,8 @@
 # socket PATH_PORT, a host program through PATH's "CONNECT PORT"), every
 # stream's bytes checksummed at both ends (tests/guest/vsock.sh runs the
 # guest's side of each step); a port nobody listens on resets the guest's
-# connect; socat (from the build host's /, HOSTROOT: the x86_64 lab;
-# in the arm64 lab the vsock tool's own client) speaks the CONNECT
+# connect; socat (from HOSTROOT: the build host's / in the x86_64 lab,
+# the arm64 sysroot in the arm64 lab) speaks the CONNECT
 # protocol; 50 streams at once; a host reader that reads nothing for 6 s
 # (the guest's writer waits, nothing is lost, kvmini's memory stays flat:
 # less than 4 MiB more over 4 s of the 16 MiB it could take); a driver
