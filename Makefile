@@ -141,7 +141,10 @@ all: $(KVMINI)
 $(SYSROOT_ARM64)/.complete: scripts/sysroot.sh scripts/packages-arm64.txt
 	scripts/sysroot.sh $(SYSROOT_ARM64)
 ifneq ($(SYSROOT),)
-$(OBJS): | $(SYSROOT)/.complete
+# A normal prerequisite, not order-only: a sysroot unpacked anew (a new
+# package list) may change headers and what CFLAGS find (libslirp), so
+# objects built against the old one are stale.
+$(OBJS): $(SYSROOT)/.complete
 endif
 
 # The version is compiled into cli.o: rebuild it whenever the string changes.
