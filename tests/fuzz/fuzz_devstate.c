@@ -166,7 +166,10 @@ static void check_state(struct dev *d)
 	fuzz_check(!v->active || ((v->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 				  !v->broken));
 	fuzz_check(virtio_status_valid(v->status, v->legacy));
-	fuzz_check(!(v->features & ~v->host_features));
+	/* Unoffered bits only before negotiation ends (FEATURES_OK, or
+	 * DRIVER_OK for a legacy driver), which would refuse them. */
+	if (v->status & (v->legacy ? VIRTIO_CONFIG_S_DRIVER_OK : VIRTIO_CONFIG_S_FEATURES_OK))
+		fuzz_check(!(v->features & ~v->host_features));
 	for (unsigned int q = 0; q < v->ops->nr_queues; q++) {
 		const struct virtq *vq = &v->vqs[q];
 
