@@ -76,10 +76,12 @@ static const struct pci_msix_ops virtio_pci_msix_ops = {
 	.route = virtio_pci_route,
 };
 
+#define PCI_CMD_INTX_OFF	0x04	/* command byte 1, bit 2: INTx disable */
+
 /* INTx follows the ISR, unless the command register disables it. */
 static void virtio_pci_set_intx(struct virtio_pci *p, bool level)
 {
-	if (p->pci.cfg[0x05] & 0x04)	/* PCI_COMMAND_INTX_DISABLE (bit 10) */
+	if (p->pci.cfg[0x05] & PCI_CMD_INTX_OFF)
 		level = false;
 	if (p->intx == level)
 		return;
@@ -485,14 +487,21 @@ static void virtio_pci_cfg_hook(struct pci_dev *d, uint32_t off, uint32_t len,
 	}
 }
 
+/* Whether PCI lets INTx be asserted now: MSI-X off, INTx not disabled,
+ * and a cause in the ISR. */
+static bool virtio_pci_intx_due(struct virtio_pci *p)
+{
+	return !p->pci.msix.enabled && !(p->pci.cfg[0x05] & PCI_CMD_INTX_OFF) &&
+	       __atomic_load_n(&p->vdev->isr, __ATOMIC_ACQUIRE);
+}
+
 /* INTx disabled or MSI-X on: the line drops (as on hardware), and comes
  * back if INTx is the mode again while the ISR still holds a cause. */
 static void virtio_pci_irq_mode(struct pci_dev *d)
 {
 	struct virtio_pci *p = container_of(d, struct virtio_pci, pci);
 
-	virtio_pci_set_intx(p, !d->msix.enabled &&
-			       __atomic_load_n(&p->vdev->isr, __ATOMIC_ACQUIRE));
+	virtio_pci_set_intx(p, virtio_pci_intx_due(p));
 }
 
 static const struct pci_dev_ops virtio_pci_dev_ops = {
@@ -631,7 +640,6 @@ struct virtio_pci *virtio_pci_new(struct virtio_dev *vdev, uint32_t irq,
 /* ---- snapshots --------------------------------------------------------- */
 
 #define VPCI_STATE_VERSION	1
-#define PCI_CMD_INTX_OFF	0x04	/* command byte 1, bit 2: INTx disable */
 
 void virtio_pci_quiesce(struct virtio_pci *p)
 {
@@ -733,8 +741,7 @@ int virtio_pci_load(struct virtio_pci *p, const void *blob, size_t len)
 		err = virtio_dev_load(vdev, &r);
 	if (!err && !sbuf_rd_done(&r))
 		err = virtio_load_fail(p->vdev, "%zu bytes too many", r.len - r.off);
-	if (!err && intx && (p->pci.msix.enabled || (p->pci.cfg[5] & PCI_CMD_INTX_OFF) ||
-			     !__atomic_load_n(&vdev->isr, __ATOMIC_ACQUIRE)))
+	if (!err && intx && !virtio_pci_intx_due(p))
 		err = virtio_load_fail(p->vdev, "INTx raised with MSI-X on, INTx disabled or no interrupt status");
 	if (err) {
 		virtio_dev_reset(vdev);
