@@ -31,9 +31,6 @@
 #define PCI_STATUS_CAP		0x0010
 #define PCI_BAR_MEM64		0x4
 #define PCI_CAP_MSIX		0x11
-#define PCI_MSIX_CTRL		2	/* within the capability */
-#define PCI_MSIX_ENABLE		0x8000
-#define PCI_MSIX_FMASK		0x4000
 
 /* The host bridge at 00:00.0: Linux's conf1 probe wants one on bus 0
  * (arch/x86/pci/direct.c, pci_sanity_check). The generic virtual host
@@ -331,8 +328,7 @@ static void pci_msix_cfg_update(struct pci_dev *d)
 
 	if (!d->msix.nr)
 		return;
-	ctrl = d->cfg[d->msix_cap + PCI_MSIX_CTRL] |
-	       d->cfg[d->msix_cap + PCI_MSIX_CTRL + 1] << 8;
+	ctrl = pci_msix_ctrl(d, d->cfg);
 	pci_msix_control(&d->msix, ctrl & PCI_MSIX_ENABLE, ctrl & PCI_MSIX_FMASK);
 }
 

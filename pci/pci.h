@@ -189,4 +189,16 @@ static inline uint32_t pci_get32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* MSI-X Message Control, in the capability: enable, function mask. */
+#define PCI_MSIX_CTRL		2
+#define PCI_MSIX_ENABLE		0x8000
+#define PCI_MSIX_FMASK		0x4000
+
+/* Function d's MSI-X control as config bytes cfg (its own, or a
+ * snapshot's) hold it; d must have MSI-X. */
+static inline uint16_t pci_msix_ctrl(const struct pci_dev *d, const uint8_t *cfg)
+{
+	return cfg[d->msix_cap + PCI_MSIX_CTRL] | cfg[d->msix_cap + PCI_MSIX_CTRL + 1] << 8;
+}
+
 #endif

@@ -14,9 +14,6 @@
 
 #define PCI_STATE_VERSION	1
 #define PCI_BUS_STATE_VERSION	1
-#define PCI_MSIX_CTRL_OFF	2	/* Message Control, in the capability */
-#define PCI_MSIX_CTRL_ENABLE	0x8000
-#define PCI_MSIX_CTRL_FMASK	0x4000
 
 void pci_dev_save(struct pci_dev *d, struct sbuf *b)
 {
@@ -63,10 +60,9 @@ static int pci_msix_state(const struct pci_dev *d, const uint8_t *cfg,
 	}
 	*pba = sbuf_get_u64(r);
 	if (nr) {
-		ctrl = cfg[d->msix_cap + PCI_MSIX_CTRL_OFF] |
-		       cfg[d->msix_cap + PCI_MSIX_CTRL_OFF + 1] << 8;
-		enable = ctrl & PCI_MSIX_CTRL_ENABLE;
-		fmask = ctrl & PCI_MSIX_CTRL_FMASK;
+		ctrl = pci_msix_ctrl(d, cfg);
+		enable = ctrl & PCI_MSIX_ENABLE;
+		fmask = ctrl & PCI_MSIX_FMASK;
 	}
 	/* Pending bits exist for vectors the table has, only while MSI-X
 	 * is on (turning it off clears them), and only for vectors that
@@ -118,10 +114,9 @@ int pci_dev_load(struct pci_dev *d, struct sbuf_rd *r)
 		return err;
 	}
 	if (d->msix.nr) {
-		ctrl = cfg[d->msix_cap + PCI_MSIX_CTRL_OFF] |
-		       cfg[d->msix_cap + PCI_MSIX_CTRL_OFF + 1] << 8;
-		pci_msix_restore(&d->msix, table, pba, ctrl & PCI_MSIX_CTRL_ENABLE,
-				 ctrl & PCI_MSIX_CTRL_FMASK);
+		ctrl = pci_msix_ctrl(d, cfg);
+		pci_msix_restore(&d->msix, table, pba, ctrl & PCI_MSIX_ENABLE,
+				 ctrl & PCI_MSIX_FMASK);
 	}
 	return 0;
 }
